@@ -1,0 +1,268 @@
+"""Questions asked of a catalog: filtered, normalised offerings; side-by-side chips; contracts.
+
+Normalisation: ``price_chip_hour = price_hour / chips`` and
+``price_pflop_hour = price_chip_hour / (bf16_tflops / 1000)`` — USD per hour of one peak dense
+bf16 PFLOP/s. Peak is the vendor figure; what a workload really gets is the perf stage's job.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from computebroker.catalog.catalog import Catalog
+from computebroker.catalog.types import (
+    Accelerator,
+    ContractKind,
+    ContractQuote,
+    ContractTerm,
+    Offering,
+    OfferingQuote,
+)
+from computebroker.errors import UnknownNameError
+
+__all__ = [
+    "AcceleratorComparison",
+    "OfferingQuery",
+    "SortKey",
+    "cheapest_quotes",
+    "compare_accelerators",
+    "contract_quotes",
+    "find_offerings",
+    "quote_offering",
+    "term_for",
+]
+
+
+class SortKey(StrEnum):
+    """Orderings of an offerings listing."""
+
+    PRICE = "price"
+    PRICE_PER_PFLOP = "price-per-pflop"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfferingQuery:
+    """Filters of an offerings listing; ``None`` means no filter.
+
+    ``region`` matches a prefix (``us-east`` matches ``us-east1`` and ``us-east-1``) or an
+    fnmatch pattern when it contains ``*``. With ``spot`` only offerings with a spot price are
+    listed and prices shown are spot prices.
+    """
+
+    accelerator: str | None = None
+    cloud: str | None = None
+    region: str | None = None
+    spot: bool = False
+    min_chips: int | None = None
+    sort: SortKey = SortKey.PRICE
+
+
+def quote_offering(offering: Offering, accelerator: Accelerator) -> OfferingQuote:
+    """Normalise an offering's prices per chip-hour and per peak bf16 PFLOP-hour.
+
+    Examples
+    --------
+    >>> from computebroker.catalog import load_catalog
+    >>> cat = load_catalog()
+    >>> o = Offering(id="t", cloud="aws", region="us-east-1", instance_type="p5.48xlarge",
+    ...              accelerator="h100", chips=8, price_hour=55.04, spot_price_hour=16.9508)
+    >>> q = quote_offering(o, cat.accelerator("h100"))
+    >>> round(q.price_chip_hour, 4), round(q.price_pflop_hour, 4)
+    (6.88, 6.9537)
+    """
+    pflops = accelerator.bf16_pflops
+    per_chip = offering.price_chip_hour
+    spot_chip = offering.spot_price_chip_hour
+    return OfferingQuote(
+        offering=offering,
+        accelerator=accelerator,
+        price_chip_hour=per_chip,
+        spot_price_chip_hour=spot_chip,
+        price_pflop_hour=None if per_chip is None or not pflops else per_chip / pflops,
+        spot_price_pflop_hour=None if spot_chip is None or not pflops else spot_chip / pflops,
+    )
+
+
+def _region_matches(pattern: str, region: str) -> bool:
+    p, r = pattern.lower(), region.lower()
+    if "*" in p or "?" in p:
+        return fnmatch.fnmatchcase(r, p)
+    return r.startswith(p)
+
+
+def find_offerings(catalog: Catalog, query: OfferingQuery) -> list[OfferingQuote]:
+    """Offerings matching ``query``, normalised, sorted cheapest first (unpriced last).
+
+    Examples
+    --------
+    >>> from computebroker.catalog import load_catalog
+    >>> rows = find_offerings(load_catalog(), OfferingQuery(accelerator="Trillium", cloud="gcp",
+    ...                                                     min_chips=256))
+    >>> {r.accelerator.id for r in rows}, min(r.offering.chips for r in rows)
+    ({'tpu-v6e'}, 256)
+    """
+    acc_id = catalog.accelerator(query.accelerator).id if query.accelerator else None
+    cloud = query.cloud.lower() if query.cloud else None
+    if cloud is not None and cloud not in catalog.clouds:
+        raise UnknownNameError(kind="cloud", name=query.cloud or "", known=catalog.clouds)
+    rows: list[OfferingQuote] = []
+    for o in catalog.offerings:
+        if acc_id is not None and o.accelerator != acc_id:
+            continue
+        if cloud is not None and o.cloud != cloud:
+            continue
+        if query.region is not None and not _region_matches(query.region, o.region):
+            continue
+        if query.min_chips is not None and o.chips < query.min_chips:
+            continue
+        if query.spot and o.spot_price_hour is None:
+            continue
+        rows.append(quote_offering(o, catalog.accelerators.by_id[o.accelerator]))
+
+    def key(q: OfferingQuote) -> tuple[int, float, str, str, int, str]:
+        if query.sort is SortKey.PRICE_PER_PFLOP:
+            v = q.spot_price_pflop_hour if query.spot else q.price_pflop_hour
+        else:
+            v = q.spot_price_chip_hour if query.spot else q.price_chip_hour
+        o = q.offering
+        return (v is None, v or 0.0, o.cloud, o.region, o.chips, o.id)
+
+    rows.sort(key=key)
+    return rows
+
+
+def term_for(
+    catalog: Catalog, provider: str, accelerator: str, kind: ContractKind
+) -> ContractTerm | None:
+    """The most specific published term of ``kind`` for a provider and chip, if any."""
+    best: ContractTerm | None = None
+    for t in catalog.terms:
+        if t.provider != provider or t.kind is not kind:
+            continue
+        if not fnmatch.fnmatchcase(accelerator, t.accelerators):
+            continue
+        if best is None or len(t.accelerators.replace("*", "")) > len(
+            best.accelerators.replace("*", "")
+        ):
+            best = t
+    return best
+
+
+def contract_quotes(catalog: Catalog, accelerator: str) -> list[ContractQuote]:
+    """Every way to buy one chip-hour of ``accelerator``: on-demand, spot, commitments, deals.
+
+    Commitment prices are the on-demand price of each offering less the provider's published
+    discount for that term (``contract_terms.csv``, each with its source and confidence).
+    """
+    acc_id = catalog.accelerator(accelerator).id
+    quotes: list[ContractQuote] = []
+    for o in catalog.offerings:
+        if o.accelerator != acc_id:
+            continue
+        od = o.price_chip_hour
+        if od is not None and od > 0:
+            quotes.append(
+                ContractQuote(
+                    provider=o.cloud,
+                    region=o.region,
+                    accelerator=acc_id,
+                    kind=ContractKind.ON_DEMAND,
+                    price_chip_hour=od,
+                    term_months=0.0,
+                    basis=o.id,
+                    source=o.source,
+                )
+            )
+            for kind in (
+                ContractKind.COMMIT_1Y,
+                ContractKind.COMMIT_3Y,
+                ContractKind.CAPACITY_BLOCK,
+            ):
+                term = term_for(catalog, o.cloud, acc_id, kind)
+                if term is None:
+                    continue
+                quotes.append(
+                    ContractQuote(
+                        provider=o.cloud,
+                        region=o.region,
+                        accelerator=acc_id,
+                        kind=kind,
+                        price_chip_hour=od * (1.0 - term.discount),
+                        term_months=term.term_months,
+                        basis=o.id,
+                        source=f"{o.source}; discount: {term.source}",
+                        confidence=term.confidence,
+                    )
+                )
+        spot = o.spot_price_chip_hour
+        if spot is not None and spot > 0:
+            quotes.append(
+                ContractQuote(
+                    provider=o.cloud,
+                    region=o.region,
+                    accelerator=acc_id,
+                    kind=ContractKind.SPOT,
+                    price_chip_hour=spot,
+                    term_months=0.0,
+                    basis=o.id,
+                    source=o.source,
+                )
+            )
+    for d in catalog.deals:
+        if d.accelerator == acc_id:
+            quotes.append(
+                ContractQuote(
+                    provider=d.provider,
+                    region=d.region,
+                    accelerator=acc_id,
+                    kind=ContractKind.DEAL,
+                    price_chip_hour=d.price_chip_hour,
+                    term_months=d.term_months,
+                    basis=d.id,
+                    source=d.source,
+                    confidence="user",
+                )
+            )
+    return quotes
+
+
+def cheapest_quotes(quotes: Iterable[ContractQuote]) -> list[ContractQuote]:
+    """The cheapest quote per (provider, kind), sorted by price."""
+    best: dict[tuple[str, ContractKind], ContractQuote] = {}
+    for q in quotes:
+        k = (q.provider, q.kind)
+        if k not in best or q.price_chip_hour < best[k].price_chip_hour:
+            best[k] = q
+    return sorted(best.values(), key=lambda q: (q.price_chip_hour, q.provider, q.kind.value))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcceleratorComparison:
+    """One accelerator's specs beside its cheapest on-demand and spot offers."""
+
+    accelerator: Accelerator
+    cheapest_on_demand: OfferingQuote | None
+    cheapest_spot: OfferingQuote | None
+    offerings: int
+
+
+def compare_accelerators(catalog: Catalog, names: Sequence[str]) -> list[AcceleratorComparison]:
+    """Side-by-side specs and cheapest offers per chip-hour for each named accelerator."""
+    out = []
+    for name in names:
+        acc = catalog.accelerator(name)
+        od = find_offerings(catalog, OfferingQuery(accelerator=acc.id))
+        od_priced = [q for q in od if q.price_chip_hour is not None]
+        spot = find_offerings(catalog, OfferingQuery(accelerator=acc.id, spot=True))
+        out.append(
+            AcceleratorComparison(
+                accelerator=acc,
+                cheapest_on_demand=od_priced[0] if od_priced else None,
+                cheapest_spot=spot[0] if spot else None,
+                offerings=len(od),
+            )
+        )
+    return out

@@ -1,0 +1,278 @@
+"""File schemas of the catalog (pydantic, edge only): shipped CSV snapshot and user files.
+
+Versioning: the shipped snapshot carries ``schema_version`` in ``data/MANIFEST.json``; a new
+required column or a changed meaning bumps it. User files may add optional keys in minor
+releases; unknown keys are rejected so that typos are caught.
+
+Each row model validates one record and converts it to a frozen domain type with ``to_domain``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from computebroker.catalog.types import (
+    Accelerator,
+    ContractKind,
+    ContractTerm,
+    Deal,
+    DeliveryStep,
+    Offering,
+)
+
+__all__ = [
+    "AcceleratorRow",
+    "ContractTermRow",
+    "DealRow",
+    "OfferingRow",
+    "UserCatalogFile",
+    "UserOfferingRow",
+]
+
+NonNegFloat = Annotated[float, Field(ge=0)]
+PosFloat = Annotated[float, Field(gt=0)]
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and value.strip() == "":
+        return None
+    return value
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blanks(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: _blank_to_none(v) for k, v in data.items()}
+        return data
+
+
+class AcceleratorRow(_Row):
+    """One accelerator spec (shipped CSV row, or a private chip in a user file)."""
+
+    id: Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9.\-]*$")]
+    name: str
+    vendor: str
+    bf16_tflops: PosFloat | None = None
+    fp8_tflops: PosFloat | None = None
+    hbm_gib: PosFloat | None = None
+    hbm_tbps: PosFloat | None = None
+    scale_up_chips: Annotated[int, Field(ge=1)] | None = None
+    scale_up_gbps: PosFloat | None = None
+    scale_out_gbps: PosFloat | None = None
+    tdp_w: PosFloat | None = None
+    cores_per_chip: Annotated[int, Field(ge=1)] = 1
+    core_name: str = "GPU"
+    aliases: str | list[str] | None = None
+    assumed: str | None = None
+    source: Annotated[str, Field(min_length=1)]
+    as_of: Annotated[str, Field(min_length=1)]
+    notes: str | None = None
+
+    def to_domain(self, *, private: bool = False) -> Accelerator:
+        """The frozen domain value."""
+        aliases: tuple[str, ...]
+        if self.aliases is None:
+            aliases = ()
+        elif isinstance(self.aliases, str):
+            aliases = tuple(a.strip() for a in self.aliases.split(";") if a.strip())
+        else:
+            aliases = tuple(self.aliases)
+        return Accelerator(
+            id=self.id,
+            name=self.name,
+            vendor=self.vendor,
+            bf16_tflops=self.bf16_tflops,
+            fp8_tflops=self.fp8_tflops,
+            hbm_gib=self.hbm_gib,
+            hbm_tbps=self.hbm_tbps,
+            scale_up_chips=self.scale_up_chips,
+            scale_up_gbps=self.scale_up_gbps,
+            scale_out_gbps=self.scale_out_gbps,
+            tdp_w=self.tdp_w,
+            cores_per_chip=self.cores_per_chip,
+            core_name=self.core_name,
+            aliases=aliases,
+            assumed=self.assumed or "",
+            source=self.source,
+            as_of=self.as_of,
+            notes=self.notes or "",
+            private=private,
+        )
+
+
+class OfferingRow(_Row):
+    """One instance offering as shipped; a shipped row may lack a price (none published)."""
+
+    id: str | None = None
+    cloud: Annotated[str, Field(min_length=1)]
+    region: Annotated[str, Field(min_length=1)]
+    instance_type: Annotated[str, Field(min_length=1)]
+    accelerator: Annotated[str, Field(min_length=1)]
+    chips: Annotated[int, Field(gt=0)]
+    vcpus: NonNegFloat | None = None
+    memory_gib: NonNegFloat | None = None
+    price_hour: NonNegFloat | None = None
+    spot_price_hour: NonNegFloat | None = None
+    source: str | None = None
+    as_of: str | None = None
+    notes: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The offering id: given, or ``cloud/region/instance_type``."""
+        return self.id or f"{self.cloud}/{self.region}/{self.instance_type}"
+
+    def to_domain(self, accelerator_id: str, *, source: str, as_of: str, private: bool) -> Offering:
+        """The frozen domain value, with the accelerator already resolved to its id."""
+        return Offering(
+            id=self.key,
+            cloud=self.cloud.lower(),
+            region=self.region,
+            instance_type=self.instance_type,
+            accelerator=accelerator_id,
+            chips=self.chips,
+            vcpus=self.vcpus,
+            memory_gib=self.memory_gib,
+            price_hour=self.price_hour,
+            spot_price_hour=self.spot_price_hour,
+            source=self.source or source,
+            as_of=self.as_of or as_of,
+            notes=self.notes or "",
+            private=private,
+        )
+
+
+class UserOfferingRow(OfferingRow):
+    """An offering in a user file: it must carry ``price_hour`` or ``spot_price_hour``."""
+
+    @model_validator(mode="after")
+    def _some_price(self) -> UserOfferingRow:
+        if self.price_hour is None and self.spot_price_hour is None:
+            raise ValueError(
+                "an offering needs price_hour or spot_price_hour (USD per instance-hour)"
+            )
+        return self
+
+
+class ContractTermRow(_Row):
+    """A published commitment discount (shipped ``contract_terms.csv``)."""
+
+    provider: str
+    accelerators: str
+    kind: ContractKind
+    term_months: NonNegFloat
+    discount: Annotated[float, Field(ge=0, lt=1)]
+    confidence: str
+    source: Annotated[str, Field(min_length=1)]
+    as_of: Annotated[str, Field(min_length=1)]
+    notes: str | None = None
+
+    def to_domain(self) -> ContractTerm:
+        """The frozen domain value."""
+        return ContractTerm(
+            provider=self.provider,
+            accelerators=self.accelerators,
+            kind=self.kind,
+            term_months=self.term_months,
+            discount=self.discount,
+            confidence=self.confidence,
+            source=self.source,
+            as_of=self.as_of,
+            notes=self.notes or "",
+        )
+
+
+class DeliveryStepRow(BaseModel):
+    """From ``start`` on, ``chips`` are delivered and usable (cumulative)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: Annotated[str, Field(min_length=1)]
+    chips: Annotated[int, Field(ge=0)]
+
+
+_STEP = re.compile(r"^\s*([^:]+?)\s*:\s*(\d+)\s*$")
+
+
+class DealRow(_Row):
+    """A custom negotiated deal: provider, chip, price per chip-hour, term, quantities."""
+
+    id: Annotated[str, Field(min_length=1)]
+    provider: Annotated[str, Field(min_length=1)]
+    accelerator: Annotated[str, Field(min_length=1)]
+    region: str = "any"
+    price_chip_hour: PosFloat
+    term_months: PosFloat
+    min_chips: Annotated[int, Field(ge=0)] = 0
+    max_chips: Annotated[int, Field(gt=0)]
+    delivery: list[DeliveryStepRow] = Field(default_factory=list)
+    source: str | None = None
+    as_of: str | None = None
+    notes: str | None = None
+
+    @field_validator("delivery", mode="before")
+    @classmethod
+    def _parse_delivery(cls, value: Any) -> Any:
+        # CSV form: "2026Q1:1000;2026Q3:5000"
+        if value is None:
+            return []
+        if isinstance(value, str):
+            steps = []
+            for part in value.split(";"):
+                if not part.strip():
+                    continue
+                m = _STEP.match(part)
+                if m is None:
+                    raise ValueError(
+                        f"delivery step {part.strip()!r} is not of the form START:CHIPS "
+                        "(for example 2026Q3:5000; steps separated by ';')"
+                    )
+                steps.append({"start": m.group(1), "chips": int(m.group(2))})
+            return steps
+        return value
+
+    @model_validator(mode="after")
+    def _quantities(self) -> DealRow:
+        if self.min_chips > self.max_chips:
+            raise ValueError(
+                f"min_chips ({self.min_chips}) must not exceed max_chips ({self.max_chips})"
+            )
+        for step in self.delivery:
+            if step.chips > self.max_chips:
+                raise ValueError(
+                    f"delivery step {step.start} delivers {step.chips} chips, more than "
+                    f"max_chips ({self.max_chips})"
+                )
+        return self
+
+    def to_domain(self, accelerator_id: str, *, source: str, as_of: str) -> Deal:
+        """The frozen domain value, with the accelerator already resolved to its id."""
+        return Deal(
+            id=self.id,
+            provider=self.provider.lower(),
+            accelerator=accelerator_id,
+            region=self.region,
+            price_chip_hour=self.price_chip_hour,
+            term_months=self.term_months,
+            min_chips=self.min_chips,
+            max_chips=self.max_chips,
+            delivery=tuple(DeliveryStep(start=s.start, chips=s.chips) for s in self.delivery),
+            source=self.source or source,
+            as_of=self.as_of or as_of,
+            notes=self.notes or "",
+        )
+
+
+class UserCatalogFile(BaseModel):
+    """Top level of a YAML user catalog: private accelerators, offerings and deals."""
+
+    model_config = ConfigDict(extra="forbid")
+    accelerators: list[dict[str, Any]] = Field(default_factory=list)
+    offerings: list[dict[str, Any]] = Field(default_factory=list)
+    deals: list[dict[str, Any]] = Field(default_factory=list)

@@ -1,0 +1,234 @@
+"""A user's own catalog file (``--catalog FILE``): private chips, offerings and deals.
+
+YAML holds up to three lists, ``accelerators``, ``offerings`` and ``deals``::
+
+    offerings:
+      - cloud: acme
+        region: us-east
+        instance_type: acme-8xh100
+        accelerator: H100          # any alias, any case
+        chips: 8
+        price_hour: 39.0           # USD per instance-hour
+    deals:
+      - id: gcp-ironwood-2026
+        provider: gcp
+        accelerator: Ironwood
+        price_chip_hour: 2.10
+        term_months: 36
+        min_chips: 50000
+        max_chips: 400000
+        delivery: [{start: 2026Q3, chips: 100000}, {start: 2027Q1, chips: 400000}]
+
+A CSV holds one kind of record, told by its header: offerings (``instance_type``), deals
+(``term_months``) or accelerators (``bf16_tflops``). Deal delivery in CSV is written
+``2026Q3:100000;2027Q1:400000``.
+
+Every problem is reported with file, line, field and what was expected; nothing is merged when
+any row is bad.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from computebroker.catalog.accelerators import AcceleratorIndex
+from computebroker.catalog.catalog import Catalog
+from computebroker.catalog.schema import (
+    AcceleratorRow,
+    DealRow,
+    UserCatalogFile,
+    UserOfferingRow,
+)
+from computebroker.catalog.types import Accelerator, Deal, Offering
+from computebroker.errors import InputError, Issue, UnknownNameError
+from computebroker.inputs import LocatedDocument, load_yaml, read_csv_rows, validation_issues
+
+__all__ = ["read_user_catalog"]
+
+_KINDS = ("accelerators", "offerings", "deals")
+_MODELS: Mapping[str, type[BaseModel]] = {
+    "accelerators": AcceleratorRow,
+    "offerings": UserOfferingRow,
+    "deals": DealRow,
+}
+
+
+def _records_from_yaml(
+    doc: LocatedDocument,
+) -> dict[str, list[tuple[int | None, Any, tuple[str | int, ...]]]]:
+    if doc.data is None:
+        raise InputError.single(doc.source, "empty file: expected accelerators, offerings or deals")
+    if not isinstance(doc.data, dict):
+        raise InputError.single(
+            doc.source, "expected a mapping with keys accelerators, offerings, deals", line=1
+        )
+    try:
+        UserCatalogFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(validation_issues(exc, doc.source, doc=doc)) from None
+    out: dict[str, list[tuple[int | None, Any, tuple[str | int, ...]]]] = {k: [] for k in _KINDS}
+    for kind in _KINDS:
+        for i, item in enumerate(doc.data.get(kind) or []):
+            out[kind].append((doc.line_of((kind, i)), item, (kind, i)))
+    return out
+
+
+def _records_from_csv(path: Path) -> dict[str, list[tuple[int | None, Any, tuple[str | int, ...]]]]:
+    header, rows = read_csv_rows(path)
+    required: tuple[str, ...]
+    if "instance_type" in header:
+        kind = "offerings"
+        required = ("cloud", "region", "instance_type", "accelerator", "chips")
+    elif "term_months" in header:
+        kind = "deals"
+        required = ("id", "provider", "accelerator", "price_chip_hour", "term_months", "max_chips")
+    elif "bf16_tflops" in header:
+        kind = "accelerators"
+        required = ("id", "name", "vendor", "source", "as_of")
+    else:
+        raise InputError.single(
+            str(path),
+            "cannot tell what this CSV holds: an offerings header has cloud, region, "
+            "instance_type, accelerator, chips, price_hour; a deals header has id, provider, "
+            "accelerator, price_chip_hour, term_months, max_chips; an accelerators header has "
+            "id, name, vendor, bf16_tflops, source, as_of",
+            line=1,
+        )
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError.single(
+            str(path),
+            f"missing column(s) {', '.join(missing)} for a {kind} file; expected "
+            f"{', '.join(required)}",
+            line=1,
+        )
+    out: dict[str, list[tuple[int | None, Any, tuple[str | int, ...]]]] = {k: [] for k in _KINDS}
+    out[kind] = [(r.line, r.values, ()) for r in rows]
+    return out
+
+
+def read_user_catalog(path: Path, base: Catalog) -> Catalog:
+    """Validate a user catalog file and return ``base`` with its rows merged over.
+
+    Raises
+    ------
+    InputError
+        Every problem found, each with file, line, field and what was expected.
+    """
+    source = str(path)
+    suffix = path.suffix.lower()
+    if suffix in {".yaml", ".yml"}:
+        doc = load_yaml(path)
+        records = _records_from_yaml(doc)
+    elif suffix == ".csv":
+        doc = None
+        records = _records_from_csv(path)
+    else:
+        raise InputError.single(
+            source, f"unsupported file type {suffix!r}; expected .yaml, .yml or .csv"
+        )
+
+    try:
+        mtime = dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
+    except OSError:
+        mtime = "unknown"
+    default_source = f"user file {path.name}"
+    issues: list[Issue] = []
+
+    def parse(kind: str) -> list[tuple[int | None, Any, tuple[str | int, ...]]]:
+        parsed = []
+        for line, raw, loc in records[kind]:
+            if not isinstance(raw, dict):
+                issues.append(
+                    Issue(
+                        source=source,
+                        line=line,
+                        field=_fmt(loc),
+                        message="expected a mapping of field: value",
+                    )
+                )
+                continue
+            record = (
+                {"source": default_source, "as_of": mtime, **raw} if kind == "accelerators" else raw
+            )
+            try:
+                parsed.append((line, _MODELS[kind].model_validate(record), loc))
+            except ValidationError as exc:
+                issues.extend(validation_issues(exc, source, doc=doc, prefix=loc, line=line))
+        return parsed
+
+    acc_rows = parse("accelerators")
+    off_rows = parse("offerings")
+    deal_rows = parse("deals")
+
+    new_accs: list[Accelerator] = []
+    seen: dict[str, int | None] = {}
+    for line, row, _ in acc_rows:
+        assert isinstance(row, AcceleratorRow)
+        if row.id in seen:
+            issues.append(_dup(source, line, "id", row.id, seen[row.id]))
+        seen[row.id] = line
+        new_accs.append(row.to_domain(private=True))
+    index = AcceleratorIndex.build([*base.accelerators, *new_accs])
+
+    def resolve(name: str, line: int | None, loc: tuple[str | int, ...]) -> str | None:
+        full = (*loc, "accelerator")
+        field = _fmt(full)
+        if doc is not None:
+            line = doc.line_of(full)
+        try:
+            return index.resolve(name, source=source, line=line).id
+        except UnknownNameError as exc:
+            issues.append(
+                Issue(source=source, line=line, field=field, message=exc.issues[0].message)
+            )
+            return None
+
+    offerings: list[Offering] = []
+    seen = {}
+    for line, row, loc in off_rows:
+        assert isinstance(row, UserOfferingRow)
+        if row.key in seen:
+            issues.append(_dup(source, line, "id", row.key, seen[row.key]))
+        seen[row.key] = line
+        acc_id = resolve(row.accelerator, line, loc)
+        if acc_id is not None:
+            offerings.append(
+                row.to_domain(acc_id, source=default_source, as_of=mtime, private=True)
+            )
+
+    deals: list[Deal] = []
+    seen = {}
+    for line, row, loc in deal_rows:
+        assert isinstance(row, DealRow)
+        if row.id in seen:
+            issues.append(_dup(source, line, "id", row.id, seen[row.id]))
+        seen[row.id] = line
+        acc_id = resolve(row.accelerator, line, loc)
+        if acc_id is not None:
+            deals.append(row.to_domain(acc_id, source=default_source, as_of=mtime))
+
+    if issues:
+        raise InputError(sorted(issues, key=lambda i: i.line or 0))
+    return base.merged(accelerators=new_accs, offerings=offerings, deals=deals, source=source)
+
+
+def _dup(source: str, line: int | None, field: str, value: str, first: int | None) -> Issue:
+    where = f" (first defined on line {first})" if first is not None else ""
+    return Issue(
+        source=source,
+        line=line,
+        field=field,
+        message=f"duplicate id {value!r}{where}; ids must be unique within a file",
+    )
+
+
+def _fmt(loc: tuple[str | int, ...]) -> str:
+    from computebroker.inputs import format_loc
+
+    return format_loc(loc)
