@@ -34,3 +34,18 @@ def test_catalog_all() -> None:
     )
     for name in catalog.__all__:
         assert hasattr(catalog, name), name
+
+
+def test_perf_all() -> None:
+    from computebroker import perf
+
+    assert len(perf.__all__) == len(set(perf.__all__))
+    for name in perf.__all__:
+        assert hasattr(perf, name), name
+    assert {
+        "estimate_training",
+        "estimate_serving",
+        "throughput_matrix",
+        "calibrate",
+        "search_layouts",
+    } <= set(perf.__all__)

@@ -40,9 +40,10 @@ def _root(
 
 
 def _register() -> None:
-    from computebroker.cli import catalog_cmd, demo_cmd
+    from computebroker.cli import catalog_cmd, demo_cmd, estimate_cmd
 
     app.add_typer(catalog_cmd.app, name="catalog")
+    app.add_typer(estimate_cmd.app, name="estimate")
     app.command("demo")(demo_cmd.demo)
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from computebroker.catalog import (
@@ -17,7 +16,7 @@ from computebroker.catalog import (
     find_offerings,
     load_catalog,
 )
-from computebroker.cli.output import Format, fmt_money, fmt_num, render_rows
+from computebroker.cli.output import Format, fmt_money, fmt_num, make_console, render_rows
 from computebroker.reports.catalog import accelerator_record, comparison_record, offering_record
 
 __all__ = ["app"]
@@ -54,7 +53,7 @@ def accelerators(
         )
     rows = [accelerator_record(a) for a in accs]
     render_rows(
-        Console(),
+        make_console(),
         rows,
         fmt,
         title="Accelerators (peak dense, per chip)",
@@ -122,7 +121,7 @@ def offerings(
     )
     quotes = find_offerings(cat, q)
     rows = [offering_record(x) for x in quotes]
-    console = Console()
+    console = make_console()
     if fmt is not Format.TABLE:
         render_rows(console, rows, fmt)
         return
@@ -168,7 +167,7 @@ def compare(
     cat = load_catalog(catalog or [])
     comps = compare_accelerators(cat, names)
     rows = [comparison_record(c) for c in comps]
-    console = Console()
+    console = make_console()
     if fmt is not Format.TABLE:
         render_rows(console, rows, fmt)
         return

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rich.console import Console
-
 from computebroker.catalog import (
     OfferingQuery,
     SortKey,
@@ -11,13 +9,14 @@ from computebroker.catalog import (
     find_offerings,
     load_catalog,
 )
+from computebroker.cli.output import make_console
 
 __all__ = ["demo"]
 
 
 def demo() -> None:
     """Run the main job on the bundled example (for now: a tour of the catalog)."""
-    console = Console()
+    console = make_console()
     cat = load_catalog()
     console.rule("[bold]computebroker demo: the catalog")
     console.print(

@@ -13,7 +13,19 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["Format", "fmt_money", "fmt_num", "render_rows"]
+__all__ = ["Format", "fmt_money", "fmt_num", "make_console", "render_rows"]
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for command output: terminal width on a TTY, at least 160 columns otherwise
+    (pipes, logs, CI), so that tables do not fold into unreadable columns."""
+    import os
+
+    probe = Console(stderr=stderr)
+    if probe.is_terminal:
+        return probe
+    width = max(160, int(os.environ.get("COLUMNS", "0") or 0))
+    return Console(stderr=stderr, width=width)
 
 
 class Format(StrEnum):
@@ -80,7 +92,12 @@ def render_rows(
     table = Table(title=title, caption=caption, header_style="bold", show_lines=False)
     for key, header in cols:
         numeric = bool(rows) and isinstance(rows[0].get(key), int | float)
-        table.add_column(header, justify="right" if numeric else "left", overflow="fold")
+        table.add_column(
+            header,
+            justify="right" if numeric else "left",
+            overflow="fold",
+            no_wrap=numeric or key == cols[0][0],
+        )
     fmts = formatters or {}
     for r in rows:
         cells = []

@@ -1,0 +1,694 @@
+"""``computebroker estimate``: how long and how much a workload takes on each accelerator."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from computebroker.catalog import (
+    Catalog,
+    ContractKind,
+    cheapest_quotes,
+    contract_quotes,
+    load_catalog,
+)
+from computebroker.cli.output import Format, fmt_money, fmt_num, make_console, render_rows
+from computebroker.errors import ComputeBrokerError, InfeasibleRequestError, InputError
+from computebroker.outputs import write_text_atomic
+from computebroker.perf import (
+    LayoutConstraints,
+    Precision,
+    Recompute,
+    ServeSetup,
+    TrainingRequest,
+    calibrate,
+    estimate_serving,
+    estimate_training,
+    get_stack,
+    load_workloads,
+    model_names,
+    modelable_accelerators,
+    parse_count,
+    profile_for,
+    published_runs,
+    resolve_model,
+    run_errors,
+    throughput_matrix,
+    write_matrix,
+)
+from computebroker.perf.hardware import Constants, Efficiency, load_efficiency_file
+from computebroker.perf.validation import accuracy_summary, parse_runs
+from computebroker.reports.perf import serve_record, training_report_record
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="How long and how much a workload takes on each accelerator.", no_args_is_help=True
+)
+
+CatalogFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--catalog",
+        help="Extra offerings/deals/chips (YAML or CSV). Repeatable.",
+        show_default=False,
+    ),
+]
+EfficiencyFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--efficiency",
+        help="Your calibration (from `estimate calibrate -o`), laid over the shipped one.",
+    ),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+DAY = 86400.0
+
+
+def _effs(path: Path | None) -> tuple[dict[str, Efficiency] | None, Constants | None]:
+    if path is None:
+        return None, None
+    return load_efficiency_file(str(path))
+
+
+def _count(text: str | None, catalog: Catalog, acc: str, what: str) -> int | None:
+    if text is None or acc == "all":
+        return None if text is None else int(text) if text.isdigit() else None
+    return parse_count(text, catalog.accelerator(acc), what=what)
+
+
+@app.command("train")
+def train(
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", "-m", help="Preset name (see `estimate models`) or a model YAML file."
+        ),
+    ],
+    accelerator: Annotated[
+        str,
+        typer.Option(
+            "--accelerator", "-a", help="Chip name/alias, or 'all' to compare every chip."
+        ),
+    ] = "all",
+    chips: Annotated[
+        str,
+        typer.Option(
+            "--chips", "-n", help="Chips (or 'Nc' cores, or a TPU slice name such as v5p-1024)."
+        ),
+    ] = "1024",
+    tokens: Annotated[
+        float | None,
+        typer.Option("--tokens", "-t", help="Tokens to train (e.g. 15e12) for time and cost."),
+    ] = None,
+    tp: Annotated[
+        str | None, typer.Option("--tp", help="Pin tensor parallel degree (chips, or 'Nc' cores).")
+    ] = None,
+    pp: Annotated[str | None, typer.Option("--pp", help="Pin pipeline parallel degree.")] = None,
+    dp: Annotated[str | None, typer.Option("--dp", help="Pin data parallel degree.")] = None,
+    ep: Annotated[
+        int | None, typer.Option("--ep", min=1, help="Pin expert parallel degree.")
+    ] = None,
+    cp: Annotated[
+        int | None, typer.Option("--cp", min=1, help="Pin context parallel degree.")
+    ] = None,
+    vpp: Annotated[
+        int | None, typer.Option("--vpp", min=1, help="Pin interleaved virtual pipeline stages.")
+    ] = None,
+    microbatch: Annotated[
+        int | None, typer.Option("--microbatch", min=1, help="Pin micro-batch size (sequences).")
+    ] = None,
+    zero: Annotated[
+        int | None, typer.Option("--zero", min=0, max=3, help="Pin ZeRO stage (3 = FSDP).")
+    ] = None,
+    recompute: Annotated[
+        Recompute | None, typer.Option("--recompute", help="Pin activation recomputation.")
+    ] = None,
+    precision: Annotated[
+        Precision, typer.Option("--precision", help="GEMM precision.")
+    ] = Precision.BF16,
+    seq_len: Annotated[
+        int | None, typer.Option("--seq-len", min=1, help="Sequence length (default: the model's).")
+    ] = None,
+    global_batch_tokens: Annotated[
+        float | None,
+        typer.Option("--global-batch-tokens", min=1, help="Tokens per optimizer step."),
+    ] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option("--stack", help="Software stack (megatron-core, maxtext, neuronx, ...)."),
+    ] = None,
+    catalog: CatalogFiles = None,
+    efficiency: EfficiencyFile = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Best parallel layout, step time, MFU, memory, time to train and cost on every contract."""
+    cat = load_catalog(catalog or [])
+    spec, defaulted = resolve_model(model)
+    acc = "all" if accelerator.strip().lower() == "all" else cat.accelerator(accelerator).id
+    n_chips = (
+        parse_count(chips, cat.accelerator(acc), what="chips")
+        if acc != "all"
+        else int(chips)
+        if chips.isdigit()
+        else None
+    )
+    if n_chips is None:
+        raise InputError.single(
+            "<args>",
+            "with --accelerator all, --chips must be a plain number of chips",
+            field="chips",
+            value=chips,
+        )
+    effs, consts = _effs(efficiency)
+    req = TrainingRequest(
+        model=spec,
+        accelerator=acc,
+        chips=n_chips,
+        tokens=tokens,
+        seq_len=seq_len,
+        global_batch_tokens=global_batch_tokens,
+        precision=precision,
+        constraints=LayoutConstraints(
+            tp=_count(tp, cat, acc, "tp"),
+            pp=_count(pp, cat, acc, "pp"),
+            dp=_count(dp, cat, acc, "dp"),
+            cp=cp,
+            ep=ep,
+            vpp=vpp,
+            microbatch=microbatch,
+            zero=zero,
+            recompute=recompute,
+        ),
+        stack=get_stack(stack) if stack else None,
+        efficiencies=effs,
+        constants=consts,
+    )
+    console = make_console()
+    with _progress(console, fmt, "searching layouts") as prog:
+        if acc == "all":
+            task = prog.add_task("accelerators", total=len(modelable_accelerators(cat)))
+            reports = []
+            for a in modelable_accelerators(cat):
+                prog.update(task, description=f"searching layouts on {a}")
+                reports.extend(estimate_training(cat, _with_acc(req, a)))
+                prog.advance(task)
+            reports.sort(
+                key=lambda r: (
+                    r.best is None,
+                    r.cheapest is None,
+                    r.cheapest.usd_per_million_tokens if r.cheapest else 0.0,
+                )
+            )
+        else:
+            reports = estimate_training(cat, req)
+    records = [training_report_record(r) for r in reports]
+    if fmt is Format.JSON:
+        console.file.write(json.dumps(records if acc == "all" else records[0], indent=2) + "\n")
+        return
+    if fmt is Format.CSV:
+        flat = [{k: v for k, v in r.items() if not isinstance(v, dict | list)} for r in records]
+        render_rows(console, flat, fmt)
+        return
+    if defaulted:
+        console.print(f"[dim]model file: defaulted {', '.join(defaulted)}[/dim]")
+    if acc != "all":
+        _print_single(console, spec.name, records[0])
+        return
+    rows = [r for r in records if r.get("feasible")]
+    render_rows(
+        console,
+        rows,
+        Format.TABLE,
+        title=f"{spec.name} on {n_chips:,} chips, every accelerator (ranked by cheapest $ per million tokens)",
+        columns=[
+            ("accelerator", "chip"),
+            ("layout", "best layout"),
+            ("tokens_per_s_per_chip", "tok/s/chip"),
+            ("mfu", "MFU"),
+            ("memory_gib_per_chip", "GiB/chip"),
+            ("time_to_train_days", "days"),
+            ("cheapest_provider", "provider"),
+            ("cheapest_contract", "contract"),
+            ("cheapest_price_chip_hour", "$/chip-h"),
+            ("usd_per_million_tokens", "$/M tokens"),
+            ("cost_usd", "job cost"),
+        ],
+        formatters={
+            "tokens_per_s_per_chip": lambda v: fmt_num(v, 1),
+            "mfu": lambda v: f"{v:.1%}",
+            "memory_gib_per_chip": lambda v: fmt_num(v, 1),
+            "time_to_train_days": lambda v: fmt_num(v, 1),
+            "cost_usd": lambda v: fmt_money(v, 0),
+            "cheapest_price_chip_hour": lambda v: fmt_money(v, 3),
+            "usd_per_million_tokens": lambda v: fmt_money(v, 3),
+        },
+        caption="Cheapest firm (non-spot) contract per chip; spot and every other contract: --accelerator CHIP or --format json",
+    )
+    bad = [r for r in records if not r.get("feasible")]
+    if bad:
+        console.print("[dim]Not costed:[/dim]")
+        for r in bad:
+            console.print(f"[dim]  {r['accelerator']}: {r['error']}[/dim]", highlight=False)
+
+
+def _with_acc(req: TrainingRequest, acc: str) -> TrainingRequest:
+    from dataclasses import replace
+
+    return replace(req, accelerator=acc)
+
+
+class _NoProgress:
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, *a: Any, **k: Any) -> int:
+        return 0
+
+    def update(self, *a: Any, **k: Any) -> None:
+        return None
+
+    def advance(self, *a: Any, **k: Any) -> None:
+        return None
+
+
+def _progress(console: Console, fmt: Format, what: str) -> Any:
+    if fmt is not Format.TABLE:
+        return _NoProgress()
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=make_console(stderr=True),
+        transient=True,
+    )
+
+
+def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
+    if not rec.get("feasible"):
+        raise InfeasibleRequestError(rec["error"])
+    step = rec["step_breakdown"]
+    mem = rec["memory"]
+    lines = [
+        f"[bold]{model}[/bold] on {rec['chips']:,} x {rec['accelerator']} ({rec['precision']}, stack {rec['stack']})",
+        f"layout         {rec['layout']}",
+        f"step time      {step['step_time_s']:.3f} s for {rec['tokens_per_step']:,.0f} tokens",
+        f"throughput     {rec['tokens_per_s_per_chip']:,.1f} tokens/s per chip, {rec['tokens_per_s']:,.0f} tokens/s in all",
+        f"MFU / HFU      {rec['mfu']:.1%} / {rec['hfu']:.1%}   (FLOP convention: docs/estimate.md)",
+        f"memory         {mem['total_gib']:.1f} of {mem['usable_gib']:.1f} GiB usable per chip "
+        f"(weights {mem['weights_gib']:.1f}, grads {mem['gradients_gib']:.1f}, optimizer {mem['optimizer_gib']:.1f}, "
+        f"activations {mem['activations_gib']:.1f}, logits {mem['logits_gib']:.1f})",
+    ]
+    if rec.get("time_to_train_days") is not None:
+        lines.append(
+            f"time to train  {rec['time_to_train_days']:,.1f} days for {rec['tokens']:.3g} tokens"
+        )
+    console.print(Panel("\n".join(lines), title="estimate", expand=False), highlight=False)
+    bd = Table(title="Step time by cause (exposed seconds)", header_style="bold")
+    bd.add_column("cause")
+    bd.add_column("seconds", justify="right")
+    bd.add_column("share", justify="right")
+    total = step["step_time_s"] or 1.0
+    for k in (
+        "compute_s",
+        "tp_comm_s",
+        "cp_comm_s",
+        "ep_comm_s",
+        "pp_comm_s",
+        "dp_comm_s",
+        "bubble_s",
+        "optimizer_s",
+    ):
+        bd.add_row(
+            k.removesuffix("_s").replace("_", " "), f"{step[k]:.3f}", f"{step[k] / total:.1%}"
+        )
+    console.print(bd)
+    costs = rec.get("costs") or []
+    if costs:
+        render_rows(
+            console,
+            costs[:12],
+            Format.TABLE,
+            title="Cost on every contract (cheapest per provider and contract)",
+            columns=[
+                ("provider", "provider"),
+                ("contract", "contract"),
+                ("price_chip_hour", "$/chip-h"),
+                ("usd_per_million_tokens", "$/M tokens"),
+                ("cost_usd", "job cost"),
+                ("confidence", "price confidence"),
+            ],
+            formatters={
+                "price_chip_hour": lambda v: fmt_money(v, 3),
+                "usd_per_million_tokens": lambda v: fmt_money(v, 3),
+                "cost_usd": lambda v: fmt_money(v, 0),
+            },
+        )
+    for n in rec.get("notes") or []:
+        console.print(f"[dim]assumption: {n}[/dim]", highlight=False)
+
+
+@app.command("serve")
+def serve(
+    model: Annotated[str, typer.Option("--model", "-m", help="Preset name or model YAML file.")],
+    accelerator: Annotated[
+        str, typer.Option("--accelerator", "-a", help="Chip name/alias, or 'all'.")
+    ] = "all",
+    ttft_ms: Annotated[
+        float, typer.Option("--ttft-ms", min=1, help="Time-to-first-token target.")
+    ] = 2000.0,
+    tpot_ms: Annotated[
+        float, typer.Option("--tpot-ms", min=1, help="Time-per-output-token target.")
+    ] = 50.0,
+    prompt_tokens: Annotated[int, typer.Option("--prompt-tokens", min=1)] = 2000,
+    output_tokens: Annotated[int, typer.Option("--output-tokens", min=1)] = 500,
+    tp: Annotated[
+        int | None, typer.Option("--tp", min=1, help="Pin tensor parallel degree of a replica.")
+    ] = None,
+    fp8_weights: Annotated[
+        bool, typer.Option("--fp8-weights", help="Serve FP8 weights (1 byte per parameter).")
+    ] = False,
+    catalog: CatalogFiles = None,
+    efficiency: EfficiencyFile = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Tokens/s per chip at a latency target, and $ per million output tokens per chip."""
+    cat = load_catalog(catalog or [])
+    spec, _ = resolve_model(model)
+    effs, consts = _effs(efficiency)
+    setup = ServeSetup(
+        model=spec,
+        prompt_tokens=prompt_tokens,
+        output_tokens=output_tokens,
+        ttft_ms=ttft_ms,
+        tpot_ms=tpot_ms,
+        weight_bytes=1.0 if fp8_weights else 2.0,
+    )
+    accs = (
+        modelable_accelerators(cat)
+        if accelerator.strip().lower() == "all"
+        else [cat.accelerator(accelerator).id]
+    )
+    rows: list[dict[str, Any]] = []
+    failed: list[tuple[str, str]] = []
+    for a in accs:
+        try:
+            est = estimate_serving(
+                setup, profile_for(cat.accelerator(a), efficiencies=effs, constants=consts), tp=tp
+            )
+        except ComputeBrokerError as exc:
+            failed.append((a, str(exc)))
+            continue
+        quotes = [
+            q for q in cheapest_quotes(contract_quotes(cat, a)) if q.kind is not ContractKind.SPOT
+        ]
+        best = quotes[0] if quotes else None
+        rows.append(
+            serve_record(
+                est,
+                best.price_chip_hour if best else None,
+                f"{best.provider} {best.kind.value}" if best else "",
+            )
+        )
+    rows.sort(
+        key=lambda r: (
+            r["usd_per_million_output_tokens"] is None,
+            r["usd_per_million_output_tokens"] or 0.0,
+        )
+    )
+    console = make_console()
+    if fmt is not Format.TABLE:
+        render_rows(console, rows, fmt)
+        return
+    if not rows:
+        raise InfeasibleRequestError("; ".join(f"{a}: {m}" for a, m in failed))
+    render_rows(
+        console,
+        rows,
+        fmt,
+        title=f"Serving {spec.name}: prompt {prompt_tokens:,} / output {output_tokens:,} tokens, TTFT <= {ttft_ms:,.0f} ms, TPOT <= {tpot_ms:,.0f} ms",
+        columns=[
+            ("accelerator", "chip"),
+            ("tp", "TP"),
+            ("batch", "batch"),
+            ("ttft_ms", "TTFT ms"),
+            ("tpot_ms", "TPOT ms"),
+            ("output_tokens_per_s_per_chip", "out tok/s/chip"),
+            ("bound", "decode bound"),
+            ("cheapest_at", "cheapest (non-spot)"),
+            ("usd_per_million_output_tokens", "$/M out tokens"),
+        ],
+        formatters={
+            "usd_per_million_output_tokens": lambda v: fmt_money(v, 3),
+            "ttft_ms": lambda v: fmt_num(v, 0),
+            "tpot_ms": lambda v: fmt_num(v, 1),
+        },
+    )
+    for a, msg in failed:
+        console.print(f"[dim]  {a}: {msg}[/dim]", highlight=False)
+
+
+@app.command("matrix")
+def matrix(
+    workloads: Annotated[
+        Path, typer.Argument(help="Workloads YAML (a top-level 'workloads:' list).")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the matrix (.csv or .json).")
+    ] = None,
+    accelerators: Annotated[
+        str | None,
+        typer.Option(
+            "--accelerators", help="Comma-separated chips (default: every chip with specs)."
+        ),
+    ] = None,
+    catalog: CatalogFiles = None,
+    efficiency: EfficiencyFile = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """The throughput matrix: work per chip-hour for each workload class x accelerator."""
+    cat = load_catalog(catalog or [])
+    classes = load_workloads(workloads)
+    accs = [a.strip() for a in accelerators.split(",") if a.strip()] if accelerators else None
+    effs, consts = _effs(efficiency)
+    console = make_console()
+    n = len(classes) * len(accs or modelable_accelerators(cat))
+    with _progress(console, fmt, "pricing") as prog:
+        task = prog.add_task("throughput matrix", total=n)
+
+        def tick(w: str, a: str) -> None:
+            prog.update(task, description=f"{w} on {a}")
+            prog.advance(task)
+
+        ds = throughput_matrix(
+            classes, cat, accs, progress=tick, efficiencies=effs, constants=consts
+        )
+    if output is not None:
+        write_text_atomic(output, write_matrix(ds, output))
+    if fmt is not Format.TABLE:
+        from computebroker.perf import matrix_records
+
+        render_rows(console, matrix_records(ds), fmt)
+        return
+    table = Table(
+        title="Throughput matrix: millions of work units per chip-hour", header_style="bold"
+    )
+    table.add_column("accelerator")
+    for w in ds.workload.values:
+        table.add_column(f"{w}\n({ds.unit.sel(workload=w).item()})", justify="right")
+    for a in ds.accelerator.values:
+        cells = []
+        for w in ds.workload.values:
+            v = float(ds.work_per_chip_hour.sel(workload=w, accelerator=a))
+            cells.append("—" if math.isnan(v) else f"{v / 1e6:,.3f}")
+        table.add_row(str(a), *cells)
+    console.print(table)
+    if output is not None:
+        console.print(f"wrote {output}")
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    measurements: Annotated[
+        Path,
+        typer.Argument(help="Your measured runs (CSV, columns as perf/data/published_runs.csv)."),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the fitted efficiencies (CSV) for --efficiency."
+        ),
+    ] = None,
+    fit_stacks: Annotated[
+        bool,
+        typer.Option("--fit-stacks", help="Also fit stack overlaps where >= 4 runs exercise them."),
+    ] = False,
+    catalog: CatalogFiles = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Fit achievable-efficiency parameters to your measured runs and report residuals."""
+    cat = load_catalog(catalog or [])
+    try:
+        text = measurements.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError.single(str(measurements), f"cannot read file: {exc}") from None
+    runs = parse_runs(text, str(measurements), cat)
+    if not runs:
+        raise InputError.single(str(measurements), "no runs in the file")
+    console = make_console()
+    with _progress(console, fmt, "fitting") as prog:
+        task = prog.add_task("fitting", total=None)
+        cal = calibrate(
+            runs,
+            fit_stacks=fit_stacks,
+            progress=lambda i, rms: prog.update(
+                task, description=f"fitting (iteration {i}, rms log error {rms:.3f})"
+            ),
+        )
+    rows = [
+        {
+            "run": a.run.id,
+            "accelerator": a.run.accelerator,
+            "observed_tokens_per_s_per_chip": round(a.observed, 2),
+            "predicted_before": None if b.predicted is None else round(b.predicted, 2),
+            "error_before": None if b.predicted is None else round(b.error, 4),
+            "predicted_after": None if a.predicted is None else round(a.predicted, 2),
+            "error_after": None if a.predicted is None else round(a.error, 4),
+        }
+        for b, a in zip(cal.before, cal.after, strict=True)
+    ]
+    if output is not None:
+        lines = ["key,matmul_bf16,matmul_fp8,fitted_on,source"]
+        for key in sorted({r.accelerator for r in runs}):
+            e = cal.efficiencies[key]
+            ids = ";".join(r.id for r in runs if r.accelerator == key)
+            lines.append(
+                f"{key},{e.matmul_bf16:.4f},{e.matmul_fp8:.4f},{ids},fitted by estimate calibrate to {measurements.name}"
+            )
+        write_text_atomic(output, "\n".join(lines) + "\n")
+    if fmt is not Format.TABLE:
+        render_rows(console, rows, fmt)
+        return
+    render_rows(
+        console,
+        rows,
+        fmt,
+        title="Residuals before and after fitting",
+        columns=[
+            ("run", "run"),
+            ("accelerator", "chip"),
+            ("observed_tokens_per_s_per_chip", "observed tok/s/chip"),
+            ("predicted_before", "before"),
+            ("error_before", "error"),
+            ("predicted_after", "after"),
+            ("error_after", "error"),
+        ],
+        formatters={
+            "error_before": lambda v: "—" if v is None else f"{v:+.1%}",
+            "error_after": lambda v: "—" if v is None else f"{v:+.1%}",
+        },
+    )
+    s = cal.summary
+    console.print(
+        f"median |error| {s['before_median_abs_error']:.1%} -> {s['median_abs_error']:.1%}; max {s['before_max_abs_error']:.1%} -> {s['max_abs_error']:.1%}"
+    )
+    for k, v in cal.fitted.items():
+        console.print(f"  fitted {k} = {v:.4f}")
+    if output is not None:
+        console.print(f"wrote {output} (use it with --efficiency {output})")
+
+
+@app.command("validate")
+def validate(fmt: FormatOpt = Format.TABLE) -> None:
+    """The model against the shipped table of published training runs."""
+    errs = run_errors(published_runs())
+    rows = [
+        {
+            "run": e.run.id,
+            "accelerator": e.run.accelerator,
+            "model": e.run.model.name,
+            "chips": e.run.chips,
+            "observed": round(e.observed, 2),
+            "predicted": None if e.predicted is None else round(e.predicted, 2),
+            "error": None if e.predicted is None else round(e.error, 4),
+            "source": e.run.source,
+        }
+        for e in errs
+    ]
+    console = make_console()
+    render_rows(
+        console,
+        rows,
+        fmt,
+        title="Published runs: tokens/s per chip, observed vs predicted",
+        columns=[
+            ("run", "run"),
+            ("accelerator", "chip"),
+            ("chips", "chips"),
+            ("observed", "observed"),
+            ("predicted", "predicted"),
+            ("error", "error"),
+        ],
+        formatters={"error": lambda v: "—" if v is None else f"{v:+.1%}"},
+    )
+    if fmt is Format.TABLE:
+        s = accuracy_summary(errs)
+        console.print(
+            f"{int(s['runs'])} runs: median |error| {s['median_abs_error']:.1%}, max {s['max_abs_error']:.1%} (docs/perf-accuracy.md)"
+        )
+
+
+@app.command("models")
+def models(
+    reference: Annotated[
+        bool, typer.Option("--reference", help="Also list the shapes of benchmark runs.")
+    ] = False,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Model presets with their size and source."""
+    from computebroker.perf import get_model
+
+    rows = []
+    for name in model_names(include_reference=reference):
+        m = get_model(name)
+        rows.append(
+            {
+                "name": m.name,
+                "type": m.kind.value,
+                "params_b": round(m.params / 1e9, 2),
+                "active_params_b": round(m.active_params / 1e9, 2),
+                "layers": m.layers,
+                "hidden": m.hidden,
+                "heads": m.heads,
+                "kv_heads": m.kv_heads,
+                "seq_len": m.seq_len,
+                "source": m.source,
+            }
+        )
+    render_rows(
+        make_console(),
+        rows,
+        fmt,
+        title="Model presets",
+        columns=[
+            ("name", "name"),
+            ("type", "type"),
+            ("params_b", "params (B)"),
+            ("active_params_b", "active (B)"),
+            ("layers", "layers"),
+            ("hidden", "hidden"),
+            ("seq_len", "seq"),
+        ],
+    )

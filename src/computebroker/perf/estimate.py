@@ -1,0 +1,186 @@
+"""Training estimates a strategy team reads: best layout, time to train, cost on every contract.
+
+``estimate_training`` runs the layout search on one accelerator (or every accelerator the
+catalog can model) and prices the result on every way to buy that chip: each provider's
+cheapest on-demand, spot, 1- and 3-year commitment, capacity block and user deal
+(``catalog.contract_quotes``). Rows are ranked by cost per million training tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from computebroker.catalog import (
+    Catalog,
+    ContractKind,
+    ContractQuote,
+    cheapest_quotes,
+    contract_quotes,
+)
+from computebroker.errors import ComputeBrokerError
+from computebroker.perf.hardware import Constants, Efficiency, HardwareProfile, profile_for
+from computebroker.perf.layout import LayoutConstraints, Precision
+from computebroker.perf.models import ModelSpec
+from computebroker.perf.stacks import Stack
+from computebroker.perf.train import (
+    TrainEstimate,
+    TrainSetup,
+    default_global_batch_tokens,
+    search_layouts,
+)
+
+__all__ = [
+    "CostLine",
+    "TrainingReport",
+    "TrainingRequest",
+    "estimate_training",
+    "modelable_accelerators",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainingRequest:
+    """What a user asks: a model, tokens to train, chips and whatever they pin."""
+
+    model: ModelSpec
+    accelerator: str  # a name, or "all"
+    chips: int
+    tokens: float | None = None
+    seq_len: int | None = None
+    global_batch_tokens: float | None = None
+    precision: Precision = Precision.BF16
+    constraints: LayoutConstraints = field(default_factory=LayoutConstraints)
+    stack: Stack | None = None
+    efficiencies: Mapping[str, Efficiency] | None = None
+    constants: Constants | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CostLine:
+    """The cost of the training job bought one way."""
+
+    quote: ContractQuote
+    cost_usd: float | None
+    usd_per_million_tokens: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainingReport:
+    """The best layout on one accelerator, alternatives, and prices."""
+
+    accelerator: str
+    best: TrainEstimate | None
+    alternatives: tuple[TrainEstimate, ...]
+    costs: tuple[CostLine, ...]
+    tokens: float | None
+    error: str = ""
+
+    @property
+    def time_to_train_s(self) -> float | None:
+        """Seconds to train ``tokens`` at the best layout's throughput."""
+        if self.best is None or not self.tokens:
+            return None
+        return self.tokens / self.best.tokens_per_s
+
+    @property
+    def cheapest(self) -> CostLine | None:
+        """The cheapest way to buy the job without spot capacity (which can be reclaimed
+        mid-run and is rarely available at training scale); spot lines stay in ``costs``."""
+        firm = [c for c in self.costs if c.quote.kind is not ContractKind.SPOT]
+        return firm[0] if firm else None
+
+
+def modelable_accelerators(catalog: Catalog) -> list[str]:
+    """Accelerators with the specs the step-time model needs."""
+    return [
+        a.id
+        for a in catalog.accelerators
+        if a.bf16_tflops is not None and a.hbm_gib is not None and a.hbm_tbps is not None
+    ]
+
+
+def _costs(catalog: Catalog, acc: str, est: TrainEstimate, tokens: float | None) -> list[CostLine]:
+    hours = tokens / est.tokens_per_s / 3600 if tokens else None
+    per_chip_hour_tokens = est.tokens_per_s_per_chip * 3600
+    out = []
+    for q in cheapest_quotes(contract_quotes(catalog, acc)):
+        out.append(
+            CostLine(
+                quote=q,
+                cost_usd=None if hours is None else q.price_chip_hour * est.chips * hours,
+                usd_per_million_tokens=q.price_chip_hour / per_chip_hour_tokens * 1e6,
+            )
+        )
+    out.sort(key=lambda c: c.usd_per_million_tokens)
+    return out
+
+
+def _one(
+    catalog: Catalog, req: TrainingRequest, acc_id: str, hw: HardwareProfile | None = None
+) -> TrainingReport:
+    try:
+        hw = hw or profile_for(
+            catalog.accelerator(acc_id), efficiencies=req.efficiencies, constants=req.constants
+        )
+        seq = req.seq_len or req.model.seq_len
+        gbt = req.global_batch_tokens or default_global_batch_tokens(req.chips, seq)
+        setup = TrainSetup(
+            model=req.model,
+            seq_len=seq,
+            global_batch_tokens=gbt,
+            precision=req.precision,
+            stack=req.stack,
+        )
+        ests = search_layouts(setup, hw, req.chips, req.constraints, top=5)
+    except ComputeBrokerError as exc:
+        return TrainingReport(
+            accelerator=acc_id,
+            best=None,
+            alternatives=(),
+            costs=(),
+            tokens=req.tokens,
+            error=str(exc),
+        )
+    best = ests[0]
+    return TrainingReport(
+        accelerator=acc_id,
+        best=best,
+        alternatives=tuple(ests[1:]),
+        costs=tuple(_costs(catalog, acc_id, best, req.tokens)),
+        tokens=req.tokens,
+    )
+
+
+def estimate_training(catalog: Catalog, req: TrainingRequest) -> list[TrainingReport]:
+    """One report per accelerator asked for; ``accelerator="all"`` compares every modelable chip.
+
+    Reports that could not be costed carry ``error`` (for example "405B needs >= 64 chips").
+    With several accelerators, reports are ranked by the cheapest cost per million tokens,
+    chips without any price last.
+
+    Examples
+    --------
+    >>> from computebroker.catalog import load_catalog
+    >>> from computebroker.perf.presets import get_model
+    >>> (r,) = estimate_training(load_catalog(), TrainingRequest(
+    ...     model=get_model("llama3-8b"), accelerator="h100", chips=64, tokens=1e12))
+    >>> r.best.layout.chips, r.time_to_train_s > 0
+    (64, True)
+    """
+    ids: Sequence[str]
+    if req.accelerator.strip().lower() == "all":
+        ids = modelable_accelerators(catalog)
+    else:
+        ids = [catalog.accelerator(req.accelerator).id]
+    reports = [_one(catalog, req, a) for a in ids]
+    if len(reports) > 1:
+        reports.sort(
+            key=lambda r: (
+                r.best is None,
+                r.cheapest is None,
+                r.cheapest.usd_per_million_tokens if r.cheapest else 0.0,
+                -(r.best.tokens_per_s_per_chip if r.best else 0.0),
+            )
+        )
+    return reports

@@ -1,0 +1,274 @@
+"""The throughput matrix: effective work per chip-hour for each (workload class, accelerator).
+
+This is the one object that joins perf, plan and sim (as in Gavel). A workload class is a model
+in a mode: ``train`` (work = tokens trained, at a reference job size) or ``serve`` (work =
+output tokens served within latency targets). Cells the model cannot cost (a chip without
+specs, a model that does not fit) are NaN, with the reason kept in ``note``.
+
+The matrix is an ``xarray.Dataset`` over dims ``("workload", "accelerator")`` with variables
+``work_per_chip_hour`` (float), ``unit`` (per workload), ``layout`` and ``note`` (str), and
+reads/writes a long CSV (``workload, accelerator, work_per_chip_hour, unit, layout, note``)
+and JSON — the files ``plan`` and ``simulate`` read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from computebroker.catalog import Catalog
+from computebroker.errors import ComputeBrokerError, InputError
+from computebroker.perf.estimate import modelable_accelerators
+from computebroker.perf.hardware import Constants, Efficiency, profile_for
+from computebroker.perf.layout import LayoutConstraints, Precision
+from computebroker.perf.models import ModelSpec
+from computebroker.perf.serve import ServeSetup, estimate_serving
+from computebroker.perf.stacks import Stack
+from computebroker.perf.train import TrainSetup, default_global_batch_tokens, search_layouts
+
+__all__ = [
+    "Mode",
+    "WorkloadClass",
+    "matrix_from_records",
+    "matrix_records",
+    "read_matrix",
+    "throughput_matrix",
+    "write_matrix",
+]
+
+
+class Mode(StrEnum):
+    """What a workload does with chips."""
+
+    TRAIN = "train"
+    SERVE = "serve"
+
+
+UNIT = {Mode.TRAIN: "tokens trained", Mode.SERVE: "output tokens served"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkloadClass:
+    """A model in a mode with the settings that price it."""
+
+    name: str
+    model: ModelSpec
+    mode: Mode
+    chips: int = 1024  # reference job size for training
+    seq_len: int | None = None
+    global_batch_tokens: float | None = None
+    precision: Precision = Precision.BF16
+    stack: Stack | None = None
+    constraints: LayoutConstraints = field(default_factory=LayoutConstraints)
+    serve: ServeSetup | None = None
+    throughput: Mapping[str, float] | None = None  # user override: work per chip-hour by chip
+
+    @property
+    def unit(self) -> str:
+        """The unit of work of this class."""
+        return UNIT[self.mode]
+
+
+def _cell(
+    w: WorkloadClass,
+    catalog: Catalog,
+    acc: str,
+    efficiencies: Mapping[str, Efficiency] | None,
+    constants: Constants | None,
+) -> tuple[float, str, str]:
+    if w.throughput is not None:
+        for name, value in w.throughput.items():
+            if catalog.accelerator(name).id == acc:
+                return float(value), "", "user override"
+    try:
+        hw = profile_for(catalog.accelerator(acc), efficiencies=efficiencies, constants=constants)
+        if w.mode is Mode.TRAIN:
+            seq = w.seq_len or w.model.seq_len
+            gbt = w.global_batch_tokens or default_global_batch_tokens(w.chips, seq)
+            setup = TrainSetup(
+                model=w.model,
+                seq_len=seq,
+                global_batch_tokens=gbt,
+                precision=w.precision,
+                stack=w.stack,
+            )
+            (best,) = search_layouts(setup, hw, w.chips, w.constraints, top=1)
+            return best.tokens_per_s_per_chip * 3600.0, best.layout_text(), f"MFU {best.mfu:.1%}"
+        assert w.serve is not None
+        est = estimate_serving(w.serve, hw)
+        return (
+            est.output_tokens_per_chip_hour,
+            f"TP{est.tp} batch {est.batch}",
+            f"TTFT {est.ttft_s * 1000:,.0f} ms, TPOT {est.tpot_s * 1000:,.1f} ms",
+        )
+    except ComputeBrokerError as exc:
+        return math.nan, "", str(exc)
+
+
+def throughput_matrix(
+    workloads: Sequence[WorkloadClass],
+    catalog: Catalog,
+    accelerators: Sequence[str] | None = None,
+    *,
+    progress: Callable[[str, str], None] | None = None,
+    efficiencies: Mapping[str, Efficiency] | None = None,
+    constants: Constants | None = None,
+) -> xr.Dataset:
+    """Work per chip-hour of every workload class on every accelerator (NaN where impossible).
+
+    Examples
+    --------
+    >>> from computebroker.catalog import load_catalog
+    >>> from computebroker.perf.presets import get_model
+    >>> w = WorkloadClass(name="pretrain-8b", model=get_model("llama3-8b"), mode=Mode.TRAIN, chips=64)
+    >>> ds = throughput_matrix([w], load_catalog(), ["h100", "tpu-v5p"])
+    >>> ds.work_per_chip_hour.dims
+    ('workload', 'accelerator')
+    >>> bool((ds.work_per_chip_hour > 0).all())
+    True
+    """
+    if not workloads:
+        raise InputError.single("<workloads>", "no workload classes given")
+    names = [w.name for w in workloads]
+    if len(set(names)) != len(names):
+        raise InputError.single("<workloads>", "workload names must be unique", value=names)
+    accs = (
+        [catalog.accelerator(a).id for a in accelerators]
+        if accelerators
+        else modelable_accelerators(catalog)
+    )
+    work = np.full((len(workloads), len(accs)), np.nan)
+    layout = np.full((len(workloads), len(accs)), "", dtype=object)
+    note = np.full((len(workloads), len(accs)), "", dtype=object)
+    for i, w in enumerate(workloads):
+        for j, a in enumerate(accs):
+            if progress is not None:
+                progress(w.name, a)
+            work[i, j], layout[i, j], note[i, j] = _cell(w, catalog, a, efficiencies, constants)
+    return xr.Dataset(
+        {
+            "work_per_chip_hour": (("workload", "accelerator"), work),
+            "layout": (("workload", "accelerator"), layout.astype(str)),
+            "note": (("workload", "accelerator"), note.astype(str)),
+            "unit": (("workload",), np.array([w.unit for w in workloads], dtype=str)),
+        },
+        coords={"workload": names, "accelerator": accs},
+        attrs={"description": "effective work per chip-hour (throughput matrix)"},
+    )
+
+
+def matrix_records(ds: xr.Dataset) -> list[dict[str, object]]:
+    """Long-form rows, one per (workload, accelerator)."""
+    rows: list[dict[str, object]] = []
+    for w in ds.workload.values:
+        for a in ds.accelerator.values:
+            v = float(ds.work_per_chip_hour.sel(workload=w, accelerator=a))
+            rows.append(
+                {
+                    "workload": str(w),
+                    "accelerator": str(a),
+                    "work_per_chip_hour": None if math.isnan(v) else v,
+                    "unit": str(ds.unit.sel(workload=w).item()),
+                    "layout": str(ds.layout.sel(workload=w, accelerator=a).item()),
+                    "note": str(ds.note.sel(workload=w, accelerator=a).item()),
+                }
+            )
+    return rows
+
+
+def matrix_from_records(rows: Sequence[dict[str, object]], source: str = "<matrix>") -> xr.Dataset:
+    """Inverse of ``matrix_records`` (also the reader of user-supplied matrix files)."""
+    workloads: list[str] = []
+    accs: list[str] = []
+    for r in rows:
+        if str(r["workload"]) not in workloads:
+            workloads.append(str(r["workload"]))
+        if str(r["accelerator"]) not in accs:
+            accs.append(str(r["accelerator"]))
+    work = np.full((len(workloads), len(accs)), np.nan)
+    layout = np.full(work.shape, "", dtype=object)
+    note = np.full(work.shape, "", dtype=object)
+    units = [""] * len(workloads)
+    for line, r in enumerate(rows, start=2):
+        i, j = workloads.index(str(r["workload"])), accs.index(str(r["accelerator"]))
+        v = r.get("work_per_chip_hour")
+        if v not in (None, ""):
+            try:
+                val = float(v)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise InputError.single(
+                    source, "work_per_chip_hour must be a number", line=line, value=v
+                ) from None
+            if val < 0:
+                raise InputError.single(
+                    source, "work_per_chip_hour must be >= 0", line=line, value=v
+                )
+            work[i, j] = val
+        layout[i, j] = str(r.get("layout") or "")
+        note[i, j] = str(r.get("note") or "")
+        units[i] = str(r.get("unit") or units[i] or "work")
+    return xr.Dataset(
+        {
+            "work_per_chip_hour": (("workload", "accelerator"), work),
+            "layout": (("workload", "accelerator"), layout.astype(str)),
+            "note": (("workload", "accelerator"), note.astype(str)),
+            "unit": (("workload",), np.array(units, dtype=str)),
+        },
+        coords={"workload": workloads, "accelerator": accs},
+    )
+
+
+def write_matrix(ds: xr.Dataset, path: Path) -> str:
+    """Render as CSV (``.csv``) or JSON (``.json``); returns the text (the caller writes it)."""
+    rows = matrix_records(ds)
+    if path.suffix.lower() == ".json":
+        return json.dumps({"matrix": rows}, indent=2) + "\n"
+    buf = io.StringIO()
+    w = csv.DictWriter(
+        buf,
+        fieldnames=["workload", "accelerator", "work_per_chip_hour", "unit", "layout", "note"],
+        lineterminator="\n",
+    )
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: "" if v is None else v for k, v in r.items()})
+    return buf.getvalue()
+
+
+def read_matrix(path: Path) -> xr.Dataset:
+    """Read a matrix CSV or JSON written by ``write_matrix`` (or by hand)."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError.single(source, f"cannot read file: {exc}") from None
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+            rows = data["matrix"] if isinstance(data, dict) else data
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InputError.single(
+                source, f'not a matrix JSON ({exc}); expected {{"matrix": [rows]}}'
+            ) from None
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        need = {"workload", "accelerator", "work_per_chip_hour"}
+        if not need <= set(reader.fieldnames or []):
+            raise InputError.single(
+                source,
+                f"missing column(s) {', '.join(sorted(need - set(reader.fieldnames or [])))}",
+                line=1,
+            )
+        rows = list(reader)
+    if not rows:
+        raise InputError.single(source, "the matrix has no rows")
+    return matrix_from_records(rows, source)
