@@ -121,6 +121,11 @@ def test_serve_json(capsys: pytest.CaptureFixture[str]) -> None:
     (rec,) = json.loads(out)
     assert rec["tpot_ms"] <= 30 and rec["output_tokens_per_s_per_chip"] > 0
     assert rec["usd_per_million_output_tokens"] > 0
+    # every way to buy the chip is priced; the firm cheapest matches the headline figure
+    assert {c["contract"] for c in rec["costs"]} >= {"on-demand", "spot", "commit-3y"}
+    firm = [c for c in rec["costs"] if c["contract"] != "spot"]
+    cheapest = min(c["usd_per_million_output_tokens"] for c in firm)
+    assert cheapest == pytest.approx(rec["usd_per_million_output_tokens"], rel=1e-3)
 
 
 def test_matrix_writes_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

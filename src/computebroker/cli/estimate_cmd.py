@@ -411,17 +411,27 @@ def serve(
         except ComputeBrokerError as exc:
             failed.append((a, str(exc)))
             continue
-        quotes = [
-            q for q in cheapest_quotes(contract_quotes(cat, a)) if q.kind is not ContractKind.SPOT
-        ]
-        best = quotes[0] if quotes else None
-        rows.append(
-            serve_record(
-                est,
-                best.price_chip_hour if best else None,
-                f"{best.provider} {best.kind.value}" if best else "",
-            )
+        all_quotes = cheapest_quotes(contract_quotes(cat, a))
+        firm = [q for q in all_quotes if q.kind is not ContractKind.SPOT]
+        best = firm[0] if firm else None
+        rec = serve_record(
+            est,
+            best.price_chip_hour if best else None,
+            f"{best.provider} {best.kind.value}" if best else "",
         )
+        per_hour = est.output_tokens_per_chip_hour
+        rec["costs"] = [
+            {
+                "provider": q.provider,
+                "contract": q.kind.value,
+                "price_chip_hour": round(q.price_chip_hour, 4),
+                "usd_per_million_output_tokens": round(q.price_chip_hour / per_hour * 1e6, 4),
+                "basis": q.basis,
+                "confidence": q.confidence,
+            }
+            for q in all_quotes
+        ]
+        rows.append(rec)
     rows.sort(
         key=lambda r: (
             r["usd_per_million_output_tokens"] is None,
@@ -429,8 +439,11 @@ def serve(
         )
     )
     console = make_console()
-    if fmt is not Format.TABLE:
-        render_rows(console, rows, fmt)
+    if fmt is Format.JSON:
+        console.file.write(json.dumps(rows, indent=2) + "\n")
+        return
+    if fmt is Format.CSV:
+        render_rows(console, [{k: v for k, v in r.items() if k != "costs"} for r in rows], fmt)
         return
     if not rows:
         raise InfeasibleRequestError("; ".join(f"{a}: {m}" for a, m in failed))
@@ -458,6 +471,24 @@ def serve(
     )
     for a, msg in failed:
         console.print(f"[dim]  {a}: {msg}[/dim]", highlight=False)
+    if len(rows) == 1 and rows[0]["costs"]:
+        render_rows(
+            console,
+            rows[0]["costs"],
+            Format.TABLE,
+            title=f"$ per million output tokens on every way to buy {rows[0]['accelerator']}",
+            columns=[
+                ("provider", "provider"),
+                ("contract", "contract"),
+                ("price_chip_hour", "$/chip-h"),
+                ("usd_per_million_output_tokens", "$/M out tokens"),
+                ("confidence", "price confidence"),
+            ],
+            formatters={
+                "price_chip_hour": lambda v: fmt_money(v, 3),
+                "usd_per_million_output_tokens": lambda v: fmt_money(v, 3),
+            },
+        )
 
 
 @app.command("matrix")
