@@ -40,10 +40,11 @@ def _root(
 
 
 def _register() -> None:
-    from computebroker.cli import catalog_cmd, demo_cmd, estimate_cmd
+    from computebroker.cli import catalog_cmd, demo_cmd, estimate_cmd, plan_cmd
 
     app.add_typer(catalog_cmd.app, name="catalog")
     app.add_typer(estimate_cmd.app, name="estimate")
+    app.command("plan")(plan_cmd.plan)
     app.command("demo")(demo_cmd.demo)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["Format", "fmt_money", "fmt_num", "make_console", "render_rows"]
+__all__ = ["Format", "fmt_money", "fmt_num", "fmt_usd", "make_console", "render_rows"]
 
 
 def make_console(*, stderr: bool = False) -> Console:
@@ -60,6 +60,25 @@ def fmt_money(value: float | None, digits: int = 2) -> str:
     ('$6.88', '—')
     """
     return "—" if value is None else "$" + fmt_num(value, digits)
+
+
+def fmt_usd(value: float | None) -> str:
+    """Large dollar amounts in M or B.
+
+    Examples
+    --------
+    >>> fmt_usd(132_748_195_476), fmt_usd(84_907_150), fmt_usd(950.0), fmt_usd(-1.5e9)
+    ('$132.75B', '$84.9M', '$950', '-$1.50B')
+    """
+    if value is None:
+        return "—"
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    if v >= 1e9:
+        return f"{sign}${v / 1e9:,.2f}B"
+    if v >= 1e6:
+        return f"{sign}${v / 1e6:,.1f}M"
+    return f"{sign}${v:,.0f}"
 
 
 def render_rows(

@@ -1,0 +1,92 @@
+"""Efficient frontier: re-solve over a range of risk weights or vendor caps; cost against risk.
+
+Each point is a full re-plan; the points trace how much expected cost buys how much less tail
+cost (CVaR), shortfall probability or vendor concentration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from computebroker.planner.build import PlanOptions
+from computebroker.planner.problem import PlanProblem
+from computebroker.planner.result import metrics
+
+__all__ = ["DEFAULT_CAPS", "DEFAULT_RISK_WEIGHTS", "FrontierAxis", "FrontierPoint", "frontier"]
+
+DEFAULT_RISK_WEIGHTS = (0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
+DEFAULT_CAPS = (1.0, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35)
+
+
+class FrontierAxis(StrEnum):
+    """What the frontier sweeps."""
+
+    RISK = "risk"  # the CVaR weight lambda
+    CAP = "cap"  # the maximum vendor share
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrontierPoint:
+    """One re-plan on the frontier."""
+
+    axis: FrontierAxis
+    value: float
+    status: str
+    expected_cost_usd: float | None = None
+    cvar_usd: float | None = None
+    p_shortfall: float | None = None
+    max_vendor_share: float | None = None
+    hhi: float | None = None
+
+
+def frontier(
+    problem: PlanProblem,
+    axis: FrontierAxis = FrontierAxis.RISK,
+    values: Sequence[float] | None = None,
+    base: PlanOptions | None = None,
+    *,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> list[FrontierPoint]:
+    """Solve once per value along ``axis``; infeasible points are kept with their status."""
+    from computebroker.planner.solve import solve_plan
+
+    opts = base or PlanOptions()
+    vals = (
+        list(values)
+        if values is not None
+        else list(DEFAULT_RISK_WEIGHTS if axis is FrontierAxis.RISK else DEFAULT_CAPS)
+    )
+    out = []
+    for i, v in enumerate(vals):
+        if progress is not None:
+            progress(i, len(vals), v)
+        o = PlanOptions(
+            milp=opts.milp,
+            mip_gap=opts.mip_gap,
+            time_limit_s=opts.time_limit_s,
+            risk_weight=v if axis is FrontierAxis.RISK else opts.risk_weight,
+            max_vendor_share=v if axis is FrontierAxis.CAP else opts.max_vendor_share,
+            threads=opts.threads,
+        )
+        res = solve_plan(problem, o)
+        if res.plan is None:
+            out.append(FrontierPoint(axis=axis, value=v, status=res.status.value))
+            continue
+        mt = metrics(res.plan)
+        out.append(
+            FrontierPoint(
+                axis=axis,
+                value=v,
+                status=res.status.value,
+                expected_cost_usd=mt.expected_cost_usd,
+                cvar_usd=mt.cvar_usd,
+                p_shortfall=mt.p_shortfall,
+                max_vendor_share=max(mt.vendor_shares.values(), default=0.0),
+                hhi=mt.hhi,
+            )
+        )
+    if progress is not None:
+        progress(len(vals), len(vals), vals[-1] if vals else 0.0)
+    return out

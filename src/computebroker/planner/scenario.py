@@ -1,0 +1,510 @@
+"""The scenario file (YAML, validated at the edge) and its conversion to a ``ScenarioSpec``.
+
+The format is documented in ``docs/scenario.md``. Every problem is reported with the file, the
+line, the field and what was expected; unknown keys are rejected. Prices written ``catalog`` are
+looked up: on-demand and spot from the catalog's offerings of that provider and chip (cheapest,
+in the region if one is given), commitments as that on-demand price less the provider's
+published discount for the term (``catalog/data/contract_terms.csv``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from computebroker.catalog import Catalog, ContractKind, contract_quotes, term_for
+from computebroker.errors import ComputeBrokerError, InputError, Issue
+from computebroker.inputs import LocatedDocument, load_yaml, parse_yaml_text, validation_issues
+from computebroker.perf.workloads import WorkloadEntry, parse_workload_entries
+from computebroker.planner.periods import Horizon, PeriodKind, parse_period
+from computebroker.planner.spec import (
+    DemandClass,
+    DemandSpec,
+    ExistingCommitment,
+    OfferSpec,
+    Policy,
+    SamplingMethod,
+    SamplingSpec,
+    ScenarioSpec,
+    ShareBasis,
+)
+
+__all__ = ["ScenarioFile", "load_scenario", "parse_scenario", "scenario_from_document"]
+
+# Share of rented spot capacity that does work when an offer does not say: a stated assumption
+# (10% lost to preemption and restarts), documented in docs/planner.md; set per offer.
+SPOT_USABLE_DEFAULT = 0.9
+
+Frac = Annotated[float, Field(ge=0, le=1)]
+Pos = Annotated[float, Field(gt=0)]
+NonNeg = Annotated[float, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HorizonModel(_Strict):
+    """``horizon:`` section."""
+
+    start: str
+    periods: Annotated[int, Field(gt=0, le=240)]
+    period: PeriodKind = PeriodKind.QUARTER
+    hours_per_period: Pos | None = None
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("start must be a period label such as 2026Q1 or 2026-01")
+        return v.strip()
+
+    @model_validator(mode="after")
+    def _label(self) -> HorizonModel:
+        parse_period(self.start, self.period)  # raises ValueError with the expected form
+        return self
+
+
+class DemandClassModel(_Strict):
+    """One class under ``demand.classes``: ``base`` or ``start`` + ``growth``."""
+
+    base: list[NonNeg] | None = None
+    start: NonNeg | None = None
+    growth: Annotated[float, Field(gt=-1)] = 0.0
+    volatility: Annotated[float, Field(ge=0, le=2)] = 0.0
+    growth_volatility: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    @model_validator(mode="after")
+    def _one_form(self) -> DemandClassModel:
+        if (self.base is None) == (self.start is None):
+            raise ValueError("give either base: [work per period, ...] or start: W with growth: g")
+        return self
+
+
+class DemandModel(_Strict):
+    """``demand:`` section."""
+
+    correlation: Annotated[float, Field(ge=-1, le=1)] = 0.0
+    classes: dict[str, DemandClassModel] = Field(default_factory=dict)
+    scenarios: list[dict[str, Any]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something(self) -> DemandModel:
+        if not self.classes and not self.scenarios:
+            raise ValueError("give demand.classes (a base path per workload) or demand.scenarios")
+        return self
+
+
+class DeliveryRiskModel(_Strict):
+    """``delivery_risk:`` of an offer."""
+
+    slip_prob: Frac = 0.0
+    slip_periods: Annotated[int, Field(ge=0, le=40)] = 0
+    partial_prob: Frac = 0.0
+    partial_fraction: Frac = 1.0
+
+
+class OfferModel(_Strict):
+    """One entry of ``offers:``."""
+
+    id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+    provider: Annotated[str, Field(min_length=1)]
+    accelerator: Annotated[str, Field(min_length=1)]
+    region: str = "any"
+    contract: ContractKind
+    price_chip_hour: float | str = "catalog"  # USD per chip-hour, or looked up in the catalog
+    term_months: Pos | None = None
+    term_periods: Annotated[int, Field(gt=0)] | None = None
+    block_chips: Annotated[int, Field(gt=0)] = 1
+    min_chips: NonNeg = 0
+    max_chips: Pos | None = None
+    available_from: str | None = None
+    available_until: str | None = None
+    lead_periods: Annotated[int, Field(ge=0, le=40)] = 0
+    ramp: list[Frac] = Field(default_factory=list)
+    delivery_risk: DeliveryRiskModel = Field(default_factory=DeliveryRiskModel)
+    usable_fraction: Annotated[float, Field(gt=0, le=1)] | None = None
+    note: str = ""
+
+    @field_validator("price_chip_hour", mode="before")
+    @classmethod
+    def _price(cls, v: object) -> float | str:
+        if v == "catalog":
+            return "catalog"
+        if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
+            raise ValueError("expected a price in USD per chip-hour (a number > 0) or 'catalog'")
+        return float(v)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OfferModel:
+        if self.term_months is not None and self.term_periods is not None:
+            raise ValueError("give term_months or term_periods, not both")
+        if self.contract is ContractKind.DEAL and self.price_chip_hour == "catalog":
+            raise ValueError("a deal needs its own price_chip_hour (USD per chip-hour)")
+        if self.max_chips is not None and self.min_chips > self.max_chips:
+            raise ValueError(
+                f"min_chips ({self.min_chips:g}) must not exceed max_chips ({self.max_chips:g})"
+            )
+        if not self.contract.is_commitment and (self.ramp or self.lead_periods):
+            raise ValueError("ramp and lead_periods apply to commitments, not on-demand or spot")
+        return self
+
+
+class PenaltyModel(_Strict):
+    """``policy.shortfall_penalty``."""
+
+    multiple_of_on_demand: Pos | None = 3.0
+    usd_per_unit: dict[str, Pos] = Field(default_factory=dict)
+
+
+class RiskModel(_Strict):
+    """``policy.risk``: CVaR level and weight in the objective."""
+
+    cvar_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    weight: NonNeg = 0.0
+
+
+class ShortfallRiskModel(_Strict):
+    """``policy.shortfall_risk``: in the worst 1 - alpha of scenarios, unmet <= max fraction."""
+
+    alpha: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    max_unmet_fraction: Frac
+
+
+class ExistingModel(_Strict):
+    """One commitment already signed."""
+
+    offer: str
+    start: str
+    chips: Pos
+
+
+class PolicyModel(_Strict):
+    """``policy:`` section."""
+
+    max_vendor_share: Annotated[float, Field(gt=0, le=1)] | None = None
+    share_basis: ShareBasis = ShareBasis.SPEND
+    min_vendors: Annotated[int, Field(ge=1, le=20)] | None = None
+    budget_per_period: Pos | None = None
+    budget_total: Pos | None = None
+    shortfall_penalty: PenaltyModel = Field(default_factory=PenaltyModel)
+    risk: RiskModel = Field(default_factory=RiskModel)
+    shortfall_risk: ShortfallRiskModel | None = None
+    regions: dict[str, list[str]] = Field(default_factory=dict)
+    existing: list[ExistingModel] = Field(default_factory=list)
+    salvage_fraction: Frac = 0.5
+
+
+class ScenariosModel(_Strict):
+    """``scenarios:`` section."""
+
+    count: Annotated[int, Field(gt=0, le=100_000)] = 200
+    seed: Annotated[int, Field(ge=0)] = 0
+    method: SamplingMethod = SamplingMethod.ANTITHETIC
+    reduce_to: Annotated[int, Field(gt=0)] | None = None
+
+
+class ScenarioFile(_Strict):
+    """The whole file."""
+
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    horizon: HorizonModel
+    workloads: list[dict[str, Any]]
+    demand: DemandModel
+    offers: list[OfferModel] = Field(min_length=1)
+    policy: PolicyModel = Field(default_factory=PolicyModel)
+    scenarios: ScenariosModel = Field(default_factory=ScenariosModel)
+    notes: list[str] = Field(default_factory=list)
+
+
+def load_scenario(
+    path: Path | str, catalog: Catalog, *, overrides: list[tuple[str, Any]] | None = None
+) -> ScenarioSpec:
+    """Read, validate and resolve a scenario file (``overrides`` = ``--set key=value`` pairs)."""
+    doc = load_yaml(path)
+    if overrides:
+        from computebroker.planner.overrides import apply_overrides
+
+        doc = LocatedDocument(
+            data=apply_overrides(doc.data, overrides, doc.source),
+            source=doc.source,
+            lines=doc.lines,
+        )
+    return scenario_from_document(doc, catalog)
+
+
+def parse_scenario(text: str, catalog: Catalog, source: str = "<scenario>") -> ScenarioSpec:
+    """Validate and resolve scenario YAML text."""
+    return scenario_from_document(parse_yaml_text(text, source), catalog)
+
+
+def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSpec:
+    """Validate a parsed scenario and resolve names, periods and prices."""
+    if not isinstance(doc.data, dict):
+        raise InputError.single(
+            doc.source, "expected a mapping with name, horizon, workloads, demand, offers", line=1
+        )
+    try:
+        sf = ScenarioFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(validation_issues(exc, doc.source, doc=doc)) from None
+    issues: list[Issue] = []
+    horizon = Horizon(
+        start=sf.horizon.start,
+        count=sf.horizon.periods,
+        kind=sf.horizon.period,
+        hours_per_period=sf.horizon.hours_per_period or sf.horizon.period.default_hours,
+    )
+    entries: list[WorkloadEntry] = parse_workload_entries(doc, sf.workloads, ("workloads",))
+    workloads = tuple(e.to_domain() for e in entries)
+    names = [w.name for w in workloads]
+
+    def err(loc: tuple[str | int, ...], message: str, value: object = None) -> None:
+        from computebroker.inputs import format_loc
+
+        issues.append(
+            Issue(
+                source=doc.source,
+                line=doc.line_of(loc),
+                field=format_loc(loc),
+                message=message,
+                value=value,
+            )
+        )
+
+    def period(label: str | None, loc: tuple[str | int, ...], default: int | None) -> int | None:
+        if label is None:
+            return default
+        try:
+            return horizon.index(label)
+        except ValueError as exc:
+            err(loc, str(exc))
+            return default
+
+    # demand ------------------------------------------------------------------------------------
+    classes: list[DemandClass] = []
+    for name, dc in sf.demand.classes.items():
+        loc: tuple[str | int, ...] = ("demand", "classes", name)
+        if name not in names:
+            err(loc, f"no workload named {name!r}; workloads are {', '.join(names)}")
+            continue
+        if dc.base is not None:
+            if len(dc.base) != horizon.count:
+                err(
+                    (*loc, "base"),
+                    f"needs {horizon.count} values (one per period), got {len(dc.base)}",
+                )
+                continue
+            base = tuple(float(v) for v in dc.base)
+        else:
+            assert dc.start is not None
+            base = tuple(dc.start * (1 + dc.growth) ** t for t in range(horizon.count))
+        classes.append(
+            DemandClass(
+                workload=name,
+                base=base,
+                volatility=dc.volatility,
+                growth_volatility=dc.growth_volatility,
+            )
+        )
+    explicit: list[tuple[float, dict[str, tuple[float, ...]]]] = []
+    for i, row in enumerate(sf.demand.scenarios):
+        loc = ("demand", "scenarios", i)
+        weight = row.get("weight", 1.0)
+        if not isinstance(weight, int | float) or weight <= 0:
+            err((*loc, "weight"), "weight must be a positive number", weight)
+            continue
+        paths: dict[str, tuple[float, ...]] = {}
+        for k, v in row.items():
+            if k == "weight":
+                continue
+            if k not in names:
+                err((*loc, k), f"no workload named {k!r}")
+            elif (
+                not isinstance(v, list)
+                or len(v) != horizon.count
+                or not all(isinstance(x, int | float) and x >= 0 for x in v)
+            ):
+                err((*loc, k), f"needs {horizon.count} non-negative numbers")
+            else:
+                paths[k] = tuple(float(x) for x in v)
+        explicit.append((float(weight), paths))
+    covered = {c.workload for c in classes} | {k for _, p in explicit for k in p}
+    for i, n in enumerate(names):
+        if n not in covered:
+            err(("workloads", i, "name"), f"workload {n!r} has no demand: add demand.classes.{n}")
+
+    # offers --------------------------------------------------------------------------------------
+    offers: list[OfferSpec] = []
+    seen: dict[str, int] = {}
+    for i, om in enumerate(sf.offers):
+        loc = ("offers", i)
+        if om.id in seen:
+            err((*loc, "id"), f"duplicate offer id {om.id!r} (also offers[{seen[om.id]}])")
+            continue
+        seen[om.id] = i
+        try:
+            acc = catalog.accelerator(om.accelerator)
+        except ComputeBrokerError as exc:
+            err((*loc, "accelerator"), str(exc).split(": ", 2)[-1])
+            continue
+        provider = om.provider.lower()
+        price, source = _price(catalog, om, provider, acc.id)
+        if price is None:
+            err((*loc, "price_chip_hour"), source)
+            continue
+        if om.contract.is_commitment:
+            if om.term_periods is not None:
+                term = om.term_periods
+            else:
+                months = om.term_months or om.contract.term_hint_months
+                term = horizon.months_to_periods(months)
+        else:
+            term = 1
+        start = period(om.available_from, (*loc, "available_from"), 0)
+        until = period(om.available_until, (*loc, "available_until"), None)
+        risk = om.delivery_risk
+        offers.append(
+            OfferSpec(
+                id=om.id,
+                provider=provider,
+                accelerator=acc.id,
+                region=om.region,
+                contract=om.contract,
+                price_chip_hour=price,
+                price_source=source,
+                term_periods=term,
+                block_chips=om.block_chips,
+                min_chips=int(om.min_chips),
+                max_chips=float(om.max_chips) if om.max_chips is not None else float("inf"),
+                available_from=start if start is not None else 0,
+                available_until=until,
+                lead_periods=om.lead_periods,
+                ramp=tuple(om.ramp),
+                slip_prob=risk.slip_prob,
+                slip_periods=risk.slip_periods,
+                partial_prob=risk.partial_prob,
+                partial_fraction=risk.partial_fraction,
+                usable_fraction=om.usable_fraction
+                if om.usable_fraction is not None
+                else (SPOT_USABLE_DEFAULT if om.contract is ContractKind.SPOT else 1.0),
+            )
+        )
+
+    # policy --------------------------------------------------------------------------------------
+    pm = sf.policy
+    for name in pm.shortfall_penalty.usd_per_unit:
+        if name not in names:
+            err(
+                ("policy", "shortfall_penalty", "usd_per_unit", name), f"no workload named {name!r}"
+            )
+    for name, patterns in pm.regions.items():
+        if name not in names:
+            err(("policy", "regions", name), f"no workload named {name!r}")
+        elif not any(
+            fnmatch.fnmatchcase(o.region, p) or o.region == "any" for o in offers for p in patterns
+        ):
+            err(
+                ("policy", "regions", name),
+                f"no offer is in a region matching {', '.join(patterns)}",
+            )
+    existing: list[ExistingCommitment] = []
+    ids = {o.id: o for o in offers}
+    for i, ex in enumerate(pm.existing):
+        loc = ("policy", "existing", i)
+        if ex.offer not in ids:
+            err((*loc, "offer"), f"no offer with id {ex.offer!r}")
+            continue
+        if not ids[ex.offer].is_commitment:
+            err(
+                (*loc, "offer"), f"{ex.offer!r} is {ids[ex.offer].contract.value}, not a commitment"
+            )
+            continue
+        start = period(ex.start, (*loc, "start"), None)
+        if start is not None:
+            existing.append(ExistingCommitment(offer=ex.offer, start=start, chips=ex.chips))
+    if pm.min_vendors is not None and pm.min_vendors > len(
+        {o.provider for o in offers if o.is_commitment}
+    ):
+        err(
+            ("policy", "min_vendors"),
+            f"only {len({o.provider for o in offers if o.is_commitment})} vendors offer commitments",
+            pm.min_vendors,
+        )
+    if issues:
+        raise InputError(sorted(issues, key=lambda x: x.line or 0))
+    policy = Policy(
+        max_vendor_share=pm.max_vendor_share,
+        share_basis=pm.share_basis,
+        min_vendors=pm.min_vendors,
+        budget_per_period=pm.budget_per_period,
+        budget_total=pm.budget_total,
+        penalty_multiple=pm.shortfall_penalty.multiple_of_on_demand,
+        penalty_usd_per_unit=dict(pm.shortfall_penalty.usd_per_unit),
+        cvar_alpha=pm.risk.cvar_alpha,
+        risk_weight=pm.risk.weight,
+        shortfall_alpha=pm.shortfall_risk.alpha if pm.shortfall_risk else None,
+        shortfall_max_fraction=pm.shortfall_risk.max_unmet_fraction if pm.shortfall_risk else None,
+        regions={k: tuple(v) for k, v in pm.regions.items()},
+        existing=tuple(existing),
+        salvage_fraction=pm.salvage_fraction,
+    )
+    return ScenarioSpec(
+        name=sf.name,
+        description=sf.description,
+        horizon=horizon,
+        workloads=workloads,
+        demand=DemandSpec(
+            classes=tuple(classes), correlation=sf.demand.correlation, explicit=tuple(explicit)
+        ),
+        offers=tuple(offers),
+        policy=policy,
+        sampling=SamplingSpec(
+            count=sf.scenarios.count,
+            seed=sf.scenarios.seed,
+            method=sf.scenarios.method,
+            reduce_to=sf.scenarios.reduce_to,
+        ),
+        source=doc.source,
+        notes=tuple(sf.notes),
+    )
+
+
+def _price(catalog: Catalog, om: OfferModel, provider: str, acc: str) -> tuple[float | None, str]:
+    """(USD per chip-hour, where it came from); None and a reason when it cannot be found."""
+    if om.price_chip_hour != "catalog":
+        return float(om.price_chip_hour), "scenario file"
+    quotes = [q for q in contract_quotes(catalog, acc) if q.provider == provider]
+    if om.region != "any":
+        regional = [
+            q for q in quotes if fnmatch.fnmatchcase(q.region, om.region) or q.region == om.region
+        ]
+        quotes = regional or quotes
+    want = {
+        ContractKind.ON_DEMAND: ContractKind.ON_DEMAND,
+        ContractKind.SPOT: ContractKind.SPOT,
+    }.get(om.contract)
+    if want is not None:
+        match = [q for q in quotes if q.kind is want]
+        if not match:
+            return (
+                None,
+                f"the catalog has no {om.contract.value} price for {acc} from {provider}; give price_chip_hour",
+            )
+        q = min(match, key=lambda q: q.price_chip_hour)
+        return q.price_chip_hour, f"catalog {q.basis} ({q.kind.value})"
+    od = [q for q in quotes if q.kind is ContractKind.ON_DEMAND]
+    term = term_for(catalog, provider, acc, om.contract)
+    if not od or term is None:
+        return None, (
+            f"the catalog has no on-demand price or no published {om.contract.value} discount for {acc} "
+            f"from {provider}; give price_chip_hour"
+        )
+    q = min(od, key=lambda q: q.price_chip_hour)
+    return q.price_chip_hour * (1 - term.discount), (
+        f"catalog {q.basis} on-demand less {term.discount:.1%} {om.contract.value} discount ({term.confidence}: {term.source})"
+    )

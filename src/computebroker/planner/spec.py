@@ -1,0 +1,165 @@
+"""What a planning scenario says, as frozen domain values (built from YAML by ``scenario.py``).
+
+A ``ScenarioSpec`` is everything the planner is told: the horizon, the workload classes and
+their demand model, the offers that can be contracted (with price, term, blocks, quantities,
+availability, delivery ramp and delivery risk), the policy (vendor caps, budgets, shortfall
+penalty, risk measure, residency rules, commitments already signed) and how to sample
+scenarios. Period indices count from the horizon's first period (0-based).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from computebroker.catalog import ContractKind
+from computebroker.perf.matrix import WorkloadClass
+from computebroker.planner.periods import Horizon
+
+__all__ = [
+    "DemandClass",
+    "DemandSpec",
+    "ExistingCommitment",
+    "OfferSpec",
+    "Policy",
+    "SamplingMethod",
+    "SamplingSpec",
+    "ScenarioSpec",
+    "ShareBasis",
+]
+
+
+class ShareBasis(StrEnum):
+    """What a vendor share is measured on."""
+
+    SPEND = "spend"
+    CAPACITY = "capacity"  # peak bf16 PFLOP/s committed
+
+
+class SamplingMethod(StrEnum):
+    """How demand shocks are drawn."""
+
+    MONTE_CARLO = "mc"
+    ANTITHETIC = "antithetic"  # pairs (z, -z): halves the variance of symmetric estimates
+    STRATIFIED = "stratified"  # the common shock on stratified normal quantiles
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfferSpec:
+    """One thing that can be contracted.
+
+    Commitments (``contract.is_commitment``) are decided now for every start period; on-demand
+    and spot capacity is rented per period and scenario. Quantities are chips; ``max_chips``
+    bounds the active (usable) chips of the offer in any period, ``min_chips`` is the least a
+    signed commitment may hold (enforced with ``--milp``). ``ramp[k]`` is the share of a
+    commitment usable ``k`` periods after it starts (after ``lead_periods``); shares past the
+    ramp are 1. Delivery risk: with probability ``slip_prob`` the offer's first deliveries arrive
+    ``slip_periods`` late; with probability ``partial_prob`` only ``partial_fraction`` arrives.
+    """
+
+    id: str
+    provider: str
+    accelerator: str
+    region: str
+    contract: ContractKind
+    price_chip_hour: float
+    price_source: str
+    term_periods: int = 1
+    block_chips: int = 1
+    min_chips: int = 0
+    max_chips: float = float("inf")
+    available_from: int = 0
+    available_until: int | None = None
+    lead_periods: int = 0
+    ramp: tuple[float, ...] = ()
+    slip_prob: float = 0.0
+    slip_periods: int = 0
+    partial_prob: float = 0.0
+    partial_fraction: float = 1.0
+    usable_fraction: float = 1.0  # spot: share of rented capacity left after preemptions
+
+    @property
+    def is_commitment(self) -> bool:
+        """Decided now (first stage) rather than rented per scenario."""
+        return self.contract.is_commitment
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemandClass:
+    """Work per period of one workload class: a base path and how it varies."""
+
+    workload: str
+    base: tuple[float, ...]  # expected work per period (the workload's unit)
+    volatility: float = 0.0  # std of the per-period log shock (a random walk in log demand)
+    growth_volatility: float = 0.0  # std of a scenario-wide drift in log growth per period
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemandSpec:
+    """Demand for every class and how classes move together."""
+
+    classes: tuple[DemandClass, ...]
+    correlation: float = 0.0  # correlation of the shocks between classes
+    explicit: tuple[tuple[float, dict[str, tuple[float, ...]]], ...] = ()  # (weight, class -> path)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExistingCommitment:
+    """A commitment already signed: ``chips`` of ``offer`` starting at period ``start``."""
+
+    offer: str
+    start: int
+    chips: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """Rules and preferences of the buyer."""
+
+    max_vendor_share: float | None = None
+    share_basis: ShareBasis = ShareBasis.SPEND
+    min_vendors: int | None = None
+    budget_per_period: float | None = None  # USD
+    budget_total: float | None = None  # USD over the horizon
+    penalty_multiple: float | None = 3.0  # shortfall priced at this multiple of on-demand work
+    penalty_usd_per_unit: dict[str, float] = field(default_factory=dict)  # overrides, by class
+    cvar_alpha: float = 0.95
+    risk_weight: float = 0.0  # lambda on CVaR_alpha of scenario cost
+    shortfall_alpha: float | None = None  # "in the worst 1 - alpha of scenarios ..."
+    shortfall_max_fraction: float | None = None  # "... average unmet demand is at most this"
+    regions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class -> allowed patterns
+    existing: tuple[ExistingCommitment, ...] = ()
+    salvage_fraction: float = 0.5  # value recovered per dollar committed after the horizon
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SamplingSpec:
+    """How many scenarios, from which seed, drawn how."""
+
+    count: int = 200
+    seed: int = 0
+    method: SamplingMethod = SamplingMethod.ANTITHETIC
+    reduce_to: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScenarioSpec:
+    """A whole planning scenario."""
+
+    name: str
+    description: str
+    horizon: Horizon
+    workloads: tuple[WorkloadClass, ...]
+    demand: DemandSpec
+    offers: tuple[OfferSpec, ...]
+    policy: Policy
+    sampling: SamplingSpec
+    source: str = ""
+    notes: tuple[str, ...] = ()
+
+    def offer(self, offer_id: str) -> OfferSpec:
+        """The offer with this id."""
+        for o in self.offers:
+            if o.id == offer_id:
+                return o
+        raise KeyError(offer_id)

@@ -1,0 +1,361 @@
+"""Figures and report sections of a plan: committed capacity by provider, demand fan against
+what capacity could deliver, cost distribution with CVaR, frontier, vendor shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from computebroker.planner.frontier import FrontierPoint
+from computebroker.planner.problem import KCHIPS
+from computebroker.planner.result import Plan, PlanMetrics
+from computebroker.reports.html import HtmlReport
+from computebroker.reports.plan import price_of_work_rows, schedule_rows
+
+__all__ = [
+    "add_plan_sections",
+    "fig_committed_capacity",
+    "fig_cost_distribution",
+    "fig_demand_fan",
+    "fig_frontier",
+]
+
+PALETTE = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
+
+
+def _money(v: float) -> str:
+    return f"${v / 1e9:,.2f}B" if abs(v) >= 1e9 else f"${v / 1e6:,.1f}M"
+
+
+def fig_committed_capacity(plan: Plan) -> go.Figure:
+    """Stacked usable committed chips by provider over time (nominal, before slips)."""
+    p = plan.problem
+    fig = go.Figure()
+    for i, prov in enumerate(p.providers):
+        chips = sum(plan.k[o] for o, pr in enumerate(p.commit_provider) if pr == prov) * KCHIPS
+        fig.add_trace(
+            go.Scatter(
+                x=list(p.periods),
+                y=list(np.asarray(chips, dtype=float)),
+                name=prov,
+                stackgroup="one",
+                mode="lines",
+                line={"color": PALETTE[i % len(PALETTE)]},
+                hovertemplate="%{x}: %{y:,.0f} chips<extra>" + prov + "</extra>",
+            )
+        )
+    fig.update_layout(
+        title="Committed capacity by provider (usable chips)",
+        xaxis_title="period",
+        yaxis_title="chips",
+        height=380,
+        margin={"t": 50, "b": 40},
+    )
+    return fig
+
+
+def fig_demand_fan(plan: Plan) -> go.Figure:
+    """Per class: demand percentiles (fan) vs expected work done and the capacity ceiling."""
+    p = plan.problem
+    n = len(p.workloads)
+    fig = make_subplots(rows=1, cols=n, subplot_titles=list(p.workloads))
+    x = list(p.periods)
+    avail = np.zeros((len(p.pools), p.n_periods, p.n_scenarios))
+    delivered = p.delivered(plan.k)
+    for o, pool in enumerate(p.commit_pool):
+        avail[pool] += delivered[o]
+    for r, pool in enumerate(p.recourse_pool):
+        avail[pool] += plan.y[r] * p.usable_recourse[r]
+    for i, _w in enumerate(p.workloads):
+        d = p.D[i] * p.scale[i]
+        qs = {
+            q: np.quantile(d, q, axis=1, method="inverted_cdf")
+            for q in (0.05, 0.25, 0.5, 0.75, 0.95)
+        }
+        done = np.einsum("pts,p->ts", plan.a[:, i], p.T[i]) * p.scale[i]
+        ceiling = np.einsum("pts,p->ts", avail, p.T[i]) * p.scale[i]
+        col = i + 1
+        show = i == 0
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=list(qs[0.95]), line={"width": 0}, showlegend=False, hoverinfo="skip"
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=list(qs[0.05]),
+                fill="tonexty",
+                fillcolor="rgba(31,119,180,0.15)",
+                line={"width": 0},
+                name="demand 5-95%",
+                showlegend=show,
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=list(qs[0.75]), line={"width": 0}, showlegend=False, hoverinfo="skip"
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=list(qs[0.25]),
+                fill="tonexty",
+                fillcolor="rgba(31,119,180,0.3)",
+                line={"width": 0},
+                name="demand 25-75%",
+                showlegend=show,
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=list(qs[0.5]),
+                line={"color": "#1f77b4"},
+                name="demand median",
+                showlegend=show,
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=list((done * p.prob).sum(axis=1)),
+                line={"color": "#2ca02c", "dash": "dash"},
+                name="work done (expected)",
+                showlegend=show,
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=list((ceiling * p.prob).sum(axis=1)),
+                line={"color": "#d62728", "dash": "dot"},
+                name="capacity if all given to this class",
+                showlegend=show,
+            ),
+            row=1,
+            col=col,
+        )
+        fig.update_yaxes(title_text=p.units[i], row=1, col=col)
+    fig.update_layout(
+        title="Demand fan against capacity",
+        height=380,
+        margin={"t": 60, "b": 40},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def fig_cost_distribution(plan: Plan, m: PlanMetrics) -> go.Figure:
+    """Histogram of scenario costs with expected cost and CVaR marked."""
+    cost = plan.cost * 1e6
+    fig = go.Figure(
+        go.Histogram(
+            x=list(cost / 1e9),
+            nbinsx=40,
+            marker={"color": "#9fb3c8"},
+            name="scenario cost",
+            hovertemplate="$%{x:.2f}B: %{y} scenarios<extra></extra>",
+        )
+    )
+    for value, label, color in (
+        (m.expected_cost_usd, "expected", "#102a43"),
+        (m.cost_p95_usd, "p95", "#f0b429"),
+        (m.cvar_usd, f"CVaR{round(m.cvar_alpha * 100)}", "#d62728"),
+    ):
+        fig.add_vline(
+            x=value / 1e9,
+            line={"color": color, "dash": "dash"},
+            annotation_text=f"{label} {_money(value)}",
+            annotation_position="top",
+        )
+    fig.update_layout(
+        title="Cost distribution over scenarios",
+        xaxis_title="total cost over the horizon ($B)",
+        yaxis_title="scenarios",
+        height=360,
+        margin={"t": 60, "b": 40},
+        showlegend=False,
+    )
+    return fig
+
+
+def fig_frontier(points: list[FrontierPoint]) -> go.Figure:
+    """Expected cost against CVaR (and P(shortfall)) along the frontier."""
+    ok = [pt for pt in points if pt.expected_cost_usd is not None]
+    label = "risk weight" if points and points[0].axis.value == "risk" else "vendor cap"
+    fig = go.Figure(
+        go.Scatter(
+            x=[pt.cvar_usd / 1e9 for pt in ok],  # type: ignore[operator]
+            y=[pt.expected_cost_usd / 1e9 for pt in ok],  # type: ignore[operator]
+            mode="lines+markers+text",
+            text=[f"{pt.value:g}" for pt in ok],
+            textposition="top center",
+            customdata=[[pt.p_shortfall, pt.max_vendor_share] for pt in ok],
+            hovertemplate=label
+            + " %{text}: E[cost] $%{y:.2f}B, CVaR $%{x:.2f}B, P(shortfall) %{customdata[0]:.1%}, max vendor share %{customdata[1]:.0%}<extra></extra>",
+            marker={"size": 9, "color": "#486581"},
+        )
+    )
+    fig.update_layout(
+        title=f"Efficient frontier over {label}",
+        xaxis_title="CVaR of cost ($B)",
+        yaxis_title="expected cost ($B)",
+        height=380,
+        margin={"t": 60, "b": 40},
+    )
+    return fig
+
+
+def fig_vendor_shares(m: PlanMetrics) -> go.Figure:
+    """Share of expected committed spend by vendor."""
+    items = sorted(m.vendor_shares.items(), key=lambda kv: -kv[1])
+    fig = go.Figure(
+        go.Bar(
+            x=[k for k, _ in items],
+            y=[v for _, v in items],
+            marker={"color": PALETTE[: len(items)]},
+            hovertemplate="%{x}: %{y:.1%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"Vendor shares of committed spend (HHI {m.hhi:.2f})",
+        yaxis_tickformat=".0%",
+        height=320,
+        margin={"t": 50, "b": 40},
+    )
+    return fig
+
+
+def add_plan_sections(
+    report: HtmlReport,
+    plan: Plan,
+    m: PlanMetrics,
+    *,
+    out_of_sample: PlanMetrics | None = None,
+    frontier: list[FrontierPoint] | None = None,
+    whatif: list[dict[str, Any]] | None = None,
+    prefix: str = "plan",
+) -> None:
+    """Append the plan's sections to ``report``."""
+    p = plan.problem
+    s = report.section("Plan: commitments", f"{prefix}-commitments")
+    s.kpis(
+        [
+            ("expected cost", _money(m.expected_cost_usd)),
+            (f"CVaR{round(m.cvar_alpha * 100)} of cost", _money(m.cvar_usd)),
+            ("P(shortfall)", f"{m.p_shortfall:.1%}"),
+            ("utilisation", f"{m.utilisation:.0%}"),
+            ("vendor HHI", f"{m.hhi:.2f}"),
+            ("committed spend (expected)", _money(m.committed_spend_usd)),
+        ]
+    )
+    s.text(
+        f"{p.n_scenarios} scenarios, {len(p.commit)} commitment and {len(p.recourse)} rental offers, "
+        f"{len(p.workloads)} workload classes, {p.periods[0]}..{p.periods[-1]}. Commitments that run past the "
+        f"horizon are charged at {1 - p.salvage:.0%} of their remaining obligation ({_money(m.post_horizon_usd)}).",
+        "note",
+    )
+    s.figure(fig_committed_capacity(plan))
+    s.table(
+        schedule_rows(m),
+        [
+            ("start", "start"),
+            ("offer", "offer"),
+            ("provider", "provider"),
+            ("accelerator", "chip"),
+            ("contract", "contract"),
+            ("chips", "chips"),
+            ("term_periods", "term"),
+            ("price_chip_hour", "$/chip-h"),
+            ("obligation_usd", "obligation $"),
+            ("existing", "signed"),
+        ],
+    )
+    s2 = report.section("Plan: demand and risk", f"{prefix}-risk")
+    s2.figure(fig_demand_fan(plan))
+    s2.figure(fig_cost_distribution(plan, m))
+    s2.figure(fig_vendor_shares(m))
+    rows = [
+        {
+            "class": w,
+            "expected unmet": m.expected_unmet[w],
+            "unmet share": m.expected_unmet_fraction[w],
+            "unit": p.units[i],
+        }
+        for i, w in enumerate(p.workloads)
+    ]
+    s2.table(rows)
+    s2.table([{"vendor": k, "share of committed spend": v} for k, v in m.vendor_shares.items()])
+    s2.table(price_of_work_rows(m, dict(zip(p.workloads, p.units, strict=True))))
+    if out_of_sample is not None:
+        s3 = report.section("Plan: in-sample vs out-of-sample", f"{prefix}-oos")
+        s3.table(
+            [
+                {
+                    "figure": "expected cost",
+                    "in-sample": m.expected_cost_usd,
+                    "out-of-sample": out_of_sample.expected_cost_usd,
+                },
+                {
+                    "figure": "CVaR",
+                    "in-sample": m.cvar_usd,
+                    "out-of-sample": out_of_sample.cvar_usd,
+                },
+                {
+                    "figure": "P(shortfall)",
+                    "in-sample": m.p_shortfall,
+                    "out-of-sample": out_of_sample.p_shortfall,
+                },
+                {
+                    "figure": "utilisation",
+                    "in-sample": m.utilisation,
+                    "out-of-sample": out_of_sample.utilisation,
+                },
+            ]
+        )
+    if frontier:
+        s4 = report.section("Plan: efficient frontier", f"{prefix}-frontier")
+        s4.figure(fig_frontier(frontier))
+        s4.table([_pt(pt) for pt in frontier])
+    if whatif:
+        s5 = report.section("Plan: what-if against the base plan", f"{prefix}-whatif")
+        s5.table(whatif)
+
+
+def _pt(pt: FrontierPoint) -> dict[str, Any]:
+    return {
+        "value": pt.value,
+        "status": pt.status,
+        "expected cost $": pt.expected_cost_usd,
+        "CVaR $": pt.cvar_usd,
+        "P(shortfall)": pt.p_shortfall,
+        "max vendor share": pt.max_vendor_share,
+    }

@@ -1,0 +1,34 @@
+"""Atomic outputs: complete or absent, never half-written; usual file permissions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TextIO
+
+import pytest
+
+from computebroker.outputs import write_atomic, write_json_atomic
+
+
+def test_failure_leaves_the_old_file_and_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "plan.json"
+    write_json_atomic(target, {"a": 1})
+
+    def boom(fh: TextIO) -> None:
+        fh.write('{"half": ')
+        raise RuntimeError("crash mid-write")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(target, boom)
+    assert target.read_text() == '{\n  "a": 1\n}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
+
+
+def test_permissions_follow_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        path = write_json_atomic(tmp_path / "sub" / "x.json", [1, 2])
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
