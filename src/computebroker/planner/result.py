@@ -295,7 +295,7 @@ def schedule(plan: Plan) -> tuple[Commitment, ...]:
                     start=p.periods[st],
                     start_index=st,
                     chips=float(round(chips)),
-                    existing=existing >= chips - 0.5,
+                    existing=bool(existing >= chips - 0.5),
                     term_periods=o.term_periods,
                     price_chip_hour=o.price_chip_hour,
                     obligation_usd=chips * o.price_chip_hour * p.hours * paid_periods,

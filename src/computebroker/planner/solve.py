@@ -6,12 +6,8 @@ the user's terms (``diagnose.py``) and no plan.
 
 from __future__ import annotations
 
-import logging
-import os
-import sys
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -22,6 +18,7 @@ from computebroker.errors import SolverError
 from computebroker.planner.build import ModelVars, PlanOptions, build_model
 from computebroker.planner.problem import PlanProblem
 from computebroker.planner.result import Plan, plan_from_arrays
+from computebroker.solvers import quiet_solver
 
 __all__ = ["PlanResult", "PlanStatus", "quiet_solver", "solve_plan"]
 
@@ -67,27 +64,6 @@ class PlanResult:
     solve_seconds: float = 0.0
     variables: int = 0
     constraints: int = 0
-
-
-@contextmanager
-def quiet_solver() -> Any:
-    """Keep solver chatter off the terminal: linopy logs at INFO/WARNING, and HiGHS prints its
-    banner from C before any option can silence it (so file descriptor 1 is muted briefly)."""
-    logger = logging.getLogger("linopy")
-    old = logger.level
-    logger.setLevel(logging.ERROR)
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-        logger.setLevel(old)
 
 
 def _highs_options(opt: PlanOptions) -> dict[str, Any]:

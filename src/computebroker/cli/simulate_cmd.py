@@ -1,0 +1,246 @@
+"""``computebroker simulate``: run a job stream on a fleet under a policy, with faults."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from computebroker.catalog import load_catalog
+from computebroker.cli.output import Format, make_console, render_rows
+from computebroker.errors import InputError
+from computebroker.outputs import write_text_atomic
+from computebroker.reports.html import HtmlReport
+from computebroker.reports.sim import add_sim_sections, pool_rows, summary_rows
+from computebroker.scheduler import ThroughputTable, policy_names
+from computebroker.sim import (
+    SimConfig,
+    Trace,
+    format_trace,
+    generate_trace,
+    load_faults,
+    load_fleet,
+    load_throughputs,
+    read_trace,
+    report,
+    simulate,
+    table_from_rows,
+)
+from computebroker.sim.fleet import Fleet
+from computebroker.sim.gavel import GAVEL_DIR, gavel_throughputs
+
+__all__ = ["simulate_cmd"]
+
+
+def _throughputs(spec: str | None, fleet: Fleet, catalog_files: list[Path]) -> ThroughputTable:
+    if spec == "gavel":
+        return gavel_throughputs()
+    if spec is None:
+        if fleet.throughput_rows:
+            return table_from_rows(
+                fleet.throughput_rows, f"{fleet.source} (the plan's throughput matrix)"
+            )
+        raise InputError.single(
+            "--throughputs",
+            "give --throughputs: 'gavel' (Gavel's measured K80/P100/V100 table), a matrix CSV/JSON from "
+            "`computebroker estimate matrix`, or a workloads YAML to price on the fleet's chips",
+            field="--throughputs",
+        )
+    accs = sorted({p.view.accelerator for p in fleet.pools})
+    return load_throughputs(spec, accelerators=accs, catalog=load_catalog(catalog_files))
+
+
+def _trace(
+    spec: str | None,
+    generate: int | None,
+    rate: float,
+    bursty: bool,
+    multi_chip: bool,
+    seed: int,
+    table: ThroughputTable,
+) -> Trace:
+    if spec and spec.startswith("gavel:"):
+        return read_trace(GAVEL_DIR / "physical_cluster" / f"{spec.split(':', 1)[1]}.trace")
+    if spec:
+        return read_trace(spec)
+    if generate is None:
+        raise InputError.single(
+            "--trace",
+            "give --trace FILE (or gavel:max_min_fairness), or --generate N",
+            field="--trace",
+        )
+    types = sorted(table.job_types())
+    accs = sorted(table.accelerators())
+
+    def ref(jt: str, chips: int) -> float:
+        # work = duration x throughput on the fastest chip for the job (Gavel uses its V100)
+        return max((table.lookup(jt, a, chips) for a in accs), default=0.0)
+
+    def distributable(jt: str) -> bool:
+        return all(ref(jt, c) > 0 for c in (2, 4, 8))
+
+    return generate_trace(
+        generate,
+        rate_per_hour=rate,
+        job_types=types,
+        reference_rate=ref,
+        seed=seed,
+        multi_chip=multi_chip,
+        bursty=bursty,
+        distributable=distributable,
+    )
+
+
+def simulate_cmd(
+    fleet: Annotated[
+        str,
+        typer.Option("--fleet", help="FLEET.yaml, PLAN.json, or inline 'v100=8,p100=16,k80=24'."),
+    ],
+    trace: Annotated[
+        str | None,
+        typer.Option(
+            "--trace", help="Trace: native CSV/JSONL, Gavel's format, or gavel:max_min_fairness."
+        ),
+    ] = None,
+    policy: Annotated[
+        str, typer.Option("--policy", "-p", help=f"One of: {', '.join(policy_names())}.")
+    ] = "max-min-fairness",
+    throughputs: Annotated[
+        str | None,
+        typer.Option(
+            "--throughputs", help="'gavel', a matrix CSV/JSON, Gavel's JSON, or a workloads YAML."
+        ),
+    ] = None,
+    faults: Annotated[
+        Path | None, typer.Option("--faults", help="Faults YAML (outages, slips, preemptions).")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed for faults, preemptions and --generate.")
+    ] = 0,
+    round_seconds: Annotated[
+        float | None,
+        typer.Option(
+            "--round-seconds",
+            min=0.0,
+            help="Round length; 0 = event-driven (default: 360 for preemptive policies).",
+        ),
+    ] = None,
+    until_hours: Annotated[
+        float | None,
+        typer.Option("--until-hours", min=0.0, help="Stop after this many simulated hours."),
+    ] = None,
+    generate: Annotated[
+        int | None,
+        typer.Option(
+            "--generate", min=1, help="Instead of --trace: generate N jobs (Philly-like durations)."
+        ),
+    ] = None,
+    arrival_rate: Annotated[
+        float, typer.Option("--arrival-rate", min=1e-6, help="Jobs per hour for --generate.")
+    ] = 2.0,
+    bursty: Annotated[
+        bool, typer.Option("--bursty", help="Bursty arrivals for --generate.")
+    ] = False,
+    multi_chip: Annotated[
+        bool, typer.Option("--multi-chip", help="Philly gang sizes (1/2/4/8) for --generate.")
+    ] = False,
+    save_trace: Annotated[
+        Path | None,
+        typer.Option("--save-trace", help="Write the (generated) trace here: .csv or .jsonl."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write an HTML report (and a .json beside it)."),
+    ] = None,
+    catalog: Annotated[
+        list[Path] | None, typer.Option("--catalog", help="Extra offerings/deals (YAML/CSV).")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
+) -> None:
+    """Run a job stream on a fleet under a policy, with faults; JCT, utilisation, cost, SLOs."""
+    console = make_console()
+    cat = load_catalog(catalog or [])
+    fl = load_fleet(fleet, cat)
+    table = _throughputs(throughputs, fl, catalog or [])
+    tr = _trace(trace, generate, arrival_rate, bursty, multi_chip, seed, table)
+    fault_specs = load_faults(faults) if faults is not None else []
+    if save_trace is not None:
+        write_text_atomic(save_trace, format_trace(tr, jsonl=save_trace.suffix.lower() == ".jsonl"))
+    cfg = SimConfig(
+        policy=policy,
+        round_seconds=round_seconds,
+        seed=seed,
+        until_s=until_hours * 3600.0 if until_hours is not None else None,
+    )
+    from computebroker.scheduler import get_policy
+
+    get_policy(policy)  # a bad name fails before the run
+    show = fmt is Format.TABLE
+    with Progress(
+        TextColumn("[dim]simulating[/dim]"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}% of arrivals"),
+        TimeElapsedColumn(),
+        console=make_console(stderr=True),
+        transient=True,
+        disable=not show,
+    ) as bar:
+        task = bar.add_task("sim", total=1.0)
+
+        def progress(now: float, last: float) -> None:
+            bar.update(task, completed=min(1.0, now / last) if last > 0 else 1.0)
+
+        st = simulate(fl, tr, table, faults=fault_specs, config=cfg, progress=progress)
+    r = report(st)
+    doc = r.record() | {
+        "fleet": fl.source,
+        "trace": tr.source,
+        "pools": pool_rows(st, r),
+        "throughputs": table.source,
+    }
+    if output is not None:
+        page = HtmlReport(
+            title=f"computebroker simulate: {r.policy}",
+            subtitle=f"{len(tr.jobs):,} jobs from {tr.source} on {fl.describe()}",
+        )
+        add_sim_sections(page, st, r)
+        write_text_atomic(output, page.render())
+        write_text_atomic(
+            output.with_suffix(".json"), json.dumps(doc, indent=2, default=str) + "\n"
+        )
+    if fmt is Format.JSON:
+        console.file.write(json.dumps(doc, indent=2, default=str) + "\n")
+        return
+    if fmt is Format.CSV:
+        render_rows(console, pool_rows(st, r), fmt)
+        return
+    render_rows(
+        console,
+        summary_rows(r),
+        Format.TABLE,
+        title=f"Simulation: {len(tr.jobs):,} jobs on {fl.describe()}",
+    )
+    render_rows(
+        console,
+        pool_rows(st, r),
+        Format.TABLE,
+        title="Pools",
+        columns=[
+            ("pool", "pool"),
+            ("accelerator", "chip"),
+            ("contract", "contract"),
+            ("utilisation", "util"),
+            ("busy_chip_hours", "busy chip-h"),
+            ("cost_usd", "cost $"),
+        ],
+        formatters={
+            "utilisation": lambda v: f"{v:.1%}",
+            "busy_chip_hours": lambda v: f"{v:,.0f}",
+            "cost_usd": lambda v: f"{v:,.0f}",
+        },
+    )
+    if output is not None:
+        console.print(f"wrote {output} and {output.with_suffix('.json')}", highlight=False)

@@ -1,0 +1,1 @@
+"""One module per scheduling policy; the registry (``scheduler.registry``) names them."""

@@ -1,0 +1,93 @@
+"""Shared steps of the placement policies: how many chips a job needs on a pool, and the
+greedy loop that places jobs one by one into free chips."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+from computebroker.scheduler.types import Allocation, AllocationInput, JobKind, Placement, SimJob
+
+__all__ = ["Choice", "chips_needed", "fits", "place_in_order", "services_first"]
+
+# (pool index, chips) or None when the job cannot be placed now
+Choice = tuple[int, int] | None
+
+
+def chips_needed(inp: AllocationInput, job: SimJob, k: int) -> int:
+    """Chips a job asks for on pool ``k``: its gang, or for a service the chips its current
+    demand needs there (0: nothing to place or cannot run there)."""
+    if job.kind is JobKind.SERVE:
+        per = inp.rate(job, inp.pools[k], 1)
+        if per <= 0 or job.demand <= 0:
+            return 0
+        return max(1, math.ceil(job.demand / per - 1e-9))
+    return job.chips if inp.rate(job, inp.pools[k], job.chips) > 0 else 0
+
+
+def fits(inp: AllocationInput, job: SimJob, k: int, free: float) -> int:
+    """The gang to start on pool ``k`` with ``free`` chips: what it asks for if that fits,
+    else the largest size >= ``min_chips`` that fits (services take what is free); 0: none."""
+    need = chips_needed(inp, job, k)
+    if need <= 0:
+        return 0
+    if need <= free:
+        return need
+    if job.kind is JobKind.SERVE:
+        return int(free) if free >= 1 else 0
+    lo = job.min_chips if job.min_chips is not None else need
+    size = int(free)
+    if size >= lo and inp.rate(job, inp.pools[k], size) > 0:
+        return size
+    return 0
+
+
+def place_in_order(
+    inp: AllocationInput,
+    order: Iterable[int],
+    choose: Callable[[SimJob, list[float]], Choice],
+    *,
+    block: bool = False,
+) -> Allocation:
+    """Place jobs in ``order``, each where ``choose`` says; with ``block`` the first job that
+    cannot be placed stops the loop (strict FIFO), otherwise later jobs may backfill."""
+    free = [float(f) for f in inp.free]
+    out: list[Placement] = []
+    for j in order:
+        if max(free, default=0.0) < 1:
+            break
+        job = inp.jobs[j]
+        if job.ready_at > inp.now:
+            continue
+        pick = choose(job, free)
+        if pick is None:
+            if block:
+                break
+            continue
+        k, chips = pick
+        free[k] -= chips
+        out.append(Placement(job=j, pool=k, share=1.0, chips=chips))
+    return Allocation(placements=out)
+
+
+def services_first(inp: AllocationInput) -> tuple[list[Placement], list[float], list[int]]:
+    """Place services on the fastest pool with room (latency-bound work goes first); return
+    their placements, the chips left per pool and the indices of the other jobs."""
+    free = [float(f) for f in inp.free]
+    out: list[Placement] = []
+    rest: list[int] = []
+    for j, job in enumerate(inp.jobs):
+        if job.kind is not JobKind.SERVE:
+            rest.append(j)
+            continue
+        best: Choice = None
+        best_rate = 0.0
+        for k in range(len(inp.pools)):
+            n = fits(inp, job, k, free[k])
+            r = inp.rate(job, inp.pools[k], n) if n else 0.0
+            if n and r > best_rate:
+                best, best_rate = (k, n), r
+        if best is not None:
+            free[best[0]] -= best[1]
+            out.append(Placement(job=j, pool=best[0], share=1.0, chips=best[1]))
+    return out, free, rest

@@ -1,0 +1,32 @@
+"""``fifo``: first come, first served, blind to chip speed; the head of the queue blocks.
+
+Each job, in arrival order, goes to the allowed pool with the most free chips; when the head
+job does not fit anywhere, nothing behind it starts (no backfilling). Non-preemptive.
+"""
+
+from __future__ import annotations
+
+from computebroker.scheduler.policies.common import Choice, fits, place_in_order
+from computebroker.scheduler.types import Allocation, AllocationInput, SimJob
+
+__all__ = ["Fifo"]
+
+
+class Fifo:
+    """Strict first-in first-out."""
+
+    name = "fifo"
+    preemptive = False
+
+    def allocate(self, inp: AllocationInput) -> Allocation:
+        """Place the queue's head jobs while they fit."""
+
+        def choose(job: SimJob, free: list[float]) -> Choice:
+            best: Choice = None
+            for k in range(len(inp.pools)):
+                n = fits(inp, job, k, free[k])
+                if n and (best is None or free[k] > free[best[0]]):
+                    best = (k, n)
+            return best
+
+        return place_in_order(inp, range(len(inp.jobs)), choose, block=True)

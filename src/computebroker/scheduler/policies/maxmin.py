@@ -1,0 +1,125 @@
+"""The max-min allocation LP shared by the fairness and makespan policies.
+
+Units ``u`` are groups of identical jobs (same type, gang, weight and throughputs: by
+symmetry an optimal allocation gives them equal shares, so the LP has one row per group, not
+per job). With ``x[u,k]`` the share of time each job of ``u`` spends on pool ``k``:
+
+    max  t + eps * mean_u sum_k a[u,k] x[u,k]
+    s.t. t <= sum_k a[u,k] x[u,k]          for every unit that can run somewhere
+         sum_k x[u,k] <= 1                  (a job is in one place at a time)
+         sum_u n[u] c[u] x[u,k] <= free[k]  (chips of each pool)
+
+``a`` is each policy's normalised throughput; the small ``eps`` term hands capacity the
+bottleneck jobs cannot use to the others (so no chip idles while a job waits), which the
+plain max-min LP of Gavel (Narayanan et al., OSDI 2020, section 4.1) leaves to chance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from computebroker.solvers import SmallLp
+
+__all__ = ["EPS", "agnostic_shares", "max_min_shares"]
+
+EPS = 1e-3  # weight of the secondary (total normalised throughput) term; small enough not to trade the minimum
+
+
+def max_min_shares(
+    lp: SmallLp, a: np.ndarray, counts: np.ndarray, chips: np.ndarray, free: np.ndarray
+) -> np.ndarray:
+    """(U, K) shares solving the LP of the module docstring."""
+    U, K = a.shape
+    usable = (a > 0) & (free[None, :] >= 1)
+    uu, kk = np.nonzero(usable)
+    nx = len(uu)
+    if nx == 0:
+        return np.zeros((U, K))
+    runs = np.zeros(U, dtype=bool)
+    runs[uu] = True
+    run_idx = np.full(U, -1)
+    run_idx[runs] = np.arange(runs.sum())
+    n_min = int(runs.sum())
+    t_col = nx
+    # rows: [min rows for runnable units] [share rows per unit] [capacity rows per pool]
+    r_min = run_idx[uu]
+    rows = np.concatenate([r_min, np.arange(n_min), n_min + uu, n_min + U + kk])
+    cols = np.concatenate([np.arange(nx), np.full(n_min, t_col), np.arange(nx), np.arange(nx)])
+    vals = np.concatenate(
+        [-a[uu, kk], np.ones(n_min), np.ones(nx), (counts * chips)[uu].astype(float)]
+    )
+    n_rows = n_min + U + K
+    A = sp.csc_matrix((vals, (rows, cols)), shape=(n_rows, nx + 1))
+    row_lo = np.full(n_rows, -np.inf)
+    row_hi = np.concatenate([np.zeros(n_min), np.ones(U), free.astype(float)])
+    c = np.zeros(nx + 1)
+    c[t_col] = -1.0
+    c[:nx] = -EPS * counts[uu] * a[uu, kk] / max(float(counts[runs].sum()), 1.0)
+    col_lo = np.zeros(nx + 1)
+    col_hi = np.concatenate([np.ones(nx), [np.inf]])
+    x = lp.solve(c, A, row_lo, row_hi, col_lo, col_hi)
+    out = np.zeros((U, K))
+    out[uu, kk] = np.clip(x[:nx], 0.0, 1.0)
+    return out
+
+
+def agnostic_shares(
+    lp: SmallLp,
+    allowed: np.ndarray,
+    counts: np.ndarray,
+    chips: np.ndarray,
+    weights: np.ndarray,
+    free: np.ndarray,
+) -> np.ndarray:
+    """(U, K) shares of heterogeneity-agnostic max-min fairness: every job's chip-time, scaled by
+    its weight, is equal (water-filling up to a job's whole time), and spread over the pools in
+    proportion to their free chips (what a scheduler blind to chip type does on average).
+
+    When jobs may use different sets of pools, the proportional spread may not fit; the
+    allocation is then the LP above with every allowed pool counting the same (time shares).
+    """
+    U, K = allowed.shape
+    usable: np.ndarray = np.asarray(allowed & (free[None, :] >= 1), dtype=bool)
+    if U == 0 or not usable.any():
+        return np.zeros((U, K))
+    common: np.ndarray = np.asarray(usable.any(axis=0), dtype=bool)
+    if not (usable == common[None, :]).all():
+        a = usable.astype(float) * (chips / weights)[:, None]
+        return max_min_shares(lp, a, counts, chips, free)
+    W = float(free[common].sum())
+    s = _water_fill(counts.astype(float), chips.astype(float), weights.astype(float), W)
+    spread = np.where(common, free, 0.0) / W
+    return s[:, None] * spread[None, :]
+
+
+def _water_fill(n: np.ndarray, c: np.ndarray, w: np.ndarray, W: float) -> np.ndarray:
+    """Time shares s with (c/w) s equal for all unsaturated jobs, s <= 1, sum n c s <= W.
+
+    Examples
+    --------
+    >>> _water_fill(np.array([1.0, 1.0]), np.array([1.0, 4.0]), np.array([1.0, 1.0]), 2.0)
+    array([1.  , 0.25])
+    >>> _water_fill(np.array([2.0]), np.array([1.0]), np.array([1.0]), 8.0)
+    array([1.])
+    """
+    if (n * c).sum() <= W:
+        return np.ones_like(n)
+    theta = c / w  # the level t at which a unit reaches its whole time
+    order = np.argsort(theta)
+    used = 0.0  # chips taken by saturated units
+    slope = float((n * w).sum())  # d(chips)/dt of the unsaturated ones
+    t = 0.0
+    for u in order:
+        # raise t up to theta[u] if capacity allows
+        need = used + slope * theta[u]
+        if need >= W:
+            break
+        used += n[u] * c[u]
+        slope -= n[u] * w[u]
+        t = theta[u]
+    else:
+        return np.ones_like(n)
+    t = (W - used) / slope if slope > 0 else t
+    shares: np.ndarray = np.minimum(1.0, t * w / c)
+    return shares

@@ -1,0 +1,78 @@
+"""Policy names, aliases and "did you mean" errors: the one place policies are registered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from computebroker.errors import UnknownNameError
+from computebroker.scheduler.policies.fifo import Fifo
+from computebroker.scheduler.policies.greedy_fast import GreedyFast
+from computebroker.scheduler.policies.max_min_fairness import MaxMinFairness, MaxMinFairnessAgnostic
+from computebroker.scheduler.policies.min_cost import MinCost
+from computebroker.scheduler.policies.min_makespan import MinMakespan
+from computebroker.scheduler.policies.slo_first import SloFirst
+from computebroker.scheduler.types import Allocation, AllocationInput
+
+__all__ = ["POLICIES", "Policy", "get_policy", "policy_names"]
+
+
+class Policy(Protocol):
+    """What every policy is: a name, whether it moves running jobs, and ``allocate``."""
+
+    name: str
+    preemptive: bool
+
+    def allocate(self, inp: AllocationInput) -> Allocation:
+        """Placements for the jobs of ``inp`` (see ``scheduler.types``)."""
+        ...
+
+
+POLICIES: dict[str, Callable[[], Policy]] = {
+    "fifo": Fifo,
+    "max-min-fairness": MaxMinFairness,
+    "max-min-fairness-agnostic": MaxMinFairnessAgnostic,
+    "min-cost": MinCost,
+    "min-makespan": MinMakespan,
+    "slo-first": SloFirst,
+    "greedy-fast": GreedyFast,
+}
+
+# Other names people use, including Gavel's policy names (where "max_min_fairness" is the
+# heterogeneity-*agnostic* one).
+ALIASES = {
+    "las": "max-min-fairness",
+    "gavel": "max-min-fairness",
+    "las-agnostic": "max-min-fairness-agnostic",
+    "gavel:max_min_fairness": "max-min-fairness-agnostic",
+    "gavel:max_min_fairness_perf": "max-min-fairness",
+    "gavel:min_total_duration": "min-makespan",
+    "gavel:fifo": "fifo",
+    "greedy": "greedy-fast",
+    "cost": "min-cost",
+    "edf": "slo-first",
+}
+
+
+def policy_names() -> list[str]:
+    """The registered names."""
+    return list(POLICIES)
+
+
+def get_policy(name: str) -> Policy:
+    """A fresh policy instance by name or alias.
+
+    Examples
+    --------
+    >>> get_policy("las").name
+    'max-min-fairness'
+    >>> get_policy("fifo").preemptive
+    False
+    """
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in POLICIES:
+        raise UnknownNameError(
+            kind="policy", name=name, known=[*POLICIES, *ALIASES], field="--policy"
+        )
+    return POLICIES[key]()

@@ -1,0 +1,39 @@
+"""Simulation stage: run a job stream on a fleet under a scheduling policy, with faults.
+
+``engine`` is a tiny discrete-event loop; ``fleet`` reads pools (inline, YAML, plan.json);
+``traces`` reads and generates job streams (native CSV/JSONL, Gavel's formats);
+``throughputs`` reads throughput tables; ``faults`` reads outages, slips and preemptions;
+``simulator.simulate`` runs it all and ``metrics.report`` turns the result into figures.
+"""
+
+from computebroker.sim.engine import Clock, Engine, WallClock
+from computebroker.sim.faults import FaultSpec, load_faults
+from computebroker.sim.fleet import Fleet, Pool, load_fleet, parse_inline_fleet
+from computebroker.sim.metrics import SimReport, report
+from computebroker.sim.simulator import SimConfig, SimState, simulate
+from computebroker.sim.throughputs import load_throughputs, read_gavel_throughputs, table_from_rows
+from computebroker.sim.traces import Trace, format_trace, generate_trace, read_trace
+
+__all__ = [
+    "Clock",
+    "Engine",
+    "FaultSpec",
+    "Fleet",
+    "Pool",
+    "SimConfig",
+    "SimReport",
+    "SimState",
+    "Trace",
+    "WallClock",
+    "format_trace",
+    "generate_trace",
+    "load_faults",
+    "load_fleet",
+    "load_throughputs",
+    "parse_inline_fleet",
+    "read_gavel_throughputs",
+    "read_trace",
+    "report",
+    "simulate",
+    "table_from_rows",
+]

@@ -1,0 +1,316 @@
+"""The fleet a simulation runs on: pools (provider x accelerator x region x contract) with a
+capacity that changes over time (commitments that start, ramp and end).
+
+Three ways to give one (``load_fleet``): an inline list ``v100=8,p100=16,k80=24`` (or
+``aws:h100=64``), a YAML file (``pools:`` with chips or a capacity schedule, prices, spot
+preemption rates), or a ``plan.json`` written by ``computebroker plan`` (one pool per offer,
+capacity per period from its commitments; on-demand and spot offers up to their maximum).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from computebroker.catalog import Catalog, ContractKind, contract_quotes
+from computebroker.errors import InputError
+from computebroker.inputs import load_yaml, validation_issues
+from computebroker.scheduler.types import PoolView
+
+__all__ = ["Fleet", "Pool", "load_fleet", "parse_inline_fleet"]
+
+HOUR = 3600.0
+
+
+@dataclass(slots=True)
+class Pool:
+    """A pool and its capacity schedule: ``steps`` of (time s, chips) from that time on."""
+
+    view: PoolView
+    steps: list[tuple[float, int]]
+    preemption_per_chip_hour: float = 0.0  # spot: preemptions per chip-hour of use
+    restart_s: float = 300.0  # delay before a preempted job runs again
+
+    def chips_at(self, t: float) -> int:
+        """Capacity at time ``t``."""
+        chips = 0
+        for at, n in self.steps:
+            if at <= t:
+                chips = n
+            else:
+                break
+        return chips
+
+    @property
+    def max_chips(self) -> int:
+        """The largest capacity it ever has."""
+        return max((n for _, n in self.steps), default=0)
+
+
+@dataclass(slots=True)
+class Fleet:
+    """Pools, and where they came from."""
+
+    pools: list[Pool]
+    source: str = ""
+    throughput_rows: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # plan.json carries the matrix
+    units: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line: pools and chips."""
+        parts = [f"{p.view.name} {p.max_chips:,}" for p in self.pools]
+        return ", ".join(parts)
+
+
+def _catalog_price(
+    catalog: Catalog | None, provider: str, accelerator: str, contract: ContractKind
+) -> float:
+    """Cheapest catalog price for the chip (0 when the catalog does not know it)."""
+    if catalog is None:
+        return 0.0
+    try:
+        acc = catalog.accelerator(accelerator).id
+    except Exception:  # an accelerator the catalog does not know (e.g. Gavel's K80): no price
+        return 0.0
+    quotes = [
+        q
+        for q in contract_quotes(catalog, acc)
+        if q.kind is contract and (provider in ("any", q.provider))
+    ]
+    return min((q.price_chip_hour for q in quotes), default=0.0)
+
+
+_INLINE = re.compile(
+    r"^\s*(?:(?P<provider>[a-z0-9_-]+):)?(?P<acc>[A-Za-z0-9_.-]+)\s*=\s*(?P<n>\d+)\s*$"
+)
+
+
+def parse_inline_fleet(text: str, catalog: Catalog | None = None) -> Fleet:
+    """``v100=8,p100=16,k80=24`` or ``aws:h100=64,gcp:tpu-v5p=128``: on-demand pools.
+
+    Examples
+    --------
+    >>> [(p.view.name, p.max_chips) for p in parse_inline_fleet("v100=8,k80=24").pools]
+    [('v100', 8), ('k80', 24)]
+    """
+    pools = []
+    for i, part in enumerate(x for x in text.split(",") if x.strip()):
+        m = _INLINE.match(part)
+        if not m:
+            raise InputError.single(
+                "--fleet",
+                f"item {i + 1} {part.strip()!r}: expected ACCELERATOR=CHIPS or PROVIDER:ACCELERATOR=CHIPS",
+                field="--fleet",
+            )
+        provider = m["provider"] or "any"
+        acc = m["acc"].lower()
+        name = acc if provider == "any" else f"{provider}-{acc}"
+        price = _catalog_price(catalog, provider, acc, ContractKind.ON_DEMAND)
+        view = PoolView(name=name, accelerator=acc, provider=provider, price_chip_hour=price)
+        pools.append(Pool(view=view, steps=[(0.0, int(m["n"]))]))
+    if not pools:
+        raise InputError.single("--fleet", "no pools given", field="--fleet")
+    names = [p.view.name for p in pools]
+    if len(set(names)) != len(names):
+        raise InputError.single(
+            "--fleet", f"a pool is listed twice: {', '.join(names)}", field="--fleet"
+        )
+    return Fleet(pools=pools, source=text)
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at_hours: Annotated[float, Field(ge=0)]
+    chips: Annotated[int, Field(ge=0)]
+
+
+class _PoolModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1)] | None = None
+    provider: str = "any"
+    accelerator: Annotated[str, Field(min_length=1)]
+    region: str = "any"
+    contract: ContractKind = ContractKind.ON_DEMAND
+    chips: Annotated[int, Field(ge=0)] | None = None
+    capacity: list[_Step] = Field(default_factory=list)
+    price_chip_hour: Annotated[float, Field(ge=0)] | None = None
+    preemption_per_chip_hour: Annotated[float, Field(ge=0)] = 0.0
+    restart_s: Annotated[float, Field(ge=0)] = 300.0
+
+
+class _FleetModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pools: list[_PoolModel] = Field(min_length=1)
+
+
+def _fleet_from_yaml(path: Path, catalog: Catalog | None) -> Fleet:
+    doc = load_yaml(path)
+    try:
+        fm = _FleetModel.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(validation_issues(exc, doc.source, doc=doc)) from None
+    pools = []
+    seen: set[str] = set()
+    for i, pm in enumerate(fm.pools):
+        if (pm.chips is None) == (not pm.capacity):
+            raise InputError.single(
+                doc.source,
+                "give chips: N or capacity: [{at_hours, chips}, ...]",
+                line=doc.line_of(("pools", i)),
+                field=f"pools[{i}]",
+            )
+        acc = pm.accelerator.lower()
+        name = pm.name or "-".join(
+            x
+            for x in (
+                pm.provider if pm.provider != "any" else "",
+                acc,
+                pm.region if pm.region != "any" else "",
+                pm.contract.value,
+            )
+            if x
+        )
+        if name in seen:
+            raise InputError.single(
+                doc.source,
+                f"duplicate pool name {name!r}",
+                line=doc.line_of(("pools", i)),
+                field=f"pools[{i}].name",
+            )
+        seen.add(name)
+        steps = (
+            [(0.0, pm.chips)]
+            if pm.chips is not None
+            else sorted((s.at_hours * HOUR, s.chips) for s in pm.capacity)
+        )
+        price = (
+            pm.price_chip_hour
+            if pm.price_chip_hour is not None
+            else _catalog_price(
+                catalog,
+                pm.provider,
+                acc,
+                pm.contract if not pm.contract.is_commitment else ContractKind.ON_DEMAND,
+            )
+        )
+        view = PoolView(
+            name=name,
+            accelerator=acc,
+            provider=pm.provider,
+            region=pm.region,
+            contract=pm.contract.value,
+            price_chip_hour=price,
+            spot=pm.contract is ContractKind.SPOT,
+        )
+        pools.append(
+            Pool(
+                view=view,
+                steps=steps,
+                preemption_per_chip_hour=pm.preemption_per_chip_hour,
+                restart_s=pm.restart_s,
+            )
+        )
+    return Fleet(pools=pools, source=str(path))
+
+
+# Default spot interruption rate for spot offers read from a plan: an ASSUMPTION of one
+# interruption per 200 chip-hours (0.005 per chip-hour), deliberately pessimistic; AWS's Spot
+# Instance Advisor reports interruption frequency per instance type in buckets from "<5%" to
+# ">20%" of instances per month. Set preemption_per_chip_hour in a fleet file from your history.
+PLAN_SPOT_PREEMPTION_PER_CHIP_HOUR = 0.005
+
+
+def _fleet_from_plan(path: Path) -> Fleet:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError.single(str(path), f"cannot read plan JSON: {exc}") from None
+    if (
+        not isinstance(doc, dict)
+        or doc.get("schema") != "computebroker.plan/1"
+        or "commitments" not in doc
+    ):
+        raise InputError.single(
+            str(path),
+            "not a plan written by `computebroker plan` (schema computebroker.plan/1 with commitments)",
+        )
+    hours = float(doc["horizon"]["hours_per_period"])
+    n_periods = len(doc["horizon"]["periods"])
+    pools = []
+    offers = {o["id"]: o for o in doc.get("offers", [])}
+    by_offer: dict[str, list[int]] = {}
+    for c in doc["commitments"]:
+        chips = by_offer.setdefault(c["offer"], [0] * (n_periods + 1))
+        for t in range(
+            int(c["start_index"]), min(n_periods, int(c["start_index"]) + int(c["term_periods"]))
+        ):
+            chips[t] += round(float(c["chips"]))
+    for oid, per in by_offer.items():
+        o = offers.get(oid, {})
+        steps = [(t * hours * HOUR, n) for t, n in enumerate(per)]
+        view = PoolView(
+            name=oid,
+            accelerator=str(o.get("accelerator", "")).lower(),
+            provider=str(o.get("provider", "any")),
+            region=str(o.get("region", "any")),
+            contract=str(o.get("contract", "commit-1y")),
+            price_chip_hour=float(o.get("price_chip_hour", 0.0)),
+        )
+        pools.append(Pool(view=view, steps=_compact(steps)))
+    for oid, o in offers.items():
+        if o["contract"] not in ("on-demand", "spot") or not o.get("max_chips"):
+            continue
+        spot = o["contract"] == "spot"
+        start = float(o.get("available_from", 0)) * hours * HOUR
+        view = PoolView(
+            name=oid,
+            accelerator=str(o["accelerator"]).lower(),
+            provider=str(o["provider"]),
+            region=str(o.get("region", "any")),
+            contract=str(o["contract"]),
+            price_chip_hour=float(o["price_chip_hour"]),
+            spot=spot,
+        )
+        steps = [(start, int(o["max_chips"])), (n_periods * hours * HOUR, 0)]
+        pools.append(
+            Pool(
+                view=view,
+                steps=steps,
+                preemption_per_chip_hour=PLAN_SPOT_PREEMPTION_PER_CHIP_HOUR if spot else 0.0,
+            )
+        )
+    units = {w["name"]: w["unit"] for w in doc.get("workloads", [])}
+    return Fleet(
+        pools=pools, source=str(path), throughput_rows=list(doc.get("throughput", [])), units=units
+    )
+
+
+def _compact(steps: list[tuple[float, int]]) -> list[tuple[float, int]]:
+    out: list[tuple[float, int]] = []
+    for at, n in steps:
+        if not out or out[-1][1] != n:
+            out.append((at, n))
+    return out
+
+
+def load_fleet(spec: str, catalog: Catalog | None = None) -> Fleet:
+    """A fleet from ``FLEET.yaml``, ``PLAN.json`` or an inline ``ACC=N,...`` list."""
+    path = Path(spec)
+    if path.suffix.lower() == ".json":
+        if not path.exists():
+            raise InputError.single(spec, "file not found")
+        return _fleet_from_plan(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _fleet_from_yaml(path, catalog)
+    if "=" in spec:
+        return parse_inline_fleet(spec, catalog)
+    raise InputError.single(
+        spec, "expected a fleet: FLEET.yaml, PLAN.json or ACCELERATOR=CHIPS[,...]", field="--fleet"
+    )

@@ -1,0 +1,158 @@
+"""The figures of a simulation: job completion times, makespan, queueing, utilisation per
+pool, cost by provider and contract, work lost to faults, SLO attainment and shortfall, and a
+timeline of pool usage — all computed from ``SimState`` (nothing read back from policies).
+
+Cost: committed pools (commitments, deals, capacity blocks) are paid for their capacity
+whether used or not (outage hours included: contracts bill through them); on-demand and spot
+pools for the chip-hours used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from computebroker.scheduler.types import JobKind
+from computebroker.sim.simulator import SimState
+
+__all__ = ["SimReport", "report"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimReport:
+    """Headline figures and tables of one run."""
+
+    policy: str
+    jobs: int
+    finished: int
+    unfinished: int
+    rejected: int
+    avg_jct_s: float | None
+    p50_jct_s: float | None
+    p99_jct_s: float | None
+    makespan_s: float
+    avg_queue_s: float | None
+    utilisation: float
+    utilisation_by_pool: dict[str, float]
+    cost_usd: float
+    cost_by_provider: dict[str, float]
+    cost_by_contract: dict[str, float]
+    work_submitted: float
+    work_done: float
+    work_lost: float
+    work_remaining: float
+    work_executed: float
+    chip_hours_lost: float
+    restarts: int
+    deadline_met: float | None
+    slo_attainment: float | None
+    service_shortfall: float
+    unit: str
+    reallocations: int
+    events: int
+    timeline: dict[str, Any] = field(default_factory=dict)
+    rejected_reasons: dict[str, int] = field(default_factory=dict)
+
+    def record(self) -> dict[str, Any]:
+        """JSON-ready dict (the ``simulate --format json`` document)."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+def _timeline(st: SimState, points: int) -> dict[str, Any]:
+    if not st.timeline_t:
+        return {"t_hours": [], "used": {}, "capacity": {}}
+    t = np.array(st.timeline_t)
+    used = np.array(st.timeline_used)
+    cap = np.array(st.timeline_capacity)
+    if len(t) > points:
+        idx = np.unique(np.linspace(0, len(t) - 1, points).round().astype(int))
+        t, used, cap = t[idx], used[idx], cap[idx]
+    names = [p.name for p in st.pools]
+    return {
+        "t_hours": (t / 3600.0).round(4).tolist(),
+        "used": {n: used[:, k].round(3).tolist() for k, n in enumerate(names)},
+        "capacity": {n: cap[:, k].round(3).tolist() for k, n in enumerate(names)},
+    }
+
+
+def report(st: SimState) -> SimReport:
+    """Compute the figures (see the module docstring)."""
+    recs = st.records
+    train = [r for r in recs if r.kind is JobKind.TRAIN and not r.rejected]
+    done = [r for r in train if r.finished is not None]
+    jct = [r.jct for r in done if r.jct is not None]
+    queue = [r.started - r.arrival for r in train if r.started is not None]
+    arrivals = [r.arrival for r in recs if not r.rejected]
+    finishes = [r.finished for r in recs if r.finished is not None]
+    makespan = (max(finishes) - min(arrivals)) if finishes and arrivals else 0.0
+    names = [p.name for p in st.pools]
+    util_pool = {
+        n: (st.busy_chip_s[k] / st.capacity_chip_s[k] if st.capacity_chip_s[k] > 0 else 0.0)
+        for k, n in enumerate(names)
+    }
+    cap_total = sum(st.capacity_chip_s)
+    util = sum(st.busy_chip_s) / cap_total if cap_total > 0 else 0.0
+    by_provider: dict[str, float] = {}
+    by_contract: dict[str, float] = {}
+    total = 0.0
+    for k, p in enumerate(st.pools):
+        chip_s = st.paid_chip_s[k] if p.committed else st.busy_chip_s[k]
+        usd = p.price_chip_hour * chip_s / 3600.0
+        total += usd
+        by_provider[p.provider] = by_provider.get(p.provider, 0.0) + usd
+        by_contract[p.contract] = by_contract.get(p.contract, 0.0) + usd
+    submitted = sum(r.work for r in train)
+    remaining = sum(r.remaining for r in train)
+    lost = sum(r.lost for r in train)
+    executed = sum(r.executed for r in train)
+    with_deadline = [r for r in train if r.deadline is not None]
+    met = [
+        r
+        for r in with_deadline
+        if r.finished is not None and r.finished <= (r.deadline or 0) + 1e-6
+    ]
+    services = [r for r in recs if r.kind is JobKind.SERVE and not r.rejected]
+    wanted = sum(r.wanted for r in services)
+    served = sum(r.served for r in services)
+    reasons: dict[str, int] = {}
+    for r in recs:
+        if r.rejected:
+            reasons[r.rejected] = reasons.get(r.rejected, 0) + 1
+    return SimReport(
+        policy=st.policy,
+        jobs=len(recs),
+        finished=len(done),
+        unfinished=len(train) - len(done),
+        rejected=sum(1 for r in recs if r.rejected),
+        avg_jct_s=float(np.mean(jct)) if jct else None,
+        p50_jct_s=_pct(jct, 50),
+        p99_jct_s=_pct(jct, 99),
+        makespan_s=makespan,
+        avg_queue_s=float(np.mean(queue)) if queue else None,
+        utilisation=util,
+        utilisation_by_pool=util_pool,
+        cost_usd=total,
+        cost_by_provider=by_provider,
+        cost_by_contract=by_contract,
+        work_submitted=submitted,
+        work_done=submitted - remaining,
+        work_lost=lost,
+        work_remaining=remaining,
+        work_executed=executed,
+        chip_hours_lost=sum(r.lost_chip_s for r in train) / 3600.0,
+        restarts=sum(r.restarts for r in train),
+        deadline_met=(len(met) / len(with_deadline)) if with_deadline else None,
+        slo_attainment=(served / wanted) if wanted > 0 else None,
+        service_shortfall=wanted - served,
+        unit=st.unit,
+        reallocations=st.reallocations,
+        events=st.events,
+        timeline=_timeline(st, st.config.timeline_points),
+        rejected_reasons=reasons,
+    )

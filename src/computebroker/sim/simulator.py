@@ -1,0 +1,557 @@
+"""The simulation: a job stream on a fleet under a policy, with faults, on virtual time.
+
+Execution is fluid: between two events each job progresses at the sum over its placements of
+share x throughput (a share below 1 is time-sharing, the limit Gavel's round-robin realises
+over successive rounds). Reallocation happens at every event (event-driven) or, with
+``round_seconds`` > 0, at the next round boundary after something changed (arrivals and
+completions wait for it, as in Gavel's round-based scheduler); the policies that move running
+jobs (max-min fairness, min-makespan) default to 6-minute rounds, the others to event-driven.
+
+Accounting: each job's remaining work, gross work executed and work lost to faults; each
+pool's capacity and busy chip-seconds (piecewise-constant integrals), from which utilisation
+and cost follow. A fault evicts every job on the pools it hits: work since the job's last
+checkpoint is lost (checkpoints every ``checkpoint_s`` of run time and whenever the scheduler
+moves it), and it may run again after the fault's restart delay. All randomness (spot
+preemptions, random outages) comes from one generator seeded by ``SimConfig.seed``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import overload
+
+import numpy as np
+
+from computebroker.errors import InputError
+from computebroker.scheduler.registry import Policy, get_policy
+from computebroker.scheduler.throughput import ThroughputTable
+from computebroker.scheduler.types import AllocationInput, JobKind, PoolView, SimJob
+from computebroker.sim.engine import Engine
+from computebroker.sim.faults import FaultSpec, Outage, apply_static_faults, draw_outages
+from computebroker.sim.fleet import Fleet
+from computebroker.sim.traces import Trace
+
+__all__ = ["DEFAULT_ROUND_S", "JobRecord", "SimConfig", "SimState", "simulate"]
+
+DEFAULT_ROUND_S = 360.0  # Gavel's round length in its simulations (6 minutes; OSDI 2020, section 6)
+
+# event priorities at the same instant: state changes first, then the reallocation
+P_STATE, P_REALLOC = 0, 10
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimConfig:
+    """How to run: policy, rounds, seed, when to stop, how fine the timeline is."""
+
+    policy: str = "max-min-fairness"
+    round_seconds: float | None = (
+        None  # None: 360 s for preemptive policies, event-driven otherwise
+    )
+    seed: int = 0
+    until_s: float | None = None
+    timeline_points: int = 400
+    check_invariants: bool = False  # assert capacity and placement rules at every reallocation
+
+
+@dataclass(slots=True)
+class JobRecord:
+    """What happened to one job."""
+
+    id: str
+    job_type: str
+    kind: JobKind
+    arrival: float
+    work: float
+    chips: int
+    started: float | None = None
+    finished: float | None = None
+    deadline: float | None = None
+    remaining: float = 0.0
+    executed: float = 0.0  # gross work run (including work later lost)
+    lost: float = 0.0  # work lost to faults
+    lost_chip_s: float = 0.0
+    restarts: int = 0
+    served: float = 0.0  # services: work served
+    wanted: float = 0.0  # services: work demanded
+    rejected: str = ""  # why it could never run
+    pools: set[str] = field(default_factory=set)
+
+    @property
+    def jct(self) -> float | None:
+        """Job completion time (s), arrival to finish."""
+        return None if self.finished is None else self.finished - self.arrival
+
+
+@dataclass(slots=True)
+class _Run:
+    placements: list[tuple[int, float, int]] = field(default_factory=list)  # (pool, share, chips)
+    rate: float = 0.0
+    t_upd: float = 0.0
+    ckpt_t: float = 0.0
+    version: int = 0
+
+
+@dataclass(slots=True)
+class SimState:
+    """Everything measured, handed to ``metrics.report``."""
+
+    config: SimConfig
+    policy: str
+    pools: list[PoolView]
+    records: list[JobRecord]
+    end: float
+    busy_chip_s: list[float]
+    capacity_chip_s: list[float]
+    paid_chip_s: list[float]
+    timeline_t: list[float]
+    timeline_used: list[list[float]]
+    timeline_capacity: list[list[float]]
+    reallocations: int
+    events: int
+    outages: list[Outage]
+    unit: str
+
+
+class _Sim:
+    def __init__(
+        self,
+        fleet: Fleet,
+        trace: Trace,
+        table: ThroughputTable,
+        policy: Policy,
+        faults: list[FaultSpec],
+        cfg: SimConfig,
+    ) -> None:
+        self.cfg = cfg
+        self.engine = Engine()
+        self.fleet = fleet
+        self.views = [p.view for p in fleet.pools]
+        self.table = table
+        self.policy = policy
+        self.rng = np.random.default_rng(cfg.seed)
+        self.jobs = trace.jobs
+        self.demand = trace.demand
+        self.round_s = (
+            cfg.round_seconds
+            if cfg.round_seconds is not None
+            else (DEFAULT_ROUND_S if policy.preemptive else 0.0)
+        )
+        n_pools = len(self.views)
+        self.sched = [0] * n_pools  # capacity by schedule
+        self.down = [0] * n_pools  # active outages
+        self.cap = [0.0] * n_pools
+        self.used = [0.0] * n_pools
+        self.t_pool = [0.0] * n_pools
+        self.busy = [0.0] * n_pools
+        self.capint = [0.0] * n_pools
+        self.paid = [0.0] * n_pools
+        self.runs = [_Run() for _ in self.jobs]
+        self.recs = [
+            JobRecord(
+                id=j.id,
+                job_type=j.job_type,
+                kind=j.kind,
+                arrival=j.arrival,
+                work=j.work,
+                chips=j.chips,
+                deadline=j.deadline,
+                remaining=j.work,
+            )
+            for j in self.jobs
+        ]
+        self.waiting: list[int] = []  # job indices, arrival order
+        self.active: set[int] = set()
+        self.pending: set[float] = set()
+        self.reallocs = 0
+        self.tl_t: list[float] = []
+        self.tl_used: list[list[float]] = []
+        self.tl_cap: list[list[float]] = []
+        self.outages: list[Outage] = []
+        self.max_pool = [p.max_chips for p in fleet.pools]
+        self.faults = faults
+        span = max((j.arrival for j in self.jobs), default=0.0) or 3600.0
+        self.tl_dt = span / (
+            4 * max(cfg.timeline_points, 1)
+        )  # finer samples than the plot needs, bounded memory
+
+    # --- setup -------------------------------------------------------------------------------
+    def start(self) -> None:
+        e = self.engine
+        for k, pool in enumerate(self.fleet.pools):
+            for at, n in pool.steps:
+                e.schedule(at, partial(self._capacity, k, sched=n), priority=P_STATE)
+        horizon = self.cfg.until_s or (
+            max((j.arrival for j in self.jobs), default=0.0) + 90 * 86400.0
+        )
+        self.outages = draw_outages(self.fleet, self.faults, horizon, self.rng)
+        for o in self.outages:
+            e.schedule(o.start, partial(self._outage, o, +1), priority=P_STATE)
+            e.schedule(o.start + o.duration, partial(self._outage, o, -1), priority=P_STATE)
+        for j, job in enumerate(self.jobs):
+            e.schedule(job.arrival, partial(self._arrive, j), priority=P_STATE)
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def _touch(self, k: int) -> None:
+        now = self.engine.now()
+        dt = now - self.t_pool[k]
+        if dt > 0:
+            self.busy[k] += self.used[k] * dt
+            self.capint[k] += self.cap[k] * dt
+            self.paid[k] += self.sched[k] * dt
+            self.t_pool[k] = now
+
+    def _advance(self, j: int) -> None:
+        run = self.runs[j]
+        now = self.engine.now()
+        dt = now - run.t_upd
+        run.t_upd = now
+        if dt <= 0 or run.rate <= 0:
+            return
+        job, rec = self.jobs[j], self.recs[j]
+        if job.kind is JobKind.SERVE:
+            rec.served += min(run.rate, job.demand) * dt
+            rec.wanted += job.demand * dt
+            rec.executed += min(run.rate, job.demand) * dt
+            return
+        done = min(job.remaining, run.rate * dt)
+        job.remaining -= done
+        rec.executed += done
+
+    def _record_timeline(self) -> None:
+        now = self.engine.now()
+        if self.cfg.check_invariants:
+            for k, (u, c) in enumerate(zip(self.used, self.cap, strict=True)):
+                assert u <= c + 1e-6, f"pool {self.views[k].name} over capacity at {now}: {u} > {c}"
+        if self.tl_t and (self.tl_t[-1] == now or now - self.tl_t[-1] < self.tl_dt):
+            self.tl_used[-1] = list(self.used)
+            self.tl_cap[-1] = list(self.cap)
+        else:
+            self.tl_t.append(now)
+            self.tl_used.append(list(self.used))
+            self.tl_cap.append(list(self.cap))
+
+    def _set(self, j: int, placements: list[tuple[int, float, int]]) -> None:
+        """Give job ``j`` new placements (a move checkpoints it: no work is lost)."""
+        run, job = self.runs[j], self.jobs[j]
+        self._advance(j)
+        for k, share, chips in run.placements:
+            self._touch(k)
+            self.used[k] -= share * chips
+        run.placements = placements
+        rate = 0.0
+        for k, share, chips in placements:
+            self._touch(k)
+            self.used[k] += share * chips
+            rate += share * self.table.rate(job, self.views[k], chips)
+            self.recs[j].pools.add(self.views[k].name)
+        run.rate = rate
+        run.ckpt_t = self.engine.now()
+        run.version += 1
+        if placements and job.started is None:
+            job.started = self.engine.now()
+            self.recs[j].started = job.started
+        if rate > 0 and job.kind is JobKind.TRAIN:
+            v = run.version
+            self.engine.schedule(
+                self.engine.now() + job.remaining / rate,
+                partial(self._complete, j, v),
+                priority=P_STATE,
+            )
+        hazard = (
+            sum(
+                self.fleet.pools[k].preemption_per_chip_hour * share * chips
+                for k, share, chips in placements
+            )
+            / 3600.0
+        )
+        if hazard > 0:
+            v = run.version
+            self.engine.schedule(
+                self.engine.now() + float(self.rng.exponential(1.0 / hazard)),
+                partial(self._preempt, j, v),
+                priority=P_STATE,
+            )
+
+    def _request(self) -> None:
+        now = self.engine.now()
+        at = now if self.round_s <= 0 else math.ceil(now / self.round_s - 1e-9) * self.round_s
+        if at not in self.pending:
+            self.pending.add(at)
+            self.engine.schedule(at, partial(self._realloc, at), priority=P_REALLOC)
+
+    # --- events ------------------------------------------------------------------------------
+    def _arrive(self, j: int) -> None:
+        job = self.jobs[j]
+        why = self._unschedulable(j)
+        if why:
+            self.recs[j].rejected = why
+            return
+        self.active.add(j)
+        bisect.insort(self.waiting, j)
+        if job.kind is JobKind.SERVE:
+            curve = self.demand.get(job.id, [])
+            job.demand = 0.0
+            for at, value in curve:
+                self.engine.schedule(
+                    max(at, job.arrival),
+                    partial(self._demand, j, value),
+                    priority=P_STATE,
+                )
+            assert job.end is not None
+            self.engine.schedule(job.end, partial(self._service_end, j), priority=P_STATE)
+        self._request()
+
+    def _unschedulable(self, j: int) -> str:
+        job = self.jobs[j]
+        need = (job.min_chips or job.chips) if job.kind is JobKind.TRAIN else 1
+        ok = [
+            k
+            for k, v in enumerate(self.views)
+            if self.table.rate(job, v, need if job.kind is JobKind.TRAIN else 1) > 0
+        ]
+        if not ok:
+            return f"no pool can run {job.job_type!r} at {need} chips (throughput unknown or accelerator not allowed)"
+        if job.kind is JobKind.TRAIN and max(self.max_pool[k] for k in ok) < need:
+            return f"needs {need} chips; the largest pool that can run it has {max(self.max_pool[k] for k in ok)}"
+        return ""
+
+    def _demand(self, j: int, value: float) -> None:
+        job = self.jobs[j]
+        if job.finished is not None:
+            return
+        self._advance(j)
+        job.demand = value
+        # re-size: release and place again at the next decision
+        if self.runs[j].placements:
+            self._set(j, [])
+            bisect.insort(self.waiting, j)
+        self._request()
+
+    def _service_end(self, j: int) -> None:
+        job = self.jobs[j]
+        self._advance(j)
+        self._set(j, [])
+        job.finished = self.engine.now()
+        self.recs[j].finished = job.finished
+        self.active.discard(j)
+        self._unwait(j)
+        self._request()
+
+    def _unwait(self, j: int) -> None:
+        i = bisect.bisect_left(self.waiting, j)
+        if i < len(self.waiting) and self.waiting[i] == j:
+            self.waiting.pop(i)
+
+    def _complete(self, j: int, version: int) -> None:
+        run, job = self.runs[j], self.jobs[j]
+        if run.version != version or job.finished is not None:
+            return
+        self._advance(j)
+        job.remaining = 0.0
+        self._set(j, [])
+        job.finished = self.engine.now()
+        rec = self.recs[j]
+        rec.finished, rec.remaining = job.finished, 0.0
+        self.active.discard(j)
+        self._request()
+
+    def _evict(self, j: int, *, lose: bool, delay: float) -> None:
+        run, job, rec = self.runs[j], self.jobs[j], self.recs[j]
+        self._advance(j)
+        if lose and job.kind is JobKind.TRAIN and run.rate > 0:
+            since = (self.engine.now() - run.ckpt_t) % job.checkpoint_s
+            lost = min(run.rate * since, job.work - job.remaining)
+            job.remaining += lost
+            rec.lost += lost
+            rec.lost_chip_s += since * sum(share * chips for _, share, chips in run.placements)
+            rec.restarts += 1
+        self._set(j, [])
+        job.ready_at = self.engine.now() + delay
+        if delay > 0:
+            self.engine.schedule(job.ready_at, self._request, priority=P_STATE)
+        bisect.insort(self.waiting, j)
+
+    def _jobs_on(self, k: int) -> list[int]:
+        return [j for j in self.active if any(p[0] == k for p in self.runs[j].placements)]
+
+    def _capacity(self, k: int, *, sched: int | None = None) -> None:
+        self._touch(k)
+        if sched is not None:
+            self.sched[k] = sched
+        self.cap[k] = 0.0 if self.down[k] else float(self.sched[k])
+        if self.used[k] > self.cap[k] + 1e-9:
+            # a commitment ended or capacity fell: the youngest jobs move (checkpointed, no loss)
+            for j in sorted(self._jobs_on(k), key=lambda j: -j):
+                if self.used[k] <= self.cap[k] + 1e-9:
+                    break
+                self._evict(j, lose=False, delay=0.0)
+        self._record_timeline()
+        self._request()
+
+    def _outage(self, o: Outage, delta: int) -> None:
+        for k in o.pools:
+            if delta > 0:
+                for j in self._jobs_on(k):
+                    self._evict(j, lose=True, delay=o.restart_s)
+            self.down[k] += delta
+            self._capacity(k)
+
+    def _preempt(self, j: int, version: int) -> None:
+        run = self.runs[j]
+        if run.version != version or not run.placements:
+            return
+        delay = max(self.fleet.pools[k].restart_s for k, _, _ in run.placements)
+        self._evict(j, lose=True, delay=delay)
+        self._request()
+
+    # --- decisions ---------------------------------------------------------------------------
+    def _realloc(self, at: float) -> None:
+        self.pending.discard(at)
+        self.reallocs += 1
+        now = self.engine.now()
+        if self.policy.preemptive:
+            cand = sorted(j for j in self.active if self.jobs[j].ready_at <= now)
+            for j in cand:
+                self._advance(j)
+            free = list(self.cap)
+        else:
+            # the queue as it is (policies skip jobs not ready yet): no copy, so a long queue
+            # costs nothing when the head blocks (FIFO) or the pools are full
+            cand = self.waiting
+            free = [c - u for c, u in zip(self.cap, self.used, strict=True)]
+        if not cand:
+            self._record_timeline()
+            return
+        inp = AllocationInput(
+            now=now,
+            jobs=_JobsView(self.jobs, cand),
+            pools=self.views,
+            free=free,
+            capacity=list(self.cap),
+            rate=self.table.rate,
+            round_seconds=self.round_s,
+        )
+        alloc = self.policy.allocate(inp)
+        if self.cfg.check_invariants:
+            alloc.check(inp)
+        new: dict[int, list[tuple[int, float, int]]] = {}
+        for p in alloc.placements:
+            new.setdefault(cand[p.job], []).append((p.pool, p.share, p.chips))
+        if self.policy.preemptive:
+            # release first, so a job moving into chips another job leaves never over-fills
+            changed = [j for j in cand if _differs(self.runs[j].placements, new.get(j, []))]
+            for j in changed:
+                self._set(j, [])
+            for j in changed:
+                if new.get(j):
+                    self._set(j, new[j])
+            self.waiting = sorted(j for j in self.active if j not in new)
+        else:
+            positions = sorted({p.job for p in alloc.placements}, reverse=True)
+            placed = [cand[i] for i in positions]
+            for i in positions:
+                del self.waiting[i]
+            for j in reversed(placed):
+                self._set(j, new[j])
+        self._record_timeline()
+
+    # --- results -----------------------------------------------------------------------------
+    def state(self) -> SimState:
+        end = self.engine.now()
+        for j in self.active:
+            self._advance(j)
+        for k in range(len(self.views)):
+            self._touch(k)
+        for j, job in enumerate(self.jobs):
+            self.recs[j].remaining = job.remaining if job.kind is JobKind.TRAIN else 0.0
+        return SimState(
+            config=self.cfg,
+            policy=self.policy.name,
+            pools=self.views,
+            records=self.recs,
+            end=end,
+            busy_chip_s=self.busy,
+            capacity_chip_s=self.capint,
+            paid_chip_s=self.paid,
+            timeline_t=self.tl_t,
+            timeline_used=self.tl_used,
+            timeline_capacity=self.tl_cap,
+            reallocations=self.reallocs,
+            events=self.engine.processed,
+            outages=self.outages,
+            unit=self.table.unit,
+        )
+
+
+class _JobsView(Sequence[SimJob]):
+    """The jobs at the given indices, without copying the index list."""
+
+    __slots__ = ("_idx", "_jobs")
+
+    def __init__(self, jobs: list[SimJob], idx: list[int]) -> None:
+        self._jobs, self._idx = jobs, idx
+
+    def __len__(self) -> int:
+        return len(self._idx)
+
+    @overload
+    def __getitem__(self, i: int) -> SimJob: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[SimJob]: ...
+    def __getitem__(self, i: int | slice) -> SimJob | Sequence[SimJob]:
+        if isinstance(i, slice):
+            return [self._jobs[j] for j in self._idx[i]]
+        return self._jobs[self._idx[i]]
+
+
+def _differs(a: list[tuple[int, float, int]], b: list[tuple[int, float, int]]) -> bool:
+    if len(a) != len(b):
+        return True
+    return any(
+        x[0] != y[0] or x[2] != y[2] or abs(x[1] - y[1]) > 1e-9
+        for x, y in zip(sorted(a), sorted(b), strict=True)
+    )
+
+
+def simulate(
+    fleet: Fleet,
+    trace: Trace,
+    table: ThroughputTable,
+    *,
+    faults: list[FaultSpec] | None = None,
+    config: SimConfig | None = None,
+    progress: Callable[[float, float], None] | None = None,
+) -> SimState:
+    """Run ``trace`` on ``fleet`` and return what was measured (see ``metrics.report``)."""
+    cfg = config or SimConfig()
+    if not trace.jobs:
+        raise InputError.single(trace.source, "the trace has no jobs")
+    faults = list(faults or [])
+    apply_static_faults(fleet, faults)
+    sim = _Sim(fleet, trace, table, get_policy(cfg.policy), faults, cfg)
+    sim.start()
+    e = sim.engine
+    last_arrival = trace.jobs[-1].arrival
+    limit = cfg.until_s if cfg.until_s is not None else float("inf")
+    n = 0
+    while e.peek() <= limit:
+        e.step()
+        n += 1
+        if progress is not None and n % 2048 == 0:
+            progress(e.now(), last_arrival)
+        if not sim.active and e.now() >= last_arrival and _only_capacity_left(sim):
+            break
+    if cfg.until_s is not None and e.now() < cfg.until_s and sim.active:
+        e.run(until=cfg.until_s)
+    return sim.state()
+
+
+def _only_capacity_left(sim: _Sim) -> bool:
+    """True when every job has arrived and finished (what is left are capacity steps)."""
+    return all(
+        sim.jobs[j].finished is not None or sim.recs[j].rejected for j in range(len(sim.jobs))
+    )

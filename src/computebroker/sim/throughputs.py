@@ -1,0 +1,94 @@
+"""Reading throughput tables: Gavel's measured JSON, the performance model's matrix (CSV or
+JSON written by ``computebroker estimate matrix``), the matrix carried in a ``plan.json``, or
+a workloads YAML priced by the performance model for the fleet's chips."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from computebroker.catalog import Catalog
+from computebroker.errors import InputError
+from computebroker.scheduler.throughput import ThroughputTable
+
+__all__ = ["load_throughputs", "read_gavel_throughputs", "table_from_rows"]
+
+_GAVEL_KEY = re.compile(r"^\('(?P<model>.*)', (?P<sf>\d+)\)$")
+
+
+def read_gavel_throughputs(path: Path | str) -> ThroughputTable:
+    """Gavel's ``simulation_throughputs.json``: isolated steps per second of each (job type,
+    scale factor) on each worker type (the ``*_unconsolidated`` variants are skipped)."""
+    source = str(path)
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError.single(source, "file not found") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError.single(source, f"cannot read Gavel throughputs: {exc}") from None
+    table = ThroughputTable(unit="steps", source=source)
+    if not isinstance(raw, dict):
+        raise InputError.single(
+            source, "expected Gavel's {worker_type: {\"('job type', scale)\": {...}}} layout"
+        )
+    for worker, jobs in raw.items():
+        if "unconsolidated" in worker or not isinstance(jobs, dict):
+            continue
+        for key, entry in jobs.items():
+            m = _GAVEL_KEY.match(key)
+            if not m or not isinstance(entry, dict) or "null" not in entry:
+                raise InputError.single(
+                    source,
+                    f"{worker}: key {key!r} is not Gavel's \"('job type', scale)\" with a 'null' entry",
+                )
+            v = float(entry["null"])
+            if v > 0 and math.isfinite(v):
+                table.per_gang[(m["model"].lower(), int(m["sf"]), worker.lower())] = v
+    if not table.per_gang:
+        raise InputError.single(source, "no throughputs found")
+    return table
+
+
+def table_from_rows(rows: Iterable[Mapping[str, Any]], source: str) -> ThroughputTable:
+    """Rows with workload, accelerator, work_per_chip_hour (and unit) -> per-chip table."""
+    vals: dict[tuple[str, str], float] = {}
+    units: set[str] = set()
+    for r in rows:
+        v = r.get("work_per_chip_hour")
+        if v is None or v == "" or not math.isfinite(float(v)):
+            continue
+        vals[(str(r["workload"]), str(r["accelerator"]))] = float(v)
+        units.add(str(r.get("unit") or "work"))
+    unit = units.pop() if len(units) == 1 else "work units (mixed: see each job type)"
+    return ThroughputTable.from_per_chip_hour(vals, unit=unit, source=source)
+
+
+def _from_workloads(path: Path, accelerators: list[str], catalog: Catalog) -> ThroughputTable:
+    from computebroker.perf.matrix import matrix_records, throughput_matrix
+    from computebroker.perf.workloads import load_workloads
+
+    ds = throughput_matrix(load_workloads(path), catalog, accelerators)
+    return table_from_rows(matrix_records(ds), f"{path} (priced by the performance model)")
+
+
+def load_throughputs(
+    spec: str | Path, *, accelerators: list[str], catalog: Catalog
+) -> ThroughputTable:
+    """A throughput table from Gavel's JSON, a matrix CSV/JSON, or a workloads YAML."""
+    path = Path(spec)
+    if not path.exists():
+        raise InputError.single(str(path), "file not found", field="--throughputs")
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return _from_workloads(path, accelerators, catalog)
+    if suffix == ".json":
+        head = path.read_text(encoding="utf-8")[:4096]
+        if "('" in head:
+            return read_gavel_throughputs(path)
+    from computebroker.perf.matrix import matrix_records, read_matrix
+
+    return table_from_rows(matrix_records(read_matrix(path)), str(path))

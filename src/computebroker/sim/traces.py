@@ -1,0 +1,467 @@
+"""Job traces: the native format (CSV or JSONL), readers for Gavel's two trace formats, and a
+seeded generator with Philly-like job sizes and durations.
+
+Native columns (CSV header or JSONL keys; only ``job_type``, ``arrival_s`` and ``work`` are
+required — see docs/simulate.md):
+
+``id, job_type, arrival_s, work, chips, min_chips, weight, deadline_s, accelerators (a|b),
+kind (train|serve), checkpoint_s, data_region, data_gb, end_s, demand``
+
+A service (``kind: serve``) has no ``work``; ``demand`` is its work per second over time,
+``0:2e5;3600:4e5`` in CSV (seconds:rate pairs) or ``[[0, 2e5], [3600, 4e5]]`` in JSONL, and
+``end_s`` when it stops.
+
+Gavel's files are recognised by their shape: tab-separated, 10 columns (``physical_cluster``
+traces: type, command, working dir, steps arg, needs data, total steps, scale factor, priority
+weight, SLO, arrival) or 7 columns (the Philly virtual-cluster traces: type, command, steps
+arg, needs data, total steps, arrival, scale factor).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from computebroker.errors import InputError, Issue
+from computebroker.scheduler.types import JobKind, SimJob
+
+__all__ = [
+    "Trace",
+    "format_trace",
+    "generate_trace",
+    "read_trace",
+]
+
+NATIVE_FIELDS = (
+    "id",
+    "job_type",
+    "arrival_s",
+    "work",
+    "chips",
+    "min_chips",
+    "weight",
+    "deadline_s",
+    "accelerators",
+    "kind",
+    "checkpoint_s",
+    "data_region",
+    "data_gb",
+    "end_s",
+    "demand",
+)
+
+
+@dataclass(slots=True)
+class Trace:
+    """Jobs in arrival order, where they came from, and the services' demand curves."""
+
+    jobs: list[SimJob]
+    source: str
+    format: str
+    demand: dict[str, list[tuple[float, float]]]  # service id -> [(time s, work/s)]
+
+    @property
+    def span_s(self) -> float:
+        """Seconds from the first to the last arrival."""
+        return (self.jobs[-1].arrival - self.jobs[0].arrival) if self.jobs else 0.0
+
+
+def _finish(
+    jobs: list[SimJob], demand: dict[str, list[tuple[float, float]]], source: str, fmt: str
+) -> Trace:
+    jobs.sort(key=lambda j: (j.arrival, j.index))
+    for i, j in enumerate(jobs):
+        j.index = i
+    return Trace(jobs=jobs, source=source, format=fmt, demand=demand)
+
+
+# Gavel ----------------------------------------------------------------------------------------
+
+
+def _read_gavel(lines: list[str], source: str) -> Trace:
+    jobs: list[SimJob] = []
+    issues: list[Issue] = []
+    ncols = len(lines[0].split("\t"))
+    for n, line in enumerate(lines, start=1):
+        cols = line.rstrip("\n").split("\t")
+        if len(cols) != ncols:
+            issues.append(
+                Issue(
+                    source=source,
+                    line=n,
+                    message=f"expected {ncols} tab-separated columns like line 1, got {len(cols)}",
+                )
+            )
+            continue
+        try:
+            if ncols == 10:
+                job_type, steps, sf, weight, slo, arrival = (
+                    cols[0],
+                    float(cols[5]),
+                    int(cols[6]),
+                    float(cols[7]),
+                    float(cols[8]),
+                    float(cols[9]),
+                )
+            else:
+                job_type, steps, arrival, sf, weight, slo = (
+                    cols[0],
+                    float(cols[4]),
+                    float(cols[5]),
+                    int(cols[6]),
+                    1.0,
+                    -1.0,
+                )
+        except ValueError as exc:
+            issues.append(
+                Issue(
+                    source=source,
+                    line=n,
+                    message=f"not a number where Gavel's format has one: {exc}",
+                )
+            )
+            continue
+        if sf < 1 or steps <= 0 or arrival < 0:
+            issues.append(
+                Issue(
+                    source=source,
+                    line=n,
+                    message="scale factor >= 1, total steps > 0 and arrival >= 0 expected",
+                )
+            )
+            continue
+        jobs.append(
+            SimJob(
+                id=f"job{n - 1}",
+                job_type=job_type,
+                arrival=arrival,
+                work=steps,
+                chips=sf,
+                weight=weight,
+                # Gavel's SLO column is -1 (none) in its traces; a positive value is read as a
+                # deadline that many seconds after arrival.
+                deadline=arrival + slo if slo > 0 else None,
+                index=n - 1,
+            )
+        )
+    if issues:
+        raise InputError(issues[:20])
+    return _finish(jobs, {}, source, f"gavel-{ncols}col")
+
+
+# native -----------------------------------------------------------------------------------------
+
+
+def _num(
+    v: Any,
+    name: str,
+    source: str,
+    line: int,
+    *,
+    required: bool = False,
+    integer: bool = False,
+    minimum: float = 0.0,
+) -> Any:
+    if v is None or v == "":
+        if required:
+            raise InputError.single(source, f"{name} is required", line=line, field=name)
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise InputError.single(
+            source, f"{name} must be a number, got {v!r}", line=line, field=name
+        ) from None
+    if not math.isfinite(x) or x < minimum:
+        raise InputError.single(
+            source, f"{name} must be >= {minimum:g}, got {v!r}", line=line, field=name
+        )
+    if integer:
+        if x != int(x):
+            raise InputError.single(
+                source, f"{name} must be a whole number, got {v!r}", line=line, field=name
+            )
+        return int(x)
+    return x
+
+
+def _demand(v: Any, source: str, line: int) -> list[tuple[float, float]]:
+    if v in (None, ""):
+        return []
+    try:
+        if isinstance(v, str):
+            pairs = [
+                tuple(float(x) for x in item.split(":")) for item in v.split(";") if item.strip()
+            ]
+        else:
+            pairs = [(float(a), float(b)) for a, b in v]
+    except (TypeError, ValueError):
+        raise InputError.single(
+            source,
+            "demand must be 'seconds:rate;...' or [[seconds, rate], ...]",
+            line=line,
+            field="demand",
+        ) from None
+    if any(len(p) != 2 or p[0] < 0 or p[1] < 0 for p in pairs):
+        raise InputError.single(
+            source, "demand pairs need a time >= 0 and a rate >= 0", line=line, field="demand"
+        )
+    return sorted((float(a), float(b)) for a, b in pairs)
+
+
+def _native_row(
+    row: dict[str, Any], line: int, source: str, demand: dict[str, list[tuple[float, float]]]
+) -> SimJob:
+    unknown = set(row) - set(NATIVE_FIELDS)
+    if unknown:
+        raise InputError.single(
+            source,
+            f"unknown column(s) {', '.join(sorted(unknown))}; expected {', '.join(NATIVE_FIELDS)}",
+            line=line,
+        )
+    kind_s = str(row.get("kind") or "train").strip().lower()
+    if kind_s not in ("train", "serve"):
+        raise InputError.single(
+            source, f"kind must be train or serve, got {kind_s!r}", line=line, field="kind"
+        )
+    kind = JobKind(kind_s)
+    jid = str(row.get("id") or f"job{line}")
+    job_type = str(row.get("job_type") or "").strip()
+    if not job_type:
+        raise InputError.single(source, "job_type is required", line=line, field="job_type")
+    accs = row.get("accelerators")
+    allowed = None
+    if accs:
+        names = accs if isinstance(accs, list) else str(accs).split("|")
+        allowed = frozenset(str(a).strip().lower() for a in names if str(a).strip())
+    chips = _num(row.get("chips"), "chips", source, line, integer=True, minimum=1) or 1
+    min_chips = _num(row.get("min_chips"), "min_chips", source, line, integer=True, minimum=1)
+    if min_chips is not None and min_chips > chips:
+        raise InputError.single(
+            source,
+            f"min_chips ({min_chips}) must not exceed chips ({chips})",
+            line=line,
+            field="min_chips",
+        )
+    job = SimJob(
+        id=jid,
+        job_type=job_type,
+        arrival=_num(row.get("arrival_s"), "arrival_s", source, line, required=True),
+        work=_num(
+            row.get("work"), "work", source, line, required=kind is JobKind.TRAIN, minimum=0.0
+        )
+        or 0.0,
+        chips=chips,
+        min_chips=min_chips,
+        weight=_num(row.get("weight"), "weight", source, line, minimum=1e-9) or 1.0,
+        deadline=_num(row.get("deadline_s"), "deadline_s", source, line),
+        allowed=allowed,
+        kind=kind,
+        checkpoint_s=_num(row.get("checkpoint_s"), "checkpoint_s", source, line, minimum=1.0)
+        or 1800.0,
+        data_region=(str(row["data_region"]) if row.get("data_region") else None),
+        data_gb=_num(row.get("data_gb"), "data_gb", source, line) or 0.0,
+        end=_num(row.get("end_s"), "end_s", source, line),
+        index=line,
+    )
+    if kind is JobKind.TRAIN and job.work <= 0:
+        raise InputError.single(
+            source, "work must be > 0 for a training job", line=line, field="work"
+        )
+    if kind is JobKind.SERVE:
+        curve = _demand(row.get("demand"), source, line)
+        if not curve:
+            raise InputError.single(
+                source, "a service needs a demand curve", line=line, field="demand"
+            )
+        if job.end is None or job.end <= job.arrival:
+            raise InputError.single(
+                source, "a service needs end_s after its arrival_s", line=line, field="end_s"
+            )
+        demand[jid] = curve
+    return job
+
+
+def _read_native(text: str, source: str, jsonl: bool) -> Trace:
+    jobs: list[SimJob] = []
+    demand: dict[str, list[tuple[float, float]]] = {}
+    if jsonl:
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError.single(source, f"not JSON: {exc.msg}", line=n) from None
+            if not isinstance(row, dict):
+                raise InputError.single(source, "each line must be a JSON object", line=n)
+            jobs.append(_native_row(row, n, source, demand))
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        for n, row in enumerate(reader, start=2):
+            if None in row:
+                raise InputError.single(source, "more values than header columns", line=n)
+            jobs.append(_native_row(dict(row), n, source, demand))
+    ids = [j.id for j in jobs]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise InputError.single(source, f"duplicate job id {dup!r}", field="id")
+    return _finish(jobs, demand, source, "jsonl" if jsonl else "csv")
+
+
+def read_trace(path: Path | str) -> Trace:
+    """A trace file in any of the supported formats, recognised by extension and shape."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError.single(str(p), "file not found") from None
+    except OSError as exc:
+        raise InputError.single(str(p), f"cannot read: {exc.strerror}") from None
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise InputError.single(str(p), "the trace is empty")
+    if p.suffix.lower() in (".jsonl", ".ndjson") or lines[0].lstrip().startswith("{"):
+        return _read_native(text, str(p), jsonl=True)
+    ncols = len(lines[0].split("\t"))
+    if ncols in (7, 10):
+        return _read_gavel(lines, str(p))
+    if "job_type" in lines[0]:
+        return _read_native(text, str(p), jsonl=False)
+    raise InputError.single(
+        str(p),
+        "unrecognised trace: expected a CSV with a header naming job_type, JSONL, or Gavel's tab-separated 7- or 10-column format",
+        line=1,
+    )
+
+
+def format_trace(trace: Trace, *, jsonl: bool = False) -> str:
+    """The trace in the native CSV (or JSONL) format, as text (writing it is the caller's job)."""
+    rows = []
+    for j in trace.jobs:
+        rows.append(
+            {
+                "id": j.id,
+                "job_type": j.job_type,
+                "arrival_s": j.arrival,
+                "work": j.work,
+                "chips": j.chips,
+                "min_chips": j.min_chips,
+                "weight": j.weight,
+                "deadline_s": j.deadline,
+                "accelerators": "|".join(sorted(j.allowed)) if j.allowed else None,
+                "kind": j.kind.value,
+                "checkpoint_s": j.checkpoint_s,
+                "data_region": j.data_region,
+                "data_gb": j.data_gb or None,
+                "end_s": j.end,
+                "demand": ";".join(f"{a:g}:{b:g}" for a, b in trace.demand.get(j.id, [])) or None,
+            }
+        )
+    if jsonl:
+        return "".join(
+            json.dumps({k: v for k, v in r.items() if v is not None}) + "\n" for r in rows
+        )
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(NATIVE_FIELDS), lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if v is None else v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+# generator ------------------------------------------------------------------------------------
+
+
+def philly_duration_s(rng: np.random.Generator) -> float:
+    """A job duration like Philly's: 10^U(1.5, 3) minutes with probability 0.8, else
+    10^U(3, 4) minutes (Gavel's generator, Narayanan et al. OSDI 2020, fitted to the Philly
+    trace of Jeon et al., ATC 2019)."""
+    lo, hi = (1.5, 3.0) if rng.random() < 0.8 else (3.0, 4.0)
+    return 60.0 * 10 ** rng.uniform(lo, hi)
+
+
+def philly_scale(rng: np.random.Generator) -> int:
+    """A gang size like Philly's: 1 (70%), 2 (10%), 4 (15%), 8 (5%) (same source)."""
+    r = rng.random()
+    return 1 if r < 0.7 else 2 if r < 0.8 else 4 if r < 0.95 else 8
+
+
+def generate_trace(
+    n_jobs: int,
+    *,
+    rate_per_hour: float,
+    job_types: Sequence[str],
+    reference_rate: Callable[[str, int], float],
+    seed: int = 0,
+    multi_chip: bool = False,
+    bursty: bool = False,
+    burst_factor: float = 4.0,
+    distributable: Callable[[str], bool] | None = None,
+) -> Trace:
+    """``n_jobs`` jobs with Poisson (or bursty: on/off modulated) arrivals at ``rate_per_hour``
+    on average, types drawn uniformly from ``job_types``, durations and gang sizes like
+    Philly's; work = duration x ``reference_rate(job_type, chips)`` (work/s on the reference
+    chip, e.g. Gavel's V100 measurements).
+
+    Examples
+    --------
+    >>> t = generate_trace(3, rate_per_hour=2.0, job_types=["a"], reference_rate=lambda t, c: 1.0, seed=1)
+    >>> [j.chips for j in t.jobs], t.jobs[0].arrival <= t.jobs[1].arrival
+    ([1, 1, 1], True)
+    """
+    if n_jobs < 1 or rate_per_hour <= 0 or not job_types:
+        raise InputError.single(
+            "<generator>", "need n_jobs >= 1, rate_per_hour > 0 and at least one job type"
+        )
+    rng = np.random.default_rng(seed)
+    jobs: list[SimJob] = []
+    arrivals = (
+        _bursty_arrivals(rng, n_jobs, rate_per_hour, burst_factor)
+        if bursty
+        else np.concatenate([[0.0], np.cumsum(rng.exponential(3600.0 / rate_per_hour, n_jobs - 1))])
+    )
+    for i in range(n_jobs):
+        t = float(arrivals[i])
+        chips = philly_scale(rng) if multi_chip else 1
+        while True:
+            jt = job_types[int(rng.integers(len(job_types)))]
+            if chips == 1 or distributable is None or distributable(jt):
+                break
+        duration = philly_duration_s(rng)
+        work = duration * reference_rate(jt, chips)
+        jobs.append(SimJob(id=f"job{i}", job_type=jt, arrival=t, work=work, chips=chips, index=i))
+    return _finish(jobs, {}, f"generated (seed {seed})", "generated")
+
+
+BURST_CYCLE_H = 10.0  # mean length of one on + off cycle of the bursty generator (assumption)
+OFF_FACTOR = 0.25  # arrival rate between bursts, as a multiple of the mean (assumption)
+
+
+def _bursty_arrivals(
+    rng: np.random.Generator, n: int, rate_per_hour: float, burst: float
+) -> np.ndarray:
+    """Markov-modulated Poisson arrivals: bursts at ``burst`` x the mean rate, quiet spells at
+    ``OFF_FACTOR`` x, the share of time in bursts chosen so the long-run mean is the rate."""
+    burst = max(burst, 1.0 + 1e-9)
+    f_on = (1.0 - OFF_FACTOR) / (burst - OFF_FACTOR)
+    out: list[float] = []
+    t, on = 0.0, True
+    while len(out) < n:
+        span = rng.exponential(BURST_CYCLE_H * 3600.0 * (f_on if on else 1.0 - f_on))
+        lam = rate_per_hour / 3600.0 * (burst if on else OFF_FACTOR)
+        k = rng.poisson(lam * span)
+        out.extend(np.sort(t + rng.uniform(0.0, span, k)).tolist())
+        t += span
+        on = not on
+    arr = np.asarray(out[:n], dtype=float)
+    result: np.ndarray = arr - arr[0]
+    return result

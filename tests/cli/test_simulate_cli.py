@@ -1,0 +1,118 @@
+"""Integration: `computebroker simulate` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from computebroker.cli.app import run
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = run(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_gavel_json_has_the_documented_keys(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = cli(
+        capsys,
+        "simulate",
+        "--fleet",
+        "v100=8,p100=16,k80=24",
+        "--trace",
+        "gavel:max_min_fairness",
+        "--throughputs",
+        "gavel",
+        "--policy",
+        "max-min-fairness",
+        "--format",
+        "json",
+        "-o",
+        str(tmp_path / "r.html"),
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    for key in (
+        "policy",
+        "jobs",
+        "avg_jct_s",
+        "p99_jct_s",
+        "makespan_s",
+        "utilisation",
+        "cost_usd",
+        "work_lost",
+    ):
+        assert key in doc
+    assert doc["jobs"] == 96 and doc["policy"] == "max-min-fairness"
+    assert json.loads((tmp_path / "r.json").read_text())["avg_jct_s"] == doc["avg_jct_s"]
+    html = (tmp_path / "r.html").read_text()
+    assert "Chips in use by pool" in html and "<script src=" not in html
+
+
+def test_generate_save_and_replay(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    trace = tmp_path / "t.csv"
+    code, out, err = cli(
+        capsys,
+        "simulate",
+        "--fleet",
+        "v100=4,k80=4",
+        "--throughputs",
+        "gavel",
+        "--generate",
+        "30",
+        "--arrival-rate",
+        "4",
+        "--seed",
+        "3",
+        "--save-trace",
+        str(trace),
+        "--policy",
+        "greedy-fast",
+        "-f",
+        "json",
+    )
+    assert code == 0, err
+    first = json.loads(out)
+    code, out, _ = cli(
+        capsys,
+        "simulate",
+        "--fleet",
+        "v100=4,k80=4",
+        "--throughputs",
+        "gavel",
+        "--trace",
+        str(trace),
+        "--policy",
+        "greedy-fast",
+        "-f",
+        "json",
+    )
+    assert code == 0
+    assert json.loads(out)["avg_jct_s"] == pytest.approx(first["avg_jct_s"])
+
+
+def test_bad_inputs_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(
+        capsys,
+        "simulate",
+        "--fleet",
+        "v100=8",
+        "--trace",
+        "gavel:max_min_fairness",
+        "--throughputs",
+        "gavel",
+        "--policy",
+        "fifa",
+    )
+    assert code == 2 and "did you mean 'fifo'" in err
+    code, _, err = cli(capsys, "simulate", "--fleet", "v100=8", "--trace", "gavel:max_min_fairness")
+    assert code == 2 and "--throughputs" in err
+    code, _, err = cli(
+        capsys, "simulate", "--fleet", "nonsense", "--trace", "x.csv", "--throughputs", "gavel"
+    )
+    assert code == 2 and "expected a fleet" in err

@@ -1,0 +1,124 @@
+"""Policies on hand-checked inputs: the max-min LP, the cost rule, SLO order, FIFO blocking."""
+
+from __future__ import annotations
+
+import pytest
+
+from computebroker.scheduler import (
+    AllocationInput,
+    JobKind,
+    PoolView,
+    SimJob,
+    ThroughputTable,
+    get_policy,
+)
+
+
+def inp(
+    jobs: list[SimJob],
+    pools: list[PoolView],
+    free: list[float],
+    rates: dict[tuple[str, str], float],
+    now: float = 0.0,
+) -> AllocationInput:
+    table = ThroughputTable(per_chip=rates)
+    for i, j in enumerate(jobs):
+        j.index = i
+    return AllocationInput(
+        now=now, jobs=jobs, pools=pools, free=free, capacity=free, rate=table.rate
+    )
+
+
+def shares(policy: str, i: AllocationInput) -> dict[tuple[str, str], float]:
+    a = get_policy(policy).allocate(i)
+    a.check(i)
+    out: dict[tuple[str, str], float] = {}
+    for p in a.placements:
+        key = (i.jobs[p.job].id, i.pools[p.pool].name)
+        out[key] = out.get(key, 0.0) + p.share
+    return out
+
+
+X, Y = PoolView(name="x", accelerator="x"), PoolView(name="y", accelerator="y")
+
+
+def test_heterogeneity_aware_gives_the_fast_chip_to_the_job_that_gains() -> None:
+    # A runs 2x faster on x, B the same anywhere. Agnostic: each job half of each chip (A: 1.5,
+    # B: 1.0). Aware: max-min of throughput / agnostic throughput = 1 at best for B (its whole
+    # time at rate 1), and the spare goes to A: A on x (2/1.5 = 1.33), B on y.
+    jobs = [
+        SimJob(id="A", job_type="a", arrival=0, work=10),
+        SimJob(id="B", job_type="b", arrival=0, work=10),
+    ]
+    rates = {("a", "x"): 2.0, ("a", "y"): 1.0, ("b", "x"): 1.0, ("b", "y"): 1.0}
+    agn = shares("max-min-fairness-agnostic", inp(jobs, [X, Y], [1, 1], rates))
+    assert agn == pytest.approx(
+        {("A", "x"): 0.5, ("A", "y"): 0.5, ("B", "x"): 0.5, ("B", "y"): 0.5}
+    )
+    aware = shares("max-min-fairness", inp(jobs, [X, Y], [1, 1], rates))
+    assert aware == pytest.approx({("A", "x"): 1.0, ("B", "y"): 1.0}, abs=1e-6)
+
+
+def test_weights_scale_the_agnostic_share() -> None:
+    jobs = [
+        SimJob(id="A", job_type="a", arrival=0, work=10, weight=3.0),
+        SimJob(id="B", job_type="a", arrival=0, work=10),
+    ]
+    got = shares("max-min-fairness-agnostic", inp(jobs, [X], [1], {("a", "x"): 1.0}))
+    assert got == pytest.approx({("A", "x"): 0.75, ("B", "x"): 0.25})
+
+
+def test_min_makespan_balances_remaining_work() -> None:
+    # one chip, A has 3x B's work: both finish together when A gets 3/4 of the time
+    jobs = [
+        SimJob(id="A", job_type="a", arrival=0, work=30),
+        SimJob(id="B", job_type="a", arrival=0, work=10),
+    ]
+    got = shares("min-makespan", inp(jobs, [X], [1], {("a", "x"): 1.0}))
+    assert got == pytest.approx({("A", "x"): 0.75, ("B", "x"): 0.25}, abs=1e-6)
+
+
+def test_min_cost_uses_paid_for_capacity_unless_the_deadline_needs_more() -> None:
+    committed = PoolView(name="c", accelerator="h100", contract="commit-1y", price_chip_hour=4.0)
+    on_demand = PoolView(name="od", accelerator="b200", contract="on-demand", price_chip_hour=2.0)
+    rates = {("a", "h100"): 1.0, ("a", "b200"): 2.0}
+    job = SimJob(id="J", job_type="a", arrival=0, work=3600.0)
+    assert shares("min-cost", inp([job], [committed, on_demand], [8, 8], rates)) == {
+        ("J", "c"): 1.0
+    }
+    rushed = SimJob(
+        id="J", job_type="a", arrival=0, work=3600.0, deadline=2000.0
+    )  # only b200 makes it
+    assert shares("min-cost", inp([rushed], [committed, on_demand], [8, 8], rates)) == {
+        ("J", "od"): 1.0
+    }
+
+
+def test_slo_first_serves_services_before_earlier_training() -> None:
+    pool = PoolView(name="x", accelerator="x")
+    train = SimJob(id="T", job_type="a", arrival=0, work=10, chips=2)
+    svc = SimJob(id="S", job_type="s", arrival=5, work=0, kind=JobKind.SERVE)
+    svc.demand = 3.0  # needs 3 chips at 1/s per chip
+    rates = {("a", "x"): 1.0, ("s", "x"): 1.0}
+    assert shares("slo-first", inp([train, svc], [pool], [4], rates)) == {("S", "x"): 1.0}
+    assert shares("fifo", inp([train, svc], [pool], [4], rates)) == {
+        ("T", "x"): 1.0,
+        ("S", "x"): 1.0,
+    }
+
+
+def test_fifo_blocks_greedy_backfills() -> None:
+    big = SimJob(id="big", job_type="a", arrival=0, work=10, chips=4)
+    small = SimJob(id="small", job_type="a", arrival=1, work=10, chips=1)
+    i = inp([big, small], [X], [2], {("a", "x"): 1.0})
+    assert shares("fifo", i) == {}
+    assert shares("greedy-fast", i) == {("small", "x"): 1.0}
+    elastic = SimJob(id="big", job_type="a", arrival=0, work=10, chips=4, min_chips=2)
+    assert shares("fifo", inp([elastic, small], [X], [2], {("a", "x"): 1.0})) == {("big", "x"): 1.0}
+
+
+def test_greedy_picks_the_fastest_allowed_pool() -> None:
+    job = SimJob(id="J", job_type="a", arrival=0, work=10, allowed=frozenset({"y"}))
+    assert shares(
+        "greedy-fast", inp([job], [X, Y], [1, 1], {("a", "x"): 5.0, ("a", "y"): 1.0})
+    ) == {("J", "y"): 1.0}
