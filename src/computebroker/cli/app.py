@@ -40,13 +40,14 @@ def _root(
 
 
 def _register() -> None:
-    from computebroker.cli import catalog_cmd, demo_cmd, estimate_cmd, plan_cmd, simulate_cmd
+    from computebroker.cli import catalog_cmd, estimate_cmd, plan_cmd, run_cmd, simulate_cmd
 
     app.add_typer(catalog_cmd.app, name="catalog")
     app.add_typer(estimate_cmd.app, name="estimate")
     app.command("plan")(plan_cmd.plan)
     app.command("simulate")(simulate_cmd.simulate_cmd)
-    app.command("demo")(demo_cmd.demo)
+    app.command("run")(run_cmd.run)
+    app.command("demo")(run_cmd.demo)
 
 
 _register()

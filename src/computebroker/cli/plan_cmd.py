@@ -28,9 +28,9 @@ from computebroker.planner import (
     prepare_problem,
     solve_plan,
 )
+from computebroker.planner.document import plan_document, price_of_work_rows, whatif_rows
 from computebroker.planner.problem import PlanProblem
 from computebroker.reports.html import HtmlReport
-from computebroker.reports.plan import plan_document, price_of_work_rows, whatif_rows
 from computebroker.reports.plan_figures import add_plan_sections
 
 __all__ = ["plan"]

@@ -9,11 +9,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from computebroker.planner.document import price_of_work_rows, schedule_rows
 from computebroker.planner.frontier import FrontierPoint
 from computebroker.planner.problem import KCHIPS
 from computebroker.planner.result import Plan, PlanMetrics
 from computebroker.reports.html import HtmlReport
-from computebroker.reports.plan import price_of_work_rows, schedule_rows
 
 __all__ = [
     "add_plan_sections",

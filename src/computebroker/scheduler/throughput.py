@@ -27,6 +27,7 @@ class ThroughputTable:
     unit: str = "work"
     source: str = ""
     _scales: dict[tuple[str, str], list[int]] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[str, str, int], float] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_per_chip_hour(
@@ -79,7 +80,11 @@ class ThroughputTable:
         """The ``RateFn`` policies use: 0 where the job may not or cannot run."""
         if job.allowed is not None and pool.accelerator.lower() not in job.allowed:
             return 0.0
-        return self.lookup(job.job_type, pool.accelerator, chips)
+        key = (job.job_type, pool.accelerator, chips)
+        v = self._memo.get(key)
+        if v is None:
+            v = self._memo[key] = self.lookup(job.job_type, pool.accelerator, chips)
+        return v
 
     def per_chip_rate(self, job: SimJob, pool: PoolView) -> float:
         """Work per second per chip (services size their gang by it)."""

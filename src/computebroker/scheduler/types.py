@@ -80,6 +80,7 @@ class PoolView:
     contract: str = "on-demand"
     price_chip_hour: float = 0.0
     spot: bool = False
+    preemption_per_chip_hour: float = 0.0  # interruptions per chip-hour of use (spot)
 
     @property
     def committed(self) -> bool:

@@ -22,7 +22,7 @@ from computebroker.errors import InputError
 from computebroker.inputs import load_yaml, validation_issues
 from computebroker.scheduler.types import PoolView
 
-__all__ = ["Fleet", "Pool", "load_fleet", "parse_inline_fleet"]
+__all__ = ["Fleet", "Pool", "fleet_from_plan_doc", "load_fleet", "parse_inline_fleet"]
 
 HOUR = 3600.0
 
@@ -220,11 +220,12 @@ def _fleet_from_yaml(path: Path, catalog: Catalog | None) -> Fleet:
     return Fleet(pools=pools, source=str(path))
 
 
-# Default spot interruption rate for spot offers read from a plan: an ASSUMPTION of one
-# interruption per 200 chip-hours (0.005 per chip-hour), deliberately pessimistic; AWS's Spot
-# Instance Advisor reports interruption frequency per instance type in buckets from "<5%" to
-# ">20%" of instances per month. Set preemption_per_chip_hour in a fleet file from your history.
-PLAN_SPOT_PREEMPTION_PER_CHIP_HOUR = 0.005
+# Default spot interruption rate for spot offers read from a plan: an ASSUMPTION of 1e-4 per
+# chip-hour. AWS's Spot Instance Advisor reports interruption frequency per instance type in
+# buckets from "<5%" to ">20%" of instances per month; 10% a month of an 8-GPU instance is
+# ~1.7e-5 per GPU-hour, so this is ~6x more pessimistic. Set preemption_per_chip_hour in a
+# fleet file from your own history.
+PLAN_SPOT_PREEMPTION_PER_CHIP_HOUR = 1e-4
 
 
 def _fleet_from_plan(path: Path) -> Fleet:
@@ -232,29 +233,39 @@ def _fleet_from_plan(path: Path) -> Fleet:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError.single(str(path), f"cannot read plan JSON: {exc}") from None
+    return fleet_from_plan_doc(doc, str(path))
+
+
+def fleet_from_plan_doc(
+    doc: Any, source: str, delivered: dict[str, list[float]] | None = None
+) -> Fleet:
+    """Pools of a plan document (one per offer). ``delivered``: per offer, the share of its new
+    (not already signed) commitments delivered in each period — one delivery scenario; capacity
+    already signed (``existing``) is always there."""
     if (
         not isinstance(doc, dict)
         or doc.get("schema") != "computebroker.plan/1"
         or "commitments" not in doc
     ):
         raise InputError.single(
-            str(path),
+            source,
             "not a plan written by `computebroker plan` (schema computebroker.plan/1 with commitments)",
         )
     hours = float(doc["horizon"]["hours_per_period"])
     n_periods = len(doc["horizon"]["periods"])
     pools = []
     offers = {o["id"]: o for o in doc.get("offers", [])}
-    by_offer: dict[str, list[int]] = {}
+    by_offer: dict[str, list[float]] = {}
     for c in doc["commitments"]:
-        chips = by_offer.setdefault(c["offer"], [0] * (n_periods + 1))
-        for t in range(
-            int(c["start_index"]), min(n_periods, int(c["start_index"]) + int(c["term_periods"]))
-        ):
-            chips[t] += round(float(c["chips"]))
+        chips = by_offer.setdefault(c["offer"], [0.0] * (n_periods + 1))
+        share = (delivered or {}).get(c["offer"])
+        first = int(c["start_index"])
+        for t in range(first, min(n_periods, first + int(c["term_periods"]))):
+            f = 1.0 if (share is None or c.get("existing") is True) else share[t]
+            chips[t] += float(c["chips"]) * f
     for oid, per in by_offer.items():
         o = offers.get(oid, {})
-        steps = [(t * hours * HOUR, n) for t, n in enumerate(per)]
+        steps = [(t * hours * HOUR, round(n)) for t, n in enumerate(per)]
         view = PoolView(
             name=oid,
             accelerator=str(o.get("accelerator", "")).lower(),
@@ -288,7 +299,7 @@ def _fleet_from_plan(path: Path) -> Fleet:
         )
     units = {w["name"]: w["unit"] for w in doc.get("workloads", [])}
     return Fleet(
-        pools=pools, source=str(path), throughput_rows=list(doc.get("throughput", [])), units=units
+        pools=pools, source=source, throughput_rows=list(doc.get("throughput", [])), units=units
     )
 
 

@@ -49,6 +49,8 @@ class SimReport:
     deadline_met: float | None
     slo_attainment: float | None
     service_shortfall: float
+    work_late: float  # training work not done by its deadline
+    shortfall_by_type: dict[str, float]  # work not done in time (late training + unserved demand)
     unit: str
     reallocations: int
     events: int
@@ -120,6 +122,12 @@ def report(st: SimState) -> SimReport:
     services = [r for r in recs if r.kind is JobKind.SERVE and not r.rejected]
     wanted = sum(r.wanted for r in services)
     served = sum(r.served for r in services)
+    by_type: dict[str, float] = {}
+    for r in recs:
+        if r.rejected:
+            continue
+        gap = (r.wanted - r.served) if r.kind is JobKind.SERVE else r.late
+        by_type[r.job_type] = by_type.get(r.job_type, 0.0) + gap
     reasons: dict[str, int] = {}
     for r in recs:
         if r.rejected:
@@ -150,6 +158,8 @@ def report(st: SimState) -> SimReport:
         deadline_met=(len(met) / len(with_deadline)) if with_deadline else None,
         slo_attainment=(served / wanted) if wanted > 0 else None,
         service_shortfall=wanted - served,
+        work_late=sum(r.late for r in train),
+        shortfall_by_type=by_type,
         unit=st.unit,
         reallocations=st.reallocations,
         events=st.events,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import overload
 
@@ -75,6 +75,7 @@ class JobRecord:
     lost: float = 0.0  # work lost to faults
     lost_chip_s: float = 0.0
     restarts: int = 0
+    late: float = 0.0  # work not done by the deadline
     served: float = 0.0  # services: work served
     wanted: float = 0.0  # services: work demanded
     rejected: str = ""  # why it could never run
@@ -129,7 +130,11 @@ class _Sim:
         self.cfg = cfg
         self.engine = Engine()
         self.fleet = fleet
-        self.views = [p.view for p in fleet.pools]
+        # policies see each pool's interruption rate (after the faults file set it)
+        self.views = [
+            replace(p.view, preemption_per_chip_hour=p.preemption_per_chip_hour)
+            for p in fleet.pools
+        ]
         self.table = table
         self.policy = policy
         self.rng = np.random.default_rng(cfg.seed)
@@ -278,7 +283,11 @@ class _Sim:
 
     def _request(self) -> None:
         now = self.engine.now()
-        at = now if self.round_s <= 0 else math.ceil(now / self.round_s - 1e-9) * self.round_s
+        at = (
+            now
+            if self.round_s <= 0
+            else max(now, math.ceil(now / self.round_s - 1e-9) * self.round_s)
+        )
         if at not in self.pending:
             self.pending.add(at)
             self.engine.schedule(at, partial(self._realloc, at), priority=P_REALLOC)
@@ -292,6 +301,10 @@ class _Sim:
             return
         self.active.add(j)
         bisect.insort(self.waiting, j)
+        if job.deadline is not None and job.kind is JobKind.TRAIN:
+            self.engine.schedule(
+                max(job.deadline, job.arrival), partial(self._deadline, j), priority=P_STATE
+            )
         if job.kind is JobKind.SERVE:
             curve = self.demand.get(job.id, [])
             job.demand = 0.0
@@ -330,6 +343,12 @@ class _Sim:
             self._set(j, [])
             bisect.insort(self.waiting, j)
         self._request()
+
+    def _deadline(self, j: int) -> None:
+        job = self.jobs[j]
+        if job.finished is None:
+            self._advance(j)
+            self.recs[j].late = job.remaining
 
     def _service_end(self, j: int) -> None:
         job = self.jobs[j]

@@ -1,11 +1,14 @@
 """``min-cost``: each job on the cheapest pool that still meets its deadline.
 
 The cost of a job on a pool is the marginal price of its chips for the time its remaining
-work takes there (capacity already committed costs nothing more to use; on-demand and spot
+work takes there — on spot capacity at the rate left after interruptions (each costs half a
+checkpoint interval of work and a restart, and a gang of n chips is interrupted n times as
+often), so big gangs stay off spot — (capacity already committed costs nothing more to use; on-demand and spot
 cost their price) plus moving its data out of its region (``data_gb`` x
 ``EGRESS_USD_PER_GB``). Among pools that finish it by its deadline the cheapest wins (ties:
-the faster); with no such pool, the fastest. Jobs with deadlines are placed first, earliest
-deadline first. Non-preemptive.
+the faster); with no such pool, the fastest. Services go first (latency-bound work cannot
+wait), then jobs with deadlines, earliest first, then the rest in arrival order.
+Non-preemptive.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ __all__ = ["EGRESS_USD_PER_GB", "MinCost"]
 # (aws.amazon.com/ec2/pricing/on-demand, "Data Transfer within AWS", $0.02/GB); other clouds
 # charge similar amounts for inter-region traffic.
 EGRESS_USD_PER_GB = 0.02
+RESTART_S = 300.0  # time to restart after an interruption, for pricing spot (the fleet's default)
 
 
 class MinCost:
@@ -37,6 +41,9 @@ class MinCost:
                 if not n:
                     continue
                 r = inp.rate(job, pool, n)
+                if pool.preemption_per_chip_hour > 0 and job.kind is JobKind.TRAIN:
+                    per_s = pool.preemption_per_chip_hour * n / 3600.0
+                    r = r / (1.0 + per_s * (job.checkpoint_s / 2 + RESTART_S))
                 hours = (job.remaining / r / 3600.0) if job.kind is JobKind.TRAIN else 1.0
                 egress = (
                     job.data_gb * EGRESS_USD_PER_GB
@@ -51,12 +58,10 @@ class MinCost:
             best = min(options)
             return best[3], best[4]
 
-        order = sorted(
-            range(len(inp.jobs)),
-            key=lambda j: (
-                inp.jobs[j].deadline is None,
-                inp.jobs[j].deadline or 0.0,
-                inp.jobs[j].index,
-            ),
-        )
+        def key(j: int) -> tuple[int, float, int]:
+            job = inp.jobs[j]
+            tier = 0 if job.kind is JobKind.SERVE else (1 if job.deadline is not None else 2)
+            return tier, job.deadline or 0.0, job.index
+
+        order = sorted(range(len(inp.jobs)), key=key)
         return place_in_order(inp, order, choose)

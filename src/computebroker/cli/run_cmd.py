@@ -1,0 +1,203 @@
+"""``computebroker run SCENARIO.yaml`` and ``computebroker demo``: the whole broker, end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.panel import Panel
+
+from computebroker.catalog import load_catalog
+from computebroker.cli.output import Format, make_console, render_rows
+from computebroker.examples import example_path
+from computebroker.outputs import write_json_atomic, write_text_atomic
+from computebroker.pipeline import RunOptions, RunResult, run_pipeline
+from computebroker.planner import load_scenario
+from computebroker.reports.run import build_run_report, verdict_rows, verdict_text
+from computebroker.reports.sim import summary_rows
+
+__all__ = ["demo", "run"]
+
+
+def _summary(run: RunResult) -> dict[str, Any]:
+    return {
+        "scenario": run.spec.name,
+        "seconds": run.seconds,
+        "plan": run.plan_doc,
+        "cases": [
+            {
+                "name": c.name,
+                "description": c.description,
+                "realised": {
+                    "total_usd": c.realised.total_usd,
+                    "spend_usd": c.realised.spend_usd,
+                    "penalty_usd": c.realised.penalty_usd,
+                    "post_horizon_usd": c.realised.post_horizon_usd,
+                    "unmet_share": c.realised.unmet_share,
+                    "unmet_by_class": c.realised.unmet_by_class,
+                    "within_plan_range": c.realised.within_range,
+                    "plan_p05_usd": c.realised.plan_p05_usd,
+                    "plan_p95_usd": c.realised.plan_p95_usd,
+                },
+                "simulation": c.report.record() | {"timeline": None},
+            }
+            for c in run.cases
+        ],
+    }
+
+
+def _execute(scenario: Path, out: Path, opt: RunOptions, fmt: Format, catalog: list[Path]) -> None:
+    console = make_console()
+    err = make_console(stderr=True)
+    cat = load_catalog(catalog)
+    spec = load_scenario(scenario, cat)
+
+    def say(msg: str) -> None:
+        if fmt is Format.TABLE:
+            err.print(f"[dim]{msg}[/dim]", highlight=False)
+
+    with err.status("running", spinner="dots") if fmt is Format.TABLE else _Null():
+        run = run_pipeline(spec, cat, opt, progress=say)
+    report = build_run_report(run)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "report.html", report.render())
+    write_json_atomic(out / "plan.json", run.plan_doc)
+    summary = _summary(run)
+    write_json_atomic(out / "run.json", summary)
+    if fmt is Format.JSON:
+        console.file.write(
+            json.dumps({k: v for k, v in summary.items() if k != "plan"}, indent=2, default=str)
+            + "\n"
+        )
+        return
+    m = run.metrics
+    console.print(
+        Panel(verdict_text(run), title=f"[bold]{spec.name}: does the plan survive?", expand=False),
+        highlight=False,
+    )
+    render_rows(
+        console,
+        [r for r in run.ranking if r["rank"] == 1],
+        Format.TABLE,
+        title="Estimate: the cheapest chip for each class (at its cheapest offer in play)",
+        columns=[
+            ("workload", "class"),
+            ("accelerator", "chip"),
+            ("offer", "offer"),
+            ("usd_per_million", "$ per million"),
+            ("unit", "unit"),
+        ],
+        formatters={"usd_per_million": lambda v: f"${v:,.2f}"},
+    )
+    render_rows(
+        console,
+        list(run.plan_doc["commitments"])[:20],
+        Format.TABLE,
+        title=f"Plan: commitment schedule (expected cost ${m.expected_cost_usd / 1e9:,.1f}B, CVaR{round(m.cvar_alpha * 100)} ${m.cvar_usd / 1e9:,.1f}B, P(shortfall) {m.p_shortfall:.0%})",
+        columns=[
+            ("start", "start"),
+            ("offer", "offer"),
+            ("provider", "provider"),
+            ("accelerator", "chip"),
+            ("chips", "chips"),
+            ("obligation_usd", "obligation"),
+        ],
+        formatters={
+            "chips": lambda v: f"{v:,.0f}",
+            "obligation_usd": lambda v: f"${v / 1e9:,.2f}B",
+        },
+    )
+    render_rows(
+        console,
+        verdict_rows(run),
+        Format.TABLE,
+        title="Simulate: each case on the plan's terms",
+        columns=[
+            (k, k)
+            for k in (
+                "case",
+                "realised cost",
+                "plan p05-p95",
+                "within plan range",
+                "unmet (penalty-weighted)",
+                "worst class",
+                "utilisation",
+                "work lost",
+            )
+        ],
+    )
+    if run.cases:
+        render_rows(
+            console,
+            summary_rows(run.cases[0].report),
+            Format.TABLE,
+            title=f"Simulation of the plan as drawn ({len(run.trace.jobs):,} jobs and services)",
+        )
+    console.print(
+        "stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in run.seconds.items()), highlight=False
+    )
+    console.print(
+        f"wrote {out / 'report.html'}, {out / 'plan.json'} and {out / 'run.json'}", highlight=False
+    )
+
+
+class _Null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *a: object) -> None:
+        return None
+
+
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML (docs/scenario.md).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for report.html, plan.json, run.json.")
+    ] = Path("out"),
+    scenarios: Annotated[
+        int | None,
+        typer.Option("--scenarios", min=1, help="Planning scenarios (default: the file's)."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Seed (default: the file's).")
+    ] = None,
+    policy: Annotated[
+        str, typer.Option("--policy", help="Scheduling policy for the simulation.")
+    ] = "min-cost",
+    no_stress: Annotated[bool, typer.Option("--no-stress", help="Skip the stress cases.")] = False,
+    no_frontier: Annotated[
+        bool, typer.Option("--no-frontier", help="Skip the efficient frontier.")
+    ] = False,
+    out_of_sample: Annotated[
+        int, typer.Option("--out-of-sample", min=0, help="Fresh scenarios to re-score the plan on.")
+    ] = 300,
+    catalog: Annotated[
+        list[Path] | None, typer.Option("--catalog", help="Extra offerings/deals (YAML/CSV).")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
+) -> None:
+    """Catalog -> estimate -> plan -> simulate -> report on a scenario: does the plan survive?"""
+    from computebroker.scheduler import get_policy
+
+    get_policy(policy)
+    opt = RunOptions(
+        scenarios=scenarios,
+        seed=seed,
+        policy=policy,
+        stress=not no_stress,
+        frontier=not no_frontier,
+        out_of_sample=out_of_sample,
+    )
+    _execute(scenario, output, opt, fmt, catalog or [])
+
+
+def demo(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for report.html, plan.json, run.json.")
+    ] = Path("out"),
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
+) -> None:
+    """The main job on the bundled frontier-lab example: plan 2026-2028 compute and test it."""
+    _execute(example_path("frontier-lab.yaml"), output, RunOptions(), fmt, [])

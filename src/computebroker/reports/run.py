@@ -1,0 +1,239 @@
+"""The one report of a whole run (``computebroker run`` / ``demo``): does the plan survive?
+
+Sections: the verdict (each simulated case against what the plan promised), the offers in
+play, the throughput matrix and price-performance, the plan (its own sections), and the
+simulations (baseline in full, each stress case's headline and timeline).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from computebroker.pipeline import RunResult, SimCase
+from computebroker.reports.html import HtmlReport
+from computebroker.reports.plan_figures import add_plan_sections
+from computebroker.reports.sim import add_sim_sections, fig_timeline
+
+__all__ = [
+    "build_run_report",
+    "fig_cases",
+    "fig_price_performance",
+    "fig_throughput_heatmap",
+    "verdict_rows",
+]
+
+
+def _money(v: float) -> str:
+    return (
+        f"${v / 1e9:,.2f}B"
+        if abs(v) >= 1e9
+        else f"${v / 1e6:,.1f}M"
+        if abs(v) >= 1e6
+        else f"${v:,.0f}"
+    )
+
+
+def verdict_rows(run: RunResult) -> list[dict[str, Any]]:
+    """One row per simulated case, on the plan's terms."""
+    rows = []
+    for c in run.cases:
+        z, r = c.realised, c.report
+        worst = max(z.unmet_by_class, key=lambda w: z.unmet_by_class[w]) if z.unmet_by_class else ""
+        rows.append(
+            {
+                "case": c.name,
+                "realised cost": _money(z.total_usd),
+                "plan p05-p95": f"{_money(z.plan_p05_usd)} - {_money(z.plan_p95_usd)}",
+                "within plan range": "yes" if z.within_range else "NO",
+                "spend in horizon": _money(z.spend_usd),
+                "shortfall penalty": _money(z.penalty_usd),
+                "unmet (penalty-weighted)": f"{z.unmet_share:.2%}",
+                "worst class": f"{worst} {z.unmet_by_class.get(worst, 0.0):.1%}" if worst else "—",
+                "avg JCT": "—" if r.avg_jct_s is None else f"{r.avg_jct_s / 3600:,.0f} h",
+                "utilisation": f"{r.utilisation:.0%}",
+                "work lost": f"{r.chip_hours_lost:,.0f} chip-h",
+            }
+        )
+    return rows
+
+
+def verdict_text(run: RunResult) -> str:
+    """One paragraph a strategy team reads first."""
+    m = run.metrics
+    base = run.cases[0] if run.cases else None
+    parts = [
+        f"The plan commits {_money(m.committed_spend_usd)} of capacity (expected), expects a total cost of "
+        f"{_money(m.expected_cost_usd)} with {m.p_shortfall:.0%} probability of some shortfall."
+    ]
+    if base is not None:
+        z = base.realised
+        parts.append(
+            f"Run against a fresh demand and delivery draw, the planned fleet cost {_money(z.total_usd)} on the plan's terms "
+            f"({'inside' if z.within_range else 'OUTSIDE'} the plan's scenario range), leaving {z.unmet_share:.1%} of the "
+            "penalty-weighted work undone in its period."
+        )
+    for c in run.cases[1:]:
+        z = c.realised
+        parts.append(f"Stress '{c.name}': {_money(z.total_usd)}, {z.unmet_share:.1%} undone.")
+    return " ".join(parts)
+
+
+def fig_cases(run: RunResult) -> go.Figure:
+    """Realised cost of each case against the plan's distribution of scenario costs."""
+    costs = np.sort(run.plan.cost * 1e6)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Histogram(
+            x=costs / 1e9, nbinsx=40, name="plan scenarios", marker_color="#9fb3c8", opacity=0.8
+        )
+    )
+    colors = ["#2ca02c", "#d62728", "#ff7f0e", "#9467bd"]
+    for i, c in enumerate(run.cases):
+        fig.add_vline(
+            x=c.realised.total_usd / 1e9,
+            line={"color": colors[i % len(colors)], "width": 3},
+            annotation_text=c.name,
+            annotation_position="top",
+        )
+    fig.update_layout(
+        title="Realised cost of each case vs the plan's scenario costs",
+        xaxis_title="USD billions (cost on the plan's terms)",
+        yaxis_title="scenarios",
+        height=380,
+        showlegend=False,
+        margin={"t": 60, "l": 60, "r": 20, "b": 40},
+    )
+    return fig
+
+
+def fig_throughput_heatmap(run: RunResult) -> go.Figure:
+    """Work per chip-hour of each class on each chip, relative to the best chip for the class."""
+    ds = run.matrix
+    z = ds.work_per_chip_hour.values
+    rel = z / np.nanmax(z, axis=1, keepdims=True)
+    fig = go.Figure(
+        go.Heatmap(
+            z=rel,
+            x=[str(a) for a in ds.accelerator.values],
+            y=[str(w) for w in ds.workload.values],
+            colorscale="Viridis",
+            zmin=0,
+            zmax=1,
+            text=[[("—" if np.isnan(v) else f"{v:,.3g}") for v in row] for row in z],
+            hovertemplate="%{y} on %{x}: %{text} per chip-hour<extra></extra>",
+            colorbar={"title": "vs best"},
+        )
+    )
+    fig.update_layout(
+        title="Throughput matrix (relative to the best chip for each class)",
+        height=320,
+        margin={"t": 50, "l": 120, "r": 20, "b": 40},
+    )
+    return fig
+
+
+def fig_price_performance(run: RunResult) -> go.Figure:
+    """USD per million units of work by chip, one group per workload class."""
+    fig = go.Figure()
+    for acc in sorted({r["accelerator"] for r in run.ranking}):
+        rows = [r for r in run.ranking if r["accelerator"] == acc]
+        fig.add_trace(
+            go.Bar(
+                x=[r["workload"] for r in rows], y=[r["usd_per_million"] for r in rows], name=acc
+            )
+        )
+    fig.update_layout(
+        title="Price of the work: USD per million tokens (trained or served) at each chip's cheapest offer",
+        barmode="group",
+        yaxis_type="log",
+        yaxis_title="USD per million (log)",
+        height=380,
+        margin={"t": 50, "l": 60, "r": 20, "b": 40},
+    )
+    return fig
+
+
+def _case_section(report: HtmlReport, c: SimCase, i: int) -> None:
+    s = report.section(f"Stress: {c.name}", f"stress-{i}")
+    s.text(c.description, "note")
+    z = c.realised
+    s.kpis(
+        [
+            ("realised cost", _money(z.total_usd)),
+            ("unmet (penalty-weighted)", f"{z.unmet_share:.2%}"),
+            ("utilisation", f"{c.report.utilisation:.0%}"),
+            ("work lost", f"{c.report.chip_hours_lost:,.0f} chip-h"),
+        ]
+    )
+    s.table(
+        [
+            {"class": w, "unmet share": v, "plan expected unmet": z.plan_expected_unmet.get(w, 0.0)}
+            for w, v in z.unmet_by_class.items()
+        ]
+    )
+    s.figure(fig_timeline(c.report))
+
+
+def build_run_report(run: RunResult) -> HtmlReport:
+    """The whole report of a run."""
+    spec = run.spec
+    page = HtmlReport(title=f"computebroker: {spec.name}", subtitle=spec.description.strip())
+    v = page.section("Does the plan survive?", "verdict")
+    v.text(verdict_text(run))
+    v.table(verdict_rows(run))
+    v.figure(fig_cases(run))
+    if spec.notes:
+        v.raw(
+            "<details><summary>Facts and assumptions of the scenario</summary><ul>"
+            + "".join(f"<li>{_esc(n)}</li>" for n in spec.notes)
+            + "</ul></details>"
+        )
+    c = page.section("Catalog: offers in play", "catalog")
+    c.table(
+        run.offers,
+        [
+            ("offer", "offer"),
+            ("provider", "provider"),
+            ("accelerator", "chip"),
+            ("contract", "contract"),
+            ("price_chip_hour", "$/chip-h"),
+            ("usd_per_pflop_hour", "$/PFLOP-h (bf16 peak)"),
+            ("max_chips", "max chips"),
+            ("price_source", "price source"),
+        ],
+    )
+    e = page.section("Estimate: throughput and price-performance", "estimate")
+    e.figure(fig_throughput_heatmap(run))
+    e.figure(fig_price_performance(run))
+    e.table(
+        [r for r in run.ranking if r["rank"] <= 3],
+        [
+            ("workload", "class"),
+            ("rank", "rank"),
+            ("accelerator", "chip"),
+            ("offer", "cheapest offer"),
+            ("work_per_chip_hour", "work/chip-h"),
+            ("usd_per_million", "$ per million"),
+            ("unit", "unit"),
+        ],
+    )
+    add_plan_sections(
+        page, run.plan, run.metrics, out_of_sample=run.out_of_sample, frontier=run.frontier
+    )
+    if run.cases:
+        base = run.cases[0]
+        add_sim_sections(page, base.state, base.report, prefix="sim")
+        for i, case in enumerate(run.cases[1:], start=1):
+            _case_section(page, case, i)
+    t = page.section("Run", "run")
+    t.table([{"stage": k, "seconds": v} for k, v in run.seconds.items()])
+    return page
+
+
+def _esc(s: str) -> str:
+    import html
+
+    return html.escape(s)
