@@ -28,3 +28,30 @@ def artifacts_dir() -> Path:
     d = REPO / "tests" / "artifacts"
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+REQUIRE_SERVICES = os.environ.get("CB_REQUIRE_SERVICES") == "1"
+
+
+def need_service(available: bool, reason: str) -> None:
+    """Skip with ``reason`` when a system service is missing; in CI (CB_REQUIRE_SERVICES=1),
+    where .ci/run installs it, fail instead."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (CB_REQUIRE_SERVICES=1: .ci/run should have installed it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def small_run() -> object:
+    """The whole pipeline on the frontier-lab example, reduced (30 planning scenarios, no
+    frontier or out-of-sample): shared by the pipeline and browser tests."""
+    from computebroker.catalog import shipped_catalog
+    from computebroker.examples import example_path
+    from computebroker.pipeline import RunOptions, run_pipeline
+    from computebroker.planner import load_scenario
+
+    cat = shipped_catalog()
+    spec = load_scenario(example_path("frontier-lab.yaml"), cat)
+    return run_pipeline(spec, cat, RunOptions(scenarios=30, out_of_sample=0, frontier=False))

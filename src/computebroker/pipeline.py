@@ -136,6 +136,9 @@ class RunResult:
     frontier: list[FrontierPoint] | None
     plan_doc: dict[str, Any]
     trace: Trace
+    delivered: dict[str, list[float]] = field(
+        default_factory=dict
+    )  # the drawn delivery share per offer and period
     cases: list[SimCase] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -455,6 +458,7 @@ def run_pipeline(
         frontier=points,
         plan_doc=doc,
         trace=trace,
+        delivered=delivered,
         cases=out,
         seconds=seconds,
     )

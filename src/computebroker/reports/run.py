@@ -82,28 +82,42 @@ def verdict_text(run: RunResult) -> str:
 
 
 def fig_cases(run: RunResult) -> go.Figure:
-    """Realised cost of each case against the plan's distribution of scenario costs."""
-    costs = np.sort(run.plan.cost * 1e6)
+    """Where each case's realised cost falls in the plan's distribution of scenario costs (CDF)."""
+    costs = np.sort(run.plan.cost * 1e6) / 1e9
+    prob = run.problem.prob[np.argsort(run.plan.cost)]
+    cdf = np.cumsum(prob)
     fig = go.Figure()
     fig.add_trace(
-        go.Histogram(
-            x=costs / 1e9, nbinsx=40, name="plan scenarios", marker_color="#9fb3c8", opacity=0.8
+        go.Scatter(
+            x=costs,
+            y=cdf,
+            mode="lines",
+            line={"shape": "hv", "color": "#486581"},
+            name="plan: scenario costs",
         )
     )
     colors = ["#2ca02c", "#d62728", "#ff7f0e", "#9467bd"]
     for i, c in enumerate(run.cases):
-        fig.add_vline(
-            x=c.realised.total_usd / 1e9,
-            line={"color": colors[i % len(colors)], "width": 3},
-            annotation_text=c.name,
-            annotation_position="top",
+        x = c.realised.total_usd / 1e9
+        q = float(np.interp(x, costs, cdf, left=0.0, right=1.0))
+        fig.add_trace(
+            go.Scatter(
+                x=[x],
+                y=[q],
+                mode="markers",
+                marker={"size": 13, "color": colors[i % len(colors)], "symbol": "diamond"},
+                name=f"{c.name}: {_money(c.realised.total_usd)}",
+            )
         )
+    reals = [c.realised.total_usd / 1e9 for c in run.cases]
+    hi = max([float(np.quantile(costs, 0.99)), *reals]) * 1.05
+    lo = min([float(costs[0]), *reals]) * 0.97
     fig.update_layout(
-        title="Realised cost of each case vs the plan's scenario costs",
-        xaxis_title="USD billions (cost on the plan's terms)",
-        yaxis_title="scenarios",
-        height=380,
-        showlegend=False,
+        title="Realised cost of each case within the plan's distribution of scenario costs",
+        xaxis={"title": "USD billions (cost on the plan's terms)", "range": [lo, hi]},
+        yaxis={"title": "share of plan scenarios at or below", "range": [0, 1.02]},
+        height=400,
+        legend={"orientation": "h", "y": -0.25},
         margin={"t": 60, "l": 60, "r": 20, "b": 40},
     )
     return fig

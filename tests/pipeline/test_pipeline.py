@@ -1,0 +1,91 @@
+"""The stages of a whole run agree with each other (on a reduced frontier-lab scenario)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from computebroker.pipeline import RunResult
+from computebroker.reports.run import build_run_report
+
+HOUR = 3600.0
+
+
+def test_the_simulated_fleet_is_the_plan(small_run: Any) -> None:
+    run: RunResult = small_run
+    doc = run.plan_doc
+    hours = doc["horizon"]["hours_per_period"]
+    base = run.cases[0]
+    pools = {p.view.name: p for p in base.fleet.pools}
+    committed = {c["offer"] for c in doc["commitments"]}
+    assert committed <= set(pools)
+    for oid in committed:
+        for t in range(len(doc["horizon"]["periods"])):
+            expect = 0.0
+            for c in doc["commitments"]:
+                if (
+                    c["offer"] == oid
+                    and c["start_index"] <= t < c["start_index"] + c["term_periods"]
+                ):
+                    share = 1.0 if c["existing"] is True else run.delivered[oid][t]
+                    expect += c["chips"] * share
+            assert pools[oid].chips_at(t * hours * HOUR) == round(expect), (oid, t)
+    # what the policy ran on is exactly that fleet: nothing used beyond it
+    for k, name in enumerate(p.name for p in base.state.pools):
+        assert base.state.busy_chip_s[k] <= base.state.capacity_chip_s[k] + 1e-6, name
+    # and the plan's own prices are what the simulation charged
+    offers = {o["id"]: o for o in doc["offers"]}
+    for p in base.state.pools:
+        assert p.price_chip_hour == pytest.approx(offers[p.name]["price_chip_hour"])
+
+
+def test_realised_cost_within_the_plans_scenario_range(small_run: Any) -> None:
+    run: RunResult = small_run
+    z = run.cases[0].realised
+    assert z.plan_min_usd <= z.total_usd <= z.plan_max_usd
+    # the pieces add up, and spend is what the simulator billed
+    assert z.total_usd == pytest.approx(z.spend_usd + z.post_horizon_usd + z.penalty_usd)
+    assert z.spend_usd == pytest.approx(run.cases[0].report.cost_usd)
+    assert z.post_horizon_usd == pytest.approx(run.metrics.post_horizon_usd)
+
+
+def test_demand_drawn_is_the_demand_simulated(small_run: Any) -> None:
+    run: RunResult = small_run
+    period_s = run.spec.horizon.hours_per_period * HOUR
+    train = {w.name for w in run.spec.workloads if w.mode.value == "train"}
+    for name in train:
+        work = sum(j.work for j in run.trace.jobs if j.job_type == name)
+        total = sum(r.wanted + r.work for r in run.cases[0].state.records if r.job_type == name)
+        assert work == pytest.approx(total)
+    for sid, curve in run.trace.demand.items():
+        assert curve[0][0] == 0.0 and all(
+            b[0] - a[0] == pytest.approx(period_s) for a, b in zip(curve, curve[1:], strict=False)
+        ), sid
+
+
+def test_stress_cases_are_reported_not_hidden(small_run: Any) -> None:
+    run: RunResult = small_run
+    names = [c.name for c in run.cases]
+    assert len(names) == 3 and names[0] == "plan as drawn"
+    late = run.cases[1]
+    assert "two periods late" in late.name
+    vendor = late.name.split(" two periods")[0]
+    hours = run.spec.horizon.hours_per_period
+    # the stressed fleet really has less of that vendor early on
+    before = sum(
+        p.chips_at(1.5 * hours * HOUR)
+        for p in run.cases[0].fleet.pools
+        if p.view.provider == vendor
+    )
+    after = sum(
+        p.chips_at(1.5 * hours * HOUR) for p in late.fleet.pools if p.view.provider == vendor
+    )
+    assert after <= before
+    html = build_run_report(run).render()
+    for c in run.cases:
+        assert c.realised.unmet_share >= 0
+        assert c.name in html
+        assert f"{c.realised.unmet_share:.2%}" in html
+    outage = run.cases[2]
+    assert outage.report.restarts >= run.cases[0].report.restarts
