@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -60,7 +61,7 @@ def test_demand_drawn_is_the_demand_simulated(small_run: Any) -> None:
         assert work == pytest.approx(total)
     for sid, curve in run.trace.demand.items():
         assert curve[0][0] == 0.0 and all(
-            b[0] - a[0] == pytest.approx(period_s) for a, b in zip(curve, curve[1:], strict=False)
+            b[0] - a[0] == pytest.approx(period_s) for a, b in itertools.pairwise(curve)
         ), sid
 
 
