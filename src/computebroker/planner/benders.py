@@ -1,0 +1,382 @@
+"""L-shaped (Benders) decomposition of the plan, with one cut per scenario (multi-cut).
+
+The extensive form (``build.py``) grows with the scenario count; here the first stage —
+commitments ``x``, usable capacity ``k`` and the CVaR threshold — sits in a small master LP and
+each scenario's recourse (rentals, allocation, unmet work) is its own LP, solved over and over
+with only its right-hand side changed (HiGHS hot-starts from the previous basis).
+
+Scenario cost ``C_s = C1(x) + A_s(k) + Q_s(k)``: the post-horizon obligations, the delivered
+commitments' bill (linear in ``k``), and the recourse value ``Q_s``, convex piecewise-linear in
+the supply it is given. The master holds ``theta_s >= Q_s`` through cuts
+``theta_s >= Q_s(k^) + g_s . (k - k^)`` with ``g_s[o,t] = pi_s[pool(o),t] d[o,t,s]``, ``pi`` the
+duals of the capacity rows; CVaR stays exact in the Rockafellar-Uryasev form
+``eta + 1/(1-alpha) sum_s pi_s z_s``, ``z_s >= C_s - eta``, over the master's ``theta``. The lower
+bound is the master's optimum, the upper bound the true objective of the best first stage seen;
+the loop stops when they are within ``gap``.
+
+What the decomposition covers: vendor caps and everything of the LP except the rules that tie
+scenarios' recourse together or to integers — a shortfall-risk limit, budgets, whole blocks and
+the vendor minimum (``benders_supported`` says which; those plans use the extensive form).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from computebroker.planner.build import PlanOptions, _capacity_bound
+from computebroker.planner.problem import PlanProblem
+from computebroker.planner.result import Plan, cvar, plan_from_arrays
+from computebroker.solvers import quiet_solver
+
+__all__ = ["BendersOptions", "BendersResult", "Recourse", "benders_supported", "solve_benders"]
+
+INF = highspy.kHighsInf
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BendersOptions:
+    """Stopping rules of the decomposition."""
+
+    gap: float = 1e-4  # relative gap between the bounds
+    max_iterations: int = 300
+    time_limit_s: float | None = None
+
+
+@dataclass(slots=True)
+class BendersResult:
+    """The best plan found, its bounds and how it got there."""
+
+    plan: Plan
+    lower: float  # $M
+    upper: float  # $M
+    iterations: int
+    seconds: float
+    converged: bool
+    history: list[tuple[int, float, float]] = field(default_factory=list)
+    subproblem_seconds: float = 0.0
+    master_seconds: float = 0.0
+
+    @property
+    def gap(self) -> float:
+        """Relative gap between the bounds."""
+        return (self.upper - self.lower) / max(abs(self.upper), 1e-12)
+
+
+def benders_supported(p: PlanProblem, opt: PlanOptions) -> str:
+    """Empty when the decomposition applies; otherwise why the extensive form is needed."""
+    pol = p.spec.policy
+    if opt.milp:
+        return "whole blocks (--milp) need the extensive form"
+    if pol.shortfall_max_fraction is not None:
+        return "a shortfall-risk limit ties the scenarios' recourse together"
+    if pol.budget_per_period is not None or pol.budget_total is not None:
+        return "budgets constrain each scenario's recourse spend"
+    if not p.commit:
+        return "there is nothing to commit to"
+    return ""
+
+
+class Recourse:
+    """One scenario's recourse LP (all periods); only its right-hand side changes between
+    solves: the supply of each pool and the demand of each class."""
+
+    def __init__(self, p: PlanProblem) -> None:
+        self.p = p
+        n_pool, n_w, n_t, n_r = len(p.pools), len(p.workloads), p.n_periods, len(p.recourse)
+        allowed = np.argwhere(p.T.T > 0)  # (pool, w) pairs
+        self.allowed = allowed
+        # columns: y[r,t], a[(pool,w) pair, t], u[w,t]
+        self.n_y = n_r * n_t
+        self.n_a = len(allowed) * n_t
+        self.n_u = n_w * n_t
+        rows, cols, vals = [], [], []
+
+        def cap_row(pool: int, t: int) -> int:
+            return pool * n_t + t
+
+        def dem_row(w: int, t: int) -> int:
+            return n_pool * n_t + w * n_t + t
+
+        for r in range(n_r):
+            for t in range(n_t):
+                rows.append(cap_row(p.recourse_pool[r], t))
+                cols.append(r * n_t + t)
+                vals.append(-float(p.usable_recourse[r]))
+        for i, (pool, w) in enumerate(allowed):
+            for t in range(n_t):
+                col = self.n_y + i * n_t + t
+                rows += [cap_row(int(pool), t), dem_row(int(w), t)]
+                cols += [col, col]
+                vals += [1.0, float(p.T[w, pool])]
+        for w in range(n_w):
+            for t in range(n_t):
+                rows.append(dem_row(w, t))
+                cols.append(self.n_y + self.n_a + w * n_t + t)
+                vals.append(1.0)
+        n_rows = (n_pool + n_w) * n_t
+        n_cols = self.n_y + self.n_a + self.n_u
+        a = sp.csc_matrix((vals, (rows, cols)), shape=(n_rows, n_cols))
+        cost = np.concatenate(
+            [np.repeat(p.c_recourse, n_t), np.zeros(self.n_a), np.repeat(p.penalty, n_t)]
+        )
+        upper = np.concatenate(
+            [np.minimum(p.cap_recourse, 1e9).reshape(-1), np.full(self.n_a + self.n_u, INF)]
+        )
+        self.n_cap = n_pool * n_t
+        self.n_rows = n_rows
+        with quiet_solver():
+            h = highspy.Highs()  # type: ignore[no-untyped-call]
+            h.setOptionValue("output_flag", False)
+            h.setOptionValue("presolve", "off")
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n_cols, n_rows
+        lp.col_cost_ = cost
+        lp.col_lower_ = np.zeros(n_cols)
+        lp.col_upper_ = upper
+        lp.row_lower_ = np.concatenate([np.full(self.n_cap, -INF), np.zeros(n_w * n_t)])
+        lp.row_upper_ = np.concatenate([np.zeros(self.n_cap), np.zeros(n_w * n_t)])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr
+        lp.a_matrix_.index_ = a.indices
+        lp.a_matrix_.value_ = a.data
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, n_rows
+        h.passModel(lp)
+        self.h = h
+        self.idx = np.arange(n_rows, dtype=np.int32)
+        self.lower = np.concatenate([np.full(self.n_cap, -INF), np.zeros(n_w * n_t)])
+        self.upper = np.zeros(n_rows)
+
+    def solve(self, supply: np.ndarray, demand: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """(Q, capacity duals (pool, t), primal x) for ``supply`` (pool, t) and ``demand`` (w, t)."""
+        self.upper[: self.n_cap] = supply.reshape(-1)
+        dem = demand.reshape(-1)
+        self.lower[self.n_cap :] = dem
+        self.upper[self.n_cap :] = dem
+        h = self.h
+        h.changeRowsBounds(self.n_rows, self.idx, self.lower, self.upper)  # type: ignore[attr-defined]
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            from computebroker.errors import SolverError
+
+            raise SolverError(f"recourse LP: {h.modelStatusToString(h.getModelStatus())}")
+        sol = h.getSolution()
+        duals = np.asarray(sol.row_dual, dtype=float)[: self.n_cap].reshape(
+            len(self.p.pools), self.p.n_periods
+        )
+        return (
+            float(h.getInfo().objective_function_value),
+            duals,
+            np.asarray(sol.col_value, dtype=float),
+        )
+
+    def unpack(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(y (R, P), a (pool, W, P), u (W, P)) from a primal vector."""
+        p = self.p
+        n_t = p.n_periods
+        y = x[: self.n_y].reshape(len(p.recourse), n_t)
+        a = np.zeros((len(p.pools), len(p.workloads), n_t))
+        av = x[self.n_y : self.n_y + self.n_a].reshape(len(self.allowed), n_t)
+        for i, (pool, w) in enumerate(self.allowed):
+            a[pool, w] = av[i]
+        u = x[self.n_y + self.n_a :].reshape(len(p.workloads), n_t)
+        return y, a, u
+
+
+def _pool_matrix(p: PlanProblem) -> np.ndarray:
+    """(pool, offer) 0/1: which commitment offer feeds which pool."""
+    m = np.zeros((len(p.pools), len(p.commit)))
+    for o, pool in enumerate(p.commit_pool):
+        m[pool, o] = 1.0
+    return m
+
+
+def solve_benders(
+    p: PlanProblem,
+    opt: PlanOptions | None = None,
+    bopt: BendersOptions | None = None,
+    *,
+    progress: Callable[[int, float, float], None] | None = None,
+) -> BendersResult:
+    """Solve the plan by multi-cut L-shaped decomposition (see the module docstring)."""
+    opt = opt or PlanOptions()
+    bopt = bopt or BendersOptions()
+    why = benders_supported(p, opt)
+    if why:
+        raise ValueError(f"the decomposition does not apply: {why}")
+    t_start = time.perf_counter()
+    lam = opt.risk_weight if opt.risk_weight is not None else p.spec.policy.risk_weight
+    alpha = p.spec.policy.cvar_alpha
+    C, P, S = len(p.commit), p.n_periods, p.n_scenarios
+    prob = p.prob
+    kd = p.k_delivered  # (C, P)
+    d = p.d  # (C, P, S)
+    # constant part of each scenario's bill: existing capacity that never slips
+    const = np.einsum("o,ot,ots->s", p.c_commit, kd, 1 - d)
+    pools = _pool_matrix(p)
+
+    # --- master -----------------------------------------------------------------------------
+    n_x = C * P
+    col_x = np.arange(n_x)
+    col_k = n_x + np.arange(n_x)
+    col_th = 2 * n_x + np.arange(S)
+    risk = lam > 0
+    col_eta = 2 * n_x + S
+    col_z = 2 * n_x + S + 1 + np.arange(S)
+    n_cols = 2 * n_x + S + (1 + S if risk else 0)
+    big = _capacity_bound(p)
+    x_ub = np.where(np.isinf(p.x_ub), big[:, None], p.x_ub).reshape(-1)
+    k_ub = np.repeat(np.minimum(p.active_max, big)[:, None], P, axis=1).reshape(-1)
+    # A_s(k) = sum c_o d_ots k_ot: expected coefficient and per-scenario coefficients
+    a_coef = p.c_commit[:, None, None] * d  # (C, P, S)
+    cost = np.zeros(n_cols)
+    cost[col_x] = ((1 + lam) * (1 - p.salvage) * p.c_commit[:, None] * p.post).reshape(-1)
+    cost[col_k] = np.einsum("ots,s->ot", a_coef, prob).reshape(-1)
+    cost[col_th] = prob
+    lower = np.zeros(n_cols)
+    upper = np.full(n_cols, INF)
+    lower[col_x] = p.x_lb.reshape(-1)
+    upper[col_x] = x_ub
+    upper[col_k] = k_ub
+    if risk:
+        cost[col_eta] = lam
+        lower[col_eta] = -INF
+        cost[col_z] = lam * prob / (1 - alpha)
+    rows: list[tuple[np.ndarray, np.ndarray, float, float]] = []  # (cols, vals, lo, hi)
+    # usable capacity: k[o,t] - sum_tau R[o,tau,t] x[o,tau] = 0
+    for o in range(C):
+        for t in range(P):
+            taus = np.nonzero(p.R[o, :, t])[0]
+            cols = np.concatenate([[col_k[o * P + t]], col_x[o * P + taus]])
+            vals = np.concatenate([[1.0], -p.R[o, taus, t]])
+            rows.append((cols, vals, 0.0, 0.0))
+    # vendor caps on k (same rule as the extensive form)
+    cap = (
+        opt.max_vendor_share if opt.max_vendor_share is not None else p.spec.policy.max_vendor_share
+    )
+    if cap is not None and cap < 1.0:
+        for v in p.providers:
+            member = np.array([1.0 if prov == v else 0.0 for prov in p.commit_provider])
+            coef = p.share_weight * (member - cap)
+            for t in range(P):
+                nz = np.nonzero(coef)[0]
+                rows.append((col_k[nz * P + t], coef[nz], -INF, 0.0))
+    # CVaR: z_s - theta_s - A_s(k) + eta >= const_s
+    if risk:
+        for s in range(S):
+            cols = np.concatenate([[col_z[s], col_th[s], col_eta], col_k])
+            vals = np.concatenate([[1.0, -1.0, 1.0], -a_coef[:, :, s].reshape(-1)])
+            rows.append((cols, vals, float(const[s]), INF))
+    with quiet_solver():
+        master = highspy.Highs()  # type: ignore[no-untyped-call]
+        master.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = 0
+    lp.col_cost_ = cost
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    master.passModel(lp)
+    _add_rows(master, rows)
+
+    rec = Recourse(p)
+    best_x: np.ndarray | None = None
+    best_k = np.zeros((C, P))
+    upper_bound = np.inf
+    lower_bound = -np.inf
+    history: list[tuple[int, float, float]] = []
+    t_sub = t_master = 0.0
+    it = 0
+    converged = False
+    expected_const = float(prob @ const)
+    while it < bopt.max_iterations:
+        it += 1
+        t0 = time.perf_counter()
+        master.run()
+        t_master += time.perf_counter() - t0
+        if master.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            from computebroker.errors import SolverError
+
+            raise SolverError(
+                f"Benders master: {master.modelStatusToString(master.getModelStatus())}"
+            )
+        sol = np.asarray(master.getSolution().col_value, dtype=float)
+        lower_bound = max(
+            lower_bound, float(master.getInfo().objective_function_value) + expected_const
+        )
+        x_hat = sol[col_x].reshape(C, P)
+        k_hat = sol[col_k].reshape(C, P)
+        theta = sol[col_th]
+        t0 = time.perf_counter()
+        delivered = kd[:, :, None] + (k_hat - kd)[:, :, None] * d  # (C, P, S)
+        supply = np.einsum("po,ots->pts", pools, delivered)
+        q = np.zeros(S)
+        cuts: list[tuple[np.ndarray, np.ndarray, float, float]] = []
+        for s in range(S):
+            q[s], pi, _ = rec.solve(supply[:, :, s], p.D[:, :, s])
+            if q[s] > theta[s] + 1e-9 * max(1.0, abs(q[s])):
+                g = pi[list(p.commit_pool), :] * d[:, :, s]  # (C, P) dQ/dk
+                gk = g.reshape(-1)
+                nz = np.nonzero(gk)[0]
+                cols = np.concatenate([[col_th[s]], col_k[nz]])
+                vals = np.concatenate([[1.0], -gk[nz]])
+                cuts.append((cols, vals, float(q[s] - gk @ k_hat.reshape(-1)), INF))
+        t_sub += time.perf_counter() - t0
+        first = float(((1 - p.salvage) * p.c_commit[:, None] * p.post * x_hat).sum())
+        costs = first + np.einsum("ots,ot->s", a_coef, k_hat) + const + q
+        value = float(prob @ costs) + (lam * cvar(costs, prob, alpha) if risk else 0.0)
+        if value < upper_bound:
+            upper_bound, best_x, best_k = value, x_hat.copy(), k_hat.copy()
+        history.append((it, lower_bound, upper_bound))
+        if progress is not None:
+            progress(it, lower_bound, upper_bound)
+        if upper_bound - lower_bound <= bopt.gap * max(abs(upper_bound), 1e-12) or not cuts:
+            converged = True
+            break
+        if bopt.time_limit_s is not None and time.perf_counter() - t_start > bopt.time_limit_s:
+            break
+        _add_rows(master, cuts)
+    assert best_x is not None
+    # the recourse of the best first stage, scenario by scenario
+    delivered = kd[:, :, None] + (best_k - kd)[:, :, None] * d
+    supply = np.einsum("po,ots->pts", pools, delivered)
+    y = np.zeros((len(p.recourse), P, S))
+    a = np.zeros((len(p.pools), len(p.workloads), P, S))
+    u = np.zeros((len(p.workloads), P, S))
+    for s in range(S):
+        _, _, xs = rec.solve(supply[:, :, s], p.D[:, :, s])
+        y[:, :, s], a[:, :, :, s], u[:, :, s] = rec.unpack(xs)
+    plan = plan_from_arrays(p, x=best_x, y=y, a=a, u=u, risk_weight=lam)
+    return BendersResult(
+        plan=plan,
+        lower=lower_bound,
+        upper=upper_bound,
+        iterations=it,
+        seconds=time.perf_counter() - t_start,
+        converged=converged,
+        history=history,
+        subproblem_seconds=t_sub,
+        master_seconds=t_master,
+    )
+
+
+def _add_rows(h: highspy.Highs, rows: list[tuple[np.ndarray, np.ndarray, float, float]]) -> None:
+    if not rows:
+        return
+    starts = np.zeros(len(rows), dtype=np.int32)
+    idx: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    n = 0
+    for i, (c, v, _, _) in enumerate(rows):
+        starts[i] = n
+        idx.append(np.asarray(c, dtype=np.int32))
+        vals.append(np.asarray(v, dtype=float))
+        n += len(c)
+    lo = np.array([r[2] for r in rows], dtype=float)
+    hi = np.array([r[3] for r in rows], dtype=float)
+    h.addRows(len(rows), lo, hi, n, starts, np.concatenate(idx), np.concatenate(vals))

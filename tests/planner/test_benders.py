@@ -1,0 +1,72 @@
+"""The decomposition reaches the extensive form's optimum (same instances, both solvers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from computebroker.catalog import shipped_catalog
+from computebroker.examples import example_path
+from computebroker.planner import (
+    Plan,
+    PlanOptions,
+    PlanProblem,
+    load_scenario,
+    prepare_problem,
+    solve_plan,
+)
+from computebroker.planner.benders import BendersOptions, Recourse, benders_supported, solve_benders
+from computebroker.planner.result import cvar
+from tests.planner.helpers import problem_of
+from tests.planner.test_policy import two_vendor_doc
+
+
+def _objective(res_plan: Plan, p: PlanProblem, lam: float, alpha: float) -> float:
+    c = res_plan.cost
+    return float(c @ p.prob) + lam * cvar(c, p.prob, alpha)
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.7])
+def test_matches_the_extensive_form_on_a_small_instance(weight: float) -> None:
+    doc = two_vendor_doc(max_vendor_share=0.7, risk={"cvar_alpha": 0.9, "weight": weight})
+    p = problem_of(doc)
+    ef = solve_plan(p, PlanOptions())
+    assert ef.plan is not None
+    b = solve_benders(p, bopt=BendersOptions(gap=1e-6))
+    assert b.converged
+    ref = _objective(ef.plan, p, weight, 0.9)
+    assert b.lower <= ref * (1 + 1e-6) + 1e-9
+    assert _objective(b.plan, p, weight, 0.9) == pytest.approx(ref, rel=1e-5)
+
+
+def test_matches_on_the_frontier_lab_example() -> None:
+    cat = shipped_catalog()
+    p = prepare_problem(load_scenario(example_path("frontier-lab.yaml"), cat), cat, count=40)
+    ef = solve_plan(p, PlanOptions())
+    assert ef.plan is not None
+    b = solve_benders(p)
+    lam, alpha = p.spec.policy.risk_weight, p.spec.policy.cvar_alpha
+    ref = _objective(ef.plan, p, lam, alpha)
+    assert b.gap <= 1e-4
+    assert b.upper == pytest.approx(ref, rel=1e-3)
+    assert b.lower <= ref * (1 + 1e-9)
+
+
+def test_cut_slope_is_the_derivative_of_the_recourse() -> None:
+    p = problem_of(two_vendor_doc())
+    rec = Recourse(p)
+    supply = np.full((len(p.pools), p.n_periods), 0.3)
+    q0, pi, _ = rec.solve(supply, p.D[:, :, 0])
+    h = 1e-4
+    bumped = supply.copy()
+    bumped[0, 1] += h
+    q1, _, _ = rec.solve(bumped, p.D[:, :, 0])
+    assert (q1 - q0) / h == pytest.approx(pi[0, 1], rel=1e-3, abs=1e-6)
+
+
+def test_says_when_the_extensive_form_is_needed() -> None:
+    p = problem_of(two_vendor_doc(shortfall_risk={"alpha": 0.9, "max_unmet_fraction": 0.02}))
+    assert "shortfall-risk" in benders_supported(p, PlanOptions())
+    assert "blocks" in benders_supported(p, PlanOptions(milp=True))
+    with pytest.raises(ValueError, match="does not apply"):
+        solve_benders(p)
