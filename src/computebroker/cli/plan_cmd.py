@@ -90,8 +90,21 @@ def plan(
         ),
     ] = False,
     gap: Annotated[
-        float, typer.Option("--gap", min=0.0, max=1.0, help="MILP relative gap.")
-    ] = 0.01,
+        float | None,
+        typer.Option(
+            "--gap",
+            min=0.0,
+            max=1.0,
+            help="Relative gap: MILP (default 0.01) or decomposition (default 1e-4).",
+        ),
+    ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="extensive, benders, or auto (benders from 300 scenarios when it applies).",
+        ),
+    ] = "auto",
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", min=1.0, help="Solver time limit (s).")
     ] = None,
@@ -161,7 +174,19 @@ def plan(
         raise InputError.single(
             "<args>", "--signed needs --as-of (the first period still open)", field="--signed"
         )
-    opt = PlanOptions(milp=milp, mip_gap=gap, time_limit_s=time_limit)
+    if method not in ("auto", "extensive", "benders"):
+        raise InputError.single(
+            "<args>",
+            f"--method must be auto, extensive or benders, got {method!r}",
+            field="--method",
+        )
+    opt = PlanOptions(
+        milp=milp,
+        mip_gap=gap if gap is not None else 0.01,
+        benders_gap=gap if gap is not None else 1e-4,
+        time_limit_s=time_limit,
+        method=method,
+    )
 
     def say(msg: str) -> None:
         _status_line(console, fmt, msg)
@@ -298,7 +323,11 @@ def _print_plan(
     lines = [
         f"[bold]{doc['scenario']}[/bold]: {doc['horizon']['periods'][0]}..{doc['horizon']['periods'][-1]}, "
         f"{doc['scenarios']['count']} scenarios, status {result.status.value} "
-        f"(build {result.build_seconds:.1f} s, solve {result.solve_seconds:.1f} s, {result.variables:,} variables)",
+        + (
+            f"(build {result.build_seconds:.1f} s, solve {result.solve_seconds:.1f} s, {result.variables:,} variables)"
+            if result.variables
+            else f"({result.termination}, {result.solve_seconds:.1f} s)"
+        ),
         f"expected cost   {fmt_usd(m.expected_cost_usd)}   (p05 {fmt_usd(m.cost_p05_usd)}, p95 {fmt_usd(m.cost_p95_usd)})",
         f"CVaR{round(m.cvar_alpha * 100)}          {fmt_usd(m.cvar_usd)}",
         f"P(shortfall)    {m.p_shortfall:.1%}   expected unmet: "

@@ -59,6 +59,10 @@ class PlanOptions:
     milp: bool = False
     mip_gap: float = 0.01
     time_limit_s: float | None = None
+    method: str = (
+        "auto"  # extensive | benders | auto (benders from AUTO_BENDERS_SCENARIOS when it applies)
+    )
+    benders_gap: float = 1e-4
     risk_weight: float | None = None  # None: the scenario's policy
     max_vendor_share: float | None = None  # None: the scenario's policy; 1.0 disables
     elastic: bool = False  # add penalised slacks to hard constraints (infeasibility diagnosis)

@@ -7,7 +7,7 @@ cost (CVaR), shortfall probability or vendor concentration.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from computebroker.planner.build import PlanOptions
@@ -62,13 +62,10 @@ def frontier(
     for i, v in enumerate(vals):
         if progress is not None:
             progress(i, len(vals), v)
-        o = PlanOptions(
-            milp=opts.milp,
-            mip_gap=opts.mip_gap,
-            time_limit_s=opts.time_limit_s,
+        o = replace(
+            opts,
             risk_weight=v if axis is FrontierAxis.RISK else opts.risk_weight,
             max_vendor_share=v if axis is FrontierAxis.CAP else opts.max_vendor_share,
-            threads=opts.threads,
         )
         res = solve_plan(problem, o)
         if res.plan is None:

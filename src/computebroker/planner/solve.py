@@ -77,15 +77,30 @@ def _highs_options(opt: PlanOptions) -> dict[str, Any]:
     return o
 
 
+AUTO_BENDERS_SCENARIOS = 300  # from here on the decomposition is faster (bench/RESULTS.md)
+
+
 def solve_plan(
     problem: PlanProblem,
     options: PlanOptions | None = None,
     *,
     progress: Callable[[str], None] | None = None,
 ) -> PlanResult:
-    """Build and solve the extensive form; diagnose when infeasible."""
+    """Solve by the extensive form or the decomposition (``options.method``); diagnose when
+    infeasible. ``auto`` decomposes from ``AUTO_BENDERS_SCENARIOS`` scenarios when it applies."""
     opt = options or PlanOptions()
     say = progress or (lambda _msg: None)
+    from computebroker.planner.benders import benders_supported
+
+    why = benders_supported(problem, opt)
+    if opt.method == "benders" and why:
+        from computebroker.errors import InputError
+
+        raise InputError.single("--method", f"benders does not apply here: {why}", field="--method")
+    if opt.method == "benders" or (
+        opt.method == "auto" and not why and problem.n_scenarios >= AUTO_BENDERS_SCENARIOS
+    ):
+        return _solve_benders(problem, opt, say)
     say("building model")
     t0 = time.perf_counter()
     m, v = build_model(problem, opt)
@@ -122,6 +137,36 @@ def solve_plan(
         if dem is not None:
             duals["demand"] = np.asarray(dem.values)
     return result(_extract(problem, opt, v), duals=duals, objective=m.objective.value)
+
+
+def _solve_benders(
+    problem: PlanProblem, opt: PlanOptions, say: Callable[[str], None]
+) -> PlanResult:
+    from computebroker.planner.benders import BendersOptions, solve_benders
+
+    say(f"decomposing over {problem.n_scenarios:,} scenarios (L-shaped, one cut per scenario)")
+
+    def step(it: int, lo: float, hi: float) -> None:
+        say(
+            f"iteration {it}: bounds {lo:,.1f} .. {hi:,.1f} $M, gap {(hi - lo) / max(abs(hi), 1e-12):.2e}"
+        )
+
+    b = solve_benders(
+        problem,
+        opt,
+        BendersOptions(gap=opt.benders_gap, time_limit_s=opt.time_limit_s),
+        progress=step,
+    )
+    return PlanResult(
+        status=PlanStatus.OPTIMAL if b.converged else PlanStatus.FEASIBLE,
+        termination=f"benders: {b.iterations} iterations, gap {b.gap:.2e}",
+        plan=b.plan,
+        objective=b.upper,
+        build_seconds=0.0,
+        solve_seconds=b.seconds,
+        variables=0,
+        constraints=0,
+    )
 
 
 def _values(var: Any, shape: tuple[int, ...]) -> np.ndarray:
