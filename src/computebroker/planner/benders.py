@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
@@ -33,6 +34,9 @@ from computebroker.planner.build import PlanOptions, _capacity_bound
 from computebroker.planner.problem import PlanProblem
 from computebroker.planner.result import Plan, cvar, plan_from_arrays
 from computebroker.solvers import quiet_solver
+
+if TYPE_CHECKING:
+    from computebroker.planner.parallel import Executor
 
 __all__ = ["BendersOptions", "BendersResult", "Recourse", "benders_supported", "solve_benders"]
 
@@ -46,6 +50,9 @@ class BendersOptions:
     gap: float = 1e-4  # relative gap between the bounds
     max_iterations: int = 300
     time_limit_s: float | None = None
+    executor: str = "local"  # local (process pool), serial, or ray
+    workers: int | None = None  # default: the machine's cores
+    ray_address: str | None = None
 
 
 @dataclass(slots=True)
@@ -218,7 +225,6 @@ def solve_benders(
     d = p.d  # (C, P, S)
     # constant part of each scenario's bill: existing capacity that never slips
     const = np.einsum("o,ot,ots->s", p.c_commit, kd, 1 - d)
-    pools = _pool_matrix(p)
 
     # --- master -----------------------------------------------------------------------------
     n_x = C * P
@@ -284,7 +290,50 @@ def solve_benders(
     master.passModel(lp)
     _add_rows(master, rows)
 
-    rec = Recourse(p)
+    from computebroker.planner.parallel import make_executor
+
+    ex = make_executor(p, bopt.executor, bopt.workers, bopt.ray_address)
+    try:
+        return _loop(
+            p,
+            opt,
+            bopt,
+            ex,
+            master,
+            lam,
+            alpha,
+            const,
+            a_coef,
+            col_x,
+            col_k,
+            col_th,
+            risk,
+            t_start,
+            progress,
+        )
+    finally:
+        ex.close()
+
+
+def _loop(
+    p: PlanProblem,
+    opt: PlanOptions,
+    bopt: BendersOptions,
+    ex: Executor,
+    master: highspy.Highs,
+    lam: float,
+    alpha: float,
+    const: np.ndarray,
+    a_coef: np.ndarray,
+    col_x: np.ndarray,
+    col_k: np.ndarray,
+    col_th: np.ndarray,
+    risk: bool,
+    t_start: float,
+    progress: Callable[[int, float, float], None] | None,
+) -> BendersResult:
+    C, P = len(p.commit), p.n_periods
+    prob = p.prob
     best_x: np.ndarray | None = None
     best_k = np.zeros((C, P))
     upper_bound = np.inf
@@ -313,20 +362,16 @@ def solve_benders(
         k_hat = sol[col_k].reshape(C, P)
         theta = sol[col_th]
         t0 = time.perf_counter()
-        delivered = kd[:, :, None] + (k_hat - kd)[:, :, None] * d  # (C, P, S)
-        supply = np.einsum("po,ots->pts", pools, delivered)
-        q = np.zeros(S)
-        cuts: list[tuple[np.ndarray, np.ndarray, float, float]] = []
-        for s in range(S):
-            q[s], pi, _ = rec.solve(supply[:, :, s], p.D[:, :, s])
-            if q[s] > theta[s] + 1e-9 * max(1.0, abs(q[s])):
-                g = pi[list(p.commit_pool), :] * d[:, :, s]  # (C, P) dQ/dk
-                gk = g.reshape(-1)
-                nz = np.nonzero(gk)[0]
-                cols = np.concatenate([[col_th[s]], col_k[nz]])
-                vals = np.concatenate([[1.0], -gk[nz]])
-                cuts.append((cols, vals, float(q[s] - gk @ k_hat.reshape(-1)), INF))
+        q, slopes = ex.evaluate(k_hat)
         t_sub += time.perf_counter() - t0
+        cuts: list[tuple[np.ndarray, np.ndarray, float, float]] = []
+        flat_k = k_hat.reshape(-1)
+        for s in np.nonzero(q > theta + 1e-9 * np.maximum(1.0, np.abs(q)))[0]:
+            gk = slopes[s].reshape(-1)
+            nz = np.nonzero(gk)[0]
+            cols = np.concatenate([[col_th[s]], col_k[nz]])
+            vals = np.concatenate([[1.0], -gk[nz]])
+            cuts.append((cols, vals, float(q[s] - gk @ flat_k), INF))
         first = float(((1 - p.salvage) * p.c_commit[:, None] * p.post * x_hat).sum())
         costs = first + np.einsum("ots,ot->s", a_coef, k_hat) + const + q
         value = float(prob @ costs) + (lam * cvar(costs, prob, alpha) if risk else 0.0)
@@ -343,14 +388,7 @@ def solve_benders(
         _add_rows(master, cuts)
     assert best_x is not None
     # the recourse of the best first stage, scenario by scenario
-    delivered = kd[:, :, None] + (best_k - kd)[:, :, None] * d
-    supply = np.einsum("po,ots->pts", pools, delivered)
-    y = np.zeros((len(p.recourse), P, S))
-    a = np.zeros((len(p.pools), len(p.workloads), P, S))
-    u = np.zeros((len(p.workloads), P, S))
-    for s in range(S):
-        _, _, xs = rec.solve(supply[:, :, s], p.D[:, :, s])
-        y[:, :, s], a[:, :, :, s], u[:, :, s] = rec.unpack(xs)
+    y, a, u = ex.recourse(best_k)
     plan = plan_from_arrays(p, x=best_x, y=y, a=a, u=u, risk_weight=lam)
     return BendersResult(
         plan=plan,
