@@ -98,6 +98,22 @@ def plan(
             help="Relative gap: MILP (default 0.01) or decomposition (default 1e-4).",
         ),
     ] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            help="Where decomposition subproblems run: local (process pool), serial, ray.",
+        ),
+    ] = "local",
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Subproblem workers (default: cores).")
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address", help="Ray cluster to join: auto or HOST:PORT (with --executor ray)."
+        ),
+    ] = None,
     method: Annotated[
         str,
         typer.Option(
@@ -186,7 +202,16 @@ def plan(
         benders_gap=gap if gap is not None else 1e-4,
         time_limit_s=time_limit,
         method=method,
+        executor=executor,
+        workers=workers,
+        ray_address=ray_address,
     )
+    if executor not in ("local", "serial", "ray"):
+        raise InputError.single(
+            "<args>",
+            f"--executor must be local, serial or ray, got {executor!r}",
+            field="--executor",
+        )
 
     def say(msg: str) -> None:
         _status_line(console, fmt, msg)

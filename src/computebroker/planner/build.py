@@ -63,6 +63,11 @@ class PlanOptions:
         "auto"  # extensive | benders | auto (benders from AUTO_BENDERS_SCENARIOS when it applies)
     )
     benders_gap: float = 1e-4
+    executor: str = (
+        "local"  # where decomposition subproblems run: local (process pool), serial, ray
+    )
+    workers: int | None = None
+    ray_address: str | None = None
     risk_weight: float | None = None  # None: the scenario's policy
     max_vendor_share: float | None = None  # None: the scenario's policy; 1.0 disables
     elastic: bool = False  # add penalised slacks to hard constraints (infeasibility diagnosis)

@@ -154,7 +154,13 @@ def _solve_benders(
     b = solve_benders(
         problem,
         opt,
-        BendersOptions(gap=opt.benders_gap, time_limit_s=opt.time_limit_s),
+        BendersOptions(
+            gap=opt.benders_gap,
+            time_limit_s=opt.time_limit_s,
+            executor=opt.executor,
+            workers=opt.workers,
+            ray_address=opt.ray_address,
+        ),
         progress=step,
     )
     return PlanResult(
