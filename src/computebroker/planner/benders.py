@@ -24,7 +24,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
@@ -35,10 +34,14 @@ from computebroker.planner.problem import PlanProblem
 from computebroker.planner.result import Plan, cvar, plan_from_arrays
 from computebroker.solvers import quiet_solver
 
-if TYPE_CHECKING:
-    from computebroker.planner.parallel import Executor
-
-__all__ = ["BendersOptions", "BendersResult", "Recourse", "benders_supported", "solve_benders"]
+__all__ = [
+    "BendersOptions",
+    "BendersResult",
+    "Decomposition",
+    "Recourse",
+    "benders_supported",
+    "solve_benders",
+]
 
 INF = highspy.kHighsInf
 
@@ -188,19 +191,173 @@ class Recourse:
         n_t = p.n_periods
         y = x[: self.n_y].reshape(len(p.recourse), n_t)
         a = np.zeros((len(p.pools), len(p.workloads), n_t))
-        av = x[self.n_y : self.n_y + self.n_a].reshape(len(self.allowed), n_t)
-        for i, (pool, w) in enumerate(self.allowed):
-            a[pool, w] = av[i]
+        a[self.allowed[:, 0], self.allowed[:, 1]] = x[self.n_y : self.n_y + self.n_a].reshape(
+            len(self.allowed), n_t
+        )
         u = x[self.n_y + self.n_a :].reshape(len(p.workloads), n_t)
         return y, a, u
 
 
-def _pool_matrix(p: PlanProblem) -> np.ndarray:
-    """(pool, offer) 0/1: which commitment offer feeds which pool."""
-    m = np.zeros((len(p.pools), len(p.commit)))
-    for o, pool in enumerate(p.commit_pool):
-        m[pool, o] = 1.0
-    return m
+class Decomposition:
+    """The master LP and the subproblem workers of one problem, kept across solves: cuts bound
+    each scenario's recourse value, which depends on neither the risk weight nor the vendor
+    cap, so a frontier re-solves with every cut found so far (``set_policy`` then ``solve``)."""
+
+    def __init__(self, p: PlanProblem, opt: PlanOptions, bopt: BendersOptions) -> None:
+        why = benders_supported(p, opt)
+        if why:
+            raise ValueError(f"the decomposition does not apply: {why}")
+        self.p, self.bopt = p, bopt
+        C, P, S = len(p.commit), p.n_periods, p.n_scenarios
+        self.alpha = p.spec.policy.cvar_alpha
+        kd = p.k_delivered
+        # constant part of each scenario's bill: existing capacity that never slips
+        self.const = np.einsum("o,ot,ots->s", p.c_commit, kd, 1 - p.d)
+        self.a_coef = p.c_commit[:, None, None] * p.d  # A_s(k) = sum c_o d_ots k_ot
+        n_x = C * P
+        self.col_x = np.arange(n_x)
+        self.col_k = n_x + np.arange(n_x)
+        self.col_th = 2 * n_x + np.arange(S)
+        self.col_eta = 2 * n_x + S
+        self.col_z = 2 * n_x + S + 1 + np.arange(S)
+        n_cols = 2 * n_x + 2 * S + 1
+        big = _capacity_bound(p)
+        lower = np.zeros(n_cols)
+        upper = np.full(n_cols, INF)
+        lower[self.col_x] = p.x_lb.reshape(-1)
+        upper[self.col_x] = np.where(np.isinf(p.x_ub), big[:, None], p.x_ub).reshape(-1)
+        upper[self.col_k] = np.repeat(np.minimum(p.active_max, big)[:, None], P, axis=1).reshape(-1)
+        lower[self.col_eta] = -INF
+        rows: list[tuple[np.ndarray, np.ndarray, float, float]] = []
+        for o in range(C):  # usable capacity: k[o,t] - sum_tau R[o,tau,t] x[o,tau] = 0
+            for t in range(P):
+                taus = np.nonzero(p.R[o, :, t])[0]
+                cols = np.concatenate([[self.col_k[o * P + t]], self.col_x[o * P + taus]])
+                rows.append((cols, np.concatenate([[1.0], -p.R[o, taus, t]]), 0.0, 0.0))
+        self.cap_rows: list[tuple[int, np.ndarray, np.ndarray]] = []  # (row, cols, offers)
+        for _vendor in p.providers:  # vendor caps on k; coefficients set by set_policy
+            offers = np.nonzero(p.share_weight)[0]
+            for t in range(P):
+                self.cap_rows.append((len(rows), self.col_k[offers * P + t], offers))
+                rows.append((self.col_k[offers * P + t], np.zeros(len(offers)), -INF, 0.0))
+        self.cap_vendor = [v for v in p.providers for _ in range(P)]
+        for s in range(S):  # CVaR: z_s - theta_s - A_s(k) + eta >= const_s
+            cols = np.concatenate([[self.col_z[s], self.col_th[s], self.col_eta], self.col_k])
+            vals = np.concatenate([[1.0, -1.0, 1.0], -self.a_coef[:, :, s].reshape(-1)])
+            rows.append((cols, vals, float(self.const[s]), INF))
+        with quiet_solver():
+            master = highspy.Highs()  # type: ignore[no-untyped-call]
+            master.setOptionValue("output_flag", False)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n_cols, 0
+        lp.col_cost_ = np.zeros(n_cols)
+        lp.col_lower_, lp.col_upper_ = lower, upper
+        master.passModel(lp)
+        _add_rows(master, rows)
+        self.master = master
+        from computebroker.planner.parallel import make_executor
+
+        self.ex = make_executor(p, bopt.executor, bopt.workers, bopt.ray_address)
+        self.lam = 0.0
+        self.cuts = 0
+        self.set_policy(
+            opt.risk_weight if opt.risk_weight is not None else p.spec.policy.risk_weight,
+            opt.max_vendor_share
+            if opt.max_vendor_share is not None
+            else p.spec.policy.max_vendor_share,
+        )
+
+    def set_policy(self, risk_weight: float, max_vendor_share: float | None) -> None:
+        """Objective weights for ``risk_weight`` and cap coefficients for ``max_vendor_share``."""
+        p, m = self.p, self.master
+        lam = self.lam = float(risk_weight)
+        n = len(self.col_x) * 2 + 2 * p.n_scenarios + 1
+        cost = np.zeros(n)
+        cost[self.col_x] = ((1 + lam) * (1 - p.salvage) * p.c_commit[:, None] * p.post).reshape(-1)
+        cost[self.col_k] = np.einsum("ots,s->ot", self.a_coef, p.prob).reshape(-1)
+        cost[self.col_th] = p.prob
+        cost[self.col_eta] = lam
+        cost[self.col_z] = lam * p.prob / (1 - self.alpha)
+        m.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        cap = 1.0 if max_vendor_share is None else float(max_vendor_share)
+        for (row, cols, offers), vendor in zip(self.cap_rows, self.cap_vendor, strict=True):
+            member = np.array([1.0 if p.commit_provider[o] == vendor else 0.0 for o in offers])
+            for col, v in zip(cols, p.share_weight[offers] * (member - cap), strict=True):
+                m.changeCoeff(row, int(col), float(v))
+
+    def solve(self, progress: Callable[[int, float, float], None] | None = None) -> BendersResult:
+        """Iterate until the bounds meet (or a limit), keeping every cut for later solves."""
+        p, bopt, m = self.p, self.bopt, self.master
+        t_start = time.perf_counter()
+        C, P = len(p.commit), p.n_periods
+        prob, lam = p.prob, self.lam
+        best_x: np.ndarray | None = None
+        best_primal: list[np.ndarray] = []
+        upper_bound, lower_bound = np.inf, -np.inf
+        history: list[tuple[int, float, float]] = []
+        t_sub = t_master = 0.0
+        it = 0
+        converged = False
+        expected_const = float(prob @ self.const)
+        while it < bopt.max_iterations:
+            it += 1
+            t0 = time.perf_counter()
+            m.run()
+            t_master += time.perf_counter() - t0
+            if m.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                from computebroker.errors import SolverError
+
+                raise SolverError(f"Benders master: {m.modelStatusToString(m.getModelStatus())}")
+            sol = np.asarray(m.getSolution().col_value, dtype=float)
+            lower_bound = max(
+                lower_bound, float(m.getInfo().objective_function_value) + expected_const
+            )
+            x_hat = sol[self.col_x].reshape(C, P)
+            k_hat = sol[self.col_k].reshape(C, P)
+            theta = sol[self.col_th]
+            t0 = time.perf_counter()
+            q, slopes, *primal = self.ex.evaluate(k_hat)
+            t_sub += time.perf_counter() - t0
+            cuts: list[tuple[np.ndarray, np.ndarray, float, float]] = []
+            flat_k = k_hat.reshape(-1)
+            for s in np.nonzero(q > theta + 1e-9 * np.maximum(1.0, np.abs(q)))[0]:
+                gk = slopes[s].reshape(-1)
+                nz = np.nonzero(gk)[0]
+                cols = np.concatenate([[self.col_th[s]], self.col_k[nz]])
+                vals = np.concatenate([[1.0], -gk[nz]])
+                cuts.append((cols, vals, float(q[s] - gk @ flat_k), INF))
+            first = float(((1 - p.salvage) * p.c_commit[:, None] * p.post * x_hat).sum())
+            costs = first + np.einsum("ots,ot->s", self.a_coef, k_hat) + self.const + q
+            value = float(prob @ costs) + (lam * cvar(costs, prob, self.alpha) if lam > 0 else 0.0)
+            if value < upper_bound:
+                upper_bound, best_x, best_primal = value, x_hat.copy(), primal
+            history.append((it, lower_bound, upper_bound))
+            if progress is not None:
+                progress(it, lower_bound, upper_bound)
+            if upper_bound - lower_bound <= bopt.gap * max(abs(upper_bound), 1e-12) or not cuts:
+                converged = True
+                break
+            if bopt.time_limit_s is not None and time.perf_counter() - t_start > bopt.time_limit_s:
+                break
+            _add_rows(m, cuts)
+            self.cuts += len(cuts)
+        assert best_x is not None
+        y, a, u = best_primal  # the recourse of the best first stage, kept when it was evaluated
+        return BendersResult(
+            plan=plan_from_arrays(p, x=best_x, y=y, a=a, u=u, risk_weight=lam),
+            lower=lower_bound,
+            upper=upper_bound,
+            iterations=it,
+            seconds=time.perf_counter() - t_start,
+            converged=converged,
+            history=history,
+            subproblem_seconds=t_sub,
+            master_seconds=t_master,
+        )
+
+    def close(self) -> None:
+        """Release the workers."""
+        self.ex.close()
 
 
 def solve_benders(
@@ -211,196 +368,11 @@ def solve_benders(
     progress: Callable[[int, float, float], None] | None = None,
 ) -> BendersResult:
     """Solve the plan by multi-cut L-shaped decomposition (see the module docstring)."""
-    opt = opt or PlanOptions()
-    bopt = bopt or BendersOptions()
-    why = benders_supported(p, opt)
-    if why:
-        raise ValueError(f"the decomposition does not apply: {why}")
-    t_start = time.perf_counter()
-    lam = opt.risk_weight if opt.risk_weight is not None else p.spec.policy.risk_weight
-    alpha = p.spec.policy.cvar_alpha
-    C, P, S = len(p.commit), p.n_periods, p.n_scenarios
-    prob = p.prob
-    kd = p.k_delivered  # (C, P)
-    d = p.d  # (C, P, S)
-    # constant part of each scenario's bill: existing capacity that never slips
-    const = np.einsum("o,ot,ots->s", p.c_commit, kd, 1 - d)
-
-    # --- master -----------------------------------------------------------------------------
-    n_x = C * P
-    col_x = np.arange(n_x)
-    col_k = n_x + np.arange(n_x)
-    col_th = 2 * n_x + np.arange(S)
-    risk = lam > 0
-    col_eta = 2 * n_x + S
-    col_z = 2 * n_x + S + 1 + np.arange(S)
-    n_cols = 2 * n_x + S + (1 + S if risk else 0)
-    big = _capacity_bound(p)
-    x_ub = np.where(np.isinf(p.x_ub), big[:, None], p.x_ub).reshape(-1)
-    k_ub = np.repeat(np.minimum(p.active_max, big)[:, None], P, axis=1).reshape(-1)
-    # A_s(k) = sum c_o d_ots k_ot: expected coefficient and per-scenario coefficients
-    a_coef = p.c_commit[:, None, None] * d  # (C, P, S)
-    cost = np.zeros(n_cols)
-    cost[col_x] = ((1 + lam) * (1 - p.salvage) * p.c_commit[:, None] * p.post).reshape(-1)
-    cost[col_k] = np.einsum("ots,s->ot", a_coef, prob).reshape(-1)
-    cost[col_th] = prob
-    lower = np.zeros(n_cols)
-    upper = np.full(n_cols, INF)
-    lower[col_x] = p.x_lb.reshape(-1)
-    upper[col_x] = x_ub
-    upper[col_k] = k_ub
-    if risk:
-        cost[col_eta] = lam
-        lower[col_eta] = -INF
-        cost[col_z] = lam * prob / (1 - alpha)
-    rows: list[tuple[np.ndarray, np.ndarray, float, float]] = []  # (cols, vals, lo, hi)
-    # usable capacity: k[o,t] - sum_tau R[o,tau,t] x[o,tau] = 0
-    for o in range(C):
-        for t in range(P):
-            taus = np.nonzero(p.R[o, :, t])[0]
-            cols = np.concatenate([[col_k[o * P + t]], col_x[o * P + taus]])
-            vals = np.concatenate([[1.0], -p.R[o, taus, t]])
-            rows.append((cols, vals, 0.0, 0.0))
-    # vendor caps on k (same rule as the extensive form)
-    cap = (
-        opt.max_vendor_share if opt.max_vendor_share is not None else p.spec.policy.max_vendor_share
-    )
-    if cap is not None and cap < 1.0:
-        for v in p.providers:
-            member = np.array([1.0 if prov == v else 0.0 for prov in p.commit_provider])
-            coef = p.share_weight * (member - cap)
-            for t in range(P):
-                nz = np.nonzero(coef)[0]
-                rows.append((col_k[nz * P + t], coef[nz], -INF, 0.0))
-    # CVaR: z_s - theta_s - A_s(k) + eta >= const_s
-    if risk:
-        for s in range(S):
-            cols = np.concatenate([[col_z[s], col_th[s], col_eta], col_k])
-            vals = np.concatenate([[1.0, -1.0, 1.0], -a_coef[:, :, s].reshape(-1)])
-            rows.append((cols, vals, float(const[s]), INF))
-    with quiet_solver():
-        master = highspy.Highs()  # type: ignore[no-untyped-call]
-        master.setOptionValue("output_flag", False)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_cols
-    lp.num_row_ = 0
-    lp.col_cost_ = cost
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
-    master.passModel(lp)
-    _add_rows(master, rows)
-
-    from computebroker.planner.parallel import make_executor
-
-    ex = make_executor(p, bopt.executor, bopt.workers, bopt.ray_address)
+    dcp = Decomposition(p, opt or PlanOptions(), bopt or BendersOptions())
     try:
-        return _loop(
-            p,
-            opt,
-            bopt,
-            ex,
-            master,
-            lam,
-            alpha,
-            const,
-            a_coef,
-            col_x,
-            col_k,
-            col_th,
-            risk,
-            t_start,
-            progress,
-        )
+        return dcp.solve(progress)
     finally:
-        ex.close()
-
-
-def _loop(
-    p: PlanProblem,
-    opt: PlanOptions,
-    bopt: BendersOptions,
-    ex: Executor,
-    master: highspy.Highs,
-    lam: float,
-    alpha: float,
-    const: np.ndarray,
-    a_coef: np.ndarray,
-    col_x: np.ndarray,
-    col_k: np.ndarray,
-    col_th: np.ndarray,
-    risk: bool,
-    t_start: float,
-    progress: Callable[[int, float, float], None] | None,
-) -> BendersResult:
-    C, P = len(p.commit), p.n_periods
-    prob = p.prob
-    best_x: np.ndarray | None = None
-    best_k = np.zeros((C, P))
-    upper_bound = np.inf
-    lower_bound = -np.inf
-    history: list[tuple[int, float, float]] = []
-    t_sub = t_master = 0.0
-    it = 0
-    converged = False
-    expected_const = float(prob @ const)
-    while it < bopt.max_iterations:
-        it += 1
-        t0 = time.perf_counter()
-        master.run()
-        t_master += time.perf_counter() - t0
-        if master.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            from computebroker.errors import SolverError
-
-            raise SolverError(
-                f"Benders master: {master.modelStatusToString(master.getModelStatus())}"
-            )
-        sol = np.asarray(master.getSolution().col_value, dtype=float)
-        lower_bound = max(
-            lower_bound, float(master.getInfo().objective_function_value) + expected_const
-        )
-        x_hat = sol[col_x].reshape(C, P)
-        k_hat = sol[col_k].reshape(C, P)
-        theta = sol[col_th]
-        t0 = time.perf_counter()
-        q, slopes = ex.evaluate(k_hat)
-        t_sub += time.perf_counter() - t0
-        cuts: list[tuple[np.ndarray, np.ndarray, float, float]] = []
-        flat_k = k_hat.reshape(-1)
-        for s in np.nonzero(q > theta + 1e-9 * np.maximum(1.0, np.abs(q)))[0]:
-            gk = slopes[s].reshape(-1)
-            nz = np.nonzero(gk)[0]
-            cols = np.concatenate([[col_th[s]], col_k[nz]])
-            vals = np.concatenate([[1.0], -gk[nz]])
-            cuts.append((cols, vals, float(q[s] - gk @ flat_k), INF))
-        first = float(((1 - p.salvage) * p.c_commit[:, None] * p.post * x_hat).sum())
-        costs = first + np.einsum("ots,ot->s", a_coef, k_hat) + const + q
-        value = float(prob @ costs) + (lam * cvar(costs, prob, alpha) if risk else 0.0)
-        if value < upper_bound:
-            upper_bound, best_x, best_k = value, x_hat.copy(), k_hat.copy()
-        history.append((it, lower_bound, upper_bound))
-        if progress is not None:
-            progress(it, lower_bound, upper_bound)
-        if upper_bound - lower_bound <= bopt.gap * max(abs(upper_bound), 1e-12) or not cuts:
-            converged = True
-            break
-        if bopt.time_limit_s is not None and time.perf_counter() - t_start > bopt.time_limit_s:
-            break
-        _add_rows(master, cuts)
-    assert best_x is not None
-    # the recourse of the best first stage, scenario by scenario
-    y, a, u = ex.recourse(best_k)
-    plan = plan_from_arrays(p, x=best_x, y=y, a=a, u=u, risk_weight=lam)
-    return BendersResult(
-        plan=plan,
-        lower=lower_bound,
-        upper=upper_bound,
-        iterations=it,
-        seconds=time.perf_counter() - t_start,
-        converged=converged,
-        history=history,
-        subproblem_seconds=t_sub,
-        master_seconds=t_master,
-    )
+        dcp.close()
 
 
 def _add_rows(h: highspy.Highs, rows: list[tuple[np.ndarray, np.ndarray, float, float]]) -> None:

@@ -12,7 +12,10 @@ from enum import StrEnum
 
 from computebroker.planner.build import PlanOptions
 from computebroker.planner.problem import PlanProblem
-from computebroker.planner.result import metrics
+from computebroker.planner.result import Plan, metrics
+
+# a frontier point is a point on a curve: 0.1% suffices (the plan itself keeps its own gap)
+FRONTIER_GAP = 1e-3
 
 __all__ = ["DEFAULT_CAPS", "DEFAULT_RISK_WEIGHTS", "FrontierAxis", "FrontierPoint", "frontier"]
 
@@ -58,32 +61,71 @@ def frontier(
         if values is not None
         else list(DEFAULT_RISK_WEIGHTS if axis is FrontierAxis.RISK else DEFAULT_CAPS)
     )
-    out = []
-    for i, v in enumerate(vals):
-        if progress is not None:
-            progress(i, len(vals), v)
-        o = replace(
+    from computebroker.planner.benders import BendersOptions, Decomposition, benders_supported
+    from computebroker.planner.solve import AUTO_BENDERS_SCENARIOS, PlanStatus
+
+    dcp = None
+    if not benders_supported(problem, opts) and (
+        opts.method == "benders"
+        or (opts.method == "auto" and problem.n_scenarios >= AUTO_BENDERS_SCENARIOS)
+    ):
+        # one master for every point: the cuts found for one policy bound the recourse of all
+        dcp = Decomposition(
+            problem,
             opts,
-            risk_weight=v if axis is FrontierAxis.RISK else opts.risk_weight,
-            max_vendor_share=v if axis is FrontierAxis.CAP else opts.max_vendor_share,
+            BendersOptions(
+                gap=max(opts.benders_gap, FRONTIER_GAP),
+                time_limit_s=opts.time_limit_s,
+                executor=opts.executor,
+                workers=opts.workers,
+                ray_address=opts.ray_address,
+            ),
         )
-        res = solve_plan(problem, o)
-        if res.plan is None:
-            out.append(FrontierPoint(axis=axis, value=v, status=res.status.value))
-            continue
-        mt = metrics(res.plan)
-        out.append(
-            FrontierPoint(
-                axis=axis,
-                value=v,
-                status=res.status.value,
-                expected_cost_usd=mt.expected_cost_usd,
-                cvar_usd=mt.cvar_usd,
-                p_shortfall=mt.p_shortfall,
-                max_vendor_share=max(mt.vendor_shares.values(), default=0.0),
-                hhi=mt.hhi,
+    out = []
+    try:
+        for i, v in enumerate(vals):
+            if progress is not None:
+                progress(i, len(vals), v)
+            o = replace(
+                opts,
+                risk_weight=v if axis is FrontierAxis.RISK else opts.risk_weight,
+                max_vendor_share=v if axis is FrontierAxis.CAP else opts.max_vendor_share,
             )
-        )
+            if dcp is not None:
+                dcp.set_policy(
+                    o.risk_weight if o.risk_weight is not None else problem.spec.policy.risk_weight,
+                    o.max_vendor_share
+                    if o.max_vendor_share is not None
+                    else problem.spec.policy.max_vendor_share,
+                )
+                b = dcp.solve()
+                plan: Plan | None
+                plan, status = (
+                    b.plan,
+                    (PlanStatus.OPTIMAL if b.converged else PlanStatus.FEASIBLE).value,
+                )
+            else:
+                res = solve_plan(problem, o)
+                plan, status = res.plan, res.status.value
+            if plan is None:
+                out.append(FrontierPoint(axis=axis, value=v, status=status))
+                continue
+            mt = metrics(plan)
+            out.append(
+                FrontierPoint(
+                    axis=axis,
+                    value=v,
+                    status=status,
+                    expected_cost_usd=mt.expected_cost_usd,
+                    cvar_usd=mt.cvar_usd,
+                    p_shortfall=mt.p_shortfall,
+                    max_vendor_share=max(mt.vendor_shares.values(), default=0.0),
+                    hhi=mt.hhi,
+                )
+            )
+    finally:
+        if dcp is not None:
+            dcp.close()
     if progress is not None:
         progress(len(vals), len(vals), vals[-1] if vals else 0.0)
     return out

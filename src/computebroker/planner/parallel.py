@@ -26,8 +26,9 @@ __all__ = ["Executor", "LocalExecutor", "ProcessExecutor", "RayExecutor", "make_
 class Executor(Protocol):
     """Evaluates scenario subproblems for a first stage."""
 
-    def evaluate(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(Q (S,), slope dQ/dk (S, C, P)) at usable capacity ``k`` (C, P)."""
+    def evaluate(self, k: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(Q (S,), slope dQ/dk (S, C, P), y (R, P, S), a (pool, W, P, S), u (W, P, S)) at
+        usable capacity ``k`` (C, P)."""
         ...
 
     def recourse(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -59,15 +60,20 @@ class _Worker:
         delivered = kd[:, :, None] + (k - kd)[:, :, None] * p.d[:, :, lo:hi]
         return np.asarray(np.einsum("po,ots->pts", self.pools, delivered), dtype=float)
 
-    def evaluate(self, k: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(self, k: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, ...]:
         p = self.p
         supply = self._supply(k, lo, hi)
-        q = np.zeros(hi - lo)
-        g = np.zeros((hi - lo, len(p.commit), p.n_periods))
+        n = hi - lo
+        q = np.zeros(n)
+        g = np.zeros((n, len(p.commit), p.n_periods))
+        y = np.zeros((len(p.recourse), p.n_periods, n))
+        a = np.zeros((len(p.pools), len(p.workloads), p.n_periods, n))
+        u = np.zeros((len(p.workloads), p.n_periods, n))
         for i, s in enumerate(range(lo, hi)):
-            q[i], pi, _ = self.rec.solve(supply[:, :, i], p.D[:, :, s])
+            q[i], pi, x = self.rec.solve(supply[:, :, i], p.D[:, :, s])
             g[i] = pi[self.commit_pool, :] * p.d[:, :, s]
-        return q, g
+            y[:, :, i], a[:, :, :, i], u[:, :, i] = self.rec.unpack(x)
+        return q, g, y, a, u
 
     def recourse(
         self, k: np.ndarray, lo: int, hi: int
@@ -100,7 +106,7 @@ class LocalExecutor:
         self.w = _Worker(p)
         self.n = p.n_scenarios
 
-    def evaluate(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(self, k: np.ndarray) -> tuple[np.ndarray, ...]:
         return self.w.evaluate(k, 0, self.n)
 
     def recourse(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -118,7 +124,7 @@ def _init_process(p: PlanProblem) -> None:
     _PROCESS_WORKER = _Worker(p)
 
 
-def _process_evaluate(args: tuple[np.ndarray, int, int]) -> tuple[np.ndarray, np.ndarray]:
+def _process_evaluate(args: tuple[np.ndarray, int, int]) -> tuple[np.ndarray, ...]:
     assert _PROCESS_WORKER is not None
     return _PROCESS_WORKER.evaluate(*args)
 
@@ -145,10 +151,9 @@ class ProcessExecutor:
             initargs=(p,),
         )
 
-    def evaluate(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(self, k: np.ndarray) -> tuple[np.ndarray, ...]:
         out = list(self.pool.map(_process_evaluate, [(k, lo, hi) for lo, hi in self.parts]))
-        q, g = _join(out, [0, 0])
-        return q, g
+        return _join(out, [0, 0, 2, 3, 2])
 
     def recourse(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         out = list(self.pool.map(_process_recourse, [(k, lo, hi) for lo, hi in self.parts]))
@@ -188,14 +193,13 @@ class RayExecutor:
         self.actors: list[Any] = [actor.remote(ref) for _ in range(n_actors)]
         self.parts = _chunks(p.n_scenarios, n_actors)
 
-    def evaluate(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(self, k: np.ndarray) -> tuple[np.ndarray, ...]:
         ray: Any = self.ray
         refs = [
             a.evaluate.remote(k, lo, hi)
             for a, (lo, hi) in zip(self.actors, self.parts, strict=False)
         ]
-        q, g = _join(ray.get(refs), [0, 0])
-        return q, g
+        return _join(ray.get(refs), [0, 0, 2, 3, 2])
 
     def recourse(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ray: Any = self.ray
