@@ -71,12 +71,34 @@ def evaluate_out_of_sample(
     count: int = 1000,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    executor: str = "local",
+    workers: int | None = None,
+    ray_address: str | None = None,
 ) -> tuple[PlanMetrics, Plan]:
-    """Metrics of ``plan`` on ``count`` fresh scenarios (seed defaults to the scenario seed + 1)."""
+    """Metrics of ``plan`` on ``count`` fresh scenarios (seed defaults to the scenario seed + 1).
+
+    Without budgets (which bound each scenario's rentals) every scenario's recourse is the
+    decomposition's subproblem at the plan's capacity, run on the decomposition's executors
+    (a local process pool by default, or Ray); with budgets, chunks of the extensive form.
+    """
     from computebroker.planner.solve import solve_plan
 
     p = plan.problem
     fresh = sample_scenarios(p.spec, count, (p.spec.sampling.seed + 1) if seed is None else seed)
+    pol = p.spec.policy
+    if pol.budget_per_period is None and pol.budget_total is None and p.commit:
+        from computebroker.planner.parallel import make_executor
+
+        fixed = fixed_problem(plan, fresh, catalog)
+        ex = make_executor(fixed, executor, workers, ray_address)
+        try:
+            _, _, y, a, u = ex.evaluate(plan.k)
+        finally:
+            ex.close()
+        if progress is not None:
+            progress(fresh.count, fresh.count)
+        whole = plan_from_arrays(fixed, x=plan.x, y=y, a=a, u=u)
+        return metrics(whole), whole
     n = fresh.count
     parts: list[Plan] = []
     problems: list[PlanProblem] = []
