@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -69,7 +70,34 @@ def _fmt_figure(v: float, unit: str, *, signed: bool = False) -> str:
 
 
 def _solve(problem: PlanProblem, opt: PlanOptions, fmt: Format, console: Console) -> PlanResult:
-    return solve_plan(problem, opt, progress=lambda msg: _status_line(console, fmt, msg))
+    """Solve; a decomposition shows its bounds and gap on a progress bar (table output)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    target = max(opt.benders_gap, 1e-12)
+    with Progress(
+        TextColumn("[dim]decomposition[/dim]"),
+        BarColumn(),
+        TextColumn("{task.fields[text]}"),
+        TimeElapsedColumn(),
+        console=make_console(stderr=True),
+        transient=True,
+        disable=fmt is not Format.TABLE,
+    ) as bar:
+        task = bar.add_task("bounds", total=1.0, text="")
+
+        def bounds(it: int, lo: float, hi: float) -> None:
+            gap = max((hi - lo) / max(abs(hi), 1e-12), target)
+            # progress on a log scale: from a gap of 1 down to the target gap
+            done = min(1.0, math.log10(1.0 / gap) / math.log10(1.0 / target)) if gap < 1 else 0.0
+            bar.update(
+                task,
+                completed=done,
+                text=f"iteration {it}  lower ${lo:,.0f}M  upper ${hi:,.0f}M  gap {gap:.1e}",
+            )
+
+        return solve_plan(
+            problem, opt, progress=lambda msg: _status_line(console, fmt, msg), bounds=bounds
+        )
 
 
 def plan(

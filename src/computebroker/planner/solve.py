@@ -85,9 +85,11 @@ def solve_plan(
     options: PlanOptions | None = None,
     *,
     progress: Callable[[str], None] | None = None,
+    bounds: Callable[[int, float, float], None] | None = None,
 ) -> PlanResult:
     """Solve by the extensive form or the decomposition (``options.method``); diagnose when
-    infeasible. ``auto`` decomposes from ``AUTO_BENDERS_SCENARIOS`` scenarios when it applies."""
+    infeasible. ``auto`` decomposes from ``AUTO_BENDERS_SCENARIOS`` scenarios when it applies;
+    ``bounds(iteration, lower, upper)`` ($M) then reports its convergence instead of text."""
     opt = options or PlanOptions()
     say = progress or (lambda _msg: None)
     from computebroker.planner.benders import benders_supported
@@ -100,7 +102,7 @@ def solve_plan(
     if opt.method == "benders" or (
         opt.method == "auto" and not why and problem.n_scenarios >= AUTO_BENDERS_SCENARIOS
     ):
-        return _solve_benders(problem, opt, say)
+        return _solve_benders(problem, opt, say, bounds)
     say("building model")
     t0 = time.perf_counter()
     m, v = build_model(problem, opt)
@@ -140,7 +142,10 @@ def solve_plan(
 
 
 def _solve_benders(
-    problem: PlanProblem, opt: PlanOptions, say: Callable[[str], None]
+    problem: PlanProblem,
+    opt: PlanOptions,
+    say: Callable[[str], None],
+    bounds: Callable[[int, float, float], None] | None = None,
 ) -> PlanResult:
     from computebroker.planner.benders import BendersOptions, solve_benders
 
@@ -161,7 +166,7 @@ def _solve_benders(
             workers=opt.workers,
             ray_address=opt.ray_address,
         ),
-        progress=step,
+        progress=bounds or step,
     )
     return PlanResult(
         status=PlanStatus.OPTIMAL if b.converged else PlanStatus.FEASIBLE,
