@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from computebroker.scheduler.types import Allocation, AllocationInput, JobKind, Placement, SimJob
 
-__all__ = ["Choice", "chips_needed", "fits", "place_in_order", "services_first"]
+__all__ = ["Choice", "chips_needed", "fits", "place_in_order", "services_first", "spread_service"]
 
 # (pool index, chips) or None when the job cannot be placed now
 Choice = tuple[int, int] | None
@@ -42,15 +42,41 @@ def fits(inp: AllocationInput, job: SimJob, k: int, free: float) -> int:
     return 0
 
 
+ServiceKey = Callable[[SimJob, int], tuple[float, ...]]
+
+
+def spread_service(
+    inp: AllocationInput, j: int, free: list[float], key: ServiceKey
+) -> list[Placement]:
+    """A service's demand spread over pools in ``key`` order (replicas in several pools), each
+    taking the chips it has until the demand is covered; ``free`` is updated."""
+    job = inp.jobs[j]
+    need = job.demand
+    out: list[Placement] = []
+    for k in sorted(range(len(inp.pools)), key=lambda k: key(job, k)):
+        per = inp.rate(job, inp.pools[k], 1)
+        if per <= 0 or free[k] < 1:
+            continue
+        n = min(int(free[k]), max(1, math.ceil(need / per - 1e-9)))
+        free[k] -= n
+        out.append(Placement(job=j, pool=k, share=1.0, chips=n))
+        need -= n * per
+        if need <= 1e-9 * max(job.demand, 1.0):
+            break
+    return out
+
+
 def place_in_order(
     inp: AllocationInput,
     order: Iterable[int],
     choose: Callable[[SimJob, list[float]], Choice],
     *,
     block: bool = False,
+    service_key: ServiceKey | None = None,
 ) -> Allocation:
     """Place jobs in ``order``, each where ``choose`` says; with ``block`` the first job that
-    cannot be placed stops the loop (strict FIFO), otherwise later jobs may backfill."""
+    cannot be placed stops the loop (strict FIFO), otherwise later jobs may backfill. With
+    ``service_key``, a service spreads over pools in that order until its demand is covered."""
     free = [float(f) for f in inp.free]
     out: list[Placement] = []
     for j in order:
@@ -58,6 +84,13 @@ def place_in_order(
             break
         job = inp.jobs[j]
         if job.ready_at > inp.now:
+            continue
+        if service_key is not None and job.kind is JobKind.SERVE:
+            if job.demand > 0:
+                spread = spread_service(inp, j, free, service_key)
+                if not spread and block:
+                    break
+                out.extend(spread)
             continue
         pick = choose(job, free)
         if pick is None:
@@ -80,14 +113,8 @@ def services_first(inp: AllocationInput) -> tuple[list[Placement], list[float], 
         if job.kind is not JobKind.SERVE:
             rest.append(j)
             continue
-        best: Choice = None
-        best_rate = 0.0
-        for k in range(len(inp.pools)):
-            n = fits(inp, job, k, free[k])
-            r = inp.rate(job, inp.pools[k], n) if n else 0.0
-            if n and r > best_rate:
-                best, best_rate = (k, n), r
-        if best is not None:
-            free[best[0]] -= best[1]
-            out.append(Placement(job=j, pool=best[0], share=1.0, chips=best[1]))
+        if job.demand > 0:
+            out.extend(
+                spread_service(inp, j, free, lambda job, k: (-inp.rate(job, inp.pools[k], 1),))
+            )
     return out, free, rest

@@ -29,4 +29,10 @@ class Fifo:
                     best = (k, n)
             return best
 
-        return place_in_order(inp, range(len(inp.jobs)), choose, block=True)
+        return place_in_order(
+            inp,
+            range(len(inp.jobs)),
+            choose,
+            block=True,
+            service_key=lambda job, k: (-inp.free[k],),
+        )

@@ -31,4 +31,9 @@ class GreedyFast:
                     best, best_rate = (k, n), r
             return best
 
-        return place_in_order(inp, range(len(inp.jobs)), choose)
+        return place_in_order(
+            inp,
+            range(len(inp.jobs)),
+            choose,
+            service_key=lambda job, k: (-inp.rate(job, inp.pools[k], 1),),
+        )

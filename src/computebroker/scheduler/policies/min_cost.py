@@ -64,4 +64,13 @@ class MinCost:
             return tier, job.deadline or 0.0, job.index
 
         order = sorted(range(len(inp.jobs)), key=key)
-        return place_in_order(inp, order, choose)
+        # services: paid-for capacity first, then the cheapest, each pool the faster first
+        return place_in_order(
+            inp,
+            order,
+            choose,
+            service_key=lambda job, k: (
+                inp.pools[k].marginal_price,
+                -inp.rate(job, inp.pools[k], 1),
+            ),
+        )

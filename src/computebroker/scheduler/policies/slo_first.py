@@ -34,4 +34,9 @@ class SloFirst:
             tier = 0 if job.kind is JobKind.SERVE else (1 if job.deadline is not None else 2)
             return tier, job.deadline or 0.0, job.index
 
-        return place_in_order(inp, sorted(range(len(inp.jobs)), key=key), choose)
+        return place_in_order(
+            inp,
+            sorted(range(len(inp.jobs)), key=key),
+            choose,
+            service_key=lambda job, k: (-inp.rate(job, inp.pools[k], 1),),
+        )
