@@ -122,3 +122,18 @@ def test_greedy_picks_the_fastest_allowed_pool() -> None:
     assert shares(
         "greedy-fast", inp([job], [X, Y], [1, 1], {("a", "x"): 5.0, ("a", "y"): 1.0})
     ) == {("J", "y"): 1.0}
+
+
+def test_live_placement_is_the_simulators_policy_on_wall_time() -> None:
+    from computebroker.scheduler.live import place
+
+    class Fixed:
+        def now(self) -> float:
+            return 1234.0
+
+    job = SimJob(id="J", job_type="a", arrival=0, work=10, ready_at=2000.0)  # not ready yet at 1234
+    table = ThroughputTable(per_chip={("a", "x"): 1.0})
+    assert place([job], [X], [4], table, "fifo", clock=Fixed()) == []
+    job.ready_at = 0.0
+    d = place([job], [X], [4], table, "fifo", clock=Fixed())
+    assert [(x.job, x.pool, x.chips, x.rate) for x in d] == [("J", "x", 1, 1.0)]
