@@ -1,0 +1,147 @@
+"""Team-scoped reads and writes: every function that touches a team's data takes the team's
+id and filters by it, so one team can never read or change another's rows (a row of another
+team is simply "not found")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from computebroker.store.models import ApiToken, Job, Scenario, Team
+
+__all__ = [
+    "create_job",
+    "create_team",
+    "fail_interrupted",
+    "get_job",
+    "get_scenario",
+    "issue_token",
+    "list_jobs",
+    "list_scenarios",
+    "save_scenario",
+    "set_job",
+    "team_for_token",
+]
+
+TOKEN_PREFIX = "cb_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_team(s: Session, name: str) -> Team:
+    """A new team (names are unique)."""
+    team = Team(name=name)
+    s.add(team)
+    s.flush()
+    return team
+
+
+def issue_token(s: Session, team: Team) -> str:
+    """A new API token for ``team``; only its digest is stored — the plaintext is returned once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    s.add(ApiToken(team_id=team.id, prefix=token[:10], digest=_digest(token)))
+    s.flush()
+    return token
+
+
+def team_for_token(s: Session, token: str) -> Team | None:
+    """The team a (not revoked) token belongs to."""
+    row = s.execute(
+        select(Team)
+        .join(ApiToken, ApiToken.team_id == Team.id)
+        .where(ApiToken.digest == _digest(token), ApiToken.revoked.is_(False))
+    ).scalar_one_or_none()
+    return row
+
+
+def save_scenario(s: Session, team_id: int, name: str, text: str) -> Scenario:
+    """Store a new version of a scenario (1, 2, ... per team and name)."""
+    last = s.execute(
+        select(func.max(Scenario.version)).where(Scenario.team_id == team_id, Scenario.name == name)
+    ).scalar()
+    row = Scenario(team_id=team_id, name=name, version=(last or 0) + 1, text=text)
+    s.add(row)
+    s.flush()
+    return row
+
+
+def get_scenario(
+    s: Session, team_id: int, name: str, version: int | None = None
+) -> Scenario | None:
+    """A version (default: the newest) of a team's scenario."""
+    q = select(Scenario).where(Scenario.team_id == team_id, Scenario.name == name)
+    q = (
+        q.where(Scenario.version == version)
+        if version is not None
+        else q.order_by(Scenario.version.desc()).limit(1)
+    )
+    return s.execute(q).scalar_one_or_none()
+
+
+def list_scenarios(s: Session, team_id: int) -> list[Scenario]:
+    """Every version of every scenario of a team."""
+    return list(
+        s.execute(
+            select(Scenario)
+            .where(Scenario.team_id == team_id)
+            .order_by(Scenario.name, Scenario.version)
+        ).scalars()
+    )
+
+
+def create_job(s: Session, team_id: int, kind: str, params: dict[str, Any]) -> Job:
+    """A queued job."""
+    job = Job(
+        id=str(uuid.uuid4()),
+        team_id=team_id,
+        kind=kind,
+        status="queued",
+        progress=0.0,
+        message="",
+        params=params,
+    )
+    s.add(job)
+    s.flush()
+    return job
+
+
+def get_job(s: Session, team_id: int, job_id: str) -> Job | None:
+    """A team's job (another team's is not found)."""
+    return s.execute(
+        select(Job).where(Job.id == job_id, Job.team_id == team_id)
+    ).scalar_one_or_none()
+
+
+def list_jobs(s: Session, team_id: int, kind: str | None = None) -> list[Job]:
+    """A team's jobs, newest first."""
+    q = select(Job).where(Job.team_id == team_id)
+    if kind:
+        q = q.where(Job.kind == kind)
+    return list(s.execute(q.order_by(Job.created_at.desc())).scalars())
+
+
+def set_job(s: Session, job_id: str, **fields: Any) -> None:
+    """Update a job's state (status, progress, message, result, error, timestamps)."""
+    s.execute(update(Job).where(Job.id == job_id).values(**fields))
+
+
+def fail_interrupted(s: Session) -> int:
+    """Mark jobs left queued or running by a stopped server as failed, with the reason."""
+    res = s.execute(
+        update(Job)
+        .where(Job.status.in_(("queued", "running")))
+        .values(
+            status="failed",
+            error="interrupted: the server stopped before the job finished; submit it again",
+            finished_at=dt.datetime.now(dt.UTC),
+        )
+    )
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]

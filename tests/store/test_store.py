@@ -1,0 +1,82 @@
+"""The store on SQLite: migrations, token hashing, scenario versions, team isolation, and jobs
+interrupted by a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from computebroker.store import open_store, repo
+from computebroker.store.models import ApiToken, Team
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    return open_store(f"sqlite:///{tmp_path / 'broker.db'}")
+
+
+def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    factory = open_store(url)
+    open_store(url)  # a second start applies nothing new
+    with factory() as s:
+        tables = set(inspect(s.get_bind()).get_table_names())
+    assert {"teams", "api_tokens", "scenarios", "offers", "jobs", "alembic_version"} <= tables
+
+
+def test_tokens_are_hashed_and_resolve_to_their_team(store: Any) -> None:
+    with store.begin() as s:
+        a, b = repo.create_team(s, "alpha"), repo.create_team(s, "beta")
+        ta, tb = repo.issue_token(s, a), repo.issue_token(s, b)
+    with store() as s:
+        assert repo.team_for_token(s, ta).name == "alpha"  # type: ignore[union-attr]
+        assert repo.team_for_token(s, tb).name == "beta"  # type: ignore[union-attr]
+        assert repo.team_for_token(s, ta + "x") is None
+        stored = [t.digest for t in s.execute(select(ApiToken)).scalars()]
+        assert ta not in stored and all(len(d) == 64 for d in stored)
+
+
+def test_team_names_are_unique(store: Any) -> None:
+    with store.begin() as s:
+        repo.create_team(s, "alpha")
+    with store() as s:
+        s.add(Team(name="alpha"))
+        with pytest.raises(IntegrityError):
+            s.flush()
+
+
+def test_scenarios_are_versioned_and_team_scoped(store: Any) -> None:
+    with store.begin() as s:
+        a, b = repo.create_team(s, "alpha"), repo.create_team(s, "beta")
+        repo.save_scenario(s, a.id, "lab", "v1")
+        repo.save_scenario(s, a.id, "lab", "v2")
+        repo.save_scenario(s, b.id, "lab", "other team")
+        aid, bid = a.id, b.id
+    with store() as s:
+        assert repo.get_scenario(s, aid, "lab").text == "v2"  # type: ignore[union-attr]
+        assert repo.get_scenario(s, aid, "lab", 1).text == "v1"  # type: ignore[union-attr]
+        assert repo.get_scenario(s, bid, "lab").version == 1  # type: ignore[union-attr]
+        assert [x.version for x in repo.list_scenarios(s, aid)] == [1, 2]
+
+
+def test_jobs_are_isolated_and_interrupted_ones_fail_with_a_reason(store: Any) -> None:
+    with store.begin() as s:
+        a, b = repo.create_team(s, "alpha"), repo.create_team(s, "beta")
+        job = repo.create_job(s, a.id, "plan", {"scenario": "lab"})
+        done = repo.create_job(s, a.id, "plan", {})
+        repo.set_job(s, done.id, status="done", progress=1.0)
+        repo.set_job(s, job.id, status="running", progress=0.4)
+        aid, bid, jid, did = a.id, b.id, job.id, done.id
+    with store() as s:
+        assert repo.get_job(s, bid, jid) is None  # another team's job is not found
+        assert repo.get_job(s, aid, jid).status == "running"  # type: ignore[union-attr]
+    with store.begin() as s:  # what a restarted server does first
+        assert repo.fail_interrupted(s) == 1
+    with store() as s:
+        j = repo.get_job(s, aid, jid)
+        assert j is not None and j.status == "failed" and "interrupted" in (j.error or "")
+        assert repo.get_job(s, aid, did).status == "done"  # type: ignore[union-attr]
