@@ -40,13 +40,22 @@ def _root(
 
 
 def _register() -> None:
-    from computebroker.cli import catalog_cmd, estimate_cmd, plan_cmd, run_cmd, simulate_cmd
+    from computebroker.cli import (
+        catalog_cmd,
+        estimate_cmd,
+        plan_cmd,
+        run_cmd,
+        serve_cmd,
+        simulate_cmd,
+    )
 
     app.add_typer(catalog_cmd.app, name="catalog")
     app.add_typer(estimate_cmd.app, name="estimate")
     app.command("plan")(plan_cmd.plan)
     app.command("simulate")(simulate_cmd.simulate_cmd)
     app.command("run")(run_cmd.run)
+    app.command("serve")(serve_cmd.serve)
+    app.add_typer(serve_cmd.token_app, name="token")
     app.command("demo")(run_cmd.demo)
 
 

@@ -1,0 +1,169 @@
+"""The HTTP API on SQLite through FastAPI's test client: auth, team isolation, bad input, a plan
+job end to end, live placement, and a restart during a job."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from computebroker.service import create_app
+from computebroker.store import open_store, repo
+from tests.planner.helpers import tiny
+
+
+def _tokens(url: str) -> tuple[str, str]:
+    factory = open_store(url)
+    with factory.begin() as s:
+        a, b = repo.create_team(s, "alpha"), repo.create_team(s, "beta")
+        return repo.issue_token(s, a), repo.issue_token(s, b)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Any:
+    url = f"sqlite:///{tmp_path / 'broker.db'}"
+    ta, tb = _tokens(url)
+    with TestClient(create_app(url)) as client:
+        yield client, {"Authorization": f"Bearer {ta}"}, {"Authorization": f"Bearer {tb}"}, url
+
+
+SCENARIO = yaml.safe_dump(
+    tiny(
+        periods=2,
+        offers=[
+            {
+                "id": "c",
+                "provider": "aws",
+                "accelerator": "h100",
+                "contract": "commit-1y",
+                "price_chip_hour": 2.0,
+                "term_periods": 2,
+            },
+            {
+                "id": "od",
+                "provider": "aws",
+                "accelerator": "h100",
+                "contract": "on-demand",
+                "price_chip_hour": 6.0,
+                "max_chips": 5000,
+            },
+        ],
+        demand={"classes": {"w": {"start": 1e9, "volatility": 0.2}}},
+        count=20,
+    )
+)
+
+
+def test_auth_and_health(api: Any) -> None:
+    client, a, _, _ = api
+    assert client.get("/v1/health").json()["status"] == "ok"
+    r = client.get("/v1/catalog/accelerators")
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert (
+        client.get("/v1/catalog/accelerators", headers={"Authorization": "Bearer nope"}).status_code
+        == 401
+    )
+    rows = client.get("/v1/catalog/accelerators", headers=a).json()
+    assert any(x["id"] == "h100" and x["source"] for x in rows)
+    offers = client.get(
+        "/v1/catalog/offerings", params={"accelerator": "h100", "limit": 3}, headers=a
+    ).json()
+    assert len(offers) == 3 and all(o["accelerator"] == "h100" and o["as_of"] for o in offers)
+    assert "/v1/plans" in client.get("/openapi.json").json()["paths"]
+
+
+def test_bad_scenario_is_422_with_the_line_and_nothing_stored(api: Any) -> None:
+    client, a, _, _ = api
+    r = client.post(
+        "/v1/scenarios",
+        json={"name": "bad", "yaml": "name: x\nhorizon: {start: 2026Q1, periods: 0}\n"},
+        headers=a,
+    )
+    assert r.status_code == 422
+    assert any(d["line"] == 2 and "horizon.periods" in d["loc"][0] for d in r.json()["detail"])
+    assert client.get("/v1/scenarios", headers=a).json() == []
+    assert (
+        client.post("/v1/scenarios", json={"name": "bad name!", "yaml": "x"}, headers=a).status_code
+        == 422
+    )
+
+
+def test_plan_job_end_to_end_and_team_isolation(api: Any) -> None:
+    client, a, b, _ = api
+    r = client.post("/v1/scenarios", json={"name": "tiny", "yaml": SCENARIO}, headers=a)
+    assert r.status_code == 201 and r.json() == {"name": "tiny", "version": 1}
+    assert (
+        client.post("/v1/scenarios", json={"name": "tiny", "yaml": SCENARIO}, headers=a).json()[
+            "version"
+        ]
+        == 2
+    )
+    assert (
+        client.get("/v1/scenarios/tiny", headers=b).status_code == 404
+    )  # the other team sees nothing
+    job = client.post("/v1/plans", json={"scenario": "tiny"}, headers=a).json()
+    for _ in range(200):
+        st = client.get(f"/v1/jobs/{job['id']}", headers=a).json()
+        if st["status"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert st["status"] == "done", st
+    plan = client.get(f"/v1/plans/{job['id']}", headers=a).json()
+    assert plan["schema"] == "computebroker.plan/1" and plan["status"] == "optimal"
+    assert client.get(f"/v1/plans/{job['id']}", headers=b).status_code == 404
+    assert client.get(f"/v1/jobs/{job['id']}", headers=b).status_code == 404
+    assert client.post("/v1/plans", json={"scenario": "missing"}, headers=a).status_code == 404
+    assert (
+        client.post(
+            "/v1/plans", json={"scenario": "tiny", "method": "magic"}, headers=a
+        ).status_code
+        == 422
+    )
+
+
+def test_live_placement(api: Any) -> None:
+    client, a, _, _ = api
+    body = {
+        "policy": "greedy-fast",
+        "jobs": [{"id": "j1", "job_type": "llm", "work": 1e9, "chips": 8}],
+        "pools": [
+            {"name": "slow", "accelerator": "a100", "free": 64},
+            {"name": "fast", "accelerator": "h100", "free": 16},
+        ],
+        "throughputs": [
+            {"job_type": "llm", "accelerator": "a100", "work_per_chip_hour": 1e6},
+            {"job_type": "llm", "accelerator": "h100", "work_per_chip_hour": 3e6},
+        ],
+    }
+    out = client.post("/v1/placements", json=body, headers=a).json()
+    assert out == [
+        {
+            "job": "j1",
+            "pool": "fast",
+            "chips": 8,
+            "share": 1.0,
+            "work_per_second": pytest.approx(8 * 3e6 / 3600),
+        }
+    ]
+    body["policy"] = "fifa"
+    r = client.post("/v1/placements", json=body, headers=a)
+    assert r.status_code == 422 and "did you mean 'fifo'" in r.json()["detail"][0]["msg"]
+
+
+def test_restart_marks_a_running_job_failed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    ta, _ = _tokens(url)
+    factory = open_store(url)
+    with factory.begin() as s:
+        team = repo.team_for_token(s, ta)
+        assert team is not None
+        job = repo.create_job(s, team.id, "plan", {"scenario": "x"})
+        repo.set_job(s, job.id, status="running", progress=0.5)
+        jid = job.id
+    with TestClient(create_app(url)) as client:  # the server comes back after a crash
+        st = client.get(f"/v1/jobs/{jid}", headers={"Authorization": f"Bearer {ta}"}).json()
+    assert st["status"] == "failed" and "interrupted" in st["error"]
