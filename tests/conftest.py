@@ -55,3 +55,27 @@ def small_run() -> object:
     cat = shipped_catalog()
     spec = load_scenario(example_path("frontier-lab.yaml"), cat)
     return run_pipeline(spec, cat, RunOptions(scenarios=30, out_of_sample=0, frontier=False))
+
+
+POSTGRES_URL = os.environ.get("CB_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store URL: SQLite in a temp folder, or the PostgreSQL server named by
+    CB_TEST_POSTGRES_URL (which .ci/run starts), wiped before each test."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'broker.db'}"
+    need_service(
+        POSTGRES_URL is not None,
+        "no PostgreSQL server (set CB_TEST_POSTGRES_URL; .ci/run starts one)",
+    )
+    assert POSTGRES_URL is not None
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return POSTGRES_URL

@@ -4,7 +4,6 @@ job end to end, live placement, and a restart during a job."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from computebroker.service import create_app
-from computebroker.store import open_store, repo
+from computebroker.store import close_store, open_store, repo
 from tests.planner.helpers import tiny
 
 
@@ -20,12 +19,14 @@ def _tokens(url: str) -> tuple[str, str]:
     factory = open_store(url)
     with factory.begin() as s:
         a, b = repo.create_team(s, "alpha"), repo.create_team(s, "beta")
-        return repo.issue_token(s, a), repo.issue_token(s, b)
+        tokens = repo.issue_token(s, a), repo.issue_token(s, b)
+    close_store(factory)
+    return tokens
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Any:
-    url = f"sqlite:///{tmp_path / 'broker.db'}"
+def api(db_url: str) -> Any:
+    url = db_url
     ta, tb = _tokens(url)
     with TestClient(create_app(url)) as client:
         yield client, {"Authorization": f"Bearer {ta}"}, {"Authorization": f"Bearer {tb}"}, url
@@ -154,8 +155,8 @@ def test_live_placement(api: Any) -> None:
     assert r.status_code == 422 and "did you mean 'fifo'" in r.json()["detail"][0]["msg"]
 
 
-def test_restart_marks_a_running_job_failed(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'b.db'}"
+def test_restart_marks_a_running_job_failed(db_url: str) -> None:
+    url = db_url
     ta, _ = _tokens(url)
     factory = open_store(url)
     with factory.begin() as s:
@@ -164,6 +165,7 @@ def test_restart_marks_a_running_job_failed(tmp_path: Path) -> None:
         job = repo.create_job(s, team.id, "plan", {"scenario": "x"})
         repo.set_job(s, job.id, status="running", progress=0.5)
         jid = job.id
+    close_store(factory)
     with TestClient(create_app(url)) as client:  # the server comes back after a crash
         st = client.get(f"/v1/jobs/{jid}", headers={"Authorization": f"Bearer {ta}"}).json()
     assert st["status"] == "failed" and "interrupted" in st["error"]

@@ -3,28 +3,30 @@ interrupted by a restart."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from computebroker.store import open_store, repo
+from computebroker.store import close_store, open_store, repo
 from computebroker.store.models import ApiToken, Team
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Any:
-    return open_store(f"sqlite:///{tmp_path / 'broker.db'}")
+def store(db_url: str) -> Any:
+    factory = open_store(db_url)
+    yield factory
+    close_store(factory)
 
 
-def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'b.db'}"
+def test_migrations_create_the_schema_and_are_idempotent(db_url: str) -> None:
+    url = db_url
     factory = open_store(url)
-    open_store(url)  # a second start applies nothing new
+    close_store(open_store(url))  # a second start applies nothing new
     with factory() as s:
         tables = set(inspect(s.get_bind()).get_table_names())
+    close_store(factory)
     assert {"teams", "api_tokens", "scenarios", "offers", "jobs", "alembic_version"} <= tables
 
 

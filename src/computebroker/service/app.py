@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from computebroker import __version__
 from computebroker.catalog import OfferingQuery, find_offerings, shipped_catalog
 from computebroker.errors import ComputeBrokerError, InputError
-from computebroker.store import open_store, repo
+from computebroker.store import close_store, open_store, repo
 from computebroker.store.models import Team
 
 __all__ = ["create_app"]
@@ -112,7 +112,8 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
+        close_store(store)
 
     app = FastAPI(
         title="computebroker",

@@ -4,6 +4,6 @@
 team-scoped queries the service uses.
 """
 
-from computebroker.store.db import default_url, migrate, open_store
+from computebroker.store.db import close_store, default_url, migrate, open_store
 
-__all__ = ["default_url", "migrate", "open_store"]
+__all__ = ["close_store", "default_url", "migrate", "open_store"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["default_url", "migrate", "open_store"]
+__all__ = ["close_store", "default_url", "migrate", "open_store"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -50,3 +50,10 @@ def open_store(url: str | None = None) -> sessionmaker[Session]:
 
     migrate(engine)
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def close_store(factory: sessionmaker[Session]) -> None:
+    """Close the store's connections (its engine's pool)."""
+    bind = factory.kw.get("bind")
+    if bind is not None:
+        bind.dispose()
