@@ -10,14 +10,16 @@ written in one transaction with the job's final state.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,15 +91,27 @@ def current_team(request: Request) -> Team:
     auth = request.headers.get("authorization", "")
     if not auth.lower().startswith("bearer "):
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    token = auth.split(" ", 1)[1].strip()
+    cache: dict[str, tuple[float, Team]] = request.app.state.token_cache
+    hit = cache.get(token)
+    if hit is not None and time.monotonic() - hit[0] < TOKEN_CACHE_S:
+        return hit[1]
     store: sessionmaker[Session] = request.app.state.store
     with store() as s:
-        t = repo.team_for_token(s, auth.split(" ", 1)[1].strip())
+        t = repo.team_for_token(s, token)
+    if t is not None:
+        cache[token] = (time.monotonic(), t)
     if t is None:
         raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
     return t
 
 
 Auth = Annotated[Team, Depends(current_team)]
+
+# A token's team is remembered this long (a revoked token stops working within it).
+TOKEN_CACHE_S = 10.0
+# Finished plans are immutable: their serialised JSON is kept for this many recent reads.
+PLAN_CACHE_SIZE = 256
 
 
 def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
@@ -123,6 +137,7 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
     )
     app.state.store = store
     app.state.pool = pool
+    app.state.token_cache = {}
 
     @app.exception_handler(InputError)
     async def _input_error(_: Request, exc: InputError) -> JSONResponse:
@@ -282,15 +297,22 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
         d.pop("result")
         return d
 
-    @app.get("/v1/plans/{job_id}")
-    def get_plan(job_id: str, t: Auth) -> dict[str, Any]:
-        d = _job(t, job_id)
-        if d["status"] != "done":
-            raise HTTPException(
-                409, f"the plan is {d['status']}" + (f": {d['error']}" if d["error"] else "")
-            )
-        result: dict[str, Any] = d["result"]
-        return result
+    plan_cache: dict[tuple[int, str], bytes] = {}
+
+    @app.get("/v1/plans/{job_id}", response_class=Response)
+    def get_plan(job_id: str, t: Auth) -> Response:
+        body = plan_cache.get((t.id, job_id))
+        if body is None:
+            d = _job(t, job_id)
+            if d["status"] != "done":
+                raise HTTPException(
+                    409, f"the plan is {d['status']}" + (f": {d['error']}" if d["error"] else "")
+                )
+            body = json.dumps(d["result"], separators=(",", ":")).encode()
+            if len(plan_cache) >= PLAN_CACHE_SIZE:
+                plan_cache.pop(next(iter(plan_cache)))
+            plan_cache[(t.id, job_id)] = body
+        return Response(content=body, media_type="application/json")
 
     @app.post("/v1/jobs/{job_id}/cancel")
     def cancel(job_id: str, t: Auth) -> dict[str, Any]:

@@ -1,0 +1,5 @@
+"""``python -m computebroker``: the CLI."""
+
+from computebroker.cli import main
+
+main()
