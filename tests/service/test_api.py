@@ -169,3 +169,71 @@ def test_restart_marks_a_running_job_failed(db_url: str) -> None:
     with TestClient(create_app(url)) as client:  # the server comes back after a crash
         st = client.get(f"/v1/jobs/{jid}", headers={"Authorization": f"Bearer {ta}"}).json()
     assert st["status"] == "failed" and "interrupted" in st["error"]
+
+
+def _wait(client: TestClient, job_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    for _ in range(400):
+        st: dict[str, Any] = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        if st["status"] in ("done", "failed", "cancelled"):
+            return st
+        time.sleep(0.05)
+    return st
+
+
+def test_simulation_job_and_reports(api: Any) -> None:
+    client, a, b, _ = api
+    r = client.post(
+        "/v1/simulations",
+        json={
+            "fleet": "v100=8,p100=16,k80=24",
+            "trace": "gavel:max_min_fairness",
+            "throughputs": "gavel",
+            "policy": "max-min-fairness",
+        },
+        headers=a,
+    )
+    assert r.status_code == 202
+    st = _wait(client, r.json()["id"], a)
+    assert st["status"] == "done", st
+    sim = client.get(f"/v1/simulations/{st['id']}", headers=a).json()
+    assert sim["jobs"] == 96 and sim["avg_jct_s"] == pytest.approx(3.77 * 3600, rel=0.01)
+    html = client.get(f"/v1/reports/{st['id']}.html", headers=a)
+    assert html.status_code == 200 and "Chips in use by pool" in html.text
+    assert client.get(f"/v1/reports/{st['id']}.html", headers=b).status_code == 404
+    assert (
+        client.get(f"/v1/reports/{st['id']}.json", headers=a).json()["policy"] == "max-min-fairness"
+    )
+    bad = client.post(
+        "/v1/simulations",
+        json={
+            "fleet": "v100=8",
+            "trace": "gavel:max_min_fairness",
+            "throughputs": "gavel",
+            "policy": "fifa",
+        },
+        headers=a,
+    )
+    assert bad.status_code == 422 and "did you mean" in bad.json()["detail"][0]["msg"]
+    both = client.post(
+        "/v1/simulations",
+        json={"trace": "gavel:max_min_fairness", "throughputs": "gavel"},
+        headers=a,
+    )
+    assert both.status_code == 422
+
+
+def test_plan_report_and_simulating_the_planned_fleet(api: Any) -> None:
+    client, a, _, _ = api
+    client.post("/v1/scenarios", json={"name": "tiny", "yaml": SCENARIO}, headers=a)
+    plan = _wait(
+        client, client.post("/v1/plans", json={"scenario": "tiny"}, headers=a).json()["id"], a
+    )
+    assert plan["status"] == "done"
+    assert "Plan: commitments" in client.get(f"/v1/reports/{plan['id']}.html", headers=a).text
+    sim = client.post(
+        "/v1/simulations",
+        json={"plan_job": plan["id"], "generate": 30, "arrival_rate": 1.0, "policy": "min-cost"},
+        headers=a,
+    )
+    st = _wait(client, sim.json()["id"], a)
+    assert st["status"] == "done", st

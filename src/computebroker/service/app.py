@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,10 +43,26 @@ class PlanIn(BaseModel):
     """A plan to compute from a stored scenario."""
 
     scenario: Annotated[str, Field(min_length=1)]
-    version: Annotated[int, Field(ge=1)] | None = None
+    version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
     scenarios: Annotated[int, Field(ge=1, le=20_000)] | None = None
-    seed: Annotated[int, Field(ge=0)] | None = None
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
     method: Annotated[str, Field(pattern=r"^(auto|extensive|benders)$")] = "auto"
+
+
+class SimulationIn(BaseModel):
+    """A simulation: a fleet (inline, or the fleet of a finished plan job), a trace (Gavel's
+    shipped traces or generated jobs), a policy."""
+
+    fleet: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    plan_job: str | None = None
+    trace: Annotated[str, Field(pattern=r"^gavel:(max_min_fairness|minimize_makespan)$")] | None = (
+        None
+    )
+    generate: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    arrival_rate: Annotated[float, Field(gt=0, le=1e6)] = 2.0
+    policy: str = "max-min-fairness"
+    throughputs: Annotated[str, Field(pattern=r"^gavel$")] | None = None
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
 
 
 class PlacementJob(BaseModel):
@@ -55,7 +71,7 @@ class PlacementJob(BaseModel):
     id: Annotated[str, Field(min_length=1)]
     job_type: Annotated[str, Field(min_length=1)]
     work: Annotated[float, Field(gt=0)]
-    chips: Annotated[int, Field(ge=1)] = 1
+    chips: Annotated[int, Field(ge=1, le=10_000_000)] = 1
     accelerators: list[str] | None = None
 
 
@@ -119,14 +135,25 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
     store: sessionmaker[Session] = open_store(db_url)
     with store.begin() as s:
         repo.fail_interrupted(s)
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cb-job")
+    jobs: dict[str, ThreadPoolExecutor] = {}
+
+    def submit(fn: Any, *args: Any) -> None:
+        """Run a job in the worker pool (started on first use, again after a shutdown)."""
+        with lock:
+            if "pool" not in jobs:
+                jobs["pool"] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cb-job")
+            jobs["pool"].submit(fn, *args)
+
     cancelled: set[str] = set()
     lock = threading.Lock()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        pool.shutdown(wait=True, cancel_futures=True)
+        with lock:
+            running = jobs.pop("pool", None)
+        if running is not None:
+            running.shutdown(wait=True, cancel_futures=True)
         close_store(store)
 
     app = FastAPI(
@@ -136,7 +163,6 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.store = store
-    app.state.pool = pool
     app.state.token_cache = {}
 
     @app.exception_handler(InputError)
@@ -173,7 +199,10 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
 
     @app.get("/v1/catalog/offerings")
     def offerings(
-        _: Auth, accelerator: str | None = None, provider: str | None = None, limit: int = 50
+        _: Auth,
+        accelerator: str | None = None,
+        provider: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     ) -> list[dict[str, Any]]:
         q = OfferingQuery(accelerator=accelerator, cloud=provider)
         rows = find_offerings(shipped_catalog(), q)[: max(1, min(limit, 1000))]
@@ -209,7 +238,9 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
             ]
 
     @app.get("/v1/scenarios/{name}")
-    def get_scenario(name: str, t: Auth, version: int | None = None) -> dict[str, Any]:
+    def get_scenario(
+        name: str, t: Auth, version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+    ) -> dict[str, Any]:
         with store() as s:
             row = repo.get_scenario(s, t.id, name, version)
             if row is None:
@@ -251,14 +282,31 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
             if job_id in cancelled:
                 raise RuntimeError("cancelled")
             status = "done" if res.plan is not None else "failed"
-            state(
-                status=status,
-                progress=1.0,
-                message=res.termination,
-                result=doc,
-                error=None if res.plan else "; ".join(res.explanation),
-                finished_at=dt.datetime.now(dt.UTC),
-            )
+            html = None
+            if res.plan is not None:
+                from computebroker.reports.html import HtmlReport
+                from computebroker.reports.plan_figures import add_plan_sections
+
+                page = HtmlReport(
+                    title=f"computebroker plan: {spec.name}", subtitle=spec.description
+                )
+                add_plan_sections(page, res.plan, metrics(res.plan))
+                html = page.render()
+            with (
+                store.begin() as s
+            ):  # the result, the report and the final state in one transaction
+                repo.set_job(
+                    s,
+                    job_id,
+                    status=status,
+                    progress=1.0,
+                    message=res.termination,
+                    result=doc,
+                    error=None if res.plan else "; ".join(res.explanation),
+                    finished_at=dt.datetime.now(dt.UTC),
+                )
+                if html is not None:
+                    repo.save_report(s, job_id, html)
         except Exception as exc:  # the job fails with the reason; the server keeps serving
             state(
                 status="cancelled" if str(exc) == "cancelled" else "failed",
@@ -273,7 +321,7 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
                 raise HTTPException(404, f"no scenario {body.scenario!r}")
             job = repo.create_job(s, t.id, "plan", body.model_dump())
             job_id = job.id
-        pool.submit(run_plan, job_id, t.id, body)
+        submit(run_plan, job_id, t.id, body)
         return {"id": job_id, "status": "queued"}
 
     def _job(t: Team, job_id: str) -> dict[str, Any]:
@@ -313,6 +361,140 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
                 plan_cache.pop(next(iter(plan_cache)))
             plan_cache[(t.id, job_id)] = body
         return Response(content=body, media_type="application/json")
+
+    def run_simulation(job_id: str, team_id: int, body: SimulationIn) -> None:
+        from computebroker.reports.html import HtmlReport
+        from computebroker.reports.sim import add_sim_sections
+        from computebroker.sim import (
+            SimConfig,
+            generate_trace,
+            parse_inline_fleet,
+            report,
+            simulate,
+            table_from_rows,
+        )
+        from computebroker.sim.fleet import fleet_from_plan_doc
+        from computebroker.sim.gavel import gavel_throughputs, gavel_trace
+
+        try:
+            with store.begin() as s:
+                repo.set_job(
+                    s,
+                    job_id,
+                    status="running",
+                    started_at=dt.datetime.now(dt.UTC),
+                    message="simulating",
+                )
+                plan_doc = None
+                if body.plan_job:
+                    pj = repo.get_job(s, team_id, body.plan_job)
+                    if pj is None or pj.status != "done" or pj.kind != "plan":
+                        raise InputError.single(
+                            "plan_job", f"no finished plan job {body.plan_job!r}", field="plan_job"
+                        )
+                    plan_doc = pj.result
+            fleet = (
+                fleet_from_plan_doc(plan_doc, "plan job")
+                if plan_doc is not None
+                else parse_inline_fleet(body.fleet or "", shipped_catalog())
+            )
+            if body.throughputs == "gavel":
+                table = gavel_throughputs()
+            elif fleet.throughput_rows:
+                table = table_from_rows(fleet.throughput_rows, "plan job")
+            else:
+                raise InputError.single(
+                    "throughputs",
+                    "give throughputs: gavel, or a plan_job (which carries its matrix)",
+                    field="throughputs",
+                )
+            if body.trace:
+                trace = gavel_trace(body.trace.split(":", 1)[1])
+            else:
+                types = sorted(table.job_types())
+                accs = sorted(table.accelerators())
+                trace = generate_trace(
+                    body.generate or 100,
+                    rate_per_hour=body.arrival_rate,
+                    job_types=types,
+                    reference_rate=lambda jt, c: max(
+                        (table.lookup(jt, a, c) for a in accs), default=0.0
+                    ),
+                    seed=body.seed,
+                )
+            st = simulate(fleet, trace, table, config=SimConfig(policy=body.policy, seed=body.seed))
+            rep = report(st)
+            page = HtmlReport(
+                title=f"computebroker simulate: {rep.policy}",
+                subtitle=f"{len(trace.jobs):,} jobs on {fleet.describe()}",
+            )
+            add_sim_sections(page, st, rep)
+            result = json.loads(json.dumps(rep.record(), default=str))
+            with store.begin() as s:
+                repo.set_job(
+                    s,
+                    job_id,
+                    status="done",
+                    progress=1.0,
+                    message="",
+                    result=result,
+                    finished_at=dt.datetime.now(dt.UTC),
+                )
+                repo.save_report(s, job_id, page.render())
+        except Exception as exc:  # the job fails with the reason; the server keeps serving
+            msg = "; ".join(str(i) for i in exc.issues) if isinstance(exc, InputError) else str(exc)
+            with store.begin() as s:
+                repo.set_job(
+                    s, job_id, status="failed", error=msg, finished_at=dt.datetime.now(dt.UTC)
+                )
+
+    @app.post("/v1/simulations", status_code=202)
+    def submit_simulation(body: SimulationIn, t: Auth) -> dict[str, Any]:
+        from computebroker.scheduler import get_policy
+
+        get_policy(body.policy)  # 422 with "did you mean" before anything is queued
+        if (body.fleet is None) == (body.plan_job is None):
+            raise InputError.single(
+                "body", "give either fleet (inline, e.g. v100=8,p100=16) or plan_job", field="fleet"
+            )
+        if body.fleet is not None:
+            from computebroker.sim import parse_inline_fleet
+
+            parse_inline_fleet(body.fleet)
+        with store.begin() as s:
+            job_id = repo.create_job(s, t.id, "simulate", body.model_dump()).id
+        submit(run_simulation, job_id, t.id, body)
+        return {"id": job_id, "status": "queued"}
+
+    @app.get("/v1/simulations/{job_id}")
+    def get_simulation(job_id: str, t: Auth) -> dict[str, Any]:
+        d = _job(t, job_id)
+        if d["kind"] != "simulate":
+            raise HTTPException(404, f"no simulation {job_id!r}")
+        if d["status"] != "done":
+            raise HTTPException(
+                409, f"the simulation is {d['status']}" + (f": {d['error']}" if d["error"] else "")
+            )
+        result: dict[str, Any] = d["result"]
+        return result
+
+    @app.get("/v1/reports/{job_id}.html", response_class=Response)
+    def report_html(job_id: str, t: Auth) -> Response:
+        with store() as s:
+            html = repo.get_report(s, t.id, job_id)
+        if html is None:
+            raise HTTPException(
+                404, f"no report for {job_id!r} (not yours, not finished, or failed)"
+            )
+        return Response(content=html, media_type="text/html")
+
+    @app.get("/v1/reports/{job_id}.json")
+    def report_json(job_id: str, t: Auth) -> dict[str, Any]:
+        d = _job(t, job_id)
+        if d["status"] != "done":
+            raise HTTPException(409, f"the job is {d['status']}")
+        result: dict[str, Any] = d["result"]
+        return result
 
     @app.post("/v1/jobs/{job_id}/cancel")
     def cancel(job_id: str, t: Auth) -> dict[str, Any]:

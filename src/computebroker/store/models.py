@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ApiToken", "Base", "Job", "Offer", "Scenario", "Team"]
+__all__ = ["ApiToken", "Base", "Job", "Offer", "Report", "Scenario", "Team"]
 
 
 def _now() -> dt.datetime:
@@ -94,3 +94,11 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Report(Base):
+    """The HTML report of a finished job (written with the job's result)."""
+
+    __tablename__ = "reports"
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    html: Mapped[str] = mapped_column(Text)

@@ -13,17 +13,19 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from computebroker.store.models import ApiToken, Job, Scenario, Team
+from computebroker.store.models import ApiToken, Job, Report, Scenario, Team
 
 __all__ = [
     "create_job",
     "create_team",
     "fail_interrupted",
     "get_job",
+    "get_report",
     "get_scenario",
     "issue_token",
     "list_jobs",
     "list_scenarios",
+    "save_report",
     "save_scenario",
     "set_job",
     "team_for_token",
@@ -145,3 +147,18 @@ def fail_interrupted(s: Session) -> int:
         )
     )
     return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def save_report(s: Session, job_id: str, html: str) -> None:
+    """Keep a job's HTML report (in the transaction that finishes the job)."""
+    s.merge(Report(job_id=job_id, html=html))
+
+
+def get_report(s: Session, team_id: int, job_id: str) -> str | None:
+    """A team's job report (another team's is not found)."""
+    row = s.execute(
+        select(Report.html)
+        .join(Job, Job.id == Report.job_id)
+        .where(Job.id == job_id, Job.team_id == team_id)
+    ).scalar_one_or_none()
+    return row
