@@ -237,3 +237,57 @@ def test_plan_report_and_simulating_the_planned_fleet(api: Any) -> None:
     )
     st = _wait(client, sim.json()["id"], a)
     assert st["status"] == "done", st
+
+
+OFFERS = """offerings:
+  - cloud: acme
+    region: us-east
+    instance_type: acme-8xh100
+    accelerator: H100
+    chips: 8
+    price_hour: 8.0
+    source: acme quote 2026-11
+    as_of: "2026-11-01"
+"""
+
+
+def test_private_offers_price_the_teams_plans_only(api: Any) -> None:
+    client, a, b, _ = api
+    bad = client.post(
+        "/v1/offers",
+        json={"name": "acme", "yaml": "offerings:\n  - cloud: acme\n    chips: -1\n"},
+        headers=a,
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["line"] == 2
+    ok = client.post("/v1/offers", json={"name": "acme", "yaml": OFFERS}, headers=a)
+    assert ok.status_code == 201 and ok.json()["offerings"] == 1
+    assert [o["name"] for o in client.get("/v1/offers", headers=a).json()] == ["acme"]
+    assert client.get("/v1/offers", headers=b).json() == []
+    # a scenario that buys from acme at the catalog price ($1 per chip-hour) plans only for team a
+    doc = yaml.safe_load(SCENARIO)
+    doc["offers"] = [
+        {
+            "id": "acme-od",
+            "provider": "acme",
+            "accelerator": "h100",
+            "contract": "on-demand",
+            "max_chips": 5000,
+        }
+    ]
+    text = yaml.safe_dump(doc)
+    assert (
+        client.post("/v1/scenarios", json={"name": "acme", "yaml": text}, headers=b).status_code
+        == 422
+    )
+    assert (
+        client.post("/v1/scenarios", json={"name": "acme", "yaml": text}, headers=a).status_code
+        == 201
+    )
+    st = _wait(
+        client, client.post("/v1/plans", json={"scenario": "acme"}, headers=a).json()["id"], a
+    )
+    assert st["status"] == "done", st
+    plan = client.get(f"/v1/plans/{st['id']}", headers=a).json()
+    acme = next(o for o in plan["offers"] if o["id"] == "acme-od")
+    assert acme["price_chip_hour"] == pytest.approx(1.0)  # $8 per 8-GPU instance-hour
+    assert "acme" in acme["price_source"]

@@ -49,6 +49,13 @@ class PlanIn(BaseModel):
     method: Annotated[str, Field(pattern=r"^(auto|extensive|benders)$")] = "auto"
 
 
+class OffersIn(BaseModel):
+    """A team's private offerings and deals: a user catalog file (docs/catalog.md) as YAML."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    yaml: Annotated[str, Field(min_length=1, max_length=2_000_000)]
+
+
 class SimulationIn(BaseModel):
     """A simulation: a fleet (inline, or the fleet of a finished plan job), a trace (Gavel's
     shipped traces or generated jobs), a policy."""
@@ -223,11 +230,64 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
         from computebroker.planner import parse_scenario
 
         parse_scenario(
-            body.yaml, shipped_catalog(), source=body.name
+            body.yaml, team_catalog(t.id), source=body.name
         )  # 422 with lines on bad input
         with store.begin() as s:
             row = repo.save_scenario(s, t.id, body.name, body.yaml)
             return {"name": row.name, "version": row.version}
+
+    def team_catalog(team_id: int) -> Any:
+        """The shipped catalog with the team's private offers and deals merged over it."""
+        import tempfile
+        from pathlib import Path
+
+        from computebroker.catalog import load_catalog
+        from computebroker.store.models import Offer
+
+        with store() as s:
+            texts = [
+                (o.payload["name"], o.payload["yaml"])
+                for o in s.query(Offer).filter(Offer.team_id == team_id).order_by(Offer.id)
+            ]
+        if not texts:
+            return shipped_catalog()
+        with tempfile.TemporaryDirectory() as d:
+            paths = []
+            for name, text in texts:
+                path = Path(d) / f"{name}.yaml"
+                path.write_text(text, encoding="utf-8")
+                paths.append(path)
+            return load_catalog(paths)
+
+    @app.post("/v1/offers", status_code=201)
+    def put_offers(body: OffersIn, t: Auth) -> dict[str, Any]:
+        import tempfile
+        from pathlib import Path
+
+        from computebroker.catalog import load_catalog
+        from computebroker.store.models import Offer
+
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / f"{body.name}.yaml"
+            path.write_text(body.yaml, encoding="utf-8")
+            cat = load_catalog([path])  # 422 with the line on bad rows
+        with store.begin() as s:
+            s.add(Offer(team_id=t.id, payload={"name": body.name, "yaml": body.yaml}))
+        return {
+            "name": body.name,
+            "offerings": len(cat.offerings) - len(shipped_catalog().offerings),
+            "deals": len(cat.deals),
+        }
+
+    @app.get("/v1/offers")
+    def list_offers(t: Auth) -> list[dict[str, Any]]:
+        from computebroker.store.models import Offer
+
+        with store() as s:
+            return [
+                {"name": o.payload["name"], "created_at": o.created_at.isoformat()}
+                for o in s.query(Offer).filter(Offer.team_id == t.id).order_by(Offer.id)
+            ]
 
     @app.get("/v1/scenarios")
     def list_scenarios(t: Auth) -> list[dict[str, Any]]:
@@ -271,7 +331,7 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
                 sc = repo.get_scenario(s, team_id, body.scenario, body.version)
                 assert sc is not None
                 text, name = sc.text, sc.name
-            cat = shipped_catalog()
+            cat = team_catalog(team_id)
             spec = parse_scenario(text, cat, source=name)
             problem = prepare_problem(spec, cat, count=body.scenarios, seed=body.seed)
             if job_id in cancelled:
