@@ -291,3 +291,32 @@ def test_private_offers_price_the_teams_plans_only(api: Any) -> None:
     acme = next(o for o in plan["offers"] if o["id"] == "acme-od")
     assert acme["price_chip_hour"] == pytest.approx(1.0)  # $8 per 8-GPU instance-hour
     assert "acme" in acme["price_source"]
+
+
+def test_throughput_matrix_and_cancel(api: Any) -> None:
+    client, a, _, _ = api
+    body = {
+        "yaml": "workloads:\n  - {name: ft, model: llama3.1-8b, mode: train, chips: 64}\n",
+        "accelerators": ["h100", "tpu-v6e"],
+    }
+    rows = client.post("/v1/matrices", json=body, headers=a).json()
+    assert {r["accelerator"] for r in rows} == {"h100", "tpu-v6e"} and all(
+        r["work_per_chip_hour"] > 0 for r in rows
+    )
+    bad = client.post(
+        "/v1/matrices",
+        json={"yaml": "workloads:\n  - {name: ft, model: nope-9000b}\n", "accelerators": ["h100"]},
+        headers=a,
+    )
+    assert bad.status_code == 422
+    assert (
+        client.post("/v1/matrices", json={**body, "accelerators": ["h1000"]}, headers=a).status_code
+        == 422
+    )
+    client.post("/v1/scenarios", json={"name": "tiny", "yaml": SCENARIO}, headers=a)
+    job = client.post("/v1/plans", json={"scenario": "tiny"}, headers=a).json()
+    r = client.post(f"/v1/jobs/{job['id']}/cancel", headers=a)
+    assert r.status_code == 200 and r.json()["cancel_requested"] is True
+    st = _wait(client, job["id"], a)
+    assert st["status"] in ("cancelled", "done")  # a job already past its last check finishes
+    assert client.post("/v1/jobs/not-a-job/cancel", headers=a).status_code == 404

@@ -60,6 +60,63 @@ def _signed_from(path: Path, periods: tuple[str, ...]) -> dict[tuple[str, int], 
     return out
 
 
+def _on_server(
+    server: str,
+    token: str | None,
+    scenario: Path,
+    scenarios: int | None,
+    seed: int | None,
+    method: str,
+    output: Path | None,
+    fmt: Format,
+    console: Console,
+) -> None:
+    """``plan --server``: the server plans; the document comes back here."""
+    from computebroker.cli.remote import remote_plan
+
+    if not token:
+        raise InputError.single(
+            "<args>",
+            "--server needs --token (or $CB_TOKEN): computebroker token create --team T",
+            field="--token",
+        )
+    doc = remote_plan(
+        server,
+        token,
+        scenario,
+        scenarios=scenarios,
+        seed=seed,
+        method=method,
+        progress=lambda m: _status_line(console, fmt, m),
+    )
+    if output is not None:
+        write_json_atomic(output / "plan.json", doc)
+    if fmt is Format.JSON:
+        console.file.write(json.dumps(doc, indent=2, default=str) + "\n")
+        return
+    m = doc["metrics"]
+    console.print(
+        f"{doc['scenario']}: expected cost ${m['expected_cost_usd']:,.0f}, CVaR ${m['cvar_usd']:,.0f}, "
+        f"P(shortfall) {m['p_shortfall']:.1%} ({doc['termination']})",
+        highlight=False,
+    )
+    render_rows(
+        console,
+        doc["commitments"],
+        Format.TABLE,
+        title="Commitment schedule (planned on the server)",
+        columns=[
+            ("start", "start"),
+            ("offer", "offer"),
+            ("provider", "provider"),
+            ("accelerator", "chip"),
+            ("chips", "chips"),
+            ("obligation_usd", "obligation"),
+        ],
+        formatters={"chips": lambda v: fmt_num(v, 0), "obligation_usd": fmt_usd},
+    )
+
+
 def _fmt_figure(v: float, unit: str, *, signed: bool = False) -> str:
     """A what-if figure in its unit (percentage points for fractions' deltas)."""
     if unit == "usd":
@@ -189,9 +246,20 @@ def plan(
         list[Path] | None, typer.Option("--catalog", help="Extra offerings/deals (YAML/CSV).")
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
+    server: Annotated[
+        str | None,
+        typer.Option("--server", help="Plan on a computebroker server (URL) instead of here."),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="CB_TOKEN", help="API token for --server (or $CB_TOKEN)."),
+    ] = None,
 ) -> None:
     """Which commitments to sign, with whom, when: a two-stage stochastic program (LP/MILP)."""
     console = make_console()
+    if server is not None:
+        _on_server(server, token, scenario, scenarios, seed, method, output, fmt, console)
+        return
     cat = load_catalog(catalog or [])
     edits: list[tuple[str, Any]] = [parse_set(s) for s in sets or []]
     for s in slips or []:

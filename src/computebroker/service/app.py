@@ -56,6 +56,13 @@ class OffersIn(BaseModel):
     yaml: Annotated[str, Field(min_length=1, max_length=2_000_000)]
 
 
+class MatrixIn(BaseModel):
+    """Workload classes (the ``workloads:`` YAML of docs/estimate.md) to price on chips."""
+
+    yaml: Annotated[str, Field(min_length=1, max_length=500_000)]
+    accelerators: Annotated[list[str], Field(min_length=1, max_length=64)]
+
+
 class SimulationIn(BaseModel):
     """A simulation: a fleet (inline, or the fleet of a finished plan job), a trace (Gavel's
     shipped traces or generated jobs), a policy."""
@@ -288,6 +295,24 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
                 {"name": o.payload["name"], "created_at": o.created_at.isoformat()}
                 for o in s.query(Offer).filter(Offer.team_id == t.id).order_by(Offer.id)
             ]
+
+    @app.post("/v1/matrices")
+    def matrix(body: MatrixIn, _: Auth) -> list[dict[str, Any]]:
+        """The throughput matrix (work per chip-hour) of the workload classes on the chips."""
+        from computebroker.inputs import parse_yaml_text
+        from computebroker.perf.matrix import matrix_records, throughput_matrix
+        from computebroker.perf.workloads import parse_workload_entries
+
+        doc = parse_yaml_text(body.yaml, "workloads")
+        if not isinstance(doc.data, dict) or not isinstance(doc.data.get("workloads"), list):
+            raise InputError.single("workloads", "expected a top-level 'workloads:' list", line=1)
+        classes = [
+            e.to_domain()
+            for e in parse_workload_entries(doc, doc.data["workloads"], ("workloads",))
+        ]
+        cat = shipped_catalog()
+        accs = [cat.accelerator(a).id for a in body.accelerators]
+        return matrix_records(throughput_matrix(classes, cat, accs))
 
     @app.get("/v1/scenarios")
     def list_scenarios(t: Auth) -> list[dict[str, Any]]:
