@@ -629,4 +629,7 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
             for d in decisions
         ]
 
+    from computebroker.service.web import mount_dashboard
+
+    mount_dashboard(app)
     return app

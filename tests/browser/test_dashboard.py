@@ -1,0 +1,96 @@
+"""The dashboard in headless chromium: log in with a team token, see the catalog (table and
+chart), filter it, use the keyboard, and read it on a laptop and a phone; no console errors."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from computebroker.service import create_app
+from computebroker.store import close_store, open_store, repo
+from tests.browser.test_report import _chromium
+from tests.conftest import need_service
+
+
+def test_login_catalog_keyboard_and_phone(tmp_path: Path, artifacts_dir: Path) -> None:
+    exe = _chromium()
+    need_service(exe is not None, "Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    factory = open_store(url)
+    with factory.begin() as s:
+        team = repo.create_team(s, "ui")
+        token = repo.issue_token(s, team)
+        repo.save_scenario(s, team.id, "startup", "name: startup")
+    close_store(factory)
+    port = random.randint(40001, 50000)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    errors: list[str] = []
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=exe, args=["--no-sandbox", "--disable-gpu"]
+            )
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.on(
+                    "console",
+                    lambda m: (
+                        errors.append(m.text) if m.type == "error" and "401" not in m.text else None
+                    ),
+                )
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto(f"http://127.0.0.1:{port}/")
+                # a wrong token is refused, at the field
+                page.fill("#token", "cb_wrong")
+                page.keyboard.press("Enter")
+                page.wait_for_function(
+                    "() => document.getElementById('login-error').textContent.length > 0"
+                )
+                # the team's token logs in, by keyboard only
+                page.fill("#token", token)
+                page.keyboard.press("Enter")
+                page.wait_for_selector("#offers tbody tr")
+                assert page.locator("#offers tbody tr").count() > 10
+                page.wait_for_selector("#price-chart .main-svg")
+                assert "startup (version 1)" in page.inner_text("#scenario-list")
+                page.screenshot(path=str(artifacts_dir / "dashboard-1280.png"))
+                # filter to one chip and one cloud with the keyboard
+                page.focus("#acc")
+                page.keyboard.type("h100")
+                page.keyboard.press("Tab")
+                page.keyboard.type("aws")
+                page.keyboard.press("Enter")
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('#offers tbody tr td:nth-child(2)')].every(td => td.textContent === 'aws')"
+                )
+                chips = page.locator("#offers tbody tr td:nth-child(3)").all_inner_texts()
+                assert chips and set(chips) == {"h100"}
+                # a phone-size screen: still readable, nothing wider than the viewport
+                page.set_viewport_size({"width": 390, "height": 844})
+                page.wait_for_timeout(300)  # plotly re-lays out responsive charts on resize
+                width = page.evaluate("() => document.documentElement.scrollWidth")
+                assert width <= 390 + 1
+                page.screenshot(path=str(artifacts_dir / "dashboard-phone.png"))
+                # log out: the data is gone from the page
+                page.click("#logout")
+                assert page.is_visible("#login") and not page.is_visible("#catalog")
+            finally:
+                browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert not errors, errors
