@@ -79,6 +79,19 @@ def test_login_catalog_keyboard_and_phone(tmp_path: Path, artifacts_dir: Path) -
                 )
                 chips = page.locator("#offers tbody tr td:nth-child(3)").all_inner_texts()
                 assert chips and set(chips) == {"h100"}
+                # price a workload on every chip: chart and table, cheapest first
+                page.select_option("#model", "llama3.1-8b")
+                page.fill("#tokens", "1e12")
+                page.fill("#chips", "64")
+                page.click("#price-form button")
+                page.wait_for_selector("#perf tbody tr")
+                prices = [
+                    float(t.strip("$"))
+                    for t in page.locator("#perf tbody tr td:nth-child(2)").all_inner_texts()
+                ]
+                assert len(prices) > 5 and prices == sorted(prices)
+                page.wait_for_selector("#perf-chart .main-svg")
+                page.screenshot(path=str(artifacts_dir / "dashboard-price.png"), full_page=True)
                 # a phone-size screen: still readable, nothing wider than the viewport
                 page.set_viewport_size({"width": 390, "height": 844})
                 page.wait_for_timeout(300)  # plotly re-lays out responsive charts on resize

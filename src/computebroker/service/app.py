@@ -296,6 +296,35 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
                 for o in s.query(Offer).filter(Offer.team_id == t.id).order_by(Offer.id)
             ]
 
+    @app.get("/v1/models")
+    def models(_: Auth) -> list[str]:
+        """The model presets the performance model knows."""
+        from computebroker.perf.presets import model_names
+
+        return model_names()
+
+    @app.get("/v1/estimate/train")
+    def estimate_train(
+        _: Auth,
+        model: Annotated[str, Query(min_length=1, max_length=100)],
+        tokens: Annotated[float, Query(gt=0, le=1e17)] = 1e12,
+        chips: Annotated[int, Query(ge=1, le=1_000_000)] = 1024,
+    ) -> list[dict[str, Any]]:
+        """Every chip's best layout, time to train and cost for ``tokens`` of ``model``."""
+        from computebroker.perf.estimate import TrainingRequest, estimate_training
+        from computebroker.perf.presets import get_model
+        from computebroker.reports.perf import training_report_record
+
+        reports = estimate_training(
+            shipped_catalog(),
+            TrainingRequest(model=get_model(model), accelerator="all", chips=chips, tokens=tokens),
+        )
+        rows = [training_report_record(r) for r in reports]
+        return sorted(
+            rows,
+            key=lambda r: (not r.get("feasible"), r.get("usd_per_million_tokens") or float("inf")),
+        )
+
     @app.post("/v1/matrices")
     def matrix(body: MatrixIn, _: Auth) -> list[dict[str, Any]]:
         """The throughput matrix (work per chip-hour) of the workload classes on the chips."""

@@ -14,6 +14,7 @@ function show(loggedIn) {
   $("login").hidden = loggedIn;
   $("catalog").hidden = !loggedIn;
   $("plans").hidden = !loggedIn;
+  $("price").hidden = !loggedIn;
   $("logout").hidden = !loggedIn;
 }
 
@@ -48,9 +49,38 @@ async function loadScenarios() {
   }));
 }
 
+async function loadModels() {
+  const names = await api("/v1/models");
+  $("model").replaceChildren(...names.map((n) => { const o = document.createElement("option"); o.value = n; o.textContent = n; return o; }));
+  if (names.includes("llama3.1-8b")) $("model").value = "llama3.1-8b";
+}
+
+async function priceWorkload(ev) {
+  if (ev) ev.preventDefault();
+  $("price-status").textContent = "pricing every chip...";
+  const q = new URLSearchParams({ model: $("model").value, tokens: $("tokens").value, chips: $("chips").value });
+  let rows;
+  try { rows = await api("/v1/estimate/train?" + q.toString()); }
+  catch (e) { $("price-status").textContent = "Check the model, tokens and chips."; return; }
+  const ok = rows.filter((r) => r.feasible && r.usd_per_million_tokens != null);
+  $("price-status").textContent = ok.length + " chips can run it; cheapest first.";
+  const body = $("perf").querySelector("tbody");
+  body.replaceChildren(...ok.map((r) => {
+    const tr = document.createElement("tr");
+    const cells = [r.accelerator, "$" + r.usd_per_million_tokens.toFixed(3), r.time_to_train_days == null ? "—" : r.time_to_train_days.toFixed(1),
+      (100 * r.mfu).toFixed(1) + "%", r.layout, r.cheapest_provider + " " + r.cheapest_contract];
+    for (const v of cells) { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); }
+    return tr;
+  }));
+  Plotly.react("perf-chart", [{ type: "bar", x: ok.map((r) => r.accelerator), y: ok.map((r) => r.usd_per_million_tokens),
+    text: ok.map((r) => r.layout), hovertemplate: "%{x}: $%{y:.3f} per M tokens<br>%{text}<extra></extra>" }],
+    { title: "USD per million tokens trained", margin: { t: 40, l: 50, r: 10, b: 60 }, height: 320 },
+    { displaylogo: false, responsive: true });
+}
+
 async function start() {
   show(true);
-  await Promise.all([loadCatalog(), loadScenarios()]);
+  await Promise.all([loadCatalog(), loadScenarios(), loadModels()]);
 }
 
 $("login-form").addEventListener("submit", async (ev) => {
@@ -60,5 +90,6 @@ $("login-form").addEventListener("submit", async (ev) => {
   catch (e) { $("login-error").textContent = "That token is not valid."; }
 });
 $("catalog-form").addEventListener("submit", loadCatalog);
+$("price-form").addEventListener("submit", priceWorkload);
 $("logout").addEventListener("click", logout);
 if (token()) start().catch(() => logout()); else show(false);
