@@ -16,7 +16,9 @@ from tests.browser.test_report import _chromium
 from tests.conftest import need_service
 
 
-def test_login_catalog_keyboard_and_phone(tmp_path: Path, artifacts_dir: Path) -> None:
+def test_login_catalog_keyboard_and_phone(
+    tmp_path: Path, artifacts_dir: Path, repo_root: Path
+) -> None:
     exe = _chromium()
     need_service(exe is not None, "Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -92,6 +94,42 @@ def test_login_catalog_keyboard_and_phone(tmp_path: Path, artifacts_dir: Path) -
                 assert len(prices) > 5 and prices == sorted(prices)
                 page.wait_for_selector("#perf-chart .main-svg")
                 page.screenshot(path=str(artifacts_dir / "dashboard-price.png"), full_page=True)
+                # upload examples/startup.yaml: checked as it loads; a typo is reported at its line
+                startup = (repo_root / "examples" / "startup.yaml").read_text()
+                page.set_input_files("#scenario-file", str(repo_root / "examples" / "startup.yaml"))
+                page.wait_for_function(
+                    "() => document.getElementById('plan-status').textContent.includes('valid')"
+                )
+                page.fill("#scenario-text", startup.replace("periods: 12", "periods: 0"))
+                page.wait_for_function(
+                    "() => document.querySelectorAll('#scenario-issues li').length > 0"
+                )
+                assert "horizon.periods" in page.inner_text("#scenario-issues")
+                # the real file plans, with progress; then a what-if (vendor cap 0.6) next to it
+                page.fill("#scenario-text", startup.replace("count: 100", "count: 30"))
+                page.wait_for_function(
+                    "() => document.querySelectorAll('#scenario-issues li').length === 0"
+                )
+                page.click("#plan-button")
+                page.wait_for_function(
+                    "() => document.querySelectorAll('#plan-compare thead th').length === 2",
+                    timeout=60_000,
+                )
+                page.fill(
+                    "#scenario-text",
+                    startup.replace("count: 100", "count: 30").replace(
+                        "max_vendor_share: 0.8", "max_vendor_share: 0.6"
+                    ),
+                )
+                page.click("#plan-button")
+                page.wait_for_function(
+                    "() => document.querySelectorAll('#plan-compare thead th').length === 3",
+                    timeout=60_000,
+                )
+                heads = page.locator("#plan-compare thead th").all_inner_texts()
+                assert heads == ["figure", "startup v2", "startup v3"]  # v1 was stored before
+                assert page.is_visible("#plan-export")
+                page.screenshot(path=str(artifacts_dir / "dashboard-plans.png"), full_page=True)
                 # a phone-size screen: still readable, nothing wider than the viewport
                 page.set_viewport_size({"width": 390, "height": 844})
                 page.wait_for_timeout(300)  # plotly re-lays out responsive charts on resize

@@ -343,6 +343,28 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
         accs = [cat.accelerator(a).id for a in body.accelerators]
         return matrix_records(throughput_matrix(classes, cat, accs))
 
+    @app.post("/v1/scenarios/validate")
+    def validate_scenario(body: ScenarioIn, t: Auth) -> dict[str, Any]:
+        """Check a scenario without storing it: ``ok`` and, when not, every problem by line and
+        field (a check's answer, so 200 either way; storing a bad one is the 422)."""
+        from computebroker.planner import parse_scenario
+
+        try:
+            spec = parse_scenario(body.yaml, team_catalog(t.id), source=body.name)
+        except InputError as exc:
+            return {
+                "ok": False,
+                "detail": [
+                    {"loc": [i.field or ""], "line": i.line, "msg": i.message} for i in exc.issues
+                ],
+            }
+        return {
+            "ok": True,
+            "offers": len(spec.offers),
+            "workloads": len(spec.workloads),
+            "periods": spec.horizon.count,
+        }
+
     @app.get("/v1/scenarios")
     def list_scenarios(t: Auth) -> list[dict[str, Any]]:
         with store() as s:

@@ -3,8 +3,11 @@
 const $ = (id) => document.getElementById(id);
 const token = () => sessionStorage.getItem("cb-token");
 
-async function api(path) {
-  const r = await fetch(path, { headers: { Authorization: "Bearer " + token() } });
+async function api(path, body) {
+  const init = { headers: { Authorization: "Bearer " + token() } };
+  if (body !== undefined) { init.method = "POST"; init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+  const r = await fetch(path, init);
+  if (r.status === 422) { const e = new Error("invalid"); e.detail = (await r.json()).detail; throw e; }
   if (r.status === 401) { logout(); throw new Error("unauthorised"); }
   if (!r.ok) throw new Error(path + ": " + r.status);
   return r.json();
@@ -78,6 +81,77 @@ async function priceWorkload(ev) {
     { displaylogo: false, responsive: true });
 }
 
+let checkTimer = null;
+const plans = [];
+
+function showIssues(detail) {
+  $("scenario-issues").replaceChildren(...(detail || []).map((d) => {
+    const li = document.createElement("li");
+    li.textContent = (d.line ? "line " + d.line + ": " : "") + (d.loc && d.loc[0] ? d.loc[0] + ": " : "") + d.msg;
+    return li;
+  }));
+}
+
+function checkScenario() {
+  clearTimeout(checkTimer);
+  checkTimer = setTimeout(async () => {
+    const text = $("scenario-text").value;
+    if (!text.trim()) { showIssues([]); return; }
+    const r = await api("/v1/scenarios/validate", { name: $("scenario-name").value, yaml: text });
+    if (r.ok) { showIssues([]); $("plan-status").textContent = "The scenario is valid."; }
+    else { showIssues(r.detail); $("plan-status").textContent = ""; }
+  }, 400);
+}
+
+function renderCompare() {
+  const figures = [["expected cost", (m) => "$" + Math.round(m.expected_cost_usd).toLocaleString()],
+    ["CVaR", (m) => "$" + Math.round(m.cvar_usd).toLocaleString()],
+    ["P(shortfall)", (m) => (100 * m.p_shortfall).toFixed(1) + "%"],
+    ["utilisation", (m) => (100 * m.utilisation).toFixed(0) + "%"],
+    ["committed spend", (m) => "$" + Math.round(m.committed_spend_usd).toLocaleString()]];
+  const head = $("plan-compare").querySelector("thead tr");
+  head.replaceChildren(...[["figure"], ...plans.map((p) => [p.label])].map(([t]) => { const th = document.createElement("th"); th.scope = "col"; th.textContent = t; return th; }));
+  $("plan-compare").querySelector("tbody").replaceChildren(...figures.map(([name, f]) => {
+    const tr = document.createElement("tr");
+    for (const v of [name, ...plans.map((p) => f(p.doc.metrics))]) { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); }
+    return tr;
+  }));
+  $("plan-export").hidden = plans.length === 0;
+}
+
+async function savePlan(ev) {
+  ev.preventDefault();
+  const name = $("scenario-name").value.trim();
+  let stored;
+  try { stored = await api("/v1/scenarios", { name: name, yaml: $("scenario-text").value }); }
+  catch (e) { if (e.detail) showIssues(e.detail); return; }
+  const job = await api("/v1/plans", { scenario: name, version: stored.version });
+  $("plan-progress").hidden = false;
+  for (;;) {
+    const st = await api("/v1/jobs/" + job.id);
+    $("plan-progress").value = st.progress;
+    $("plan-status").textContent = "Plan " + st.status + " " + Math.round(100 * st.progress) + "% " + (st.message || "");
+    if (["done", "failed", "cancelled"].includes(st.status)) {
+      if (st.status === "done") {
+        const doc = await api("/v1/plans/" + job.id);
+        plans.push({ label: name + " v" + stored.version, doc: doc });
+        renderCompare();
+      } else { $("plan-status").textContent = "Plan " + st.status + ": " + (st.error || ""); }
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await loadScenarios();
+}
+
+function exportPlan() {
+  const last = plans[plans.length - 1];
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([JSON.stringify(last.doc, null, 2)], { type: "application/json" }));
+  a.download = last.label.replace(/\s+/g, "-") + ".plan.json";
+  a.click();
+}
+
 async function start() {
   show(true);
   await Promise.all([loadCatalog(), loadScenarios(), loadModels()]);
@@ -91,5 +165,15 @@ $("login-form").addEventListener("submit", async (ev) => {
 });
 $("catalog-form").addEventListener("submit", loadCatalog);
 $("price-form").addEventListener("submit", priceWorkload);
+$("scenario-text").addEventListener("input", checkScenario);
+$("scenario-form").addEventListener("submit", savePlan);
+$("plan-export").addEventListener("click", exportPlan);
+$("scenario-file").addEventListener("change", async (ev) => {
+  const f = ev.target.files[0];
+  if (!f) return;
+  $("scenario-text").value = await f.text();
+  $("scenario-name").value = f.name.replace(/\.ya?ml$/, "").replace(/[^A-Za-z0-9_.-]/g, "-");
+  checkScenario();
+});
 $("logout").addEventListener("click", logout);
 if (token()) start().catch(() => logout()); else show(false);
