@@ -129,6 +129,28 @@ def test_login_catalog_keyboard_and_phone(
                 heads = page.locator("#plan-compare thead th").all_inner_texts()
                 assert heads == ["figure", "startup v2", "startup v3"]  # v1 was stored before
                 assert page.is_visible("#plan-export")
+                # the plan view (capacity by provider, demand fan, cost with CVaR, frontier) and its exports
+                page.click("#plan-view")
+                frame = page.frame_locator("#plan-report")
+                frame.locator(".plotly-graph-div .main-svg").first.wait_for(timeout=30_000)
+                titles = frame.locator("section h2").all_inner_texts()
+                assert "Plan: commitments" in titles and "Plan: demand and risk" in titles
+                with page.expect_download() as dl:
+                    page.click("#plan-csv")
+                csv_text = Path(dl.value.path()).read_text()
+                assert csv_text.startswith("start,offer,provider") and "gcp-v6e-1y" in csv_text
+                # the planned fleet, simulated: pool timeline and completion times
+                page.click("#plan-simulate")
+                page.wait_for_function(
+                    "() => document.getElementById('sim-status').textContent.includes('done')",
+                    timeout=60_000,
+                )
+                sim = page.frame_locator("#sim-report")
+                sim.locator(".plotly-graph-div .main-svg").first.wait_for(timeout=30_000)
+                assert (
+                    "Simulation: job completion times"
+                    in sim.locator("section h2").all_inner_texts()
+                )
                 page.screenshot(path=str(artifacts_dir / "dashboard-plans.png"), full_page=True)
                 # a phone-size screen: still readable, nothing wider than the viewport
                 page.set_viewport_size({"width": 390, "height": 844})

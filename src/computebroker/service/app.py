@@ -47,6 +47,7 @@ class PlanIn(BaseModel):
     scenarios: Annotated[int, Field(ge=1, le=20_000)] | None = None
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
     method: Annotated[str, Field(pattern=r"^(auto|extensive|benders)$")] = "auto"
+    frontier: bool = True  # cost vs risk over five risk weights, in the document and the report
 
 
 class OffersIn(BaseModel):
@@ -414,7 +415,18 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
                 raise RuntimeError("cancelled")
             state(progress=0.3, message="solving")
             res = solve_plan(problem, PlanOptions(method=body.method))
-            doc = plan_document(res, metrics(res.plan) if res.plan else None)
+            points = None
+            if body.frontier and res.plan is not None:
+                from computebroker.planner import FrontierAxis, frontier
+
+                state(progress=0.7, message="frontier")
+                points = frontier(
+                    problem,
+                    FrontierAxis.RISK,
+                    [0.0, 0.1, 0.3, 1.0, 3.0],
+                    PlanOptions(method=body.method),
+                )
+            doc = plan_document(res, metrics(res.plan) if res.plan else None, frontier=points)
             if job_id in cancelled:
                 raise RuntimeError("cancelled")
             status = "done" if res.plan is not None else "failed"
@@ -426,7 +438,7 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
                 page = HtmlReport(
                     title=f"computebroker plan: {spec.name}", subtitle=spec.description
                 )
-                add_plan_sections(page, res.plan, metrics(res.plan))
+                add_plan_sections(page, res.plan, metrics(res.plan), frontier=points)
                 html = page.render()
             with (
                 store.begin() as s

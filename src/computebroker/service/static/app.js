@@ -116,7 +116,7 @@ function renderCompare() {
     for (const v of [name, ...plans.map((p) => f(p.doc.metrics))]) { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); }
     return tr;
   }));
-  $("plan-export").hidden = plans.length === 0;
+  $("plan-actions").hidden = plans.length === 0;
 }
 
 async function savePlan(ev) {
@@ -134,7 +134,7 @@ async function savePlan(ev) {
     if (["done", "failed", "cancelled"].includes(st.status)) {
       if (st.status === "done") {
         const doc = await api("/v1/plans/" + job.id);
-        plans.push({ label: name + " v" + stored.version, doc: doc });
+        plans.push({ label: name + " v" + stored.version, doc: doc, job: job.id });
         renderCompare();
       } else { $("plan-status").textContent = "Plan " + st.status + ": " + (st.error || ""); }
       break;
@@ -150,6 +150,35 @@ function exportPlan() {
   a.href = URL.createObjectURL(new Blob([JSON.stringify(last.doc, null, 2)], { type: "application/json" }));
   a.download = last.label.replace(/\s+/g, "-") + ".plan.json";
   a.click();
+}
+
+async function embedReport(jobId, frameId) {
+  const r = await fetch("/v1/reports/" + jobId + ".html", { headers: { Authorization: "Bearer " + token() } });
+  const frame = $(frameId);
+  frame.src = URL.createObjectURL(new Blob([await r.text()], { type: "text/html" }));
+  frame.hidden = false;
+  return new Promise((resolve) => { frame.onload = resolve; });
+}
+
+function exportCsv() {
+  const rows = plans[plans.length - 1].doc.commitments;
+  const cols = ["start", "offer", "provider", "accelerator", "contract", "chips", "term_periods", "price_chip_hour", "obligation_usd"];
+  const text = [cols.join(","), ...rows.map((r) => cols.map((c) => String(r[c]).includes(",") ? '"' + r[c] + '"' : r[c]).join(","))].join("\n") + "\n";
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  a.download = "commitments.csv";
+  a.click();
+}
+
+async function simulateLast() {
+  const last = plans[plans.length - 1];
+  const job = await api("/v1/simulations", { plan_job: last.job, generate: 200, arrival_rate: 1.0, policy: "min-cost" });
+  for (;;) {
+    const st = await api("/v1/jobs/" + job.id);
+    $("sim-status").textContent = "Simulation " + st.status + (st.error ? ": " + st.error : "");
+    if (["done", "failed", "cancelled"].includes(st.status)) { if (st.status === "done") await embedReport(job.id, "sim-report"); break; }
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
 
 async function start() {
@@ -168,6 +197,9 @@ $("price-form").addEventListener("submit", priceWorkload);
 $("scenario-text").addEventListener("input", checkScenario);
 $("scenario-form").addEventListener("submit", savePlan);
 $("plan-export").addEventListener("click", exportPlan);
+$("plan-csv").addEventListener("click", exportCsv);
+$("plan-view").addEventListener("click", () => embedReport(plans[plans.length - 1].job, "plan-report"));
+$("plan-simulate").addEventListener("click", simulateLast);
 $("scenario-file").addEventListener("change", async (ev) => {
   const f = ev.target.files[0];
   if (!f) return;
