@@ -81,6 +81,23 @@ def test_login_catalog_keyboard_and_phone(
                 )
                 chips = page.locator("#offers tbody tr td:nth-child(3)").all_inner_texts()
                 assert chips and set(chips) == {"h100"}
+                # spot prices per PFLOP-hour, and chips side by side
+                page.select_option("#contract", "spot")
+                page.select_option("#sort", "price-per-pflop")
+                page.click("#catalog-form button")
+                page.wait_for_function(
+                    "() => document.querySelector('#offers tbody tr td:nth-child(5)') && document.querySelector('#offers tbody tr td:nth-child(5)').textContent.startsWith('$')"
+                )
+                per_pflop = [
+                    float(t.strip("$"))
+                    for t in page.locator("#offers tbody tr td:nth-child(5)").all_inner_texts()
+                ]
+                assert per_pflop == sorted(per_pflop)
+                assert page.locator("#accelerators thead th").all_inner_texts()[:3] == [
+                    "spec",
+                    "h100",
+                    "b200",
+                ]
                 # price a workload on every chip: chart and table, cheapest first
                 page.select_option("#model", "llama3.1-8b")
                 page.fill("#tokens", "1e12")
@@ -128,6 +145,7 @@ def test_login_catalog_keyboard_and_phone(
                 )
                 heads = page.locator("#plan-compare thead th").all_inner_texts()
                 assert heads == ["figure", "startup v2", "startup v3"]  # v1 was stored before
+                assert "chips committed: gcp-v6e-1y" in page.inner_text("#plan-compare")
                 assert page.is_visible("#plan-export")
                 # the plan view (capacity by provider, demand fan, cost with CVaR, frontier) and its exports
                 page.click("#plan-view")

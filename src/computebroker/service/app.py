@@ -217,16 +217,34 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
         _: Auth,
         accelerator: str | None = None,
         provider: str | None = None,
+        region: Annotated[str | None, Query(max_length=100)] = None,
+        contract: Annotated[str, Query(pattern=r"^(on-demand|spot)$")] = "on-demand",
+        sort: Annotated[str, Query(pattern=r"^(price|price-per-pflop)$")] = "price",
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     ) -> list[dict[str, Any]]:
-        q = OfferingQuery(accelerator=accelerator, cloud=provider)
+        from computebroker.catalog import SortKey
+
+        q = OfferingQuery(
+            accelerator=accelerator,
+            cloud=provider,
+            region=region,
+            spot=contract == "spot",
+            sort=SortKey(sort),
+        )
         rows = find_offerings(shipped_catalog(), q)[: max(1, min(limit, 1000))]
         return [
             {
                 "id": r.offering.id,
                 "provider": r.offering.cloud,
+                "region": r.offering.region,
                 "accelerator": r.accelerator.id,
-                "price_chip_hour": r.price_chip_hour,
+                "contract": contract,
+                "price_chip_hour": r.spot_price_chip_hour
+                if contract == "spot"
+                else r.price_chip_hour,
+                "price_pflop_hour": r.spot_price_pflop_hour
+                if contract == "spot"
+                else r.price_pflop_hour,
                 "source": r.offering.source,
                 "as_of": r.offering.as_of,
             }

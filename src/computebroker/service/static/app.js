@@ -28,11 +28,15 @@ async function loadCatalog(ev) {
   const q = new URLSearchParams({ limit: "100" });
   if ($("acc").value) q.set("accelerator", $("acc").value.trim());
   if ($("cloud").value) q.set("provider", $("cloud").value.trim());
+  if ($("region").value) q.set("region", $("region").value.trim());
+  q.set("contract", $("contract").value);
+  q.set("sort", $("sort").value);
   const rows = await api("/v1/catalog/offerings?" + q.toString());
   const body = $("offers").querySelector("tbody");
   body.replaceChildren(...rows.map((r) => {
     const tr = document.createElement("tr");
-    for (const v of [r.id, r.provider, r.accelerator, r.price_chip_hour == null ? "—" : "$" + r.price_chip_hour.toFixed(3), r.as_of]) {
+    for (const v of [r.id, r.provider, r.accelerator, r.price_chip_hour == null ? "—" : "$" + r.price_chip_hour.toFixed(3),
+      r.price_pflop_hour == null ? "—" : "$" + r.price_pflop_hour.toFixed(3), r.as_of]) {
       const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
     }
     return tr;
@@ -43,6 +47,24 @@ async function loadCatalog(ev) {
   Plotly.react("price-chart", [{ type: "bar", x: clouds, y: clouds.map((c) => best[c]) }],
     { title: "Cheapest $ per chip-hour by cloud", margin: { t: 40, l: 50, r: 10, b: 60 }, height: 320 },
     { displaylogo: false, responsive: true });
+}
+
+let accelerators = [];
+
+async function compareChips(ev) {
+  if (ev) ev.preventDefault();
+  if (!accelerators.length) accelerators = await api("/v1/catalog/accelerators");
+  const want = $("compare-chips").value.split(",").map((x) => x.trim().toLowerCase()).filter(Boolean);
+  const chosen = want.map((w) => accelerators.find((a) => a.id === w)).filter(Boolean);
+  const head = $("accelerators").querySelector("thead tr");
+  head.replaceChildren(...["spec", ...chosen.map((a) => a.id)].map((t) => { const th = document.createElement("th"); th.scope = "col"; th.textContent = t; return th; }));
+  const specs = [["vendor", (a) => a.vendor], ["bf16 TFLOP/s (dense)", (a) => a.bf16_tflops == null ? "—" : Math.round(a.bf16_tflops)],
+    ["HBM GiB", (a) => a.hbm_gib == null ? "—" : a.hbm_gib]];
+  $("accelerators").querySelector("tbody").replaceChildren(...specs.map(([name, f]) => {
+    const tr = document.createElement("tr");
+    for (const v of [name, ...chosen.map(f)]) { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); }
+    return tr;
+  }));
 }
 
 async function loadScenarios() {
@@ -111,9 +133,13 @@ function renderCompare() {
     ["committed spend", (m) => "$" + Math.round(m.committed_spend_usd).toLocaleString()]];
   const head = $("plan-compare").querySelector("thead tr");
   head.replaceChildren(...[["figure"], ...plans.map((p) => [p.label])].map(([t]) => { const th = document.createElement("th"); th.scope = "col"; th.textContent = t; return th; }));
-  $("plan-compare").querySelector("tbody").replaceChildren(...figures.map(([name, f]) => {
+  const chipsBy = (doc) => { const m = {}; for (const c of doc.commitments) m[c.offer] = (m[c.offer] || 0) + c.chips; return m; };
+  const offers = [...new Set(plans.flatMap((p) => Object.keys(chipsBy(p.doc))))].sort();
+  const rows = figures.map(([name, f]) => [name, ...plans.map((p) => f(p.doc.metrics))])
+    .concat(offers.map((o) => ["chips committed: " + o, ...plans.map((p) => (chipsBy(p.doc)[o] || 0).toLocaleString())]));
+  $("plan-compare").querySelector("tbody").replaceChildren(...rows.map((cells) => {
     const tr = document.createElement("tr");
-    for (const v of [name, ...plans.map((p) => f(p.doc.metrics))]) { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); }
+    for (const v of cells) { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); }
     return tr;
   }));
   $("plan-actions").hidden = plans.length === 0;
@@ -183,7 +209,7 @@ async function simulateLast() {
 
 async function start() {
   show(true);
-  await Promise.all([loadCatalog(), loadScenarios(), loadModels()]);
+  await Promise.all([loadCatalog(), loadScenarios(), loadModels(), compareChips()]);
 }
 
 $("login-form").addEventListener("submit", async (ev) => {
@@ -193,6 +219,7 @@ $("login-form").addEventListener("submit", async (ev) => {
   catch (e) { $("login-error").textContent = "That token is not valid."; }
 });
 $("catalog-form").addEventListener("submit", loadCatalog);
+$("compare-form").addEventListener("submit", compareChips);
 $("price-form").addEventListener("submit", priceWorkload);
 $("scenario-text").addEventListener("input", checkScenario);
 $("scenario-form").addEventListener("submit", savePlan);
