@@ -78,6 +78,7 @@ class SimulationIn(BaseModel):
     policy: str = "max-min-fairness"
     throughputs: Annotated[str, Field(pattern=r"^gavel$")] | None = None
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    stress: bool = True  # with a plan_job: also run each named fault and report its effect
 
 
 class PlacementJob(BaseModel):
@@ -143,6 +144,79 @@ Auth = Annotated[Team, Depends(current_team)]
 TOKEN_CACHE_S = 10.0
 # Finished plans are immutable: their serialised JSON is kept for this many recent reads.
 PLAN_CACHE_SIZE = 256
+
+
+def _fault_effects(
+    plan_doc: dict[str, Any], trace: Any, table: Any, body: SimulationIn, base: Any
+) -> list[dict[str, Any]]:
+    """The planned fleet under each named fault, against the same run without it: the largest
+    vendor (by committed chips) two periods late; the busiest region down for a week."""
+    import copy
+
+    from computebroker.sim import SimConfig, report, simulate
+    from computebroker.sim.faults import FaultKind, FaultSpec
+    from computebroker.sim.fleet import fleet_from_plan_doc
+
+    hours = float(plan_doc["horizon"]["hours_per_period"])
+    chips_by: dict[str, float] = {}
+    regions: dict[str, float] = {}
+    for c in plan_doc["commitments"]:
+        chips_by[c["provider"]] = chips_by.get(c["provider"], 0.0) + c["chips"]
+        if c.get("region", "any") != "any":
+            regions[c["region"]] = regions.get(c["region"], 0.0) + c["chips"]
+    cases: list[tuple[str, list[FaultSpec]]] = [("as planned", [])]
+    if chips_by:
+        v = max(chips_by, key=lambda k: chips_by[k])
+        cases.append(
+            (
+                f"{v} two periods late",
+                [FaultSpec(kind=FaultKind.SLIP, provider=v, start_h=1e-6, delay_h=2 * hours)],
+            )
+        )
+    if regions:
+        r = max(regions, key=lambda k: regions[k])
+        start = len(plan_doc["horizon"]["periods"]) // 2 * hours
+        cases.append(
+            (
+                f"{r} down for a week",
+                [
+                    FaultSpec(
+                        kind=FaultKind.OUTAGE,
+                        region=r,
+                        start_h=start,
+                        duration_h=168.0,
+                        restart_s=1800.0,
+                    )
+                ],
+            )
+        )
+    rows = []
+    for name, faults in cases:
+        rep = (
+            base
+            if not faults
+            else report(
+                simulate(
+                    fleet_from_plan_doc(plan_doc, "plan job"),
+                    copy.deepcopy(trace),
+                    table,
+                    faults=faults,
+                    config=SimConfig(policy=body.policy, seed=body.seed),
+                )
+            )
+        )
+        rows.append(
+            {
+                "case": name,
+                "avg JCT h": (rep.avg_jct_s or 0) / 3600,
+                "p99 JCT h": (rep.p99_jct_s or 0) / 3600,
+                "utilisation": rep.utilisation,
+                "chip-hours lost": rep.chip_hours_lost,
+                "unfinished jobs": rep.unfinished,
+                "cost USD": rep.cost_usd,
+            }
+        )
+    return rows
 
 
 def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
@@ -588,7 +662,15 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
                     ),
                     seed=body.seed,
                 )
-            st = simulate(fleet, trace, table, config=SimConfig(policy=body.policy, seed=body.seed))
+            import copy
+
+            # the trace stays pristine: each fault case runs the same jobs from the start
+            st = simulate(
+                fleet,
+                copy.deepcopy(trace),
+                table,
+                config=SimConfig(policy=body.policy, seed=body.seed),
+            )
             rep = report(st)
             page = HtmlReport(
                 title=f"computebroker simulate: {rep.policy}",
@@ -596,6 +678,10 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
             )
             add_sim_sections(page, st, rep)
             result = json.loads(json.dumps(rep.record(), default=str))
+            if body.stress and plan_doc is not None:
+                effects = _fault_effects(plan_doc, trace, table, body, rep)
+                result["fault_effects"] = effects
+                page.section("Simulation: the effect of each fault", "sim-faults").table(effects)
             with store.begin() as s:
                 repo.set_job(
                     s,
