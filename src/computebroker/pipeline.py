@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -304,17 +304,22 @@ def _realise(
 
 
 def stress_cases(
-    fleet: Fleet, m: PlanMetrics, spec: ScenarioSpec
+    fleet: Fleet,
+    vendor_shares: Mapping[str, float],
+    hours_per_period: float,
+    periods: Sequence[str],
 ) -> list[tuple[str, str, list[FaultSpec]]]:
-    """The named stress cases: the largest vendor two periods late; a week-long region outage."""
-    hours = spec.horizon.hours_per_period
+    """The named stress cases of a planned fleet: the largest vendor (by share of committed
+    spend) delivers two periods late; the region holding the most committed chips is down for a
+    week from mid-horizon. (name, description, faults) each."""
+    hours = hours_per_period
     cases: list[tuple[str, str, list[FaultSpec]]] = []
-    if m.vendor_shares:
-        vendor = max(m.vendor_shares, key=lambda v: m.vendor_shares[v])
+    if vendor_shares:
+        vendor = max(vendor_shares, key=lambda v: vendor_shares[v])
         cases.append(
             (
                 f"{vendor} two periods late",
-                f"every new delivery from {vendor} (the largest vendor, {m.vendor_shares[vendor]:.0%} of committed spend) "
+                f"every new delivery from {vendor} (the largest vendor, {vendor_shares[vendor]:.0%} of committed spend) "
                 f"arrives {2 * hours:,.0f} hours late; capacity already delivered stays",
                 [FaultSpec(kind=FaultKind.SLIP, provider=vendor, start_h=1e-6, delay_h=2 * hours)],
             )
@@ -325,17 +330,17 @@ def stress_cases(
             by_region[p.view.region] = by_region.get(p.view.region, 0) + p.max_chips
     if by_region:
         region = max(by_region, key=lambda r: by_region[r])
-        start = (spec.horizon.count // 2) * hours
+        mid = len(periods) // 2
         cases.append(
             (
                 f"{region} down for a week",
                 f"region {region} ({by_region[region]:,} committed chips at peak) is out for 168 hours from "
-                f"{spec.horizon.labels[spec.horizon.count // 2]}; jobs lose work since their last checkpoint",
+                f"{periods[mid]}; jobs lose work since their last checkpoint",
                 [
                     FaultSpec(
                         kind=FaultKind.OUTAGE,
                         region=region,
-                        start_h=start,
+                        start_h=mid * hours,
                         duration_h=168.0,
                         restart_s=1800.0,
                     )
@@ -419,7 +424,9 @@ def run_pipeline(
         )
     ]
     if opt.stress:
-        cases += stress_cases(base_fleet, m, spec)
+        cases += stress_cases(
+            base_fleet, m.vendor_shares, spec.horizon.hours_per_period, spec.horizon.labels
+        )
     out: list[SimCase] = []
     for name, text, faults in cases:
         say(f"simulate: {name} ({len(trace.jobs):,} jobs and services)")

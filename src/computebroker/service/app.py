@@ -149,49 +149,22 @@ PLAN_CACHE_SIZE = 256
 def _fault_effects(
     plan_doc: dict[str, Any], trace: Any, table: Any, body: SimulationIn, base: Any
 ) -> list[dict[str, Any]]:
-    """The planned fleet under each named fault, against the same run without it: the largest
-    vendor (by committed chips) two periods late; the busiest region down for a week."""
+    """The planned fleet under each named stress case of ``run`` (``pipeline.stress_cases``),
+    against the same jobs as planned."""
     import copy
 
+    from computebroker.pipeline import stress_cases
     from computebroker.sim import SimConfig, report, simulate
-    from computebroker.sim.faults import FaultKind, FaultSpec
     from computebroker.sim.fleet import fleet_from_plan_doc
 
-    hours = float(plan_doc["horizon"]["hours_per_period"])
-    chips_by: dict[str, float] = {}
-    regions: dict[str, float] = {}
-    for c in plan_doc["commitments"]:
-        chips_by[c["provider"]] = chips_by.get(c["provider"], 0.0) + c["chips"]
-        if c.get("region", "any") != "any":
-            regions[c["region"]] = regions.get(c["region"], 0.0) + c["chips"]
-    cases: list[tuple[str, list[FaultSpec]]] = [("as planned", [])]
-    if chips_by:
-        v = max(chips_by, key=lambda k: chips_by[k])
-        cases.append(
-            (
-                f"{v} two periods late",
-                [FaultSpec(kind=FaultKind.SLIP, provider=v, start_h=1e-6, delay_h=2 * hours)],
-            )
-        )
-    if regions:
-        r = max(regions, key=lambda k: regions[k])
-        start = len(plan_doc["horizon"]["periods"]) // 2 * hours
-        cases.append(
-            (
-                f"{r} down for a week",
-                [
-                    FaultSpec(
-                        kind=FaultKind.OUTAGE,
-                        region=r,
-                        start_h=start,
-                        duration_h=168.0,
-                        restart_s=1800.0,
-                    )
-                ],
-            )
-        )
+    cases = stress_cases(
+        fleet_from_plan_doc(plan_doc, "plan job"),
+        plan_doc["metrics"]["vendor_shares"],
+        float(plan_doc["horizon"]["hours_per_period"]),
+        plan_doc["horizon"]["periods"],
+    )
     rows = []
-    for name, faults in cases:
+    for name, faults in [("as planned", []), *((n, f) for n, _, f in cases)]:
         rep = (
             base
             if not faults
