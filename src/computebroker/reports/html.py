@@ -14,7 +14,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-__all__ = ["HtmlReport", "Section", "table_html"]
+__all__ = ["PALETTE", "HtmlReport", "Section", "money", "table_html"]
 
 _CSS = """
 body { font-family: -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif; margin: 0; color: #1f2933; background: #f7f8fa; }
@@ -39,6 +39,36 @@ th { background: #f0f4f8; }
 .warn { color: #b54708; }
 @media (max-width: 700px) { main, header, nav { padding-left: 10px; padding-right: 10px; } }
 """
+
+
+# plotly's default qualitative colours, one per provider / pool, shared by every report
+PALETTE = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
+
+
+def money(v: float) -> str:
+    """USD for people: $1.23B, $4.5M or $12,345.
+
+    Examples
+    --------
+    >>> money(2.5e9), money(3.21e6), money(1234.4)
+    ('$2.50B', '$3.2M', '$1,234')
+    """
+    if abs(v) >= 1e9:
+        return f"${v / 1e9:,.2f}B"
+    if abs(v) >= 1e6:
+        return f"${v / 1e6:,.1f}M"
+    return f"${v:,.0f}"
 
 
 def _fmt(v: Any) -> str:

@@ -13,7 +13,7 @@ from computebroker.planner.document import price_of_work_rows, schedule_rows
 from computebroker.planner.frontier import FrontierPoint
 from computebroker.planner.problem import KCHIPS
 from computebroker.planner.result import Plan, PlanMetrics
-from computebroker.reports.html import HtmlReport
+from computebroker.reports.html import PALETTE, HtmlReport, money
 
 __all__ = [
     "add_plan_sections",
@@ -22,23 +22,6 @@ __all__ = [
     "fig_demand_fan",
     "fig_frontier",
 ]
-
-PALETTE = [
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-]
-
-
-def _money(v: float) -> str:
-    return f"${v / 1e9:,.2f}B" if abs(v) >= 1e9 else f"${v / 1e6:,.1f}M"
 
 
 def fig_committed_capacity(plan: Plan) -> go.Figure:
@@ -193,7 +176,7 @@ def fig_cost_distribution(plan: Plan, m: PlanMetrics) -> go.Figure:
         fig.add_vline(
             x=value / 1e9,
             line={"color": color, "dash": "dash"},
-            annotation_text=f"{label} {_money(value)}",
+            annotation_text=f"{label} {money(value)}",
             annotation_position="top",
         )
     fig.update_layout(
@@ -269,18 +252,18 @@ def add_plan_sections(
     s = report.section("Plan: commitments", f"{prefix}-commitments")
     s.kpis(
         [
-            ("expected cost", _money(m.expected_cost_usd)),
-            (f"CVaR{round(m.cvar_alpha * 100)} of cost", _money(m.cvar_usd)),
+            ("expected cost", money(m.expected_cost_usd)),
+            (f"CVaR{round(m.cvar_alpha * 100)} of cost", money(m.cvar_usd)),
             ("P(shortfall)", f"{m.p_shortfall:.1%}"),
             ("utilisation", f"{m.utilisation:.0%}"),
             ("vendor HHI", f"{m.hhi:.2f}"),
-            ("committed spend (expected)", _money(m.committed_spend_usd)),
+            ("committed spend (expected)", money(m.committed_spend_usd)),
         ]
     )
     s.text(
         f"{p.n_scenarios} scenarios, {len(p.commit)} commitment and {len(p.recourse)} rental offers, "
         f"{len(p.workloads)} workload classes, {p.periods[0]}..{p.periods[-1]}. Commitments that run past the "
-        f"horizon are charged at {1 - p.salvage:.0%} of their remaining obligation ({_money(m.post_horizon_usd)}).",
+        f"horizon are charged at {1 - p.salvage:.0%} of their remaining obligation ({money(m.post_horizon_usd)}).",
         "note",
     )
     s.figure(fig_committed_capacity(plan))

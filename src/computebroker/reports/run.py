@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from computebroker.pipeline import RunResult, SimCase
-from computebroker.reports.html import HtmlReport
+from computebroker.reports.html import HtmlReport, money
 from computebroker.reports.plan_figures import add_plan_sections
 from computebroker.reports.sim import add_sim_sections, fig_timeline
 
@@ -26,16 +26,6 @@ __all__ = [
 ]
 
 
-def _money(v: float) -> str:
-    return (
-        f"${v / 1e9:,.2f}B"
-        if abs(v) >= 1e9
-        else f"${v / 1e6:,.1f}M"
-        if abs(v) >= 1e6
-        else f"${v:,.0f}"
-    )
-
-
 def verdict_rows(run: RunResult) -> list[dict[str, Any]]:
     """One row per simulated case, on the plan's terms."""
     rows = []
@@ -45,11 +35,11 @@ def verdict_rows(run: RunResult) -> list[dict[str, Any]]:
         rows.append(
             {
                 "case": c.name,
-                "realised cost": _money(z.total_usd),
-                "plan p05-p95": f"{_money(z.plan_p05_usd)} - {_money(z.plan_p95_usd)}",
+                "realised cost": money(z.total_usd),
+                "plan p05-p95": f"{money(z.plan_p05_usd)} - {money(z.plan_p95_usd)}",
                 "within plan range": "yes" if z.within_range else "NO",
-                "spend in horizon": _money(z.spend_usd),
-                "shortfall penalty": _money(z.penalty_usd),
+                "spend in horizon": money(z.spend_usd),
+                "shortfall penalty": money(z.penalty_usd),
                 "unmet (penalty-weighted)": f"{z.unmet_share:.2%}",
                 "worst class": f"{worst} {z.unmet_by_class.get(worst, 0.0):.1%}" if worst else "—",
                 "avg JCT": "—" if r.avg_jct_s is None else f"{r.avg_jct_s / 3600:,.0f} h",
@@ -65,19 +55,19 @@ def verdict_text(run: RunResult) -> str:
     m = run.metrics
     base = run.cases[0] if run.cases else None
     parts = [
-        f"The plan commits {_money(m.committed_spend_usd)} of capacity (expected), expects a total cost of "
-        f"{_money(m.expected_cost_usd)} with {m.p_shortfall:.0%} probability of some shortfall."
+        f"The plan commits {money(m.committed_spend_usd)} of capacity (expected), expects a total cost of "
+        f"{money(m.expected_cost_usd)} with {m.p_shortfall:.0%} probability of some shortfall."
     ]
     if base is not None:
         z = base.realised
         parts.append(
-            f"Run against a fresh demand and delivery draw, the planned fleet cost {_money(z.total_usd)} on the plan's terms "
+            f"Run against a fresh demand and delivery draw, the planned fleet cost {money(z.total_usd)} on the plan's terms "
             f"({'inside' if z.within_range else 'OUTSIDE'} the plan's scenario range), leaving {z.unmet_share:.1%} of the "
             "penalty-weighted work undone in its period."
         )
     for c in run.cases[1:]:
         z = c.realised
-        parts.append(f"Stress '{c.name}': {_money(z.total_usd)}, {z.unmet_share:.1%} undone.")
+        parts.append(f"Stress '{c.name}': {money(z.total_usd)}, {z.unmet_share:.1%} undone.")
     return " ".join(parts)
 
 
@@ -106,7 +96,7 @@ def fig_cases(run: RunResult) -> go.Figure:
                 y=[q],
                 mode="markers",
                 marker={"size": 13, "color": colors[i % len(colors)], "symbol": "diamond"},
-                name=f"{c.name}: {_money(c.realised.total_usd)}",
+                name=f"{c.name}: {money(c.realised.total_usd)}",
             )
         )
     reals = [c.realised.total_usd / 1e9 for c in run.cases]
@@ -176,7 +166,7 @@ def _case_section(report: HtmlReport, c: SimCase, i: int) -> None:
     z = c.realised
     s.kpis(
         [
-            ("realised cost", _money(z.total_usd)),
+            ("realised cost", money(z.total_usd)),
             ("unmet (penalty-weighted)", f"{z.unmet_share:.2%}"),
             ("utilisation", f"{c.report.utilisation:.0%}"),
             ("work lost", f"{c.report.chip_hours_lost:,.0f} chip-h"),

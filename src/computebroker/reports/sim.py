@@ -8,24 +8,11 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from computebroker.reports.html import HtmlReport
+from computebroker.reports.html import PALETTE, HtmlReport
 from computebroker.sim.metrics import SimReport
 from computebroker.sim.simulator import SimState
 
 __all__ = ["add_sim_sections", "fig_jct_cdf", "fig_timeline", "pool_rows", "summary_rows"]
-
-PALETTE = [
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-]
 
 
 def _h(s: float | None) -> str:
