@@ -8,7 +8,16 @@ from collections.abc import Callable, Iterable
 
 from computebroker.scheduler.types import Allocation, AllocationInput, JobKind, Placement, SimJob
 
-__all__ = ["Choice", "chips_needed", "fits", "place_in_order", "services_first", "spread_service"]
+__all__ = [
+    "Choice",
+    "by_speed",
+    "chips_needed",
+    "fastest",
+    "fits",
+    "place_in_order",
+    "services_first",
+    "spread_service",
+]
 
 # (pool index, chips) or None when the job cannot be placed now
 Choice = tuple[int, int] | None
@@ -64,6 +73,30 @@ def spread_service(
         if need <= 1e-9 * max(job.demand, 1.0):
             break
     return out
+
+
+def fastest(inp: AllocationInput) -> Callable[[SimJob, list[float]], Choice]:
+    """A ``choose`` for ``place_in_order``: the pool where the job runs fastest among those
+    with room for it."""
+
+    def choose(job: SimJob, free: list[float]) -> Choice:
+        best: Choice = None
+        best_rate = 0.0
+        for k in range(len(inp.pools)):
+            n = fits(inp, job, k, free[k])
+            if not n:
+                continue
+            r = inp.rate(job, inp.pools[k], n)
+            if r > best_rate:
+                best, best_rate = (k, n), r
+        return best
+
+    return choose
+
+
+def by_speed(inp: AllocationInput) -> ServiceKey:
+    """A ``service_key``: pools in order of per-chip speed for the service, fastest first."""
+    return lambda job, k: (-inp.rate(job, inp.pools[k], 1),)
 
 
 def place_in_order(

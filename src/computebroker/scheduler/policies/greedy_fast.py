@@ -4,8 +4,8 @@ traces (the 15 Philly virtual clusters, 100,000-job streams). Non-preemptive."""
 
 from __future__ import annotations
 
-from computebroker.scheduler.policies.common import Choice, fits, place_in_order
-from computebroker.scheduler.types import Allocation, AllocationInput, SimJob
+from computebroker.scheduler.policies.common import by_speed, fastest, place_in_order
+from computebroker.scheduler.types import Allocation, AllocationInput
 
 __all__ = ["GreedyFast"]
 
@@ -18,22 +18,4 @@ class GreedyFast:
 
     def allocate(self, inp: AllocationInput) -> Allocation:
         """Place every waiting job that fits somewhere."""
-
-        def choose(job: SimJob, free: list[float]) -> Choice:
-            best: Choice = None
-            best_rate = 0.0
-            for k in range(len(inp.pools)):
-                n = fits(inp, job, k, free[k])
-                if not n:
-                    continue
-                r = inp.rate(job, inp.pools[k], n)
-                if r > best_rate:
-                    best, best_rate = (k, n), r
-            return best
-
-        return place_in_order(
-            inp,
-            range(len(inp.jobs)),
-            choose,
-            service_key=lambda job, k: (-inp.rate(job, inp.pools[k], 1),),
-        )
+        return place_in_order(inp, range(len(inp.jobs)), fastest(inp), service_key=by_speed(inp))

@@ -59,51 +59,75 @@ def _placements(members: list[list[int]], x: np.ndarray, chips: np.ndarray) -> l
     return out
 
 
-class MaxMinFairnessAgnostic:
-    """Equal weighted chip-time, blind to chip speed."""
+class _MaxMin:
+    """The common path: services first, ready jobs grouped, one LP solver kept warm; the
+    policies differ only in ``shares``."""
 
-    name = "max-min-fairness-agnostic"
+    name = ""
     preemptive = True
 
     def __init__(self) -> None:
         self._lp: SmallLp | None = None
 
+    def shares(
+        self,
+        lp: SmallLp,
+        rates: np.ndarray,
+        counts: np.ndarray,
+        chips: np.ndarray,
+        weights: np.ndarray,
+        free: np.ndarray,
+    ) -> np.ndarray:
+        """(groups, pools) time shares."""
+        raise NotImplementedError
+
     def allocate(self, inp: AllocationInput) -> Allocation:
-        """Services first, then water-filled time shares spread over the pools."""
+        """Services first, then the policy's shares for each group of identical ready jobs."""
         done, free, rest = services_first(inp)
         ready = [j for j in rest if inp.jobs[j].ready_at <= inp.now]
         if not ready:
             return Allocation(placements=done)
         members, rates, counts, chips, weights = group_jobs(inp, ready)
         self._lp = self._lp or SmallLp()
-        x = agnostic_shares(self._lp, rates > 0, counts, chips, weights, np.asarray(free))
-        return Allocation(placements=done + _placements(members, x, chips))
-
-
-class MaxMinFairness:
-    """Equal throughput relative to the agnostic share (Gavel's heterogeneity-aware LAS)."""
-
-    name = "max-min-fairness"
-    preemptive = True
-
-    def __init__(self) -> None:
-        self._lp: SmallLp | None = None
-
-    def allocate(self, inp: AllocationInput) -> Allocation:
-        """Services first, then the max-min LP on normalised throughputs."""
-        done, free, rest = services_first(inp)
-        ready = [j for j in rest if inp.jobs[j].ready_at <= inp.now]
-        if not ready:
-            return Allocation(placements=done)
-        members, rates, counts, chips, weights = group_jobs(inp, ready)
-        self._lp = self._lp or SmallLp()
-        f = np.asarray(free, dtype=float)
-        iso_x = agnostic_shares(self._lp, rates > 0, counts, chips, weights, f)
-        iso = (rates * iso_x).sum(axis=1)
-        a = np.where(
-            iso[:, None] > 0, rates * (chips / weights / np.where(iso > 0, iso, 1.0))[:, None], 0.0
-        )
-        x = max_min_shares(self._lp, a, counts, chips, f)
+        x = self.shares(self._lp, rates, counts, chips, weights, np.asarray(free, dtype=float))
         return Allocation(
             placements=done + _placements(members, x, chips), note=f"{len(members)} job groups"
         )
+
+
+class MaxMinFairnessAgnostic(_MaxMin):
+    """Equal weighted chip-time, blind to chip speed: water-filled and spread over the pools."""
+
+    name = "max-min-fairness-agnostic"
+
+    def shares(
+        self,
+        lp: SmallLp,
+        rates: np.ndarray,
+        counts: np.ndarray,
+        chips: np.ndarray,
+        weights: np.ndarray,
+        free: np.ndarray,
+    ) -> np.ndarray:
+        return agnostic_shares(lp, rates > 0, counts, chips, weights, free)
+
+
+class MaxMinFairness(_MaxMin):
+    """Equal throughput relative to the agnostic share (Gavel's heterogeneity-aware LAS)."""
+
+    name = "max-min-fairness"
+
+    def shares(
+        self,
+        lp: SmallLp,
+        rates: np.ndarray,
+        counts: np.ndarray,
+        chips: np.ndarray,
+        weights: np.ndarray,
+        free: np.ndarray,
+    ) -> np.ndarray:
+        iso = (rates * agnostic_shares(lp, rates > 0, counts, chips, weights, free)).sum(axis=1)
+        a = np.where(
+            iso[:, None] > 0, rates * (chips / weights / np.where(iso > 0, iso, 1.0))[:, None], 0.0
+        )
+        return max_min_shares(lp, a, counts, chips, free)

@@ -4,8 +4,8 @@ arrival order, each on the fastest pool with room. Non-preemptive."""
 
 from __future__ import annotations
 
-from computebroker.scheduler.policies.common import Choice, fits, place_in_order
-from computebroker.scheduler.types import Allocation, AllocationInput, JobKind, SimJob
+from computebroker.scheduler.policies.common import by_speed, fastest, place_in_order
+from computebroker.scheduler.types import Allocation, AllocationInput, JobKind
 
 __all__ = ["SloFirst"]
 
@@ -19,24 +19,11 @@ class SloFirst:
     def allocate(self, inp: AllocationInput) -> Allocation:
         """Place in SLO order."""
 
-        def choose(job: SimJob, free: list[float]) -> Choice:
-            best: Choice = None
-            best_rate = 0.0
-            for k in range(len(inp.pools)):
-                n = fits(inp, job, k, free[k])
-                r = inp.rate(job, inp.pools[k], n) if n else 0.0
-                if n and r > best_rate:
-                    best, best_rate = (k, n), r
-            return best
-
         def key(j: int) -> tuple[int, float, int]:
             job = inp.jobs[j]
             tier = 0 if job.kind is JobKind.SERVE else (1 if job.deadline is not None else 2)
             return tier, job.deadline or 0.0, job.index
 
         return place_in_order(
-            inp,
-            sorted(range(len(inp.jobs)), key=key),
-            choose,
-            service_key=lambda job, k: (-inp.rate(job, inp.pools[k], 1),),
+            inp, sorted(range(len(inp.jobs)), key=key), fastest(inp), service_key=by_speed(inp)
         )
