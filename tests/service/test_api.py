@@ -13,21 +13,13 @@ from fastapi.testclient import TestClient
 from computebroker.service import create_app
 from computebroker.store import close_store, open_store, repo
 from tests.planner.helpers import tiny
-
-
-def _tokens(url: str) -> tuple[str, str]:
-    factory = open_store(url)
-    with factory.begin() as s:
-        a, b = repo.create_team(s, "alpha"), repo.create_team(s, "beta")
-        tokens = repo.issue_token(s, a), repo.issue_token(s, b)
-    close_store(factory)
-    return tokens
+from tests.servers import team_tokens
 
 
 @pytest.fixture
 def api(db_url: str) -> Any:
     url = db_url
-    ta, tb = _tokens(url)
+    ta, tb = team_tokens(url, "alpha", "beta")
     with TestClient(create_app(url)) as client:
         yield client, {"Authorization": f"Bearer {ta}"}, {"Authorization": f"Bearer {tb}"}, url
 
@@ -157,7 +149,7 @@ def test_live_placement(api: Any) -> None:
 
 def test_restart_marks_a_running_job_failed(db_url: str) -> None:
     url = db_url
-    ta, _ = _tokens(url)
+    ta, _ = team_tokens(url, "alpha", "beta")
     factory = open_store(url)
     with factory.begin() as s:
         team = repo.team_for_token(s, ta)

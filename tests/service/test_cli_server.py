@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 import json
-import random
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from computebroker.cli.app import run
-from computebroker.service import create_app
-from computebroker.store import close_store, open_store, repo
+from tests.servers import serving, team_tokens
 
 
 def test_plan_on_a_server(
     tmp_path: Path, repo_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite:///{tmp_path / 'b.db'}"
-    factory = open_store(url)
-    with factory.begin() as s:
-        token = repo.issue_token(s, repo.create_team(s, "cli"))
-    close_store(factory)
-    port = random.randint(20000, 40000)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(100):
-            if server.started:
-                break
-            time.sleep(0.05)
+    (token,) = team_tokens(url, "cli")
+    with serving(url) as port:
         code = run(
             [
                 "plan",
@@ -67,6 +49,3 @@ def test_plan_on_a_server(
             ]
         )
         assert code == 1 and "401" in capsys.readouterr().err
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -13,13 +13,10 @@ from hypothesis import HealthCheck, settings
 schemathesis = pytest.importorskip("schemathesis")
 
 from computebroker.service import create_app  # noqa: E402
-from computebroker.store import close_store, open_store, repo  # noqa: E402
+from tests.servers import team_tokens  # noqa: E402
 
 _DB = f"sqlite:///{Path(tempfile.mkdtemp()) / 'fuzz.db'}"
-_factory = open_store(_DB)
-with _factory.begin() as _s:
-    TOKEN = repo.issue_token(_s, repo.create_team(_s, "fuzz"))
-close_store(_factory)
+(TOKEN,) = team_tokens(_DB, "fuzz")
 APP = create_app(_DB)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 

@@ -29,7 +29,12 @@ from computebroker.planner import (
     prepare_problem,
     solve_plan,
 )
-from computebroker.planner.document import plan_document, price_of_work_rows, whatif_rows
+from computebroker.planner.document import (
+    SCHEDULE_COLUMNS,
+    plan_document,
+    price_of_work_rows,
+    whatif_rows,
+)
 from computebroker.planner.problem import PlanProblem
 from computebroker.reports.html import HtmlReport
 from computebroker.reports.plan_figures import add_plan_sections
@@ -471,18 +476,7 @@ def _print_plan(
         doc["commitments"],
         Format.TABLE,
         title="Commitment schedule",
-        columns=[
-            ("start", "start"),
-            ("offer", "offer"),
-            ("provider", "provider"),
-            ("accelerator", "chip"),
-            ("contract", "contract"),
-            ("chips", "chips"),
-            ("term_periods", "term"),
-            ("price_chip_hour", "$/chip-h"),
-            ("obligation_usd", "obligation"),
-            ("existing", "signed"),
-        ],
+        columns=list(SCHEDULE_COLUMNS),
         formatters={
             "chips": lambda v: fmt_num(v, 0),
             "price_chip_hour": lambda v: fmt_money(v, 2),

@@ -57,6 +57,21 @@ def metrics_record(m: PlanMetrics) -> dict[str, Any]:
     }
 
 
+# (key, header) of the commitment schedule, as every table of it shows it
+SCHEDULE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("start", "start"),
+    ("offer", "offer"),
+    ("provider", "provider"),
+    ("accelerator", "chip"),
+    ("contract", "contract"),
+    ("chips", "chips"),
+    ("term_periods", "term"),
+    ("price_chip_hour", "$/chip-h"),
+    ("obligation_usd", "obligation"),
+    ("existing", "signed"),
+)
+
+
 def schedule_rows(m: PlanMetrics) -> list[dict[str, Any]]:
     """The commitment schedule as rows."""
     return [asdict(c) for c in m.schedule]

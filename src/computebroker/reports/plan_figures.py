@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from computebroker.planner.document import price_of_work_rows, schedule_rows
+from computebroker.planner.document import SCHEDULE_COLUMNS, price_of_work_rows, schedule_rows
 from computebroker.planner.frontier import FrontierPoint
 from computebroker.planner.problem import KCHIPS
 from computebroker.planner.result import Plan, PlanMetrics
@@ -269,18 +269,7 @@ def add_plan_sections(
     s.figure(fig_committed_capacity(plan))
     s.table(
         schedule_rows(m),
-        [
-            ("start", "start"),
-            ("offer", "offer"),
-            ("provider", "provider"),
-            ("accelerator", "chip"),
-            ("contract", "contract"),
-            ("chips", "chips"),
-            ("term_periods", "term"),
-            ("price_chip_hour", "$/chip-h"),
-            ("obligation_usd", "obligation $"),
-            ("existing", "signed"),
-        ],
+        list(SCHEDULE_COLUMNS),
     )
     s2 = report.section("Plan: demand and risk", f"{prefix}-risk")
     s2.figure(fig_demand_fan(plan))
