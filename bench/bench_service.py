@@ -9,7 +9,6 @@ requests/s with p99 latency under 50 ms on 2 cores.
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import subprocess
 import sys
@@ -44,9 +43,7 @@ def _prepare(url: str) -> tuple[str, str]:
     cat = shipped_catalog()
     p = prepare_problem(load_scenario(example_path("startup.yaml"), cat), cat, count=50)
     res = solve_plan(p, PlanOptions())
-    doc = json.loads(
-        json.dumps(plan_document(res, metrics(res.plan) if res.plan else None), default=str)
-    )
+    doc = plan_document(res, metrics(res.plan) if res.plan else None).to_json()
     factory = open_store(url)
     with factory.begin() as s:
         team = repo.create_team(s, "bench")

@@ -49,8 +49,8 @@ def small_run() -> object:
     frontier or out-of-sample): shared by the pipeline and browser tests."""
     from computebroker.catalog import shipped_catalog
     from computebroker.examples import example_path
-    from computebroker.pipeline import RunOptions, run_pipeline
     from computebroker.planner import load_scenario
+    from computebroker.workflow import RunOptions, run_pipeline
 
     cat = shipped_catalog()
     spec = load_scenario(example_path("frontier-lab.yaml"), cat)

@@ -14,7 +14,10 @@ __all__ = [
     "HOURS_PER_DAY",
     "HOURS_PER_MONTH",
     "HOURS_PER_QUARTER",
+    "HOURS_PER_WEEK",
     "HOURS_PER_YEAR",
+    "MILLION",
+    "SECONDS_PER_HOUR",
     "TERA",
     "USD",
     "Hours",
@@ -30,7 +33,10 @@ GIB: Final = 1024**3
 # 1 Gbit/s = 1e9 bits/s = 1.25e8 bytes/s (network rates are decimal, SI).
 GBIT_PER_S_TO_BYTES_PER_S: Final = 1e9 / 8
 
+SECONDS_PER_HOUR: Final = 3600.0
+MILLION: Final = 1e6  # "per million units of work", $M
 HOURS_PER_DAY: Final = 24.0
+HOURS_PER_WEEK: Final = 7 * HOURS_PER_DAY
 # A 365-day year: cloud prices are quoted per hour and commitments per 1- or 3-year term;
 # AWS and Azure use 730 h per month = 8,760 h per year in their own monthly estimates.
 HOURS_PER_YEAR: Final = 8760.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,39 +143,122 @@ def test_fleets(tmp_path: Path, repo_root: Path) -> None:
     assert ei.value.issues[0].line == 2
 
 
-def test_fleet_from_plan(tmp_path: Path) -> None:
-    plan = {
+def _offer(oid: str, accelerator: str, contract: str, price: float, **kw: Any) -> dict[str, Any]:
+    return {
+        "id": oid,
+        "provider": "aws",
+        "accelerator": accelerator,
+        "region": "us-east-2",
+        "contract": contract,
+        "price_chip_hour": price,
+        "price_source": "test",
+        "term_periods": 1,
+        "max_chips": None,
+        "usable_fraction": 1.0,
+        "slip_prob": 0.0,
+        "slip_periods": 0,
+        "partial_prob": 0.0,
+        "partial_fraction": 1.0,
+        "available_from": 0,
+    } | kw
+
+
+def _metrics() -> dict[str, Any]:
+    return dict.fromkeys(
+        (
+            "expected_cost_usd",
+            "expected_spend_usd",
+            "cost_p05_usd",
+            "cost_p50_usd",
+            "cost_p95_usd",
+            "cvar_usd",
+            "cvar_alpha",
+            "p_shortfall",
+            "unmet_fraction_cvar",
+            "hhi",
+            "utilisation",
+            "committed_spend_usd",
+            "post_horizon_usd",
+        ),
+        0.0,
+    ) | {
+        "scenarios": 1,
+        "expected_unmet": {},
+        "expected_unmet_fraction": {},
+        "vendor_shares": {},
+        "utilisation_by_pool": {},
+        "usd_per_million_work": {},
+    }
+
+
+def plan_json(offers: list[dict[str, Any]], commitments: list[dict[str, Any]]) -> dict[str, Any]:
+    """A whole plan document (schema computebroker.plan/1) with these offers and commitments."""
+    periods = ["2026Q1", "2026Q2", "2026Q3"]
+    return {
         "schema": "computebroker.plan/1",
-        "horizon": {"periods": ["2026Q1", "2026Q2", "2026Q3"], "hours_per_period": 2190.0},
-        "commitments": [{"offer": "c", "start_index": 1, "chips": 100.0, "term_periods": 1}],
-        "offers": [
+        "status": "optimal",
+        "termination": "optimal",
+        "explanation": [],
+        "solve": {
+            "build_seconds": 0.0,
+            "solve_seconds": 0.0,
+            "variables": 0,
+            "constraints": 0,
+            "milp": False,
+        },
+        "scenario": "t",
+        "description": "",
+        "horizon": {
+            "start": "2026Q1",
+            "periods": periods,
+            "period": "quarter",
+            "hours_per_period": 2190.0,
+        },
+        "scenarios": {"count": 1, "seed": 0, "method": "monte-carlo"},
+        "commitments": [
             {
-                "id": "c",
                 "provider": "aws",
                 "accelerator": "trn2",
                 "region": "us-east-2",
                 "contract": "commit-1y",
+                "start": periods[c["start_index"]],
+                "existing": False,
                 "price_chip_hour": 1.5,
-            },
-            {
-                "id": "od",
-                "provider": "aws",
-                "accelerator": "h100",
-                "contract": "on-demand",
-                "price_chip_hour": 6.0,
-                "max_chips": 32,
-            },
+                "obligation_usd": 0.0,
+            }
+            | c
+            for c in commitments
         ],
+        "offers": offers,
+        "capacity": [],
+        "workloads": [{"name": "w", "unit": "tokens trained", "scale": 1.0}],
         "throughput": [
             {
                 "workload": "w",
                 "accelerator": "trn2",
                 "work_per_chip_hour": 3.6e6,
                 "unit": "tokens trained",
+                "layout": "",
+                "note": "",
             }
         ],
-        "workloads": [{"name": "w", "unit": "tokens trained"}],
+        "demand": {},
+        "metrics": _metrics(),
+        "cost_by_scenario_usd": [0.0],
+        "out_of_sample": None,
+        "frontier": None,
+        "whatif": None,
     }
+
+
+def test_fleet_from_plan(tmp_path: Path) -> None:
+    plan = plan_json(
+        [
+            _offer("c", "trn2", "commit-1y", 1.5),
+            _offer("od", "h100", "on-demand", 6.0, max_chips=32),
+        ],
+        [{"offer": "c", "start_index": 1, "chips": 100.0, "term_periods": 1}],
+    )
     p = tmp_path / "plan.json"
     p.write_text(json.dumps(plan))
     f = load_fleet(str(p))
@@ -183,6 +267,22 @@ def test_fleet_from_plan(tmp_path: Path) -> None:
     od = next(x for x in f.pools if x.view.name == "od")
     assert od.chips_at(0) == 32 and not od.view.committed
     assert f.throughput_rows[0]["workload"] == "w"
+
+
+def test_a_plan_naming_an_offer_it_does_not_describe_is_refused(tmp_path: Path) -> None:
+    plan = plan_json(
+        [_offer("od", "h100", "on-demand", 6.0, max_chips=32)],
+        [{"offer": "c", "start_index": 1, "chips": 100.0, "term_periods": 1}],
+    )
+    p = tmp_path / "plan.json"
+    p.write_text(json.dumps(plan))
+    with pytest.raises(InputError, match=r"commitments\[0\]\.offer 'c' is not one of"):
+        load_fleet(str(p))
+    del plan["offers"][0]["price_chip_hour"]
+    plan["commitments"] = []
+    p.write_text(json.dumps(plan))
+    with pytest.raises(InputError, match=r"offers\[0\]\.price_chip_hour: Field required"):
+        load_fleet(str(p))
 
 
 def test_faults_file(tmp_path: Path) -> None:

@@ -24,7 +24,13 @@ from computebroker.catalog.types import Accelerator, ContractTerm, Deal, Offerin
 from computebroker.errors import InputError
 from computebroker.inputs import read_csv_rows, validation_issues
 
-__all__ = ["SNAPSHOT_SCHEMA_VERSION", "Catalog", "load_catalog", "shipped_catalog"]
+__all__ = [
+    "SNAPSHOT_SCHEMA_VERSION",
+    "Catalog",
+    "load_catalog",
+    "load_catalog_texts",
+    "shipped_catalog",
+]
 
 SNAPSHOT_SCHEMA_VERSION = 1
 
@@ -133,4 +139,15 @@ def load_catalog(user_files: Sequence[Path | str] = ()) -> Catalog:
     catalog = shipped_catalog()
     for path in user_files:
         catalog = read_user_catalog(Path(path), catalog)
+    return catalog
+
+
+def load_catalog_texts(texts: Sequence[tuple[str, str]]) -> Catalog:
+    """The shipped catalog, with each user catalog given as (name, YAML text) merged over it in
+    order (messages name the file by ``name``)."""
+    from computebroker.catalog.userfile import read_user_catalog_text
+
+    catalog = shipped_catalog()
+    for name, text in texts:
+        catalog = read_user_catalog_text(name, text, catalog)
     return catalog

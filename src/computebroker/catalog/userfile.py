@@ -46,9 +46,15 @@ from computebroker.catalog.schema import (
 )
 from computebroker.catalog.types import Accelerator, Deal, Offering
 from computebroker.errors import InputError, Issue, UnknownNameError
-from computebroker.inputs import LocatedDocument, load_yaml, read_csv_rows, validation_issues
+from computebroker.inputs import (
+    LocatedDocument,
+    load_yaml,
+    parse_yaml_text,
+    read_csv_rows,
+    validation_issues,
+)
 
-__all__ = ["read_user_catalog"]
+__all__ = ["read_user_catalog", "read_user_catalog_text"]
 
 _KINDS = ("accelerators", "offerings", "deals")
 _MODELS: Mapping[str, type[BaseModel]] = {
@@ -112,8 +118,15 @@ def _records_from_csv(path: Path) -> dict[str, list[tuple[int | None, Any, tuple
     return out
 
 
-def read_user_catalog(path: Path, base: Catalog) -> Catalog:
-    """Validate a user catalog file and return ``base`` with its rows merged over.
+def read_user_catalog_text(name: str, text: str, base: Catalog) -> Catalog:
+    """:func:`read_user_catalog` of YAML ``text`` (a file's contents, e.g. a team's stored
+    offers) named ``name`` in every message."""
+    return read_user_catalog(Path(name), base, text=text)
+
+
+def read_user_catalog(path: Path, base: Catalog, *, text: str | None = None) -> Catalog:
+    """Validate a user catalog file and return ``base`` with its rows merged over (``text``:
+    the file's YAML contents, given instead of reading ``path``).
 
     Raises
     ------
@@ -122,7 +135,10 @@ def read_user_catalog(path: Path, base: Catalog) -> Catalog:
     """
     source = str(path)
     suffix = path.suffix.lower()
-    if suffix in {".yaml", ".yml"}:
+    if text is not None:
+        doc = parse_yaml_text(text, source)
+        records = _records_from_yaml(doc)
+    elif suffix in {".yaml", ".yml"}:
         doc = load_yaml(path)
         records = _records_from_yaml(doc)
     elif suffix == ".csv":
@@ -134,7 +150,11 @@ def read_user_catalog(path: Path, base: Catalog) -> Catalog:
         )
 
     try:
-        mtime = dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
+        mtime = (
+            "unknown"
+            if text is not None
+            else dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
+        )
     except OSError:
         mtime = "unknown"
     default_source = f"user file {path.name}"

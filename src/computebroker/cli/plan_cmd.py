@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,35 +12,37 @@ import typer
 from rich.console import Console
 from rich.panel import Panel
 
-from computebroker.catalog import load_catalog
+from computebroker.catalog import Catalog, load_catalog
 from computebroker.cli.output import Format, fmt_money, fmt_num, fmt_usd, make_console, render_rows
-from computebroker.errors import InfeasibleRequestError, InputError
+from computebroker.errors import InputError
 from computebroker.outputs import write_json_atomic, write_text_atomic
 from computebroker.planner import (
     FrontierAxis,
-    PlanMetrics,
     PlanOptions,
-    PlanResult,
-    evaluate_out_of_sample,
-    frontier,
+    ScenarioSpec,
     load_scenario,
-    metrics,
     parse_set,
     parse_slip,
-    prepare_problem,
-    solve_plan,
 )
 from computebroker.planner.document import (
     SCHEDULE_COLUMNS,
-    plan_document,
+    PlanDocument,
     price_of_work_rows,
-    whatif_rows,
+    schedule_rows,
 )
-from computebroker.planner.problem import PlanProblem
-from computebroker.reports.html import HtmlReport
-from computebroker.reports.plan_figures import add_plan_sections
+from computebroker.reports.plan import plan_report
+from computebroker.workflow import (
+    DEFAULT_OUT_OF_SAMPLE,
+    PlanRun,
+    PlanRunOptions,
+    WhatIf,
+    no_plan_error,
+    plan_run,
+)
 
 __all__ = ["plan"]
+
+Bounds = Callable[[int, float, float], None]
 
 
 def _status_line(console: Console, fmt: Format, text: str) -> None:
@@ -48,20 +51,16 @@ def _status_line(console: Console, fmt: Format, text: str) -> None:
 
 
 def _signed_from(path: Path, periods: tuple[str, ...]) -> dict[tuple[str, int], float]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError.single(str(path), f"cannot read plan JSON: {exc}") from None
+    doc = PlanDocument.read(path)
     out: dict[tuple[str, int], float] = {}
-    for i, c in enumerate(doc.get("commitments") or []):
-        try:
-            start = periods.index(c["start"])
-        except (KeyError, ValueError):
+    for i, c in enumerate(doc.planned(str(path)).commitments):
+        if c.start not in periods:
             raise InputError.single(
                 str(path),
-                f"commitments[{i}].start {c.get('start')!r} is not a period of this scenario",
-            ) from None
-        out[(c["offer"], start)] = out.get((c["offer"], start), 0.0) + float(c["chips"])
+                f"commitments[{i}].start {c.start!r} is not a period of this scenario",
+            )
+        key = (c.offer, periods.index(c.start))
+        out[key] = out.get(key, 0.0) + c.chips
     return out
 
 
@@ -94,20 +93,22 @@ def _on_server(
         method=method,
         progress=lambda m: _status_line(console, fmt, m),
     )
+    plan = PlanDocument.from_json(doc, server)
     if output is not None:
-        write_json_atomic(output / "plan.json", doc)
+        write_json_atomic(output / "plan.json", plan.to_json())
     if fmt is Format.JSON:
-        console.file.write(json.dumps(doc, indent=2, default=str) + "\n")
+        console.file.write(plan.text())
         return
-    m = doc["metrics"]
+    got = plan.planned(server)
+    m = got.metrics
     console.print(
-        f"{doc['scenario']}: expected cost ${m['expected_cost_usd']:,.0f}, CVaR ${m['cvar_usd']:,.0f}, "
-        f"P(shortfall) {m['p_shortfall']:.1%} ({doc['termination']})",
+        f"{plan.scenario}: expected cost ${m.expected_cost_usd:,.0f}, CVaR ${m.cvar_usd:,.0f}, "
+        f"P(shortfall) {m.p_shortfall:.1%} ({plan.termination})",
         highlight=False,
     )
     render_rows(
         console,
-        doc["commitments"],
+        [c.model_dump() for c in got.commitments],
         Format.TABLE,
         title="Commitment schedule (planned on the server)",
         columns=[
@@ -131,8 +132,9 @@ def _fmt_figure(v: float, unit: str, *, signed: bool = False) -> str:
     return f"{v:+.3f}" if signed else f"{v:.3f}"
 
 
-def _solve(problem: PlanProblem, opt: PlanOptions, fmt: Format, console: Console) -> PlanResult:
-    """Solve; a decomposition shows its bounds and gap on a progress bar (table output)."""
+@contextmanager
+def _bounds_bar(opt: PlanOptions, fmt: Format) -> Iterator[Bounds]:
+    """A decomposition's bounds and gap on a progress bar (table output)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     target = max(opt.benders_gap, 1e-12)
@@ -157,9 +159,58 @@ def _solve(problem: PlanProblem, opt: PlanOptions, fmt: Format, console: Console
                 text=f"iteration {it}  lower ${lo:,.0f}M  upper ${hi:,.0f}M  gap {gap:.1e}",
             )
 
-        return solve_plan(
-            problem, opt, progress=lambda msg: _status_line(console, fmt, msg), bounds=bounds
+        yield bounds
+
+
+def _whatif_of(
+    scenario: Path, cat: Catalog, sets: list[str] | None, slips: list[str] | None
+) -> WhatIf | None:
+    """The what-if of ``--set``/``--slip``, checked before any solving (a typo costs nothing)."""
+    edits: list[tuple[str, Any]] = [parse_set(s) for s in sets or []]
+    for s in slips or []:
+        edits.extend(parse_slip(s))
+    if not edits:
+        return None
+    return WhatIf(spec=load_scenario(scenario, cat, overrides=edits), edits=tuple(edits))
+
+
+def _replan_from(
+    spec: ScenarioSpec, as_of: str | None, signed: Path | None
+) -> tuple[int | None, dict[tuple[str, int], float]]:
+    """``--as-of`` as a period index, and the commitments of ``--signed``."""
+    if as_of is None:
+        if signed is not None:
+            raise InputError.single(
+                "<args>", "--signed needs --as-of (the first period still open)", field="--signed"
+            )
+        return None, {}
+    try:
+        index = spec.horizon.index(as_of)
+    except ValueError as exc:
+        raise InputError.single("<args>", str(exc), field="--as-of") from None
+    if not 0 <= index < spec.horizon.count:
+        raise InputError.single(
+            "<args>",
+            f"--as-of {as_of} is outside the horizon {spec.horizon.labels[0]}..{spec.horizon.labels[-1]}",
+            field="--as-of",
         )
+    return index, ({} if signed is None else _signed_from(signed, spec.horizon.labels))
+
+
+def _choice(value: str, allowed: tuple[str, ...], flag: str) -> str:
+    if value not in allowed:
+        raise InputError.single(
+            "<args>",
+            f"{flag} must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {value!r}",
+            field=flag,
+        )
+    return value
+
+
+def _write(output: Path, run: PlanRun) -> None:
+    write_json_atomic(output / "plan.json", run.document.to_json())
+    if run.plan is not None:
+        write_text_atomic(output / "plan.html", plan_report(run).render())
 
 
 def plan(
@@ -246,7 +297,7 @@ def plan(
         typer.Option(
             "--out-of-sample", min=0, help="Fresh scenarios to re-score the plan on (0: skip)."
         ),
-    ] = 500,
+    ] = DEFAULT_OUT_OF_SAMPLE,
     catalog: Annotated[
         list[Path] | None, typer.Option("--catalog", help="Extra offerings/deals (YAML/CSV).")
     ] = None,
@@ -266,53 +317,28 @@ def plan(
         _on_server(server, token, scenario, scenarios, seed, method, output, fmt, console)
         return
     cat = load_catalog(catalog or [])
-    edits: list[tuple[str, Any]] = [parse_set(s) for s in sets or []]
-    for s in slips or []:
-        edits.extend(parse_slip(s))
     spec = load_scenario(scenario, cat)
-    # what-if edits are checked before any solving, so a typo costs nothing
-    spec2 = load_scenario(scenario, cat, overrides=edits) if edits else None
-    as_of_index = None
-    signed_map: dict[tuple[str, int], float] = {}
-    if as_of is not None:
-        try:
-            as_of_index = spec.horizon.index(as_of)
-        except ValueError as exc:
-            raise InputError.single("<args>", str(exc), field="--as-of") from None
-        if not 0 <= as_of_index < spec.horizon.count:
-            raise InputError.single(
-                "<args>",
-                f"--as-of {as_of} is outside the horizon {spec.horizon.labels[0]}..{spec.horizon.labels[-1]}",
-                field="--as-of",
-            )
-        if signed is not None:
-            signed_map = _signed_from(signed, spec.horizon.labels)
-    elif signed is not None:
-        raise InputError.single(
-            "<args>", "--signed needs --as-of (the first period still open)", field="--signed"
-        )
-    if method not in ("auto", "extensive", "benders"):
-        raise InputError.single(
-            "<args>",
-            f"--method must be auto, extensive or benders, got {method!r}",
-            field="--method",
-        )
-    opt = PlanOptions(
+    whatif = _whatif_of(scenario, cat, sets, slips)
+    as_of_index, signed_map = _replan_from(spec, as_of, signed)
+    solve = PlanOptions(
         milp=milp,
         mip_gap=gap if gap is not None else 0.01,
         benders_gap=gap if gap is not None else 1e-4,
         time_limit_s=time_limit,
-        method=method,
-        executor=executor,
+        method=_choice(method, ("auto", "extensive", "benders"), "--method"),
+        executor=_choice(executor, ("local", "serial", "ray"), "--executor"),
         workers=workers,
         ray_address=ray_address,
     )
-    if executor not in ("local", "serial", "ray"):
-        raise InputError.single(
-            "<args>",
-            f"--executor must be local, serial or ray, got {executor!r}",
-            field="--executor",
-        )
+    options = PlanRunOptions(
+        scenarios=scenarios,
+        seed=seed,
+        solve=solve,
+        out_of_sample=out_of_sample,
+        frontier=frontier_over if with_frontier else None,
+        as_of=as_of_index,
+        signed=signed_map,
+    )
 
     def say(msg: str) -> None:
         _status_line(console, fmt, msg)
@@ -321,134 +347,104 @@ def plan(
         if i < n:
             say(f"frontier point {i + 1}/{n} ({frontier_over.value} = {value:g})")
 
-    problem = prepare_problem(
-        spec, cat, count=scenarios, seed=seed, as_of=as_of_index, signed=signed_map, progress=say
-    )
-    result = _solve(problem, opt, fmt, console)
-    if result.plan is None:
-        doc = plan_document(result, None, milp=milp)
-        if output is not None:
-            write_json_atomic(output / "plan.json", doc)
-        if fmt is Format.JSON:
-            console.file.write(json.dumps(doc, indent=2) + "\n")
-        raise InfeasibleRequestError(
-            f"no plan: the scenario is {result.status.value}.\n  " + "\n  ".join(result.explanation)
+    with _bounds_bar(solve, fmt) as bounds:
+        run = plan_run(
+            spec,
+            cat,
+            options,
+            whatif=whatif,
+            progress=say,
+            bounds=bounds,
+            frontier_progress=frontier_progress,
         )
-    m = metrics(result.plan)
-    oos: PlanMetrics | None = None
-    if out_of_sample > 0:
-        say(f"re-scoring the plan on {out_of_sample:,} fresh scenarios")
-        oos, _ = evaluate_out_of_sample(result.plan, cat, count=out_of_sample)
-    points = None
-    if with_frontier:
-        points = frontier(
-            problem,
-            frontier_over,
-            base=opt,
-            progress=frontier_progress,
-        )
-    whatif = None
-    whatif_doc: dict[str, Any] | None = None
-    if spec2 is not None:
-        say("what-if: re-planning with " + ", ".join(f"{k}={v}" for k, v in edits))
-        problem2 = prepare_problem(
-            spec2, cat, count=scenarios, seed=seed, as_of=as_of_index, signed=signed_map
-        )
-        res2 = _solve(problem2, opt, fmt, console)
-        if res2.plan is None:
-            whatif_doc = {
-                "edits": [f"{k}={v}" for k, v in edits],
-                "status": res2.status.value,
-                "explanation": list(res2.explanation),
-            }
-        else:
-            m2 = metrics(res2.plan)
-            whatif = whatif_rows(m, m2)
-            whatif_doc = {
-                "edits": [f"{k}={v}" for k, v in edits],
-                "status": res2.status.value,
-                "deltas": whatif,
-                "plan": plan_document(res2, m2, milp=milp),
-            }
-    doc = plan_document(result, m, out_of_sample=oos, frontier=points, whatif=whatif_doc, milp=milp)
     if output is not None:
-        write_json_atomic(output / "plan.json", doc)
-        report = HtmlReport(title=f"computebroker plan: {spec.name}", subtitle=spec.description)
-        add_plan_sections(report, result.plan, m, out_of_sample=oos, frontier=points, whatif=whatif)
-        write_text_atomic(output / "plan.html", report.render())
+        _write(output, run)
     if fmt is Format.JSON:
-        console.file.write(json.dumps(doc, indent=2, default=str) + "\n")
-        return
+        console.file.write(run.document.text())
+    if run.plan is None:
+        raise no_plan_error(run.result)
     if fmt is Format.CSV:
-        render_rows(console, doc["commitments"], fmt)
-        return
-    _print_plan(console, doc, m, result, oos)
-    if whatif is not None:
-        shown = [
-            {
-                "figure": r["figure"],
-                **{
-                    k: _fmt_figure(r[k], r["unit"], signed=k == "delta")
-                    for k in ("base", "what_if", "delta")
-                },
-            }
-            for r in whatif
-        ]
         render_rows(
-            console,
-            shown,
-            Format.TABLE,
-            title="What-if: " + ", ".join(f"{k}={v}" for k, v in edits),
-            columns=[
-                ("figure", "figure"),
-                ("base", "base"),
-                ("what_if", "what-if"),
-                ("delta", "delta"),
-            ],
+            console, [c.model_dump() for c in run.document.planned("plan").commitments], fmt
         )
-    elif whatif_doc is not None:
+    elif fmt is Format.TABLE:
+        _print_plan(console, run)
+        _print_whatif(console, run)
+        _print_frontier(console, run)
+        if output is not None:
+            console.print(f"wrote {output / 'plan.json'} and {output / 'plan.html'}")
+
+
+def _print_whatif(console: Console, run: PlanRun) -> None:
+    w = run.whatif
+    if w is None:
+        return
+    title = ", ".join(w.whatif.labels)
+    if w.rows is None:
         console.print(
-            f"[bold red]what-if has no plan ({whatif_doc['status']}):[/bold red] "
-            + "; ".join(whatif_doc["explanation"]),
+            f"[bold red]what-if has no plan ({w.result.status.value}):[/bold red] "
+            + "; ".join(w.result.explanation),
             highlight=False,
         )
-    if points:
-        render_rows(
-            console,
-            [
-                {
-                    "value": pt.value,
-                    "status": pt.status,
-                    "expected_cost_usd": pt.expected_cost_usd,
-                    "cvar_usd": pt.cvar_usd,
-                    "p_shortfall": pt.p_shortfall,
-                    "max_vendor_share": pt.max_vendor_share,
-                }
-                for pt in points
-            ],
-            Format.TABLE,
-            title=f"Efficient frontier over the {frontier_over.value}",
-            formatters={
-                "expected_cost_usd": fmt_usd,
-                "cvar_usd": fmt_usd,
-                "p_shortfall": lambda v: "—" if v is None else f"{v:.1%}",
-                "max_vendor_share": lambda v: "—" if v is None else f"{v:.0%}",
+        return
+    shown = [
+        {
+            "figure": r["figure"],
+            **{
+                k: _fmt_figure(r[k], r["unit"], signed=k == "delta")
+                for k in ("base", "what_if", "delta")
             },
-        )
-    if output is not None:
-        console.print(f"wrote {output / 'plan.json'} and {output / 'plan.html'}")
+        }
+        for r in w.rows
+    ]
+    render_rows(
+        console,
+        shown,
+        Format.TABLE,
+        title="What-if: " + title,
+        columns=[
+            ("figure", "figure"),
+            ("base", "base"),
+            ("what_if", "what-if"),
+            ("delta", "delta"),
+        ],
+    )
 
 
-def _print_plan(
-    console: Console,
-    doc: dict[str, Any],
-    m: PlanMetrics,
-    result: PlanResult,
-    oos: PlanMetrics | None,
-) -> None:
+def _print_frontier(console: Console, run: PlanRun) -> None:
+    if not run.frontier:
+        return
+    render_rows(
+        console,
+        [
+            {
+                "value": pt.value,
+                "status": pt.status,
+                "expected_cost_usd": pt.expected_cost_usd,
+                "cvar_usd": pt.cvar_usd,
+                "p_shortfall": pt.p_shortfall,
+                "max_vendor_share": pt.max_vendor_share,
+            }
+            for pt in run.frontier
+        ],
+        Format.TABLE,
+        title=f"Efficient frontier over the {run.frontier[0].axis.value}",
+        formatters={
+            "expected_cost_usd": fmt_usd,
+            "cvar_usd": fmt_usd,
+            "p_shortfall": lambda v: "—" if v is None else f"{v:.1%}",
+            "max_vendor_share": lambda v: "—" if v is None else f"{v:.0%}",
+        },
+    )
+
+
+def _print_plan(console: Console, run: PlanRun) -> None:
+    plan, m = run.require()
+    result, oos, p = run.result, run.out_of_sample, plan.problem
+    schedule = schedule_rows(m)
     lines = [
-        f"[bold]{doc['scenario']}[/bold]: {doc['horizon']['periods'][0]}..{doc['horizon']['periods'][-1]}, "
-        f"{doc['scenarios']['count']} scenarios, status {result.status.value} "
+        f"[bold]{p.spec.name}[/bold]: {p.periods[0]}..{p.periods[-1]}, "
+        f"{p.n_scenarios} scenarios, status {result.status.value} "
         + (
             f"(build {result.build_seconds:.1f} s, solve {result.solve_seconds:.1f} s, {result.variables:,} variables)"
             if result.variables
@@ -473,7 +469,7 @@ def _print_plan(
     console.print(Panel("\n".join(lines), title="plan", expand=False), highlight=False)
     render_rows(
         console,
-        doc["commitments"],
+        schedule,
         Format.TABLE,
         title="Commitment schedule",
         columns=list(SCHEDULE_COLUMNS),
@@ -484,22 +480,21 @@ def _print_plan(
             "existing": lambda v: "yes" if v else "",
         },
     )
-    p = result.plan.problem if result.plan else None
-    if p is not None and not doc["solve"]["milp"]:
+    if not run.document.solve.milp:
         blocks = {o.id: o.block_chips for o in p.spec.offers}
         partial = [
             c
-            for c in doc["commitments"]
+            for c in schedule
             if not c["existing"]
             and abs(c["chips"] / blocks[c["offer"]] - round(c["chips"] / blocks[c["offer"]])) > 1e-6
         ]
         if partial:
             console.print(
-                f"[dim]LP relaxation: {len(partial)} of {len(doc['commitments'])} commitments are not whole "
+                f"[dim]LP relaxation: {len(partial)} of {len(schedule)} commitments are not whole "
                 "blocks; --milp makes them whole (and enforces min_chips and min_vendors)[/dim]",
                 highlight=False,
             )
-    rows = price_of_work_rows(m, dict(zip(p.workloads, p.units, strict=True)) if p else {})
+    rows = price_of_work_rows(m, dict(zip(p.workloads, p.units, strict=True)))
     if rows:
         vendors = sorted({k for r in rows for k in r if k not in ("class", "unit")})
         render_rows(

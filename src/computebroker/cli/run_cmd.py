@@ -13,10 +13,11 @@ from computebroker.catalog import load_catalog
 from computebroker.cli.output import Format, make_console, render_rows
 from computebroker.examples import example_path
 from computebroker.outputs import write_json_atomic, write_text_atomic
-from computebroker.pipeline import RunOptions, RunResult, run_pipeline
 from computebroker.planner import load_scenario
+from computebroker.planner.document import schedule_rows
 from computebroker.reports.run import build_run_report, verdict_rows, verdict_text
 from computebroker.reports.sim import summary_rows
+from computebroker.workflow import DEFAULT_OUT_OF_SAMPLE, RunOptions, RunResult, run_pipeline
 
 __all__ = ["demo", "run"]
 
@@ -25,7 +26,7 @@ def _summary(run: RunResult) -> dict[str, Any]:
     return {
         "scenario": run.spec.name,
         "seconds": run.seconds,
-        "plan": run.plan_doc,
+        "plan": run.document.to_json(),
         "cases": [
             {
                 "name": c.name,
@@ -63,7 +64,7 @@ def _execute(scenario: Path, out: Path, opt: RunOptions, fmt: Format, catalog: l
     report = build_run_report(run)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "report.html", report.render())
-    write_json_atomic(out / "plan.json", run.plan_doc)
+    write_json_atomic(out / "plan.json", run.document.to_json())
     summary = _summary(run)
     write_json_atomic(out / "run.json", summary)
     if fmt is Format.JSON:
@@ -93,7 +94,7 @@ def _execute(scenario: Path, out: Path, opt: RunOptions, fmt: Format, catalog: l
     )
     render_rows(
         console,
-        list(run.plan_doc["commitments"])[:20],
+        schedule_rows(m)[:20],
         Format.TABLE,
         title=f"Plan: commitment schedule (expected cost ${m.expected_cost_usd / 1e9:,.1f}B, CVaR{round(m.cvar_alpha * 100)} ${m.cvar_usd / 1e9:,.1f}B, P(shortfall) {m.p_shortfall:.0%})",
         columns=[
@@ -172,7 +173,7 @@ def run(
     ] = False,
     out_of_sample: Annotated[
         int, typer.Option("--out-of-sample", min=0, help="Fresh scenarios to re-score the plan on.")
-    ] = 300,
+    ] = DEFAULT_OUT_OF_SAMPLE,
     catalog: Annotated[
         list[Path] | None, typer.Option("--catalog", help="Extra offerings/deals (YAML/CSV).")
     ] = None,

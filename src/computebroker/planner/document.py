@@ -1,6 +1,7 @@
 """Plan results as plain data: terminal rows, and ``plan.json`` — the input of ``simulate``.
 
-``plan.json`` (schema ``computebroker.plan/1``):
+``plan.json`` (schema ``computebroker.plan/1``) is written and read by one typed model,
+:class:`PlanDocument`:
 
 * ``scenario``, ``horizon`` (labels, hours per period), ``status``;
 * ``commitments``: the schedule (offer, provider, accelerator, region, contract, start, chips,
@@ -11,50 +12,350 @@
 * ``demand``: per workload class, the base path and scenario percentiles;
 * ``metrics``: the figures of the plan (in-sample, and out-of-sample when evaluated);
 * ``frontier`` and ``whatif`` when computed.
+
+A document without a plan (an infeasible scenario) carries the status and its explanation and
+``null`` for every plan section; :meth:`PlanDocument.planned` refuses it where a plan is needed.
+A file that lacks a field, or names an offer it does not describe, is an input error naming the
+file and the field — never a default.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
-from typing import Any
+from pathlib import Path
+from typing import Any, Final, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from computebroker.errors import InputError
+from computebroker.inputs import validation_issues
 from computebroker.perf.matrix import matrix_records
 from computebroker.planner.frontier import FrontierPoint
 from computebroker.planner.problem import KCHIPS, PlanProblem
 from computebroker.planner.result import Plan, PlanMetrics
 from computebroker.planner.solve import PlanResult
+from computebroker.units import MILLION
 
-__all__ = ["PLAN_SCHEMA", "metrics_record", "plan_document", "schedule_rows", "whatif_rows"]
+__all__ = [
+    "PLAN_SCHEMA",
+    "SCHEDULE_COLUMNS",
+    "CommitmentRow",
+    "MetricsRecord",
+    "OfferRow",
+    "PlanDocument",
+    "WhatIfRecord",
+    "metrics_record",
+    "plan_document",
+    "price_of_work_rows",
+    "schedule_rows",
+    "whatif_rows",
+]
 
-PLAN_SCHEMA = "computebroker.plan/1"
+PLAN_SCHEMA: Final = "computebroker.plan/1"
 
 
-def metrics_record(m: PlanMetrics) -> dict[str, Any]:
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SolveRecord(_Record):
+    """How the plan was solved (the two ``*_seconds`` are timings, not results)."""
+
+    build_seconds: float
+    solve_seconds: float
+    variables: int
+    constraints: int
+    milp: bool
+
+
+class HorizonRecord(_Record):
+    """The planning periods."""
+
+    start: str
+    periods: list[str]
+    period: str
+    hours_per_period: float
+
+
+class SamplingRecord(_Record):
+    """How many scenarios the plan was fitted on, and how they were drawn."""
+
+    count: int
+    seed: int
+    method: str
+
+
+class CommitmentRow(_Record):
+    """One row of the commitment schedule."""
+
+    offer: str
+    provider: str
+    accelerator: str
+    region: str
+    contract: str
+    start: str
+    start_index: int
+    chips: float
+    existing: bool
+    term_periods: int
+    price_chip_hour: float
+    obligation_usd: float
+
+
+class OfferRow(_Record):
+    """An offer with its terms."""
+
+    id: str
+    provider: str
+    accelerator: str
+    region: str
+    contract: str
+    price_chip_hour: float
+    price_source: str
+    term_periods: int
+    max_chips: float | None  # None: no limit
+    usable_fraction: float
+    slip_prob: float
+    slip_periods: int
+    partial_prob: float
+    partial_fraction: float
+    available_from: int
+
+
+class CapacityRow(_Record):
+    """Nominal usable chips of a commitment offer in a period."""
+
+    offer: str
+    period: str
+    chips: float
+
+
+class WorkloadRow(_Record):
+    """A workload class, its unit of work, and the planner's scale for it."""
+
+    name: str
+    unit: str
+    scale: float
+
+
+class ThroughputRow(_Record):
+    """Work per chip-hour of a class on a chip (``None``: it cannot run there)."""
+
+    workload: str
+    accelerator: str
+    work_per_chip_hour: float | None
+    unit: str
+    layout: str
+    note: str
+
+
+class DemandRecord(_Record):
+    """Demand of a class per period: the mean and scenario percentiles."""
+
+    unit: str
+    mean: list[float]
+    p05: list[float]
+    p25: list[float]
+    p50: list[float]
+    p75: list[float]
+    p95: list[float]
+
+
+class MetricsRecord(_Record):
     """The headline figures (USD, fractions)."""
-    return {
-        "scenarios": m.scenarios,
-        "expected_cost_usd": m.expected_cost_usd,
-        "expected_spend_usd": m.expected_spend_usd,
-        "cost_p05_usd": m.cost_p05_usd,
-        "cost_p50_usd": m.cost_p50_usd,
-        "cost_p95_usd": m.cost_p95_usd,
-        f"cvar{round(m.cvar_alpha * 100)}_usd": m.cvar_usd,
-        "cvar_usd": m.cvar_usd,
-        "cvar_alpha": m.cvar_alpha,
-        "p_shortfall": m.p_shortfall,
-        "expected_unmet": m.expected_unmet,
-        "expected_unmet_fraction": m.expected_unmet_fraction,
-        "unmet_fraction_cvar": m.unmet_fraction_cvar,
-        "vendor_shares": m.vendor_shares,
-        "hhi": m.hhi,
-        "utilisation": m.utilisation,
-        "utilisation_by_pool": m.utilisation_by_pool,
-        "usd_per_million_work": m.usd_per_million_work,
-        "committed_spend_usd": m.committed_spend_usd,
-        "post_horizon_usd": m.post_horizon_usd,
-    }
+
+    scenarios: int
+    expected_cost_usd: float
+    expected_spend_usd: float
+    cost_p05_usd: float
+    cost_p50_usd: float
+    cost_p95_usd: float
+    cvar_usd: float
+    cvar_alpha: float
+    p_shortfall: float
+    expected_unmet: dict[str, float]
+    expected_unmet_fraction: dict[str, float]
+    unmet_fraction_cvar: float
+    vendor_shares: dict[str, float]
+    hhi: float
+    utilisation: float
+    utilisation_by_pool: dict[str, float]
+    usd_per_million_work: dict[str, dict[str, float]]
+    committed_spend_usd: float
+    post_horizon_usd: float
+
+
+class FrontierRow(_Record):
+    """One re-plan on the efficient frontier."""
+
+    axis: str
+    value: float
+    status: str
+    expected_cost_usd: float | None
+    cvar_usd: float | None
+    p_shortfall: float | None
+    max_vendor_share: float | None
+    hhi: float | None
+
+
+class WhatIfRow(_Record):
+    """A headline figure, base and what-if."""
+
+    figure: str
+    unit: str
+    base: float
+    what_if: float
+    delta: float
+
+
+class WhatIfRecord(_Record):
+    """The what-if re-plan: its edits, status and, when it has a plan, the deltas and the plan."""
+
+    edits: list[str]
+    status: str
+    explanation: list[str]
+    deltas: list[WhatIfRow] | None
+    plan: PlanDocument | None
+
+
+class PlanDocument(_Record):
+    """``plan.json``: what ``plan`` writes and ``simulate`` reads."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_id: Literal["computebroker.plan/1"] = Field(PLAN_SCHEMA, alias="schema")
+    status: str
+    termination: str
+    explanation: list[str]
+    solve: SolveRecord
+    # the plan: all present, or (no plan) all None
+    scenario: str | None
+    description: str | None
+    horizon: HorizonRecord | None
+    scenarios: SamplingRecord | None
+    commitments: list[CommitmentRow] | None
+    offers: list[OfferRow] | None
+    capacity: list[CapacityRow] | None
+    workloads: list[WorkloadRow] | None
+    throughput: list[ThroughputRow] | None
+    demand: dict[str, DemandRecord] | None
+    metrics: MetricsRecord | None
+    cost_by_scenario_usd: list[float] | None
+    out_of_sample: MetricsRecord | None
+    frontier: list[FrontierRow] | None
+    whatif: WhatIfRecord | None
+
+    @model_validator(mode="after")
+    def _whole(self) -> PlanDocument:
+        parts = {k: getattr(self, k) is None for k in _PLAN_PARTS}
+        if len(set(parts.values())) > 1:
+            missing = ", ".join(k for k, none in parts.items() if none)
+            raise ValueError(f"a plan document with a plan needs every plan section; no {missing}")
+        if self.offers is not None and self.commitments is not None:
+            known = {o.id for o in self.offers}
+            for i, c in enumerate(self.commitments):
+                if c.offer not in known:
+                    raise ValueError(
+                        f"commitments[{i}].offer {c.offer!r} is not one of the document's offers"
+                    )
+        return self
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether the document holds a plan (not only a status and its explanation)."""
+        return self.commitments is not None
+
+    def planned(self, source: str) -> PlannedDocument:
+        """The plan sections, typed as present (an :class:`InputError` when there is no plan)."""
+        if (
+            self.horizon is None
+            or self.commitments is None
+            or self.offers is None
+            or self.throughput is None
+            or self.workloads is None
+            or self.metrics is None
+        ):
+            raise InputError.single(
+                source,
+                f"the plan document has no plan (status {self.status}): "
+                + ("; ".join(self.explanation) or "nothing to simulate"),
+            )
+        return PlannedDocument(
+            horizon=self.horizon,
+            commitments=self.commitments,
+            offers=self.offers,
+            throughput=self.throughput,
+            workloads=self.workloads,
+            metrics=self.metrics,
+        )
+
+    def to_json(self) -> Any:
+        """The document as JSON data (what ``plan.json`` holds)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    def text(self) -> str:
+        """The document as indented JSON text."""
+        return json.dumps(self.to_json(), indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, data: Any, source: str) -> PlanDocument:
+        """A document from JSON data; every problem names ``source`` and the field."""
+        if not isinstance(data, dict) or data.get("schema") != PLAN_SCHEMA:
+            raise InputError.single(
+                source,
+                f"not a plan written by `computebroker plan` (schema {PLAN_SCHEMA} with commitments)",
+            )
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise InputError(validation_issues(exc, source)) from None
+
+    @classmethod
+    def read(cls, path: Path) -> PlanDocument:
+        """``plan.json`` from ``path``."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError.single(str(path), f"cannot read plan JSON: {exc}") from None
+        return cls.from_json(data, str(path))
+
+
+_PLAN_PARTS = (
+    "scenario",
+    "description",
+    "horizon",
+    "scenarios",
+    "commitments",
+    "offers",
+    "capacity",
+    "workloads",
+    "throughput",
+    "demand",
+    "metrics",
+    "cost_by_scenario_usd",
+)
+
+
+class PlannedDocument(BaseModel):
+    """The sections of a document that holds a plan (what a fleet is built from)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    horizon: HorizonRecord
+    commitments: list[CommitmentRow]
+    offers: list[OfferRow]
+    throughput: list[ThroughputRow]
+    workloads: list[WorkloadRow]
+    metrics: MetricsRecord
+
+
+def metrics_record(m: PlanMetrics) -> MetricsRecord:
+    """The headline figures (USD, fractions)."""
+    fields = asdict(m)
+    fields.pop("schedule")
+    return MetricsRecord.model_validate(fields)
 
 
 # (key, header) of the commitment schedule, as every table of it shows it
@@ -77,8 +378,8 @@ def schedule_rows(m: PlanMetrics) -> list[dict[str, Any]]:
     return [asdict(c) for c in m.schedule]
 
 
-def _demand_summary(p: PlanProblem) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _demand_summary(p: PlanProblem) -> dict[str, DemandRecord]:
+    out: dict[str, DemandRecord] = {}
     for i, w in enumerate(p.workloads):
         d = p.D[i] * p.scale[i]  # (period, S)
         order = np.argsort(d, axis=1)
@@ -93,12 +394,43 @@ def _demand_summary(p: PlanProblem) -> dict[str, Any]:
         ):
             idx = np.argmax(cum >= level, axis=1)
             q[name] = [float(d[t, order[t, idx[t]]]) for t in range(p.n_periods)]
-        out[w] = {
-            "unit": p.units[i],
-            "mean": [float((d[t] * p.prob).sum()) for t in range(p.n_periods)],
-            **q,
-        }
+        out[w] = DemandRecord(
+            unit=p.units[i], mean=[float((d[t] * p.prob).sum()) for t in range(p.n_periods)], **q
+        )
     return out
+
+
+def _solve_record(result: PlanResult, milp: bool) -> SolveRecord:
+    return SolveRecord(
+        build_seconds=result.build_seconds,
+        solve_seconds=result.solve_seconds,
+        variables=result.variables,
+        constraints=result.constraints,
+        milp=milp,
+    )
+
+
+def _offer_rows(p: PlanProblem) -> list[OfferRow]:
+    return [
+        OfferRow(
+            id=o.id,
+            provider=o.provider,
+            accelerator=o.accelerator,
+            region=o.region,
+            contract=o.contract.value,
+            price_chip_hour=o.price_chip_hour,
+            price_source=o.price_source,
+            term_periods=o.term_periods,
+            max_chips=None if o.max_chips == float("inf") else o.max_chips,
+            usable_fraction=o.usable_fraction,
+            slip_prob=o.slip_prob,
+            slip_periods=o.slip_periods,
+            partial_prob=o.partial_prob,
+            partial_fraction=o.partial_fraction,
+            available_from=o.available_from,
+        )
+        for o in p.spec.offers
+    ]
 
 
 def plan_document(
@@ -107,85 +439,55 @@ def plan_document(
     *,
     out_of_sample: PlanMetrics | None = None,
     frontier: list[FrontierPoint] | None = None,
-    whatif: dict[str, Any] | None = None,
+    whatif: WhatIfRecord | None = None,
     milp: bool = False,
-) -> dict[str, Any]:
-    """The JSON document written to ``plan.json``."""
+) -> PlanDocument:
+    """The document written to ``plan.json``."""
     plan = result.plan
-    doc: dict[str, Any] = {
-        "schema": PLAN_SCHEMA,
+    head: dict[str, Any] = {
         "status": result.status.value,
         "termination": result.termination,
         "explanation": list(result.explanation),
-        "solve": {
-            "build_seconds": result.build_seconds,
-            "solve_seconds": result.solve_seconds,
-            "variables": result.variables,
-            "constraints": result.constraints,
-            "milp": milp,
-        },
+        "solve": _solve_record(result, milp),
     }
     if plan is None or m is None:
-        return doc
+        none = dict.fromkeys((*_PLAN_PARTS, "out_of_sample", "frontier", "whatif"))
+        return PlanDocument.model_validate({**head, **none})
     p = plan.problem
     spec = p.spec
-    doc.update(
+    return PlanDocument(
+        **head,
         scenario=spec.name,
         description=spec.description,
-        horizon={
-            "start": spec.horizon.start,
-            "periods": list(p.periods),
-            "period": spec.horizon.kind.value,
-            "hours_per_period": p.hours,
-        },
-        scenarios={
-            "count": p.n_scenarios,
-            "seed": spec.sampling.seed,
-            "method": spec.sampling.method.value,
-        },
-        commitments=schedule_rows(m),
-        offers=[
-            {
-                "id": o.id,
-                "provider": o.provider,
-                "accelerator": o.accelerator,
-                "region": o.region,
-                "contract": o.contract.value,
-                "price_chip_hour": o.price_chip_hour,
-                "price_source": o.price_source,
-                "term_periods": o.term_periods,
-                "max_chips": None if o.max_chips == float("inf") else o.max_chips,
-                "usable_fraction": o.usable_fraction,
-                "slip_prob": o.slip_prob,
-                "slip_periods": o.slip_periods,
-                "partial_prob": o.partial_prob,
-                "partial_fraction": o.partial_fraction,
-                "available_from": o.available_from,
-            }
-            for o in spec.offers
-        ],
+        horizon=HorizonRecord(
+            start=spec.horizon.start,
+            periods=list(p.periods),
+            period=spec.horizon.kind.value,
+            hours_per_period=p.hours,
+        ),
+        scenarios=SamplingRecord(
+            count=p.n_scenarios, seed=spec.sampling.seed, method=spec.sampling.method.value
+        ),
+        commitments=[CommitmentRow.model_validate(r) for r in schedule_rows(m)],
+        offers=_offer_rows(p),
         capacity=[
-            {"offer": oid, "period": p.periods[t], "chips": float(plan.k[i, t] * KCHIPS)}
+            CapacityRow(offer=oid, period=p.periods[t], chips=float(plan.k[i, t] * KCHIPS))
             for i, oid in enumerate(p.commit)
             for t in range(p.n_periods)
             if plan.k[i, t] * KCHIPS >= 0.5
         ],
         workloads=[
-            {"name": w, "unit": p.units[i], "scale": float(p.scale[i])}
+            WorkloadRow(name=w, unit=p.units[i], scale=float(p.scale[i]))
             for i, w in enumerate(p.workloads)
         ],
-        throughput=matrix_records(p.matrix),
+        throughput=[ThroughputRow.model_validate(r) for r in matrix_records(p.matrix)],
         demand=_demand_summary(p),
         metrics=metrics_record(m),
-        cost_by_scenario_usd=[float(c) * 1e6 for c in plan.cost],
+        cost_by_scenario_usd=[float(c) * MILLION for c in plan.cost],
+        out_of_sample=None if out_of_sample is None else metrics_record(out_of_sample),
+        frontier=[FrontierRow.model_validate(asdict(f)) for f in frontier] if frontier else None,
+        whatif=whatif,
     )
-    if out_of_sample is not None:
-        doc["out_of_sample"] = metrics_record(out_of_sample)
-    if frontier:
-        doc["frontier"] = [asdict(f) for f in frontier]
-    if whatif:
-        doc["whatif"] = whatif
-    return doc
 
 
 def whatif_rows(base: PlanMetrics, other: PlanMetrics) -> list[dict[str, Any]]:
@@ -225,3 +527,6 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "offers": len(p.commit) + len(p.recourse),
         "workloads": len(p.workloads),
     }
+
+
+WhatIfRecord.model_rebuild()

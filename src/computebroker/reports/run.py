@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from computebroker.pipeline import RunResult, SimCase
 from computebroker.reports.html import HtmlReport, money
 from computebroker.reports.plan_figures import add_plan_sections
 from computebroker.reports.sim import add_sim_sections, fig_timeline
+from computebroker.workflow import RunResult, SimCase
 
 __all__ = [
     "build_run_report",

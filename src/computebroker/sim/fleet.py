@@ -9,8 +9,8 @@ capacity per period from its commitments; on-demand and spot offers up to their 
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,11 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from computebroker.catalog import Catalog, ContractKind, contract_quotes
 from computebroker.errors import InputError
 from computebroker.inputs import load_yaml, validation_issues
+from computebroker.planner.document import OfferRow, PlanDocument
 from computebroker.scheduler.types import PoolView
+from computebroker.units import SECONDS_PER_HOUR
 
-__all__ = ["Fleet", "Pool", "fleet_from_plan_doc", "load_fleet", "parse_inline_fleet"]
+__all__ = ["Fleet", "Pool", "fleet_from_plan", "load_fleet", "parse_inline_fleet"]
 
-HOUR = 3600.0
+HOUR = SECONDS_PER_HOUR
 
 
 @dataclass(slots=True)
@@ -228,78 +230,58 @@ def _fleet_from_yaml(path: Path, catalog: Catalog | None) -> Fleet:
 PLAN_SPOT_PREEMPTION_PER_CHIP_HOUR = 1e-4
 
 
-def _fleet_from_plan(path: Path) -> Fleet:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError.single(str(path), f"cannot read plan JSON: {exc}") from None
-    return fleet_from_plan_doc(doc, str(path))
-
-
-def fleet_from_plan_doc(
-    doc: Any, source: str, delivered: dict[str, list[float]] | None = None
+def fleet_from_plan(
+    doc: PlanDocument, source: str, delivered: Mapping[str, Sequence[float]] | None = None
 ) -> Fleet:
     """Pools of a plan document (one per offer). ``delivered``: per offer, the share of its new
     (not already signed) commitments delivered in each period — one delivery scenario; capacity
-    already signed (``existing``) is always there."""
-    if (
-        not isinstance(doc, dict)
-        or doc.get("schema") != "computebroker.plan/1"
-        or "commitments" not in doc
-    ):
-        raise InputError.single(
-            source,
-            "not a plan written by `computebroker plan` (schema computebroker.plan/1 with commitments)",
-        )
-    hours = float(doc["horizon"]["hours_per_period"])
-    n_periods = len(doc["horizon"]["periods"])
-    pools = []
-    offers = {o["id"]: o for o in doc.get("offers", [])}
+    already signed (``existing``) is always there. A document without a plan is an input error
+    naming ``source``."""
+    plan = doc.planned(source)
+    hours = plan.horizon.hours_per_period
+    n_periods = len(plan.horizon.periods)
+    offers = {o.id: o for o in plan.offers}
     by_offer: dict[str, list[float]] = {}
-    for c in doc["commitments"]:
-        chips = by_offer.setdefault(c["offer"], [0.0] * (n_periods + 1))
-        share = (delivered or {}).get(c["offer"])
-        first = int(c["start_index"])
-        for t in range(first, min(n_periods, first + int(c["term_periods"]))):
-            f = 1.0 if (share is None or c.get("existing") is True) else share[t]
-            chips[t] += float(c["chips"]) * f
+    for c in plan.commitments:
+        chips = by_offer.setdefault(c.offer, [0.0] * (n_periods + 1))
+        share = None if delivered is None or c.existing else delivered[c.offer]
+        for t in range(c.start_index, min(n_periods, c.start_index + c.term_periods)):
+            chips[t] += c.chips * (1.0 if share is None else share[t])
+    pools = []
     for oid, per in by_offer.items():
-        o = offers.get(oid, {})
-        steps = [(t * hours * HOUR, round(n)) for t, n in enumerate(per)]
-        view = PoolView(
-            name=oid,
-            accelerator=str(o.get("accelerator", "")).lower(),
-            provider=str(o.get("provider", "any")),
-            region=str(o.get("region", "any")),
-            contract=str(o.get("contract", "commit-1y")),
-            price_chip_hour=float(o.get("price_chip_hour", 0.0)),
-        )
-        pools.append(Pool(view=view, steps=_compact(steps)))
-    for oid, o in offers.items():
-        if o["contract"] not in ("on-demand", "spot") or not o.get("max_chips"):
+        o = offers[oid]  # the document checks that every commitment names one of its offers
+        steps = [(t * hours * SECONDS_PER_HOUR, round(n)) for t, n in enumerate(per)]
+        pools.append(Pool(view=_plan_view(o), steps=_compact(steps)))
+    for o in plan.offers:
+        if o.contract not in ("on-demand", "spot") or not o.max_chips:
             continue
-        spot = o["contract"] == "spot"
-        start = float(o.get("available_from", 0)) * hours * HOUR
-        view = PoolView(
-            name=oid,
-            accelerator=str(o["accelerator"]).lower(),
-            provider=str(o["provider"]),
-            region=str(o.get("region", "any")),
-            contract=str(o["contract"]),
-            price_chip_hour=float(o["price_chip_hour"]),
-            spot=spot,
-        )
-        steps = [(start, int(o["max_chips"])), (n_periods * hours * HOUR, 0)]
+        spot = o.contract == "spot"
+        start = o.available_from * hours * SECONDS_PER_HOUR
+        steps = [(start, int(o.max_chips)), (n_periods * hours * SECONDS_PER_HOUR, 0)]
         pools.append(
             Pool(
-                view=view,
+                view=_plan_view(o),
                 steps=steps,
                 preemption_per_chip_hour=PLAN_SPOT_PREEMPTION_PER_CHIP_HOUR if spot else 0.0,
             )
         )
-    units = {w["name"]: w["unit"] for w in doc.get("workloads", [])}
     return Fleet(
-        pools=pools, source=source, throughput_rows=list(doc.get("throughput", [])), units=units
+        pools=pools,
+        source=source,
+        throughput_rows=[r.model_dump() for r in plan.throughput],
+        units={w.name: w.unit for w in plan.workloads},
+    )
+
+
+def _plan_view(o: OfferRow) -> PoolView:
+    return PoolView(
+        name=o.id,
+        accelerator=o.accelerator.lower(),
+        provider=o.provider,
+        region=o.region,
+        contract=o.contract,
+        price_chip_hour=o.price_chip_hour,
+        spot=o.contract == "spot",
     )
 
 
@@ -317,7 +299,7 @@ def load_fleet(spec: str, catalog: Catalog | None = None) -> Fleet:
     if path.suffix.lower() == ".json":
         if not path.exists():
             raise InputError.single(spec, "file not found")
-        return _fleet_from_plan(path)
+        return fleet_from_plan(PlanDocument.read(path), str(path))
     if path.suffix.lower() in (".yaml", ".yml"):
         return _fleet_from_yaml(path, catalog)
     if "=" in spec:

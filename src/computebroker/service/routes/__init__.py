@@ -1,0 +1,14 @@
+"""The API's routes, one module per resource."""
+
+from computebroker.service.routes import catalog, jobs, placements, plans, scenarios, simulations
+
+__all__ = ["ROUTERS"]
+
+ROUTERS = (
+    catalog.router,
+    scenarios.router,
+    plans.router,
+    jobs.router,
+    simulations.router,
+    placements.router,
+)

@@ -1,0 +1,107 @@
+"""Routes: plan jobs — the plan workflow (:func:`computebroker.workflow.plan_run`, the same one
+``computebroker plan`` and ``run`` call) on a stored scenario, in the job runner."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import Response
+
+from computebroker.errors import InputError
+from computebroker.planner import FrontierAxis, PlanOptions, parse_scenario
+from computebroker.reports.plan import plan_report
+from computebroker.service.context import PLAN_CACHE_SIZE, Auth, Ctx, ServiceContext, now
+from computebroker.service.jobs import JobCancelled
+from computebroker.service.routes.jobs import job_record
+from computebroker.service.schemas import PlanIn
+from computebroker.store import repo
+from computebroker.workflow import PlanRunOptions, plan_run
+
+__all__ = ["plan_options", "router", "run_plan"]
+
+router = APIRouter()
+
+# the share of a plan job done when the workflow reaches each stage
+STAGES = (("solving", 0.3), ("re-scoring", 0.6), ("frontier", 0.7), ("what-if", 0.85))
+
+
+def plan_options(body: PlanIn) -> PlanRunOptions:
+    """The plan workflow's options of a plan request."""
+    return PlanRunOptions(
+        scenarios=body.scenarios,
+        seed=body.seed,
+        solve=PlanOptions(method=body.method),
+        out_of_sample=body.out_of_sample,
+        frontier=FrontierAxis.RISK if body.frontier else None,
+    )
+
+
+def run_plan(ctx: ServiceContext, job_id: str, team_id: int, body: PlanIn) -> None:
+    """The plan job: its result, report and final state are written in one transaction."""
+
+    def progress(msg: str) -> None:
+        ctx.runner.check(job_id)  # a cancel stops the job between stages
+        for prefix, share in STAGES:
+            if msg.startswith(prefix):
+                ctx.set_job(job_id, progress=share, message=msg)
+
+    try:
+        ctx.set_job(job_id, status="running", started_at=now(), message="pricing and sampling")
+        with ctx.store() as s:
+            sc = repo.get_scenario(s, team_id, body.scenario, body.version)
+            if sc is None:
+                raise InputError.single("scenario", f"no scenario {body.scenario!r}")
+            text, name = sc.text, sc.name
+        cat = ctx.team_catalog(team_id)
+        run = plan_run(
+            parse_scenario(text, cat, source=name), cat, plan_options(body), progress=progress
+        )
+        ctx.runner.check(job_id)
+        html = plan_report(run).render() if run.plan is not None else None
+        with ctx.store.begin() as s:  # the result, the report and the final state together
+            repo.set_job(
+                s,
+                job_id,
+                status="done" if run.plan is not None else "failed",
+                progress=1.0,
+                message=run.result.termination,
+                result=run.document.to_json(),
+                error=None if run.plan is not None else "; ".join(run.result.explanation),
+                finished_at=now(),
+            )
+            if html is not None:
+                repo.save_report(s, job_id, html)
+    except JobCancelled:
+        ctx.set_job(job_id, status="cancelled", error="cancelled", finished_at=now())
+    except Exception as exc:  # the job fails with the reason; the server keeps serving
+        msg = "; ".join(str(i) for i in exc.issues) if isinstance(exc, InputError) else str(exc)
+        ctx.set_job(job_id, status="failed", error=msg, finished_at=now())
+
+
+@router.post("/v1/plans", status_code=202)
+def submit_plan(body: PlanIn, t: Auth, ctx: Ctx) -> dict[str, Any]:
+    with ctx.store.begin() as s:
+        if repo.get_scenario(s, t.id, body.scenario, body.version) is None:
+            raise HTTPException(404, f"no scenario {body.scenario!r}")
+        job_id = repo.create_job(s, t.id, "plan", body.model_dump()).id
+    ctx.runner.submit(job_id, run_plan, ctx, job_id, t.id, body)
+    return {"id": job_id, "status": "queued"}
+
+
+@router.get("/v1/plans/{job_id}", response_class=Response)
+def get_plan(job_id: str, t: Auth, ctx: Ctx) -> Response:
+    """The plan document (``plan.json``) of a finished plan job."""
+    body = ctx.plan_cache.get((t.id, job_id))
+    if body is None:
+        d = job_record(ctx, t, job_id)
+        if d["status"] != "done":
+            raise HTTPException(
+                409, f"the plan is {d['status']}" + (f": {d['error']}" if d["error"] else "")
+            )
+        body = json.dumps(d["result"], separators=(",", ":")).encode()
+        if len(ctx.plan_cache) >= PLAN_CACHE_SIZE:
+            ctx.plan_cache.pop(next(iter(ctx.plan_cache)))
+        ctx.plan_cache[(t.id, job_id)] = body
+    return Response(content=body, media_type="application/json")

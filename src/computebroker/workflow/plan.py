@@ -1,0 +1,223 @@
+"""The plan workflow — solve, re-score out of sample, sweep the frontier, re-plan a what-if,
+write the document — once, for ``computebroker plan``, the service's plan jobs and ``run``.
+
+Every entry point builds a :class:`PlanRunOptions` and calls :func:`plan_run`; the same scenario,
+seed and options give the same :class:`~computebroker.planner.document.PlanDocument` whichever
+of them made it (timings aside).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from computebroker.catalog import Catalog
+from computebroker.errors import InfeasibleRequestError
+from computebroker.planner import (
+    FrontierAxis,
+    FrontierPoint,
+    Plan,
+    PlanMetrics,
+    PlanOptions,
+    PlanProblem,
+    PlanResult,
+    evaluate_out_of_sample,
+    frontier,
+    metrics,
+    prepare_problem,
+    solve_plan,
+)
+from computebroker.planner.document import (
+    PlanDocument,
+    WhatIfRecord,
+    WhatIfRow,
+    plan_document,
+    whatif_rows,
+)
+from computebroker.planner.spec import ScenarioSpec
+
+__all__ = [
+    "DEFAULT_OUT_OF_SAMPLE",
+    "PlanRun",
+    "PlanRunOptions",
+    "WhatIf",
+    "WhatIfRun",
+    "no_plan_error",
+    "plan_run",
+]
+
+# fresh scenarios a plan is re-scored on unless told otherwise (CLI, API and run alike)
+DEFAULT_OUT_OF_SAMPLE = 300
+
+Progress = Callable[[str], None]
+Bounds = Callable[[int, float, float], None]
+FrontierProgress = Callable[[int, int, float], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanRunOptions:
+    """What to plan and what to compute around the plan (defaults: the scenario file's)."""
+
+    scenarios: int | None = None  # planning scenarios (None: the file's count)
+    seed: int | None = None  # sampling seed (None: the file's)
+    solve: PlanOptions = field(default_factory=PlanOptions)
+    out_of_sample: int = DEFAULT_OUT_OF_SAMPLE  # 0: skip
+    frontier: FrontierAxis | None = None  # None: no frontier
+    frontier_values: tuple[float, ...] | None = None  # None: the planner's default for the axis
+    as_of: int | None = None  # re-plan from this period index; earlier starts stay as signed
+    signed: Mapping[tuple[str, int], float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """A what-if: the edited scenario and the edits that made it (``KEY=VALUE`` labels)."""
+
+    spec: ScenarioSpec
+    edits: tuple[tuple[str, Any], ...]
+
+    @property
+    def labels(self) -> list[str]:
+        """The edits as ``KEY=VALUE``."""
+        return [f"{k}={v}" for k, v in self.edits]
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIfRun:
+    """The what-if re-plan and its deltas against the base (None without a plan)."""
+
+    whatif: WhatIf
+    result: PlanResult
+    metrics: PlanMetrics | None
+    rows: list[dict[str, Any]] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRun:
+    """Everything the plan workflow produced."""
+
+    spec: ScenarioSpec
+    problem: PlanProblem
+    result: PlanResult
+    metrics: PlanMetrics | None
+    out_of_sample: PlanMetrics | None
+    frontier: list[FrontierPoint] | None
+    whatif: WhatIfRun | None
+    document: PlanDocument
+
+    @property
+    def plan(self) -> Plan | None:
+        """The plan (None when the scenario has none)."""
+        return self.result.plan
+
+    def require(self) -> tuple[Plan, PlanMetrics]:
+        """The plan and its metrics, or :func:`no_plan_error`."""
+        if self.result.plan is None or self.metrics is None:
+            raise no_plan_error(self.result)
+        return self.result.plan, self.metrics
+
+
+def no_plan_error(result: PlanResult) -> InfeasibleRequestError:
+    """The error of a solve without a plan, in the terms of the input."""
+    return InfeasibleRequestError(
+        f"no plan: the scenario is {result.status.value}.\n  " + "\n  ".join(result.explanation)
+    )
+
+
+def _solve(
+    spec: ScenarioSpec,
+    catalog: Catalog,
+    opt: PlanRunOptions,
+    say: Progress,
+    bounds: Bounds | None,
+) -> tuple[PlanProblem, PlanResult]:
+    problem = prepare_problem(
+        spec,
+        catalog,
+        count=opt.scenarios,
+        seed=opt.seed,
+        as_of=opt.as_of,
+        signed=dict(opt.signed),
+        progress=say,
+    )
+    say("solving")
+    return problem, solve_plan(problem, opt.solve, progress=say, bounds=bounds)
+
+
+def _whatif(
+    w: WhatIf,
+    catalog: Catalog,
+    opt: PlanRunOptions,
+    base: PlanMetrics,
+    say: Progress,
+    bounds: Bounds | None,
+) -> tuple[WhatIfRun, WhatIfRecord]:
+    say("what-if: re-planning with " + ", ".join(w.labels))
+    _, res = _solve(w.spec, catalog, opt, say, bounds)
+    if res.plan is None:
+        run = WhatIfRun(whatif=w, result=res, metrics=None, rows=None)
+        record = WhatIfRecord(
+            edits=w.labels,
+            status=res.status.value,
+            explanation=list(res.explanation),
+            deltas=None,
+            plan=None,
+        )
+        return run, record
+    m = metrics(res.plan)
+    rows = whatif_rows(base, m)
+    record = WhatIfRecord(
+        edits=w.labels,
+        status=res.status.value,
+        explanation=list(res.explanation),
+        deltas=[WhatIfRow.model_validate(r) for r in rows],
+        plan=plan_document(res, m, milp=opt.solve.milp),
+    )
+    return WhatIfRun(whatif=w, result=res, metrics=m, rows=rows), record
+
+
+def plan_run(
+    spec: ScenarioSpec,
+    catalog: Catalog,
+    options: PlanRunOptions | None = None,
+    *,
+    whatif: WhatIf | None = None,
+    progress: Progress | None = None,
+    bounds: Bounds | None = None,
+    frontier_progress: FrontierProgress | None = None,
+) -> PlanRun:
+    """Plan ``spec``: solve; when it has a plan, re-score it out of sample, sweep the frontier
+    and re-plan the what-if as ``options`` ask; and write the document.
+
+    A scenario without a plan is not an error here: the run carries its status and explanation
+    (and a document that says so); :meth:`PlanRun.require` raises. ``progress`` hears each
+    stage (it may raise to stop the run between stages); ``bounds`` each decomposition bound.
+    """
+    opt = options or PlanRunOptions()
+    say = progress or (lambda _m: None)
+    problem, result = _solve(spec, catalog, opt, say, bounds)
+    if result.plan is None:
+        doc = plan_document(result, None, milp=opt.solve.milp)
+        return PlanRun(spec, problem, result, None, None, None, None, doc)
+    m = metrics(result.plan)
+    oos = None
+    if opt.out_of_sample > 0:
+        say(f"re-scoring the plan on {opt.out_of_sample:,} fresh scenarios")
+        oos, _ = evaluate_out_of_sample(result.plan, catalog, count=opt.out_of_sample)
+    points = None
+    if opt.frontier is not None:
+        say(f"frontier over the {opt.frontier.value}")
+        points = frontier(
+            problem,
+            opt.frontier,
+            opt.frontier_values,
+            base=opt.solve,
+            progress=frontier_progress,
+        )
+    wrun, wrecord = (
+        (None, None) if whatif is None else _whatif(whatif, catalog, opt, m, say, bounds)
+    )
+    doc = plan_document(
+        result, m, out_of_sample=oos, frontier=points, whatif=wrecord, milp=opt.solve.milp
+    )
+    return PlanRun(spec, problem, result, m, oos, points, wrun, doc)
