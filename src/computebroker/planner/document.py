@@ -123,6 +123,8 @@ def plan_document(
             "variables": result.variables,
             "constraints": result.constraints,
             "milp": milp,
+            "proven_gap": result.gap,  # None: nothing proven (a feasible LP stopped at a limit)
+            "stopped_by": None if result.stopped_by is None else result.stopped_by.value,
         },
     }
     if plan is None or m is None:

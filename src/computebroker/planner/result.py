@@ -77,6 +77,9 @@ class Plan:
     cost_first: float  # $M (post-horizon obligations net of salvage)
     risk_weight: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
+    # how the solve ended when it did not prove the plan optimal (limit, time, proven gap);
+    # every view of the plan (CLI, plan.json, report, API) shows it. Empty when optimal.
+    unproven: str = ""
 
     @property
     def cost(self) -> np.ndarray:

@@ -240,7 +240,10 @@ def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:
 
     @app.exception_handler(ComputeBrokerError)
     async def _broker_error(_: Request, exc: ComputeBrokerError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": [{"loc": [], "msg": str(exc)}]})
+        # 422 for requests that cannot be met; 5xx for the server's own (solver) failures
+        return JSONResponse(
+            status_code=exc.http_status, content={"detail": [{"loc": [], "msg": str(exc)}]}
+        )
 
     @app.get("/v1/health")
     def health() -> dict[str, str]:
