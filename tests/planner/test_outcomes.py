@@ -22,6 +22,8 @@ from computebroker.planner.document import plan_document
 from computebroker.planner.outcome import TERMINATION, SolveFacts, finite_values, plan_status
 from computebroker.planner.problem import KCHIPS
 from computebroker.planner.solve import solve_plan
+from computebroker.reports.html import HtmlReport
+from computebroker.reports.plan_figures import add_plan_sections
 
 REPO = Path(__file__).resolve().parents[2]
 LIMITS = {
@@ -149,6 +151,39 @@ def test_feasible_incumbent_at_a_limit_is_a_plan_with_its_gap(
         c for c in doc["commitments"] if (c["offer"], c["start"]) == ("aws-h100-1y", "2026-01")
     ]
     assert signed and sum(c["chips"] for c in signed) >= 64 - 1e-6
+    report = HtmlReport(title="t")
+    add_plan_sections(report, res.plan, metrics(res.plan))
+    assert "not proven optimal" in report.render() and f"{res.gap:.2%}" in report.render()
+
+
+def test_cli_feasible_plan_at_a_limit_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = solve_mod._highs_options
+    monkeypatch.setattr(
+        solve_mod,
+        "_highs_options",
+        lambda opt: {**base(opt), "mip_rel_gap": 0.0, "mip_max_improving_sols": 1},
+    )
+    code, out, err = cli(
+        capsys,
+        "plan",
+        str(REPO / "examples" / "startup.yaml"),
+        "--milp",
+        "--gap",
+        "0",
+        "--scenarios",
+        "40",
+        "--out-of-sample",
+        "0",
+        "-o",
+        str(tmp_path),
+    )
+    assert code == 0, err
+    assert "not proven optimal" in " ".join(out.split()) and "proven gap" in out
+    doc = json.loads((tmp_path / "plan.json").read_text())
+    assert doc["status"] == "feasible" and doc["solve"]["proven_gap"] > 0
+    assert "not proven optimal" in (tmp_path / "plan.html").read_text()
 
 
 def test_optimal_plan_keeps_existing_commitments() -> None:
