@@ -127,6 +127,8 @@ def plan_document(
             "stopped_by": None if result.stopped_by is None else result.stopped_by.value,
         },
     }
+    if result.relaxed:
+        doc["relaxed"] = list(result.relaxed)  # rules not enforced: never silent
     if plan is None or m is None:
         return doc
     p = plan.problem

@@ -80,6 +80,8 @@ class Plan:
     # how the solve ended when it did not prove the plan optimal (limit, time, proven gap);
     # every view of the plan (CLI, plan.json, report, API) shows it. Empty when optimal.
     unproven: str = ""
+    # rules of the scenario the solve did not enforce (without --milp), shown with the plan
+    relaxed: tuple[str, ...] = ()
 
     @property
     def cost(self) -> np.ndarray:

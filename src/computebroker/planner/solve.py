@@ -27,7 +27,7 @@ from computebroker.planner.outcome import (
     solve_linopy,
     stopped_error,
 )
-from computebroker.planner.problem import PlanProblem
+from computebroker.planner.problem import KCHIPS, PlanProblem
 from computebroker.planner.result import Plan, plan_from_arrays
 
 __all__ = ["PlanResult", "PlanStatus", "SolveStoppedError", "solve_plan"]
@@ -39,7 +39,9 @@ class PlanResult:
 
     ``gap`` is the proven relative optimality gap of the plan (0 for an optimal LP, the MILP's
     or the decomposition's gap between its bounds, ``None`` where nothing is proven);
-    ``stopped_by`` the limit that ended a ``feasible`` solve."""
+    ``stopped_by`` the limit that ended a ``feasible`` solve; ``relaxed`` the scenario's rules
+    the solve did not enforce (whole blocks, minimum quantities and the vendor minimum without
+    ``--milp``), each saying whether the plan happens to break it."""
 
     status: PlanStatus
     termination: str
@@ -53,6 +55,7 @@ class PlanResult:
     constraints: int = 0
     gap: float | None = None
     stopped_by: PlanStatus | None = None
+    relaxed: tuple[str, ...] = ()  # rules of the scenario this solve did not enforce, and why
 
     @property
     def proven_optimal(self) -> bool:
@@ -97,8 +100,82 @@ def solve_plan(
     if opt.method == "benders" or (
         opt.method == "auto" and not why and problem.n_scenarios >= AUTO_BENDERS_SCENARIOS
     ):
-        return _solve_benders(problem, opt, say, bounds)
-    return _solve_extensive(problem, opt, say, why)
+        res = _solve_benders(problem, opt, say, bounds)
+    else:
+        res = _solve_extensive(problem, opt, say, why)
+    return _with_relaxations(problem, opt, res)
+
+
+def _with_relaxations(p: PlanProblem, opt: PlanOptions, res: PlanResult) -> PlanResult:
+    """Say which rules the solve relaxed (never silently), on the result and its plan."""
+    if opt.milp or res.plan is None or not p.commit:
+        return res
+    notes = relaxations(p, res.plan.x)
+    if not notes:
+        return res
+    return replace(res, relaxed=notes, plan=replace(res.plan, relaxed=notes))
+
+
+def relaxations(p: PlanProblem, x: np.ndarray) -> tuple[str, ...]:
+    """The integer rules an LP plan ``x`` (C, P kchips) does not enforce, and whether it breaks
+    them: whole blocks, minimum quantities per signed start, the vendor minimum."""
+    free = ~p.x_fixed & (p.x_ub > 0)
+    new = np.where(free, x - p.x_lb, 0.0) * KCHIPS  # chips signed by this plan
+    out = []
+    blocky = [i for i in range(len(p.commit)) if p.block[i] * KCHIPS > 1 and free[i].any()]
+    if blocky:
+        per = new[blocky] / (p.block[blocky, None] * KCHIPS)
+        broken = sorted(
+            {
+                p.commit[blocky[r]]
+                for r, _t in zip(*np.nonzero(np.abs(per - np.round(per)) > 1e-6), strict=True)
+            }
+        )
+        out.append(
+            f"whole blocks: {len(blocky)} offers sell in blocks (the LP plans fractions of a "
+            f"block; use --milp); "
+            + (
+                f"this plan breaks them for {', '.join(broken)}"
+                if broken
+                else "this plan happens to meet them"
+            )
+        )
+    mins = [i for i in range(len(p.commit)) if p.min_start[i] > 0 and free[i].any()]
+    if mins:
+        low = (new[mins] > 0.5) & (new[mins] < p.min_start[mins, None] * KCHIPS - 0.5)
+        broken = sorted({p.commit[mins[r]] for r in np.nonzero(low.any(axis=1))[0]})
+        out.append(
+            f"minimum quantities: {len(mins)} offers have a minimum per signed start (use "
+            f"--milp); "
+            + (
+                f"this plan signs less for {', '.join(broken)}"
+                if broken
+                else "this plan happens to meet them"
+            )
+        )
+    n = p.spec.policy.min_vendors
+    if n is not None and n > 1:
+        spend = np.array(
+            [
+                sum(
+                    p.c_commit[o] * x[o].sum()
+                    for o, prov in enumerate(p.commit_provider)
+                    if prov == v
+                )
+                for v in p.providers
+            ]
+        )
+        total = float(spend.sum())
+        held = int((spend >= total / (2 * n) - 1e-9).sum()) if total > 0 else 0
+        out.append(
+            f"vendor minimum: policy.min_vendors {n} needs --milp; "
+            + (
+                f"this plan uses {held} vendors with at least 1/{2 * n} of committed spend"
+                if held < n
+                else "this plan happens to meet it"
+            )
+        )
+    return tuple(out)
 
 
 def _hints(opt: PlanOptions, why_not_benders: str) -> tuple[str, ...]:
