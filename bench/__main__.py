@@ -28,9 +28,11 @@ def main(argv: list[str]) -> int:
         print(f"== {mod.TITLE}", flush=True)
         results = mod.run()
         for r in results:
-            flag = "ok " if r.passed else "FAIL"
-            print(f"  [{flag}] {r.name}: {r.value:,.4g} {r.unit} (target {r.target})", flush=True)
-            failed += not r.passed
+            flag = {True: "ok  ", False: "FAIL", None: " -- "}[r.passed]
+            print(
+                f"  [{flag}] {r.name}: {r.value:,.4g} {r.unit} (target {r.target_text})", flush=True
+            )
+            failed += r.passed is False
         write_section(mod.TITLE, results, getattr(mod, "EXTRA", ""))
     print(f"results written to {here / 'RESULTS.md'}")
     return 1 if failed else 0

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from bench.harness import Result
+from bench.harness import Result, below
 
 TITLE = "catalog: load + filtered query"
 
@@ -51,15 +51,13 @@ def run() -> list[Result]:
             name="cold: import + load 2,000 offerings + query (median of 5)",
             value=c,
             unit="s",
-            target="< 1 s",
-            passed=c < 1.0,
+            target=below(1),
             notes=f"min {min(cold):.3f} s, max {max(cold):.3f} s",
         ),
         Result(
             name="warm: filtered, sorted query (median of 50)",
             value=w,
             unit="ms",
-            target="< 100 ms",
-            passed=w < 100,
+            target=below(100),
         ),
     ]

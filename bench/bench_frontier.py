@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from bench.harness import Result
+from bench.harness import Result, at_most, below
 
 TITLE = "plan at scale: an 8-point frontier on the decomposition, 1,000 scenarios"
 VALUES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0)
@@ -40,18 +40,21 @@ def run() -> list[Result]:
     ratio = eight / one
     print(f"    one solve {one:.1f} s, 8-point frontier {eight:.1f} s ({ratio:.2f}x)", flush=True)
     return [
-        Result(name="one solve (gap 1e-4)", value=one, unit="s", target="reference", passed=True),
+        Result(name="one solve (gap 1e-4)", value=one, unit="s", target="reference"),
         Result(
             name="8-point frontier over the risk weight",
             value=eight,
             unit="s",
             target="reported",
-            passed=all(pt.status == "optimal" for pt in pts),
             notes=", ".join(
                 f"lambda {pt.value:g}: ${(pt.expected_cost_usd or 0) / 1e9:,.1f}B" for pt in pts
             ),
         ),
         Result(
-            name="frontier / one solve", value=ratio, unit="x", target="< 3x", passed=ratio < 3.0
+            name="frontier points not optimal",
+            value=sum(pt.status != "optimal" for pt in pts),
+            unit="",
+            target=at_most(0, "0"),
         ),
+        Result(name="frontier / one solve", value=ratio, unit="x", target=below(3)),
     ]

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.harness import Result
+from bench.harness import Result, above, below
 
 TITLE = "simulate: Gavel-style workloads, Philly traces, 100k jobs"
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,8 +143,7 @@ def run() -> list[Result]:
                 name=label,
                 value=r["seconds"],
                 unit="s",
-                target=f"< {target:g} s",
-                passed=r["seconds"] < target,
+                target=below(target),
                 notes=notes,
             )
         )
@@ -153,8 +152,7 @@ def run() -> list[Result]:
                 name=f"{label}: peak memory",
                 value=r["peak_rss_mib"],
                 unit="MiB",
-                target="< 2,048 MiB",
-                passed=r["peak_rss_mib"] < 2048,
+                target=below(2048),
             )
         )
     proc = subprocess.run(
@@ -170,8 +168,7 @@ def run() -> list[Result]:
             name="Gavel LAS trace, 8 V100 + 16 P100 + 24 K80: agnostic / aware average JCT",
             value=g["ratio"],
             unit="x",
-            target="> 1 (Gavel: aware is faster)",
-            passed=g["ratio"] > 1.0,
+            target=above(1, "> 1 (Gavel: aware is faster)"),
             notes=f"aware {g['aware_avg_jct_h']:.2f} h, agnostic {g['agnostic_avg_jct_h']:.2f} h",
         )
     )

@@ -1,8 +1,9 @@
 """The one error hierarchy of computebroker.
 
 Every error the package raises on purpose derives from :class:`ComputeBrokerError`. Errors are
-raised where the fact is known and reported once, at the edge (the CLI prints the message and
-exits with code 2 for bad input; the service answers HTTP 422).
+raised where the fact is known and reported once, at the edge: the CLI prints the message and
+exits with the class's ``exit_code`` (2 for input a user can fix, 1 otherwise); the service
+answers the class's ``http_status`` (422 for input, 5xx for the server's own failures).
 
 ::
 
@@ -13,8 +14,11 @@ exits with code 2 for bad input; the service answers HTTP 422).
     │                              carries the close matches ("did you mean")
     ├── InfeasibleRequestError     a request that is well-formed but cannot be met
     │                              ("405B needs >= 64 chips of h100"); carries the reason
-    └── SolverError                a solver backend failed in a way that is not a status
-                                   (infeasible / unbounded plans are *statuses*, not errors)
+    ├── SolverError                a solver backend failed in a way that is not a status
+    │                              (infeasible / unbounded plans are *statuses*, not errors)
+    └── SolveStoppedError          a solve stopped at a limit (time, iterations, memory,
+                                   interrupt) before it had any plan: no plan, exit 1, job
+                                   failed; the message names the limit, the time and what to try
 
 Warnings have their own classes, and the test-suite runs with warnings as errors.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 __all__ = [
     "ComputeBrokerError",
@@ -31,6 +36,7 @@ __all__ = [
     "InfeasibleRequestError",
     "InputError",
     "Issue",
+    "SolveStoppedError",
     "SolverError",
     "UnknownNameError",
 ]
@@ -38,6 +44,9 @@ __all__ = [
 
 class ComputeBrokerError(Exception):
     """Base class of every error raised by computebroker on purpose."""
+
+    exit_code: ClassVar[int] = 1  # the CLI's exit status
+    http_status: ClassVar[int] = 422  # the service's answer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +86,8 @@ class InputError(ComputeBrokerError):
     >>> print(err)
     c.csv:3: chips: must be > 0
     """
+
+    exit_code: ClassVar[int] = 2
 
     def __init__(self, issues: Sequence[Issue] | Issue) -> None:
         self.issues: tuple[Issue, ...] = (issues,) if isinstance(issues, Issue) else tuple(issues)
@@ -136,13 +147,44 @@ class UnknownNameError(InputError):
 class InfeasibleRequestError(ComputeBrokerError):
     """A well-formed request that cannot be met; the message says why and what would work."""
 
+    exit_code: ClassVar[int] = 2
+
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
 
 
 class SolverError(ComputeBrokerError):
-    """A solver backend failed (crashed, not installed); never used for infeasible models."""
+    """A solver backend failed (crashed, not installed, returned no or non-finite values where
+    it reported a solution); never used for infeasible models. The server's fault: HTTP 500."""
+
+    http_status: ClassVar[int] = 500
+
+
+class SolveStoppedError(ComputeBrokerError):
+    """A solve stopped at a limit before it found any plan. The input was fine (exit 1, not 2);
+    the server could not finish the work (HTTP 503). ``limit`` names the limit (``time_limit``,
+    ``iteration_limit``, ...), ``seconds`` the time the solve ran, ``hints`` what to try.
+
+    Examples
+    --------
+    >>> print(SolveStoppedError(limit="time_limit", what="the time limit (1 s)", seconds=1.02,
+    ...       hints=("a longer --time-limit",)))
+    no plan: the solver stopped at the time limit (1 s) after 1.0 s without finding any plan; try a longer --time-limit
+    """
+
+    http_status: ClassVar[int] = 503
+
+    def __init__(self, *, limit: str, what: str, seconds: float, hints: Sequence[str]) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.hints = tuple(hints)
+        text = (
+            f"no plan: the solver stopped at {what} after {seconds:,.1f} s without finding any plan"
+        )
+        if self.hints:
+            text += "; try " + ", or ".join(self.hints)
+        super().__init__(text)
 
 
 class ComputeBrokerWarning(UserWarning):

@@ -83,9 +83,9 @@ def run(argv: Sequence[str]) -> int:
             f"[bold red]infeasible:[/bold red] {exc}", highlight=False, soft_wrap=True
         )
         return 2
-    except ComputeBrokerError as exc:
+    except ComputeBrokerError as exc:  # solver failures, solves stopped without a plan: exit 1
         err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
-        return 1
+        return exc.exit_code
     except KeyboardInterrupt:
         err_console.print("[red]Interrupted.[/red]")
         return 130

@@ -450,6 +450,12 @@ def _print_plan(console: Console, run: PlanRun) -> None:
             if result.variables
             else f"({result.termination}, {result.solve_seconds:.1f} s)"
         ),
+        *(
+            [f"[yellow]not proven optimal: {result.plan.unproven}[/yellow]"]
+            if result.plan and result.plan.unproven
+            else []
+        ),
+        *[f"[yellow]relaxed: {note}[/yellow]" for note in result.relaxed],
         f"expected cost   {fmt_usd(m.expected_cost_usd)}   (p05 {fmt_usd(m.cost_p05_usd)}, p95 {fmt_usd(m.cost_p95_usd)})",
         f"CVaR{round(m.cvar_alpha * 100)}          {fmt_usd(m.cvar_usd)}",
         f"P(shortfall)    {m.p_shortfall:.1%}   expected unmet: "

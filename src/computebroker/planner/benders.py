@@ -29,10 +29,12 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from computebroker.errors import SolverError
 from computebroker.planner.build import PlanOptions, _capacity_bound
+from computebroker.planner.outcome import PlanStatus
 from computebroker.planner.problem import PlanProblem
 from computebroker.planner.result import Plan, cvar, plan_from_arrays
-from computebroker.solvers import quiet_solver
+from computebroker.solvers import new_highs
 
 __all__ = [
     "BendersOptions",
@@ -71,6 +73,7 @@ class BendersResult:
     history: list[tuple[int, float, float]] = field(default_factory=list)
     subproblem_seconds: float = 0.0
     master_seconds: float = 0.0
+    stopped_by: PlanStatus | None = None  # the limit that stopped it before the gap closed
 
     @property
     def gap(self) -> float:
@@ -140,10 +143,7 @@ class Recourse:
         )
         self.n_cap = n_pool * n_t
         self.n_rows = n_rows
-        with quiet_solver():
-            h = highspy.Highs()  # type: ignore[no-untyped-call]
-            h.setOptionValue("output_flag", False)
-            h.setOptionValue("presolve", "off")
+        h = new_highs(presolve="off")
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n_cols, n_rows
         lp.col_cost_ = cost
@@ -172,17 +172,14 @@ class Recourse:
         h.changeRowsBounds(self.n_rows, self.idx, self.lower, self.upper)  # type: ignore[attr-defined]
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            from computebroker.errors import SolverError
-
             raise SolverError(f"recourse LP: {h.modelStatusToString(h.getModelStatus())}")
         sol = h.getSolution()
-        duals = np.asarray(sol.row_dual, dtype=float)[: self.n_cap].reshape(
-            len(self.p.pools), self.p.n_periods
-        )
         return (
             float(h.getInfo().objective_function_value),
-            duals,
-            np.asarray(sol.col_value, dtype=float),
+            _solved(sol.row_dual, self.n_rows, "recourse LP duals")[: self.n_cap].reshape(
+                len(self.p.pools), self.p.n_periods
+            ),
+            _solved(sol.col_value, self.n_y + self.n_a + self.n_u, "recourse LP values"),
         )
 
     def unpack(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -245,9 +242,7 @@ class Decomposition:
             cols = np.concatenate([[self.col_z[s], self.col_th[s], self.col_eta], self.col_k])
             vals = np.concatenate([[1.0, -1.0, 1.0], -self.a_coef[:, :, s].reshape(-1)])
             rows.append((cols, vals, float(self.const[s]), INF))
-        with quiet_solver():
-            master = highspy.Highs()  # type: ignore[no-untyped-call]
-            master.setOptionValue("output_flag", False)
+        master = new_highs()
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n_cols, 0
         lp.col_cost_ = np.zeros(n_cols)
@@ -298,6 +293,7 @@ class Decomposition:
         t_sub = t_master = 0.0
         it = 0
         converged = False
+        stopped_by: PlanStatus | None = PlanStatus.ITERATION_LIMIT
         expected_const = float(prob @ self.const)
         while it < bopt.max_iterations:
             it += 1
@@ -305,10 +301,8 @@ class Decomposition:
             m.run()
             t_master += time.perf_counter() - t0
             if m.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                from computebroker.errors import SolverError
-
                 raise SolverError(f"Benders master: {m.modelStatusToString(m.getModelStatus())}")
-            sol = np.asarray(m.getSolution().col_value, dtype=float)
+            sol = _solved(m.getSolution().col_value, m.getNumCol(), "Benders master values")
             lower_bound = max(
                 lower_bound, float(m.getInfo().objective_function_value) + expected_const
             )
@@ -335,13 +329,15 @@ class Decomposition:
             if progress is not None:
                 progress(it, lower_bound, upper_bound)
             if upper_bound - lower_bound <= bopt.gap * max(abs(upper_bound), 1e-12) or not cuts:
-                converged = True
+                converged, stopped_by = True, None
                 break
             if bopt.time_limit_s is not None and time.perf_counter() - t_start > bopt.time_limit_s:
+                stopped_by = PlanStatus.TIME_LIMIT
                 break
             _add_rows(m, cuts)
             self.cuts += len(cuts)
-        assert best_x is not None
+        if best_x is None:  # no iteration ran (max_iterations < 1)
+            raise SolverError("the decomposition evaluated no first stage")
         y, a, u = best_primal  # the recourse of the best first stage, kept when it was evaluated
         return BendersResult(
             plan=plan_from_arrays(p, x=best_x, y=y, a=a, u=u, risk_weight=lam),
@@ -353,6 +349,7 @@ class Decomposition:
             history=history,
             subproblem_seconds=t_sub,
             master_seconds=t_master,
+            stopped_by=stopped_by,
         )
 
     def close(self) -> None:
@@ -373,6 +370,15 @@ def solve_benders(
         return dcp.solve(progress)
     finally:
         dcp.close()
+
+
+def _solved(values: object, n: int, name: str) -> np.ndarray:
+    """HiGHS's values as an array of ``n`` finite numbers; raises ``SolverError`` otherwise
+    (a value HiGHS did not give is never read as zero)."""
+    out = np.asarray(values, dtype=float)
+    if out.shape != (n,) or not np.isfinite(out).all():
+        raise SolverError(f"{name}: HiGHS returned {out.size} values, {n} expected, or NaN")
+    return out
 
 
 def _add_rows(h: highspy.Highs, rows: list[tuple[np.ndarray, np.ndarray, float, float]]) -> None:

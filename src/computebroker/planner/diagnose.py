@@ -6,7 +6,8 @@ can are the hard rules: commitments already signed above an offer's quantity, ve
 budgets, a shortfall-risk limit and a minimum number of vendors. The diagnosis first checks the
 signed commitments directly, then re-solves an *elastic* copy of the model in which each hard
 rule may be broken at a cost, and reports every rule the cheapest such plan had to break, with
-the size of the break.
+the size of the break. The elastic copy's values are read only when HiGHS holds a solution, and
+a missing or NaN value is an error, never a zero-sized break.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from computebroker.planner.build import PlanOptions, build_model
+from computebroker.planner.outcome import PlanStatus, finite_values, plan_status, solve_linopy
 from computebroker.planner.problem import KCHIPS, MUSD, PlanProblem
 
 __all__ = ["explain"]
@@ -46,11 +48,16 @@ def explain(p: PlanProblem, opt: PlanOptions, status: str) -> tuple[str, ...]:
     if direct:
         return tuple(direct)
     m, v = build_model(p, replace(opt, elastic=True, milp=opt.milp))
-    from computebroker.planner.solve import quiet_solver
-
-    with quiet_solver():
-        _, termination = m.solve(solver_name="highs", io_api="direct", output_flag=False)
-    if str(termination) != "optimal" or not v.slacks:
+    limit = {} if opt.time_limit_s is None else {"time_limit": float(opt.time_limit_s)}
+    facts = solve_linopy(m, limit)
+    elastic = plan_status(facts)
+    if elastic.is_limit:
+        return (
+            f"the solver reports the scenario {status}; the search for the rules that make it so "
+            f"stopped at {elastic.what} after {facts.seconds:,.1f} s: check vendor caps, budgets, "
+            "the shortfall-risk limit and the vendor minimum against the commitments already signed",
+        )
+    if elastic is not PlanStatus.OPTIMAL or not v.slacks:
         return (
             f"the solver reports the scenario {status}, and relaxing vendor caps, budgets, the "
             "shortfall-risk limit and the vendor minimum does not help: check offers' availability "
@@ -59,7 +66,7 @@ def explain(p: PlanProblem, opt: PlanOptions, status: str) -> tuple[str, ...]:
     pol = p.spec.policy
     out: list[str] = []
     for name, var in v.slacks.items():
-        sl = np.nan_to_num(np.asarray(var.solution.values, dtype=float))
+        sl = finite_values(var, f"{name} slacks")
         if sl.max(initial=0.0) <= 1e-7:
             continue
         if name == "vendor_cap":
@@ -102,7 +109,7 @@ def explain(p: PlanProblem, opt: PlanOptions, status: str) -> tuple[str, ...]:
         elif name == "shortfall_risk":
             eps = pol.shortfall_max_fraction or 0.0
             best = eps + float(sl.sum())
-            u = np.nan_to_num(np.asarray(v.u.solution.values, dtype=float))  # (W, P, S)
+            u = finite_values(v.u, "unmet work")  # (W, P, S)
             by = (u * p.prob).sum(axis=2) * p.scale[:, None]
             wi, ti = np.unravel_index(np.argmax(by / np.maximum(p.scale[:, None], 1e-12)), by.shape)
             tail = 1 - (pol.shortfall_alpha or 0.95)

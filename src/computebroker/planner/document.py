@@ -68,6 +68,10 @@ class SolveRecord(_Record):
     variables: int
     constraints: int
     milp: bool
+    # None: nothing proven (a feasible solution stopped at a limit without a bound)
+    proven_gap: float | None = None
+    # the limit that stopped the solver (time, iterations, ...); None: it ran to its end
+    stopped_by: str | None = None
 
 
 class HorizonRecord(_Record):
@@ -230,6 +234,8 @@ class PlanDocument(_Record):
     termination: str
     explanation: list[str]
     solve: SolveRecord
+    # model rules the solve did not enforce (e.g. blocks relaxed without --milp): never silent
+    relaxed: list[str] = Field(default_factory=list)
     # the plan: all present, or (no plan) all None
     scenario: str | None
     description: str | None
@@ -407,6 +413,8 @@ def _solve_record(result: PlanResult, milp: bool) -> SolveRecord:
         variables=result.variables,
         constraints=result.constraints,
         milp=milp,
+        proven_gap=result.gap,
+        stopped_by=None if result.stopped_by is None else result.stopped_by.value,
     )
 
 
@@ -449,6 +457,7 @@ def plan_document(
         "termination": result.termination,
         "explanation": list(result.explanation),
         "solve": _solve_record(result, milp),
+        "relaxed": list(result.relaxed),  # rules not enforced: never silent
     }
     if plan is None or m is None:
         none = dict.fromkeys((*_PLAN_PARTS, "out_of_sample", "frontier", "whatif"))

@@ -77,6 +77,11 @@ class Plan:
     cost_first: float  # $M (post-horizon obligations net of salvage)
     risk_weight: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
+    # how the solve ended when it did not prove the plan optimal (limit, time, proven gap);
+    # every view of the plan (CLI, plan.json, report, API) shows it. Empty when optimal.
+    unproven: str = ""
+    # rules of the scenario the solve did not enforce (without --milp), shown with the plan
+    relaxed: tuple[str, ...] = ()
 
     @property
     def cost(self) -> np.ndarray:

@@ -1,58 +1,47 @@
 """Solve the extensive form with HiGHS (through linopy, in memory) and return a ``PlanResult``.
 
 Infeasible and unbounded are statuses, not exceptions: the result then carries a diagnosis in
-the user's terms (``diagnose.py``) and no plan.
+the user's terms (``diagnose.py``) and no plan. A solve that stops at a limit before it has a
+plan raises ``SolveStoppedError`` (no plan is ever made of missing values); one that stops with
+a feasible plan returns it as ``feasible``, with the limit and the proven gap. How each solver
+outcome maps to a status is ``outcome.py``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from computebroker.errors import SolverError
+from computebroker.errors import InputError, SolverError, SolveStoppedError
 from computebroker.planner.build import ModelVars, PlanOptions, build_model
-from computebroker.planner.problem import PlanProblem
+from computebroker.planner.outcome import (
+    TERMINATION,
+    PlanStatus,
+    SolveFacts,
+    finite_values,
+    plan_status,
+    solve_linopy,
+    stopped_error,
+)
+from computebroker.planner.problem import KCHIPS, PlanProblem
 from computebroker.planner.result import Plan, plan_from_arrays
-from computebroker.solvers import quiet_solver
 
-__all__ = ["PlanResult", "PlanStatus", "quiet_solver", "solve_plan"]
-
-
-class PlanStatus(StrEnum):
-    """Outcome of a solve."""
-
-    OPTIMAL = "optimal"
-    FEASIBLE = "feasible"  # stopped early (time limit, gap) with a solution
-    INFEASIBLE = "infeasible"
-    UNBOUNDED = "unbounded"
-    ERROR = "error"
-
-    @property
-    def is_ok(self) -> bool:
-        """A plan is available."""
-        return self in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE)
-
-
-# linopy termination conditions -> our status
-_STATUS = {
-    "optimal": PlanStatus.OPTIMAL,
-    "time_limit": PlanStatus.FEASIBLE,
-    "suboptimal": PlanStatus.FEASIBLE,
-    "iteration_limit": PlanStatus.FEASIBLE,
-    "infeasible": PlanStatus.INFEASIBLE,
-    "infeasible_or_unbounded": PlanStatus.INFEASIBLE,
-    "unbounded": PlanStatus.UNBOUNDED,
-}
+__all__ = ["PlanResult", "PlanStatus", "SolveStoppedError", "solve_plan"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlanResult:
-    """What a solve returns: status, the plan when there is one, duals, and an explanation."""
+    """What a solve returns: status, the plan when there is one, duals, and an explanation.
+
+    ``gap`` is the proven relative optimality gap of the plan (0 for an optimal LP, the MILP's
+    or the decomposition's gap between its bounds, ``None`` where nothing is proven);
+    ``stopped_by`` the limit that ended a ``feasible`` solve; ``relaxed`` the scenario's rules
+    the solve did not enforce (whole blocks, minimum quantities and the vendor minimum without
+    ``--milp``), each saying whether the plan happens to break it."""
 
     status: PlanStatus
     termination: str
@@ -64,10 +53,18 @@ class PlanResult:
     solve_seconds: float = 0.0
     variables: int = 0
     constraints: int = 0
+    gap: float | None = None
+    stopped_by: PlanStatus | None = None
+    relaxed: tuple[str, ...] = ()  # rules of the scenario this solve did not enforce, and why
+
+    @property
+    def proven_optimal(self) -> bool:
+        """The plan is optimal (within the requested gap)."""
+        return self.status is PlanStatus.OPTIMAL
 
 
 def _highs_options(opt: PlanOptions) -> dict[str, Any]:
-    o: dict[str, Any] = {"output_flag": False, "presolve": "on"}
+    o: dict[str, Any] = {"presolve": "on"}
     if opt.time_limit_s is not None:
         o["time_limit"] = float(opt.time_limit_s)
     if opt.milp:
@@ -89,46 +86,146 @@ def solve_plan(
 ) -> PlanResult:
     """Solve by the extensive form or the decomposition (``options.method``); diagnose when
     infeasible. ``auto`` decomposes from ``AUTO_BENDERS_SCENARIOS`` scenarios when it applies;
-    ``bounds(iteration, lower, upper)`` ($M) then reports its convergence instead of text."""
+    ``bounds(iteration, lower, upper)`` ($M) then reports its convergence instead of text.
+
+    Raises ``SolveStoppedError`` when a limit stops the solve before it has a plan, and
+    ``SolverError`` when the solver fails."""
     opt = options or PlanOptions()
     say = progress or (lambda _msg: None)
     from computebroker.planner.benders import benders_supported
 
     why = benders_supported(problem, opt)
     if opt.method == "benders" and why:
-        from computebroker.errors import InputError
-
         raise InputError.single("--method", f"benders does not apply here: {why}", field="--method")
     if opt.method == "benders" or (
         opt.method == "auto" and not why and problem.n_scenarios >= AUTO_BENDERS_SCENARIOS
     ):
-        return _solve_benders(problem, opt, say, bounds)
+        res = _solve_benders(problem, opt, say, bounds)
+    else:
+        res = _solve_extensive(problem, opt, say, why)
+    return _with_relaxations(problem, opt, res)
+
+
+def _with_relaxations(p: PlanProblem, opt: PlanOptions, res: PlanResult) -> PlanResult:
+    """Say which rules the solve relaxed (never silently), on the result and its plan."""
+    if opt.milp or res.plan is None or not p.commit:
+        return res
+    notes = relaxations(p, res.plan.x)
+    if not notes:
+        return res
+    return replace(res, relaxed=notes, plan=replace(res.plan, relaxed=notes))
+
+
+def relaxations(p: PlanProblem, x: np.ndarray) -> tuple[str, ...]:
+    """The integer rules an LP plan ``x`` (C, P kchips) does not enforce, and whether it breaks
+    them: whole blocks, minimum quantities per signed start, the vendor minimum."""
+    free = ~p.x_fixed & (p.x_ub > 0)
+    new = np.where(free, x - p.x_lb, 0.0) * KCHIPS  # chips signed by this plan
+    out = []
+    blocky = [i for i in range(len(p.commit)) if p.block[i] * KCHIPS > 1 and free[i].any()]
+    if blocky:
+        per = new[blocky] / (p.block[blocky, None] * KCHIPS)
+        broken = sorted(
+            {
+                p.commit[blocky[r]]
+                for r, _t in zip(*np.nonzero(np.abs(per - np.round(per)) > 1e-6), strict=True)
+            }
+        )
+        out.append(
+            f"whole blocks: {len(blocky)} offers sell in blocks (the LP plans fractions of a "
+            f"block; use --milp); "
+            + (
+                f"this plan breaks them for {', '.join(broken)}"
+                if broken
+                else "this plan happens to meet them"
+            )
+        )
+    mins = [i for i in range(len(p.commit)) if p.min_start[i] > 0 and free[i].any()]
+    if mins:
+        low = (new[mins] > 0.5) & (new[mins] < p.min_start[mins, None] * KCHIPS - 0.5)
+        broken = sorted({p.commit[mins[r]] for r in np.nonzero(low.any(axis=1))[0]})
+        out.append(
+            f"minimum quantities: {len(mins)} offers have a minimum per signed start (use "
+            f"--milp); "
+            + (
+                f"this plan signs less for {', '.join(broken)}"
+                if broken
+                else "this plan happens to meet them"
+            )
+        )
+    n = p.spec.policy.min_vendors
+    if n is not None and n > 1:
+        spend = np.array(
+            [
+                sum(
+                    p.c_commit[o] * x[o].sum()
+                    for o, prov in enumerate(p.commit_provider)
+                    if prov == v
+                )
+                for v in p.providers
+            ]
+        )
+        total = float(spend.sum())
+        held = int((spend >= total / (2 * n) - 1e-9).sum()) if total > 0 else 0
+        out.append(
+            f"vendor minimum: policy.min_vendors {n} needs --milp; "
+            + (
+                f"this plan uses {held} vendors with at least 1/{2 * n} of committed spend"
+                if held < n
+                else "this plan happens to meet it"
+            )
+        )
+    return tuple(out)
+
+
+def _hints(opt: PlanOptions, why_not_benders: str) -> tuple[str, ...]:
+    """What to try after a solve stopped without a plan."""
+    hints = ["a longer --time-limit" if opt.time_limit_s is not None else "a time limit"]
+    if opt.milp:
+        hints.append(f"a looser --gap (now {opt.mip_gap:g})")
+        hints.append("the LP relaxation (without --milp)")
+    hints.append("fewer --scenarios")
+    if why_not_benders:
+        hints.append(f"the decomposition once it applies (here {why_not_benders})")
+    else:
+        hints.append("the decomposition (--method benders)")
+    return tuple(hints)
+
+
+def _solve_extensive(
+    problem: PlanProblem, opt: PlanOptions, say: Callable[[str], None], why_not_benders: str
+) -> PlanResult:
     say("building model")
     t0 = time.perf_counter()
     m, v = build_model(problem, opt)
     t1 = time.perf_counter()
     say(f"solving ({m.nvars:,} variables, {m.ncons:,} constraints)")
-    with quiet_solver():
-        try:
-            _, termination = m.solve(solver_name="highs", io_api="direct", **_highs_options(opt))
-        except Exception as exc:  # a solver crash is an error, not a status
-            raise SolverError(f"HiGHS failed: {exc}") from exc
-    t2 = time.perf_counter()
-    status = _STATUS.get(str(termination), PlanStatus.ERROR)
+    facts = solve_linopy(m, _highs_options(opt))
+    status = plan_status(facts)
+    if status.is_limit:  # stopped with no solution: never a plan
+        raise stopped_error(status, facts.seconds, opt.time_limit_s, _hints(opt, why_not_benders))
+    stopped_by = _limit_of(facts)
+    gap = _proven_gap(opt, facts, status)
+
+    text = describe(status, stopped_by, gap, facts, opt.time_limit_s)
 
     def result(plan: Plan | None, **kw: Any) -> PlanResult:
+        if plan is not None and status is PlanStatus.FEASIBLE:
+            plan = replace(plan, unproven=text.removeprefix(_UNPROVEN))
         return PlanResult(
             status=status,
-            termination=str(termination),
+            termination=text,
             plan=plan,
             build_seconds=t1 - t0,
-            solve_seconds=t2 - t1,
+            solve_seconds=facts.seconds,
             variables=int(m.nvars),
             constraints=int(m.ncons),
+            gap=gap,
+            stopped_by=stopped_by,
             **kw,
         )
 
-    if not status.is_ok:
+    if status.explained:
         from computebroker.planner.diagnose import explain
 
         say("explaining why no plan exists")
@@ -137,8 +234,52 @@ def solve_plan(
     if not opt.milp:
         dem = v.cons["demand"].dual
         if dem is not None:
-            duals["demand"] = np.asarray(dem.values)
-    return result(_extract(problem, opt, v), duals=duals, objective=m.objective.value)
+            values = np.asarray(dem.values, dtype=float)
+            if not np.isfinite(values).all():
+                raise SolverError("the solver returned no duals for the demand rows")
+            duals["demand"] = values
+    objective = m.objective.value
+    if objective is None or not np.isfinite(objective):
+        raise SolverError("the solver holds a plan but returned no objective value")
+    return result(_extract(problem, opt, v), duals=duals, objective=float(objective))
+
+
+def _limit_of(facts: SolveFacts) -> PlanStatus | None:
+    """The limit that ended a solve that has a plan, if a limit did."""
+    status = TERMINATION[facts.termination]
+    return status if status.is_limit else None
+
+
+def _proven_gap(opt: PlanOptions, facts: SolveFacts, status: PlanStatus) -> float | None:
+    if opt.milp:
+        return facts.mip_gap if np.isfinite(facts.mip_gap) else None
+    return 0.0 if status is PlanStatus.OPTIMAL else None
+
+
+_UNPROVEN = "feasible, not proven optimal: "
+
+
+def describe(
+    status: PlanStatus,
+    stopped_by: PlanStatus | None,
+    gap: float | None,
+    facts: SolveFacts,
+    limit_s: float | None,
+) -> str:
+    """The solve's end in words, for the CLI, ``plan.json``, the report and the API."""
+    proven = "gap not proven" if gap is None else f"proven gap {gap:.2%}"
+    if status is PlanStatus.OPTIMAL:
+        return "optimal" if not gap else f"optimal within the MIP gap ({proven})"
+    if status is PlanStatus.FEASIBLE:
+        if stopped_by is None:
+            why = f"the solver ended {facts.termination.value!r}"
+        else:
+            what = stopped_by.what
+            if stopped_by is PlanStatus.TIME_LIMIT and limit_s is not None:
+                what += f" ({limit_s:g} s)"
+            why = f"stopped at {what} after {facts.seconds:,.1f} s"
+        return f"{_UNPROVEN}{why}; {proven}"
+    return status.value
 
 
 def _solve_benders(
@@ -168,36 +309,54 @@ def _solve_benders(
         ),
         progress=bounds or step,
     )
+    gap = max(b.gap, 0.0)
+    if b.converged:
+        text = (
+            f"optimal: decomposition converged in {b.iterations} iterations, proven gap {gap:.2e}"
+        )
+        status, stopped_by = PlanStatus.OPTIMAL, None
+    else:
+        stopped_by = b.stopped_by or PlanStatus.ITERATION_LIMIT
+        what = stopped_by.what
+        if stopped_by is PlanStatus.TIME_LIMIT and opt.time_limit_s is not None:
+            what += f" ({opt.time_limit_s:g} s)"
+        text = (
+            f"{_UNPROVEN}the decomposition stopped at {what} after "
+            f"{b.seconds:,.1f} s ({b.iterations} iterations); proven gap {gap:.2%}"
+        )
+        status = PlanStatus.FEASIBLE
+    plan = b.plan if b.converged else replace(b.plan, unproven=text.removeprefix(_UNPROVEN))
     return PlanResult(
-        status=PlanStatus.OPTIMAL if b.converged else PlanStatus.FEASIBLE,
-        termination=f"benders: {b.iterations} iterations, gap {b.gap:.2e}",
-        plan=b.plan,
+        status=status,
+        termination=text,
+        plan=plan,
         objective=b.upper,
         build_seconds=0.0,
         solve_seconds=b.seconds,
         variables=0,
         constraints=0,
+        gap=gap,
+        stopped_by=stopped_by,
     )
 
 
-def _values(var: Any, shape: tuple[int, ...]) -> np.ndarray:
+def _values(var: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A variable's values; a variable the model does not have is structurally empty (zero
+    size), and a variable it has must have every value (``finite_values``)."""
     if var is None:
         return np.zeros(shape)
-    values: np.ndarray = np.nan_to_num(np.asarray(var.solution.values, dtype=float))
-    return values
+    return finite_values(var, name).reshape(shape)
 
 
 def _extract(p: PlanProblem, opt: PlanOptions, v: ModelVars) -> Plan:
     P, S = p.n_periods, p.n_scenarios
-    x = _values(v.x, (len(p.commit), P))
-    x = np.maximum(x, 0.0)
-    y = _values(v.y, (len(p.recourse), P, S))
-    a = _values(v.a, (len(p.pools), len(p.workloads), P, S))
-    u = _values(v.u, (len(p.workloads), P, S))
-    if v.x is None:
-        x = np.zeros((0, P))
-    if v.y is None:
-        y = np.zeros((0, P, S))
+    x = _values(v.x, "commitments", (len(p.commit), P)) if v.x is not None else np.zeros((0, P))
+    y = _values(v.y, "rentals", (len(p.recourse), P, S)) if v.y is not None else np.zeros((0, P, S))
+    a = _values(v.a, "allocations", (len(p.pools), len(p.workloads), P, S))
+    u = _values(v.u, "unmet work", (len(p.workloads), P, S))
+    if len(p.commit) and (x < p.x_lb - 1e-6 * np.maximum(1.0, p.x_lb)).any():
+        raise SolverError("the solver's plan drops commitments already signed (policy.existing)")
+    x = np.maximum(x, p.x_lb if len(p.commit) else 0.0)
     return plan_from_arrays(
         p,
         x=x,

@@ -250,6 +250,10 @@ def add_plan_sections(
     """Append the plan's sections to ``report``."""
     p = plan.problem
     s = report.section("Plan: commitments", f"{prefix}-commitments")
+    if plan.unproven:
+        s.text(f"This plan is not proven optimal — {plan.unproven}.", "warn")
+    for note in plan.relaxed:
+        s.text(f"Relaxed — {note}.", "warn")
     s.kpis(
         [
             ("expected cost", money(m.expected_cost_usd)),

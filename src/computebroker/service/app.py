@@ -44,7 +44,9 @@ async def _input_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _broker_error(_: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": [{"loc": [], "msg": str(exc)}]})
+    assert isinstance(exc, ComputeBrokerError)
+    # 422 for requests that cannot be met; 5xx for the server's own (solver) failures
+    return JSONResponse(status_code=exc.http_status, content={"detail": [{"loc": [], "msg": str(exc)}]})
 
 
 def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:

@@ -1,4 +1,4 @@
-"""Shared solver plumbing: keeping HiGHS quiet, and a small in-memory LP for the scheduler.
+"""A small in-memory LP for the scheduler.
 
 The planner builds its models with linopy; the scheduler's policies solve many tiny LPs (one
 per reallocation) and call HiGHS directly through ``highspy``, reusing one solver object, so
@@ -7,40 +7,14 @@ each solve costs a fraction of a millisecond rather than a model build.
 
 from __future__ import annotations
 
-import logging
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import highspy
 import numpy as np
 import scipy.sparse as sp
 
 from computebroker.errors import SolverError
+from computebroker.solvers.highs import new_highs
 
-__all__ = ["SmallLp", "quiet_solver"]
-
-
-@contextmanager
-def quiet_solver() -> Iterator[None]:
-    """Keep solver chatter off the terminal: linopy logs at INFO/WARNING, and HiGHS prints its
-    banner from C before any option can silence it (so file descriptor 1 is muted briefly)."""
-    logger = logging.getLogger("linopy")
-    old = logger.level
-    logger.setLevel(logging.ERROR)
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-        logger.setLevel(old)
+__all__ = ["SmallLp"]
 
 
 class SmallLp:
@@ -48,10 +22,7 @@ class SmallLp:
     HiGHS instance (presolve off: these LPs are tiny and solved thousands of times)."""
 
     def __init__(self) -> None:
-        with quiet_solver():
-            self._h = highspy.Highs()  # type: ignore[no-untyped-call]
-            self._h.setOptionValue("output_flag", False)
-            self._h.setOptionValue("presolve", "off")
+        self._h = new_highs(presolve="off")
         self.solves = 0
 
     def solve(
@@ -87,4 +58,7 @@ class SmallLp:
             raise SolverError(
                 f"HiGHS could not solve an allocation LP: {h.modelStatusToString(status)}"
             )
-        return np.asarray(h.getSolution().col_value, dtype=float)
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        if x.shape != (lp.num_col_,) or not np.isfinite(x).all():
+            raise SolverError("HiGHS reported an optimal allocation LP but returned no values")
+        return x

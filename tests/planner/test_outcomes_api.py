@@ -1,0 +1,83 @@
+"""Through the API: a plan job whose solve stops without a plan is failed with the reason the
+CLI gives; a solver failure in a request is a 5xx, not a 422."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from computebroker.errors import SolverError
+from computebroker.planner import PlanOptions
+from computebroker.planner import solve as solve_mod
+from computebroker.service import create_app
+from tests.planner.test_quiet import DOC
+from tests.servers import team_tokens
+
+SCENARIO = yaml.safe_dump(DOC, sort_keys=False)
+
+
+@pytest.fixture
+def api(db_url: str) -> Any:
+    (token,) = team_tokens(db_url, "alpha")
+    with TestClient(create_app(db_url), raise_server_exceptions=False) as client:
+        yield client, {"Authorization": f"Bearer {token}"}
+
+
+def _finished(client: TestClient, job: str, auth: dict[str, str]) -> dict[str, Any]:
+    for _ in range(400):
+        st: dict[str, Any] = client.get(f"/v1/jobs/{job}", headers=auth).json()
+        if st["status"] in ("done", "failed", "cancelled"):
+            return st
+        time.sleep(0.05)
+    raise AssertionError(f"job {job} did not finish: {st}")
+
+
+def test_stopped_solve_fails_the_job_with_the_reason(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, auth = api
+    base = solve_mod._highs_options
+
+    def no_time(opt: PlanOptions) -> dict[str, Any]:  # HiGHS stops before it has any point
+        return {**base(opt), "time_limit": 0.0}
+
+    monkeypatch.setattr(solve_mod, "_highs_options", no_time)
+    assert client.post(
+        "/v1/scenarios", json={"name": "t", "yaml": SCENARIO}, headers=auth
+    ).is_success
+    job = client.post("/v1/plans", json={"scenario": "t"}, headers=auth).json()["id"]
+    st = _finished(client, job, auth)
+    assert st["status"] == "failed", st
+    assert "the time limit" in st["error"] and "without finding any plan" in st["error"]
+    r = client.get(f"/v1/plans/{job}", headers=auth)
+    assert r.status_code == 409 and "without finding any plan" in r.text  # no fleet to read
+
+
+def test_solved_job_reports_its_proof(api: Any) -> None:
+    client, auth = api
+    assert client.post(
+        "/v1/scenarios", json={"name": "t", "yaml": SCENARIO}, headers=auth
+    ).is_success
+    job = client.post("/v1/plans", json={"scenario": "t"}, headers=auth).json()["id"]
+    st = _finished(client, job, auth)
+    assert st["status"] == "done" and st["message"] == "optimal", st
+    plan = client.get(f"/v1/plans/{job}", headers=auth).json()
+    assert plan["solve"]["proven_gap"] == 0.0 and plan["solve"]["stopped_by"] is None
+
+
+def test_solver_failure_is_a_server_error_not_a_422(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, auth = api
+    from computebroker import planner
+
+    def crash(*_a: Any, **_k: Any) -> Any:
+        raise SolverError("HiGHS failed: boom")
+
+    monkeypatch.setattr(planner, "parse_scenario", crash)
+    r = client.post("/v1/scenarios", json={"name": "t", "yaml": SCENARIO}, headers=auth)
+    assert r.status_code == 500 and "boom" in r.text
