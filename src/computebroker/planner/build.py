@@ -48,6 +48,7 @@ import xarray as xr
 
 from computebroker.errors import InputError
 from computebroker.planner.problem import PlanProblem
+from computebroker.planner.spec import BudgetBasis, ShareScope
 
 __all__ = ["ModelVars", "PlanOptions", "build_model", "validate"]
 
@@ -222,7 +223,7 @@ def _capacity_bound(p: PlanProblem) -> np.ndarray:
 def define_recourse(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: ModelVars) -> None:
     """Rented capacity y, allocation a and unmet work u (second stage, per scenario)."""
     if p.recourse:
-        cap = np.repeat(p.cap_recourse[:, :, None], p.n_scenarios, axis=2)
+        cap = p.rent_cap.copy()
         big = _recourse_bound(p)
         cap = np.minimum(cap, big[:, None, None])
         v.y = m.add_variables(
@@ -259,16 +260,13 @@ def define_capacity(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: 
     used = v.a.sum("workload")
     supply = None
     if v.k is not None:
-        d = _da(p.d, ("offer", "period", "scenario"), c)
         grp = xr.DataArray(
             [p.pools[i] for i in p.commit_pool],
             dims="offer",
             coords={"offer": c["offer"]},
             name="pool",
         )
-        # delivered = kd + d (k - kd): the already-delivered part never slips
-        kd = _da(p.k_delivered, ("offer", "period"), c)
-        supply = (v.k * d + kd * (1 - d)).groupby(grp).sum()
+        supply = delivered_expr(p, c, v).groupby(grp).sum()
     if v.y is not None:
         e = _da(p.usable_recourse, ("rec",), c)
         grp = xr.DataArray(
@@ -281,6 +279,27 @@ def define_capacity(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: 
     v.cons["capacity"] = m.add_constraints(used - supply.fillna(0) <= 0, name="capacity")
 
 
+def delivered_expr(p: PlanProblem, c: dict[str, pd.Index], v: ModelVars) -> Any:
+    """(offer, period, scenario) delivered kchips: ``kd[t] + d[t,s] (k - kd)[t - shift[s]]``,
+    one term per distinct shift (the already-delivered part ``kd`` never slips)."""
+    kd = p.k_delivered
+    const = np.repeat(kd[:, :, None], p.n_scenarios, axis=2)
+    expr = None
+    for sh in np.unique(p.shift) if p.shift.size else [0]:
+        mask = (p.shift == sh)[:, None, :]  # (o, 1, s)
+        coef = p.d * mask
+        if not coef.any():
+            continue
+        ksh = v.k if sh == 0 else v.k.shift(period=int(sh)).fillna(0)
+        term = ksh * _da(coef, ("offer", "period", "scenario"), c)
+        kd_sh = np.zeros_like(kd)
+        kd_sh[:, int(sh) :] = kd[:, : p.n_periods - int(sh)]
+        const -= coef * kd_sh[:, :, None]
+        expr = term if expr is None else expr + term
+    assert expr is not None
+    return expr + _da(const, ("offer", "period", "scenario"), c)
+
+
 def define_demand(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: ModelVars) -> None:
     """Work done plus unmet work covers demand in every period and scenario."""
     T = _da(p.T.T, ("pool", "workload"), c)
@@ -290,39 +309,48 @@ def define_demand(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: Mo
 
 
 def define_costs(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: ModelVars) -> None:
-    """C1 (first stage, deterministic) and C2[s] (delivered commitments, rentals, penalties)."""
+    """C[s] (present value): delivered commitments, obligations past the horizon (net of
+    salvage), rentals and penalties; C1 = 0 (every first-stage cost depends on the slips)."""
     terms = []
-    first = 0
     if v.k is not None:
-        cc = _da(p.c_commit, ("offer",), c)
-        d = _da(p.d, ("offer", "period", "scenario"), c)
-        terms.append((v.k * (cc * d)).sum(["offer", "period"]))
-        post = _da(p.post * (1 - p.salvage) * p.c_commit[:, None], ("offer", "start"), c)
-        first = (v.x * post).sum()
+        bill = _da(p.bill_coef(), ("offer", "period", "scenario"), c)
+        terms.append((v.k * bill).sum(["offer", "period"]))
+        post = _da(p.post_coef(), ("offer", "start", "scenario"), c)
+        terms.append((v.x * post).sum(["offer", "start"]))
     if v.y is not None:
-        terms.append((v.y * _da(p.c_recourse, ("rec",), c)).sum(["rec", "period"]))
-    terms.append((v.u * _da(p.penalty, ("workload",), c)).sum(["workload", "period"]))
+        price = _da(p.rent_price_pv, ("rec", "period", "scenario"), c)
+        terms.append((v.y * price).sum(["rec", "period"]))
+    terms.append((v.u * _da(p.penalty_pv, ("workload", "period"), c)).sum(["workload", "period"]))
     total = terms[0]
     for t in terms[1:]:
         total = total + t
     v.cost_scen = total
-    v.cost_first = first
-    # linopy keeps constants out of expressions used as objectives: the bill of delivered
-    # existing commitments that the slip factor does not touch is carried alongside.
-    v.cost_const = _fixed_spend(p).sum(axis=0)
+    v.cost_first = 0
+    # linopy keeps constants out of expressions used as objectives: the cost of commitments
+    # already delivered that no decision changes is carried alongside.
+    v.cost_const = p.cost_const()
 
 
 def _fixed_spend(p: PlanProblem) -> np.ndarray:
-    """$M per (period, scenario) of existing capacity that is delivered whatever happens."""
+    """Nominal $M per (period, scenario) of existing capacity delivered whatever happens (the
+    constant of ``delivered_expr`` times the price)."""
     if not p.commit:
         return np.zeros((p.n_periods, p.n_scenarios))
-    return np.asarray(np.einsum("o,ot,ots->ts", p.c_commit, p.k_delivered, 1 - p.d), dtype=float)
+    kd = p.k_delivered
+    const = np.repeat(kd[:, :, None], p.n_scenarios, axis=2)
+    for o in range(len(p.commit)):
+        for s in range(p.n_scenarios):
+            sh = int(p.shift[o, s])
+            const[o, sh:, s] -= p.d[o, sh:, s] * kd[o, : p.n_periods - sh]
+    return np.asarray(np.einsum("o,ots->ts", p.c_commit, const), dtype=float)
 
 
 def define_vendor_caps(
     m: linopy.Model, p: PlanProblem, opt: PlanOptions, c: dict[str, pd.Index], v: ModelVars
 ) -> None:
-    """No vendor above the cap of committed spend (or capacity) in any period."""
+    """No vendor above the cap: of committed spend (or capacity) in each period, where the cap
+    is raised to 1/n_t while only n_t vendors can deliver in period t (``share_scope: period``);
+    or of the total contract value signed (``share_scope: portfolio``)."""
     cap = (
         opt.max_vendor_share if opt.max_vendor_share is not None else p.spec.policy.max_vendor_share
     )
@@ -332,18 +360,27 @@ def define_vendor_caps(
     member = np.array(
         [[1.0 if prov == vv else 0.0 for vv in vendors] for prov in p.commit_provider]
     )
-    coef = p.share_weight[:, None] * (member - cap)
-    expr = (
-        v.k
-        * xr.DataArray(
-            coef, dims=("offer", "vendor"), coords={"offer": c["offer"], "vendor": vendors}
-        )
-    ).sum("offer")
-    slack = _elastic(m, opt, "vendor_cap", [vendors, c["period"]])
+    if p.spec.policy.share_scope is ShareScope.PORTFOLIO:
+        w = p.share_weight[:, None] * p.Rext.sum(axis=2)  # (o, start) per kchip signed
+        coef = w[:, :, None] * (member - cap)[:, None, :]
+        expr = (v.x * _da_v(coef, ("offer", "start", "vendor"), c, vendors)).sum(["offer", "start"])
+        coords = [vendors]
+    else:
+        caps = p.vendor_cap_by_period(cap)  # (P,)
+        coef = p.share_weight[:, None, None] * (member[:, :, None] - caps[None, None, :])
+        expr = (v.k * _da_v(coef, ("offer", "vendor", "period"), c, vendors)).sum("offer")
+        coords = [vendors, c["period"]]
+    slack = _elastic(m, opt, "vendor_cap", coords)
     if slack is not None:
         v.slacks["vendor_cap"] = slack
         expr = expr - slack
     v.cons["vendor_cap"] = m.add_constraints(expr <= 0, name="vendor_cap")
+
+
+def _da_v(
+    values: np.ndarray, dims: tuple[str, ...], c: dict[str, pd.Index], vendors: pd.Index
+) -> xr.DataArray:
+    return _da(values, dims, {**c, "vendor": vendors})
 
 
 def _elastic(m: linopy.Model, opt: PlanOptions, name: str, coords: list[pd.Index]) -> Any:
@@ -358,15 +395,20 @@ def define_budgets(
 ) -> None:
     """Spend per period and in total within budget, in every scenario."""
     pol = p.spec.policy
-    if pol.budget_per_period is None and pol.budget_total is None:
+    if pol.budget_total is not None and pol.budget_basis is BudgetBasis.SIGNED:
+        define_signed_budget(m, p, opt, c, v)
+    if pol.budget_per_period is None and (
+        pol.budget_total is None or pol.budget_basis is BudgetBasis.SIGNED
+    ):
         return
     spend = None
     if v.k is not None:
         cc = _da(p.c_commit, ("offer",), c)
-        d = _da(p.d, ("offer", "period", "scenario"), c)
-        spend = (v.k * (cc * d)).sum("offer")
+        spend = (delivered_expr(p, c, v) * cc).sum("offer") - _da(
+            _fixed_spend(p), ("period", "scenario"), c
+        )
     if v.y is not None:
-        rent = (v.y * _da(p.c_recourse, ("rec",), c)).sum("rec")
+        rent = (v.y * _da(p.rent_price, ("rec", "period", "scenario"), c)).sum("rec")
         spend = rent if spend is None else spend + rent
     if spend is None:
         return
@@ -379,7 +421,7 @@ def define_budgets(
             per = per - slack
         rhs = _da(pol.budget_per_period / 1e6 - fixed, ("period", "scenario"), c)
         v.cons["budget_period"] = m.add_constraints(per <= rhs, name="budget_period")
-    if pol.budget_total is not None:
+    if pol.budget_total is not None and pol.budget_basis is BudgetBasis.SPEND:
         total = spend.sum("period")
         slack = _elastic(m, opt, "budget_total", [c["scenario"]])
         if slack is not None:
@@ -389,6 +431,23 @@ def define_budgets(
         v.cons["budget_total"] = m.add_constraints(total <= rhs_total, name="budget_total")
 
 
+def define_signed_budget(
+    m: linopy.Model, p: PlanProblem, opt: PlanOptions, c: dict[str, pd.Index], v: ModelVars
+) -> None:
+    """Total contract value signed (nominal, whole terms, commitments already in
+    ``policy.existing`` excluded) within ``budget_total``: sum tcv[o,tau] (x - x_existing) <= B."""
+    if v.x is None:
+        return
+    assert p.spec.policy.budget_total is not None
+    lhs = (v.x * _da(p.tcv, ("offer", "start"), c)).sum()
+    slack = _elastic(m, opt, "budget_total", [pd.Index([0], name="one")])
+    if slack is not None:
+        v.slacks["budget_total"] = slack
+        lhs = lhs - slack.sum()
+    rhs = p.spec.policy.budget_total / 1e6 + float((p.tcv * p.x_delivered).sum())
+    v.cons["budget_total"] = m.add_constraints(lhs <= rhs, name="budget_total")
+
+
 def define_shortfall_risk(
     m: linopy.Model, p: PlanProblem, opt: PlanOptions, c: dict[str, pd.Index], v: ModelVars
 ) -> None:
@@ -396,10 +455,10 @@ def define_shortfall_risk(
     pol = p.spec.policy
     if pol.shortfall_max_fraction is None or pol.shortfall_alpha is None:
         return
-    total = p.D.sum(axis=(0, 1))  # (S,)
-    share = (v.u / _da(np.where(total > 0, total, 1.0), ("scenario",), c)).sum(
-        ["workload", "period"]
-    )
+    vol = p.volume  # (W,) volume weights
+    total = np.einsum("w,wts->s", vol, p.D)  # (S,)
+    weight = vol[:, None] / np.where(total > 0, total, 1.0)[None, :]  # (W, S)
+    share = (v.u * _da(weight, ("workload", "scenario"), c)).sum(["workload", "period"])
     zeta = m.add_variables(coords=[pd.Index([0], name="one")], name="zeta")
     vv = m.add_variables(lower=0, coords=[c["scenario"]], name="v_short")
     m.add_constraints(vv - share + zeta.sum() >= 0, name="shortfall_tail")
@@ -458,8 +517,7 @@ def define_objective(
         return
     lam = opt.risk_weight if opt.risk_weight is not None else p.spec.policy.risk_weight
     prob = _da(p.prob, ("scenario",), c)
-    expected = (v.cost_scen * prob).sum()
-    obj = expected + (1 + lam) * v.cost_first if v.k is not None else expected
+    obj = (v.cost_scen * prob).sum()
     if lam > 0:
         alpha = p.spec.policy.cvar_alpha
         eta = m.add_variables(coords=[pd.Index([0], name="one")], name="eta")

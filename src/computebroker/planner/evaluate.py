@@ -59,6 +59,7 @@ def _subset(ss: ScenarioSet, lo: int, hi: int) -> ScenarioSet:
         ),
         demand=ss.demand.isel(sel).assign_coords(scenario=np.arange(hi - lo)),
         delivery=ss.delivery.isel(sel).assign_coords(scenario=np.arange(hi - lo)),
+        shift=ss.shift.isel(sel).assign_coords(scenario=np.arange(hi - lo)),
         seed=ss.seed,
         method=ss.method,
     )
@@ -86,7 +87,12 @@ def evaluate_out_of_sample(
     p = plan.problem
     fresh = sample_scenarios(p.spec, count, (p.spec.sampling.seed + 1) if seed is None else seed)
     pol = p.spec.policy
-    if pol.budget_per_period is None and pol.budget_total is None and p.commit:
+    if (
+        pol.budget_per_period is None
+        and pol.budget_total is None
+        and p.commit
+        and not p.spec.scarcity.rentals_move
+    ):
         from computebroker.planner.parallel import make_executor
 
         fixed = fixed_problem(plan, fresh, catalog)
@@ -120,6 +126,9 @@ def evaluate_out_of_sample(
         prob=weights / weights.sum(),
         D=np.concatenate([pr.D for pr in problems], axis=2),
         d=np.concatenate([pr.d for pr in problems], axis=2),
+        shift=np.concatenate([pr.shift for pr in problems], axis=1),
+        rent_price=np.concatenate([pr.rent_price for pr in problems], axis=2),
+        rent_cap=np.concatenate([pr.rent_cap for pr in problems], axis=2),
     )
     whole = plan_from_arrays(
         merged,
