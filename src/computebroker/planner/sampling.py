@@ -161,7 +161,7 @@ def _delivery(
             z = (
                 np.sqrt(sc.vendor) * v_f[vendors.index(o.provider)]
                 + np.sqrt(sc.chip) * c_f[chips.index(o.accelerator)]
-                + np.sqrt(sc.demand) * level
+                - np.sqrt(sc.demand) * level
                 + idio * e
             )
             shift[i, norm.cdf(z) < o.slip_prob] = o.slip_periods

@@ -165,10 +165,11 @@ class ScarcitySpec:
 
     Slips are drawn by a Gaussian copula: offer o slips in scenario s when
     ``Phi(Z[o,s]) < slip_prob[o]`` with
-    ``Z = sqrt(vendor) V[vendor(o),s] + sqrt(chip) A[chip(o),s] + sqrt(demand) F[s]
+    ``Z = sqrt(vendor) V[vendor(o),s] + sqrt(chip) A[chip(o),s] - sqrt(demand) F[s]
     + sqrt(1 - vendor - chip - demand) e[o,s]`` (V, A, e independent standard normals, F the
-    standardised demand level of the scenario), so each offer keeps its own slip probability
-    and two offers of one vendor (chip) have latent correlation ``vendor`` (``chip``).
+    standardised demand level of the scenario: high demand, low Z, more slips), so each offer
+    keeps its own slip probability and two offers of one vendor (chip) have latent correlation
+    ``vendor`` (``chip``).
     Rentals: with ``excess[t,s] = max(0, D_total[t,s] / E[D_total[t]] - 1)`` (demand above its
     mean, all classes in their normalised units), rented price is ``(1 + price_premium excess)``
     times list and rentable capacity ``max(0, 1 - capacity_cut excess)`` times its cap.
