@@ -18,7 +18,16 @@ import numpy as np
 
 from computebroker.planner.problem import KCHIPS, MUSD, PlanProblem
 
-__all__ = ["Commitment", "Plan", "PlanMetrics", "cvar", "metrics", "plan_from_arrays"]
+__all__ = [
+    "Commitment",
+    "Convergence",
+    "Interval",
+    "Plan",
+    "PlanMetrics",
+    "cvar",
+    "metrics",
+    "plan_from_arrays",
+]
 
 SHORTFALL_TOL = 1e-4  # unmet share of demand below this is treated as met (solver tolerance)
 
@@ -149,6 +158,64 @@ def plan_from_arrays(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Interval:
+    """A confidence interval ``mean +- half_width`` at ``level`` (Student t, replications)."""
+
+    mean: float
+    half_width: float
+    level: float = 0.95
+
+    @property
+    def low(self) -> float:
+        """Lower end."""
+        return self.mean - self.half_width
+
+    @property
+    def high(self) -> float:
+        """Upper end."""
+        return self.mean + self.half_width
+
+    @property
+    def relative(self) -> float:
+        """Half-width over |mean| (inf at a zero mean)."""
+        return self.half_width / abs(self.mean) if self.mean else float("inf")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Convergence:
+    """How sure a plan is (``replicate.replicate``): its figures on independent samples, the
+    Mak-Morton-Wood optimality gap, and how much the commitments move between samples."""
+
+    replications: int
+    scenarios: int  # per replication
+    expected_cost: Interval  # USD, the plan's commitments, recourse re-optimised
+    cvar: Interval  # USD
+    p_shortfall: Interval
+    gap_mean_usd: float  # mean of f_i(x^) - z_i
+    gap_upper_usd: float  # one-sided upper confidence bound of the gap
+    stability: float  # 1 - mean pairwise L1 distance of replications' chips per offer (1: same)
+    signed_chips: dict[str, Interval]  # chips signed per offer across replications
+    target: float  # relative target on the gap bound and the expected cost's half-width
+    converged: bool
+
+    @property
+    def gap_relative(self) -> float:
+        """Gap bound over the expected cost."""
+        return self.gap_upper_usd / max(abs(self.expected_cost.mean), 1e-12)
+
+    @property
+    def note(self) -> str:
+        """One line a report can print."""
+        state = "converged" if self.converged else "NOT converged"
+        return (
+            f"{state} at {self.scenarios:,} scenarios ({self.replications} replications): "
+            f"E[cost] {self.expected_cost.mean / 1e9:,.3f}B +- {self.expected_cost.relative:.1%}, "
+            f"optimality gap <= {self.gap_relative:.2%}, decision stability {self.stability:.2f} "
+            f"(target {self.target:.1%})"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlanMetrics:
     """The figures of a plan, in USD and work units (not scaled); money at present value unless
     the name says ``nominal``."""
@@ -185,6 +252,7 @@ class PlanMetrics:
     signed_after_horizon_usd: float = 0.0  # the part of signed_usd past the horizon
     signed_pv_usd: float = 0.0  # signed_usd at present value
     existing_contract_usd: float = 0.0  # the same for policy.existing (already signed)
+    convergence: Convergence | None = None  # from replicate.replicate; None: not measured
 
 
 def _signed(plan: Plan) -> tuple[float, float, float, float]:
