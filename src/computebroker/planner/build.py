@@ -1,39 +1,54 @@
 """The extensive-form model, built with linopy over named dimensions.
 
-Sets: commitment offers o, start periods tau and periods t, recourse offers r, pools p
+Sets: commitment offers o, start (signing) periods tau and periods t, recourse offers r, pools p
 (accelerator x region), workload classes w, scenarios s with probabilities pi_s, vendors v.
 
-Parameters (``problem.py``, scaled: kchips, $M, work normalised per class): c_o, c_r (cost per
-kchip-period), R[o,tau,t] (usable share of a commitment started at tau), d[o,t,s] (delivered
-share), e_r (usable share of rented capacity), cap[r,t], T[w,p] (work per kchip-period), D[w,t,s]
-(demand), penalty_w, post[o,tau] (paid periods past the horizon), salvage.
+Parameters (``problem.py``, scaled: kchips, $M, work normalised per class): c_o, c_r (list
+price per kchip-period), R[o,tau,t] (usable share of a commitment signed at tau: the term of L_o
+periods runs from first delivery tau + lead_o, ramp inside it), Rext (the same past the horizon),
+disc[t] = (1 + r)^(-t / periods_per_year) (present value of a dollar paid at the start of t),
+d[o,t,s] (delivered share), sigma[o,s] (periods a slip delays new commitments of o), e_r (usable
+share of rented capacity), cap[r,t,s] and c_r[t,s] (rentable kchips and price in scenario s),
+T[w,p] (work per kchip-period), D[w,t,s] (demand), penalty_w, salvage, V_w = 1 / max_p T[w,p]
+(volume weight: kchip-periods of the fastest pool per unit of work).
 
 Variables:
-    x[o,tau] >= 0       kchips committed starting at tau (first stage; blocks are integers with --milp)
-    k[o,t]   >= 0       usable kchips of offer o in period t: k = sum_tau R[o,tau,t] x[o,tau]
-    y[r,t,s] >= 0       kchips rented (on-demand / spot), <= cap[r,t]
+    x[o,tau] >= 0       kchips committed, signed at tau (first stage; integer blocks with --milp)
+    k[o,t]   >= 0       nominal usable kchips: k = sum_tau R[o,tau,t] x[o,tau]
+    y[r,t,s] >= 0       kchips rented (on-demand / spot), <= cap[r,t,s]
     a[p,w,t,s] >= 0     kchip-periods of pool p given to class w (0 where w may not run on p)
     u[w,t,s] >= 0       unmet work
     eta, z[s] >= 0      Rockafellar-Uryasev CVaR of the scenario cost (when risk weight > 0)
     zeta, v[s] >= 0     CVaR of the unmet share (when a shortfall-risk limit is set)
 
+Delivered capacity (kd: commitments already signed in ``policy.existing``, never slip):
+    q[o,t,s] = kd[o,t] + d[o,t,s] (k - kd)[o, t - sigma[o,s]]     (0 where t - sigma < 0)
+
 Constraints:
-    capacity   sum_w a[p,w,t,s] <= sum_{o in p} (kd[o,t] + d[o,t,s] (k[o,t] - kd[o,t])) + sum_{r in p} e_r y[r,t,s]
-               (kd: capacity of commitments already delivered, which cannot slip)
+    capacity   sum_w a[p,w,t,s] <= sum_{o in p} q[o,t,s] + sum_{r in p} e_r y[r,t,s]
     demand     sum_p T[w,p] a[p,w,t,s] + u[w,t,s] = D[w,t,s]   (allocations = work done)
-    cvar       z[s] >= C2[s] - eta
+    cvar       z[s] >= C[s] - eta
     shortfall  zeta + 1/(1-alpha_u) sum_s pi_s v[s] <= eps;  v[s] >= U[s] - zeta,
-               U[s] = sum_{w,t} u[w,t,s] / sum_{w,t} D[w,t,s]
-    vendor cap sum_{o in v} b_o k[o,t] <= cap * sum_o b_o k[o,t]   (b: spend or PFLOP/s; per t)
-    budgets    sum_o c_o d k + sum_r c_r y <= B_t (per t, s); summed over t <= B (per s)
+               U[s] = sum_{w,t} V_w u[w,t,s] / sum_{w,t} V_w D[w,t,s]
+    vendor cap (share_scope period)    sum_{o in v} b_o k[o,t] <= cap_t sum_o b_o k[o,t], per v, t;
+               cap_t = max(cap, 1/n_t), n_t the vendors with an offer usable in t
+               (share_scope portfolio) sum_{o in v, tau} b_o W[o,tau] x <= cap sum_{o,tau} b_o W x,
+               W[o,tau] = sum_t Rext[o,tau,t]   (b: c_o for spend, PFLOP/s for capacity)
+    budgets    nominal, per scenario: sum_o c_o q[o,t,s] + sum_r c_r[t,s] y[r,t,s] <= B_t;
+               summed over t <= B (budget_basis spend) or, first stage,
+               sum_{o,tau} TCV[o,tau] (x - x_existing)[o,tau] <= B (budget_basis signed),
+               TCV[o,tau] = c_o sum_t Rext[o,tau,t] (nominal total contract value)
     min vendors (MILP) sum_v use_v >= n; each used vendor holds >= 1/(2n) of committed spend
 
-Objective (expected cost + lambda * CVaR_alpha, with the scenario cost split into a
-deterministic first-stage part C1 and a scenario part C2[s]):
-    min (1 + lambda) C1 + sum_s pi_s C2[s] + lambda (eta + 1/(1-alpha) sum_s pi_s z[s])
-    C1    = sum_{o,tau} (1 - salvage) c_o post[o,tau] x[o,tau]
-    C2[s] = sum_{o,t} c_o (kd + d (k - kd))[o,t,s] + sum_{r,t} c_r y[r,t,s] + sum_{w,t} penalty_w u[w,t,s]
-Commitments are paid for the capacity delivered (a slipped delivery is not billed).
+Objective (present value; expected cost + lambda * CVaR_alpha):
+    min sum_s pi_s C[s] + lambda (eta + 1/(1-alpha) sum_s pi_s z[s])
+    C[s] = sum_{o,t} disc[t] c_o q[o,t,s]                                  delivered commitments
+         + sum_{o,tau} POST[o,tau,s] (x - x_existing)[o,tau] + POST0 . x_existing   past the horizon
+         + sum_{r,t} disc[t] c_r[t,s] y[r,t,s] + sum_{w,t} disc[t] penalty_w u[w,t,s]
+    POST[o,tau,s] = (1 - salvage) c_o d[o,P-1,s] sum_{t>=P} disc[t] Rext[o,tau,t - sigma[o,s]]
+    POST0[o,tau]  = (1 - salvage) c_o sum_{t>=P} disc[t] Rext[o,tau,t]
+Commitments are paid for the capacity delivered (a slipped delivery is billed when it arrives,
+and its term ends as much later).
 """
 
 from __future__ import annotations
