@@ -298,3 +298,64 @@ def test_shortfall_is_weighted_by_volume_and_cash_cvar_excludes_penalties() -> N
     assert m.unmet_fraction_cvar == pytest.approx(0.1)
     assert m.cash_cvar_usd == pytest.approx(0.0)
     assert m.cvar_usd == pytest.approx(m.expected_penalty_usd)
+
+
+# the decomposition agrees with the extensive form on every convention above ---------------------
+
+
+def test_decomposition_matches_the_extensive_form_with_the_new_economics() -> None:
+    from computebroker.planner.benders import BendersOptions, solve_benders
+    from computebroker.planner.replicate import objective_of
+
+    offers = [
+        commit(
+            id="aws",
+            lead_periods=1,
+            ramp=[0.5],
+            delivery_risk={
+                "slip_prob": 0.5,
+                "slip_periods": 1,
+                "partial_prob": 0.3,
+                "partial_fraction": 0.6,
+            },
+        ),
+        commit(
+            id="gcp",
+            provider="gcp",
+            accelerator="tpu-v6e",
+            price_chip_hour=2.3,
+            term_periods=6,
+            delivery_risk={"slip_prob": 0.3, "slip_periods": 2},
+        ),
+        {
+            "id": "od",
+            "provider": "lambda",
+            "accelerator": "h100",
+            "contract": "on-demand",
+            "price_chip_hour": 6.0,
+            "max_chips": 1500,
+        },
+    ]
+    d = doc(
+        offers,
+        {"discount_rate": 0.1, "max_vendor_share": 0.7, "risk": {"cvar_alpha": 0.9, "weight": 0.5}},
+        periods=5,
+    )
+    d["offers"][1]["available_from"] = "2026Q3"  # one vendor in Q1-Q2: the cap is relaxed there
+    d["demand"] = {
+        "classes": {"w": {"start": CHIPS * TPH * HOURS, "growth": 0.1, "volatility": 0.3}}
+    }
+    d["scarcity"] = {
+        "vendor_correlation": 0.4,
+        "demand_correlation": 0.3,
+        "rental_price_premium": 1.0,
+        "rental_capacity_cut": 0.5,
+    }
+    d["scenarios"] = {"count": 16, "seed": 4}
+    p = problem_of(d)
+    ef = solve_plan(p, PlanOptions(method="extensive"))
+    assert ef.plan is not None
+    b = solve_benders(p, bopt=BendersOptions(gap=1e-7, executor="serial"))
+    assert b.converged
+    assert objective_of(b.plan) == pytest.approx(objective_of(ef.plan), rel=1e-5)
+    assert b.upper * 1e6 == pytest.approx(objective_of(ef.plan), rel=1e-5)

@@ -89,8 +89,6 @@ def benders_supported(p: PlanProblem, opt: PlanOptions) -> str:
         return "budgets constrain each scenario's recourse spend"
     if not p.commit:
         return "there is nothing to commit to"
-    if p.spec.scarcity.rentals_move:
-        return "rental prices and capacity that move with demand (scarcity) differ per scenario"
     if pol.share_scope.value == "portfolio" and pol.max_vendor_share is not None:
         return "a vendor cap on the portfolio's contract value needs the extensive form"
     return ""
@@ -166,8 +164,17 @@ class Recourse:
         self.lower = np.concatenate([np.full(self.n_cap, -INF), np.zeros(n_w * n_t)])
         self.upper = np.zeros(n_rows)
 
-    def solve(self, supply: np.ndarray, demand: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """(Q, capacity duals (pool, t), primal x) for ``supply`` (pool, t) and ``demand`` (w, t)."""
+    def solve(
+        self, supply: np.ndarray, demand: np.ndarray, scenario: int | None = None
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """(Q, capacity duals (pool, t), primal x) for ``supply`` (pool, t) and ``demand`` (w, t);
+        with ``scenario``, that scenario's rental prices and capacity (scarcity)."""
+        if scenario is not None and self.p.spec.scarcity.rentals_move and self.n_y:
+            cols = np.arange(self.n_y, dtype=np.int32)
+            price = self.p.rent_price_pv[:, :, scenario].reshape(-1)
+            cap = np.minimum(self.p.rent_cap[:, :, scenario], 1e9).reshape(-1)
+            self.h.changeColsCost(self.n_y, cols, price)
+            self.h.changeColsBounds(self.n_y, cols, np.zeros(self.n_y), cap)
         self.upper[: self.n_cap] = supply.reshape(-1)
         dem = demand.reshape(-1)
         self.lower[self.n_cap :] = dem

@@ -87,12 +87,7 @@ def evaluate_out_of_sample(
     p = plan.problem
     fresh = sample_scenarios(p.spec, count, (p.spec.sampling.seed + 1) if seed is None else seed)
     pol = p.spec.policy
-    if (
-        pol.budget_per_period is None
-        and pol.budget_total is None
-        and p.commit
-        and not p.spec.scarcity.rentals_move
-    ):
+    if pol.budget_per_period is None and pol.budget_total is None and p.commit:
         from computebroker.planner.parallel import make_executor
 
         fixed = fixed_problem(plan, fresh, catalog)

@@ -68,7 +68,7 @@ class _Worker:
         a = np.zeros((len(p.pools), len(p.workloads), p.n_periods, n))
         u = np.zeros((len(p.workloads), p.n_periods, n))
         for i, s in enumerate(range(lo, hi)):
-            q[i], pi, x = self.rec.solve(supply[:, :, i], p.D[:, :, s])
+            q[i], pi, x = self.rec.solve(supply[:, :, i], p.D[:, :, s], s)
             g[i] = p.delivered_slope(pi[self.commit_pool, :], s)
             y[:, :, i], a[:, :, :, i], u[:, :, i] = self.rec.unpack(x)
         return q, g, y, a, u
@@ -83,7 +83,7 @@ class _Worker:
         a = np.zeros((len(p.pools), len(p.workloads), p.n_periods, n))
         u = np.zeros((len(p.workloads), p.n_periods, n))
         for i, s in enumerate(range(lo, hi)):
-            _, _, x = self.rec.solve(supply[:, :, i], p.D[:, :, s])
+            _, _, x = self.rec.solve(supply[:, :, i], p.D[:, :, s], s)
             y[:, :, i], a[:, :, :, i], u[:, :, i] = self.rec.unpack(x)
         return y, a, u
 
