@@ -359,3 +359,17 @@ def test_decomposition_matches_the_extensive_form_with_the_new_economics() -> No
     assert b.converged
     assert objective_of(b.plan) == pytest.approx(objective_of(ef.plan), rel=1e-5)
     assert b.upper * 1e6 == pytest.approx(objective_of(ef.plan), rel=1e-5)
+
+
+def test_portfolio_cap_against_dominant_existing_is_explained() -> None:
+    from computebroker.planner import PlanStatus
+
+    offers = [
+        commit(id="aws"),
+        commit(id="gcp", provider="gcp", accelerator="tpu-v6e", max_chips=100),
+    ]
+    d = doc(offers, {"max_vendor_share": 0.5, "share_scope": "portfolio"})
+    d["policy"]["existing"] = [{"offer": "aws", "start": "2026Q1", "chips": 500}]
+    res = solve_plan(problem_of(d), PlanOptions())
+    assert res.status is PlanStatus.INFEASIBLE
+    assert "portfolio's contract value: aws" in " ".join(res.explanation)

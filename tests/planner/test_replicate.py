@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from computebroker.catalog import shipped_catalog
-from computebroker.planner import PlanOptions, solve_plan
+from computebroker.planner import PlanOptions, PlanProblem, solve_plan
 from computebroker.planner.replicate import plan_until_converged, replicate
 from tests.planner.helpers import HOURS, problem_of, tiny
 
@@ -67,7 +67,7 @@ def test_noisy_demand_gives_a_nonnegative_gap_and_an_interval() -> None:
 def test_auto_grows_the_sample_until_converged_or_says_it_is_not() -> None:
     seen: list[int] = []
 
-    def at(n: int):  # type: ignore[no-untyped-def]
+    def at(n: int) -> PlanProblem:
         seen.append(n)
         return problem_of(newsvendor(0.4, count=n))
 

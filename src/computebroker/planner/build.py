@@ -353,10 +353,9 @@ def _fixed_spend(p: PlanProblem) -> np.ndarray:
         return np.zeros((p.n_periods, p.n_scenarios))
     kd = p.k_delivered
     const = np.repeat(kd[:, :, None], p.n_scenarios, axis=2)
-    for o in range(len(p.commit)):
-        for s in range(p.n_scenarios):
-            sh = int(p.shift[o, s])
-            const[o, sh:, s] -= p.d[o, sh:, s] * kd[o, : p.n_periods - sh]
+    P = p.n_periods
+    for sh, mask in p.shift_groups():
+        const[:, sh:, :] -= mask[:, None, :] * p.d[:, sh:, :] * kd[:, : P - sh, None]
     return np.asarray(np.einsum("o,ots->ts", p.c_commit, const), dtype=float)
 
 

@@ -99,26 +99,32 @@ class PlanProblem:
             return np.zeros((0, self.n_periods))
         return np.asarray(np.einsum("oij,oi->oj", self.R, self.x_delivered), dtype=float)
 
+    def shift_groups(self, lo: int = 0, hi: int | None = None) -> list[tuple[int, np.ndarray]]:
+        """(shift, mask (C, n) of the offers and scenarios in [lo, hi) with that shift)."""
+        sh = self.shift[:, lo:hi]
+        return [(int(v), sh == v) for v in np.unique(sh)] if sh.size else []
+
     def delivered(self, k: np.ndarray, lo: int = 0, hi: int | None = None) -> np.ndarray:
         """(C, period, S) usable kchips delivered in scenarios [lo, hi) from nominal usable
         ``k`` (C, period): ``kd[t] + d[t, s] (k - kd)[t - shift[s]]``."""
         kd = self.k_delivered
         hi = self.n_scenarios if hi is None else hi
+        P = self.n_periods
         new = k - kd
+        d = self.d[:, :, lo:hi]
         out = np.repeat(kd[:, :, None], hi - lo, axis=2)
-        for j, s in enumerate(range(lo, hi)):
-            for o in range(len(self.commit)):
-                sh = int(self.shift[o, s])
-                out[o, sh:, j] += self.d[o, sh:, s] * new[o, : self.n_periods - sh]
+        for sh, mask in self.shift_groups(lo, hi):
+            out[:, sh:, :] += mask[:, None, :] * d[:, sh:, :] * new[:, : P - sh, None]
         return out
 
     def delivered_slope(self, pi: np.ndarray, s: int) -> np.ndarray:
         """(C, period) derivative of ``sum_{o,t} pi[o,t] delivered[o,t,s]`` in ``k``: the
         capacity price ``pi`` (C, period) seen through scenario ``s``'s shift and share."""
         g = np.zeros_like(pi)
+        P = self.n_periods
         for o in range(len(self.commit)):
             sh = int(self.shift[o, s])
-            g[o, : self.n_periods - sh] = (pi[o, sh:] * self.d[o, sh:, s])[: self.n_periods - sh]
+            g[o, : P - sh] = pi[o, sh:] * self.d[o, sh:, s]
         return g
 
     def bill_coef(self, *, nominal: bool = False) -> np.ndarray:
@@ -127,10 +133,13 @@ class PlanProblem:
         disc = np.ones_like(self.disc) if nominal else self.disc
         P = self.n_periods
         out = np.zeros((len(self.commit), P, self.n_scenarios))
-        for o in range(len(self.commit)):
-            for s in range(self.n_scenarios):
-                sh = int(self.shift[o, s])
-                out[o, : P - sh, s] = self.c_commit[o] * disc[sh:P] * self.d[o, sh:, s]
+        for sh, mask in self.shift_groups():
+            out[:, : P - sh, :] += (
+                mask[:, None, :]
+                * self.c_commit[:, None, None]
+                * disc[None, sh:P, None]
+                * self.d[:, sh:, :]
+            )
         return out
 
     def post_coef(self, *, nominal: bool = False, net: bool = True) -> np.ndarray:
