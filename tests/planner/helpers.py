@@ -49,7 +49,8 @@ def tiny(
         ],
         "demand": demand,
         "offers": offers,
-        "policy": policy or {},
+        # undiscounted unless a test says otherwise, so that hand sums stay sums
+        "policy": {"discount_rate": 0.0, **(policy or {})},
         "scenarios": {"count": count, "seed": seed},
     }
 

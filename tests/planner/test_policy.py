@@ -158,16 +158,33 @@ def test_budget_below_existing_commitments_is_explained() -> None:
     assert "at least $4.0M" in text
 
 
-def test_vendor_cap_against_single_vendor_existing_is_explained() -> None:
+def test_vendor_cap_against_dominant_existing_is_explained() -> None:
+    # AWS: 500 chips x $2 = $1,000 per chip-hour-period already signed; GCP can add at most
+    # 100 chips x $2.6 = $260: AWS holds at least 1000 / 1260 = 79% in 2026Q1 > 50%.
     doc = two_vendor_doc(
         existing=[{"offer": "aws-1y", "start": "2026Q1", "chips": 500}], max_vendor_share=0.5
     )
-    doc["offers"][1]["available_from"] = "2026Q3"  # no GCP commitment possible in Q1-Q2
+    doc["offers"][1]["max_chips"] = 100
     res = solve_plan(problem_of(doc), PlanOptions())
     assert res.status is PlanStatus.INFEASIBLE
     text = " ".join(res.explanation)
-    assert "vendor cap 50%" in text and "2026Q1" in text and "aws holds 100%" in text
-    assert "raise policy.max_vendor_share to at least 100%" in text
+    assert "vendor cap 50%" in text and "2026Q1" in text and "aws holds" in text
+
+
+def test_per_period_cap_never_forbids_while_one_vendor_can_deliver() -> None:
+    # GCP can only start in 2026Q3: in Q1-Q2 one vendor exists, so the cap there is 1/1 = 100%
+    # and the signed AWS commitment stands; from Q3 the 50% cap holds.
+    doc = two_vendor_doc(
+        existing=[{"offer": "aws-1y", "start": "2026Q1", "chips": 500}], max_vendor_share=0.5
+    )
+    doc["offers"][1]["available_from"] = "2026Q3"
+    p = problem_of(doc)
+    assert p.vendor_cap_by_period(0.5).tolist() == [1.0, 1.0, 0.5, 0.5]
+    res = solve_plan(p, PlanOptions())
+    assert res.status is PlanStatus.OPTIMAL and res.plan is not None
+    spend = p.c_commit[:, None] * res.plan.k  # (offer, period)
+    aws, gcp = spend[0], spend[1]
+    assert (aws[2:] <= 0.5 * (aws[2:] + gcp[2:]) + 1e-6).all()
 
 
 def test_existing_above_max_chips_is_explained() -> None:

@@ -93,15 +93,15 @@ def test_stratified_first_period_hits_every_stratum() -> None:
 
 def test_delivery_risk_frequencies() -> None:
     s = spec_of(slip=0.3, partial=0.2)
-    dl = sample_scenarios(s, 4000, 11).delivery.values[0]  # (period, scenario)
-    assert (dl[0] == 1).all()  # before lead time nothing is at risk
-    slipped = dl[1] == 0
+    ss = sample_scenarios(s, 4000, 11)
+    shift = ss.shift.values[0]  # (scenario,) periods late
+    slipped = shift > 0
     assert slipped.mean() == pytest.approx(0.3, abs=0.03)
-    assert (dl[2][slipped] == 0).all() and (
-        dl[3][slipped] > 0
-    ).all()  # two periods late, then delivered
+    assert set(np.unique(shift)) == {0, 2}  # a slip shifts delivery (and term) by slip_periods
+    dl = ss.delivery.values[0]  # (period, scenario): share of the shifted capacity delivered
     partial = dl[5] == 0.5
     assert partial.mean() == pytest.approx(0.2, abs=0.03)
+    assert (dl[:, partial] == 0.5).all() and (dl[:, ~partial] == 1.0).all()
 
 
 @settings(max_examples=20)

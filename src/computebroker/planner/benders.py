@@ -92,6 +92,8 @@ def benders_supported(p: PlanProblem, opt: PlanOptions) -> str:
         return "budgets constrain each scenario's recourse spend"
     if not p.commit:
         return "there is nothing to commit to"
+    if pol.share_scope.value == "portfolio" and pol.max_vendor_share is not None:
+        return "a vendor cap on the portfolio's contract value needs the extensive form"
     return ""
 
 
@@ -136,7 +138,7 @@ class Recourse:
         n_cols = self.n_y + self.n_a + self.n_u
         a = sp.csc_matrix((vals, (rows, cols)), shape=(n_rows, n_cols))
         cost = np.concatenate(
-            [np.repeat(p.c_recourse, n_t), np.zeros(self.n_a), np.repeat(p.penalty, n_t)]
+            [p.rent_price_pv[:, :, 0].reshape(-1), np.zeros(self.n_a), p.penalty_pv.reshape(-1)]
         )
         upper = np.concatenate(
             [np.minimum(p.cap_recourse, 1e9).reshape(-1), np.full(self.n_a + self.n_u, INF)]
@@ -162,8 +164,17 @@ class Recourse:
         self.lower = np.concatenate([np.full(self.n_cap, -INF), np.zeros(n_w * n_t)])
         self.upper = np.zeros(n_rows)
 
-    def solve(self, supply: np.ndarray, demand: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """(Q, capacity duals (pool, t), primal x) for ``supply`` (pool, t) and ``demand`` (w, t)."""
+    def solve(
+        self, supply: np.ndarray, demand: np.ndarray, scenario: int | None = None
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """(Q, capacity duals (pool, t), primal x) for ``supply`` (pool, t) and ``demand`` (w, t);
+        with ``scenario``, that scenario's rental prices and capacity (scarcity)."""
+        if scenario is not None and self.p.spec.scarcity.rentals_move and self.n_y:
+            cols = np.arange(self.n_y, dtype=np.int32)
+            price = self.p.rent_price_pv[:, :, scenario].reshape(-1)
+            cap = np.minimum(self.p.rent_cap[:, :, scenario], 1e9).reshape(-1)
+            self.h.changeColsCost(self.n_y, cols, price)
+            self.h.changeColsBounds(self.n_y, cols, np.zeros(self.n_y), cap)
         self.upper[: self.n_cap] = supply.reshape(-1)
         dem = demand.reshape(-1)
         self.lower[self.n_cap :] = dem
@@ -207,10 +218,10 @@ class Decomposition:
         self.p, self.bopt = p, bopt
         C, P, S = len(p.commit), p.n_periods, p.n_scenarios
         self.alpha = p.spec.policy.cvar_alpha
-        kd = p.k_delivered
         # constant part of each scenario's bill: existing capacity that never slips
-        self.const = np.einsum("o,ot,ots->s", p.c_commit, kd, 1 - p.d)
-        self.a_coef = p.c_commit[:, None, None] * p.d  # A_s(k) = sum c_o d_ots k_ot
+        self.const = p.cost_const()
+        self.a_coef = p.bill_coef()  # A_s(k) = sum bill_coef[o,t,s] k_ot (present value)
+        self.post = p.post_coef()  # post-horizon obligations: sum post[o,tau,s] x[o,tau]
         n_x = C * P
         self.col_x = np.arange(n_x)
         self.col_k = n_x + np.arange(n_x)
@@ -239,8 +250,16 @@ class Decomposition:
                 rows.append((self.col_k[offers * P + t], np.zeros(len(offers)), -INF, 0.0))
         self.cap_vendor = [v for v in p.providers for _ in range(P)]
         for s in range(S):  # CVaR: z_s - theta_s - A_s(k) + eta >= const_s
-            cols = np.concatenate([[self.col_z[s], self.col_th[s], self.col_eta], self.col_k])
-            vals = np.concatenate([[1.0, -1.0, 1.0], -self.a_coef[:, :, s].reshape(-1)])
+            cols = np.concatenate(
+                [[self.col_z[s], self.col_th[s], self.col_eta], self.col_k, self.col_x]
+            )
+            vals = np.concatenate(
+                [
+                    [1.0, -1.0, 1.0],
+                    -self.a_coef[:, :, s].reshape(-1),
+                    -self.post[:, :, s].reshape(-1),
+                ]
+            )
             rows.append((cols, vals, float(self.const[s]), INF))
         master = new_highs()
         lp = highspy.HighsLp()
@@ -268,15 +287,18 @@ class Decomposition:
         lam = self.lam = float(risk_weight)
         n = len(self.col_x) * 2 + 2 * p.n_scenarios + 1
         cost = np.zeros(n)
-        cost[self.col_x] = ((1 + lam) * (1 - p.salvage) * p.c_commit[:, None] * p.post).reshape(-1)
+        cost[self.col_x] = np.einsum("ots,s->ot", self.post, p.prob).reshape(-1)
         cost[self.col_k] = np.einsum("ots,s->ot", self.a_coef, p.prob).reshape(-1)
         cost[self.col_th] = p.prob
         cost[self.col_eta] = lam
         cost[self.col_z] = lam * p.prob / (1 - self.alpha)
         m.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
-        cap = 1.0 if max_vendor_share is None else float(max_vendor_share)
-        for (row, cols, offers), vendor in zip(self.cap_rows, self.cap_vendor, strict=True):
+        caps = p.vendor_cap_by_period(1.0 if max_vendor_share is None else max_vendor_share)
+        for i, ((row, cols, offers), vendor) in enumerate(
+            zip(self.cap_rows, self.cap_vendor, strict=True)
+        ):
             member = np.array([1.0 if p.commit_provider[o] == vendor else 0.0 for o in offers])
+            cap = caps[i % p.n_periods]
             for col, v in zip(cols, p.share_weight[offers] * (member - cap), strict=True):
                 m.changeCoeff(row, int(col), float(v))
 
@@ -320,7 +342,7 @@ class Decomposition:
                 cols = np.concatenate([[self.col_th[s]], self.col_k[nz]])
                 vals = np.concatenate([[1.0], -gk[nz]])
                 cuts.append((cols, vals, float(q[s] - gk @ flat_k), INF))
-            first = float(((1 - p.salvage) * p.c_commit[:, None] * p.post * x_hat).sum())
+            first = np.einsum("ots,ot->s", self.post, x_hat)
             costs = first + np.einsum("ots,ot->s", self.a_coef, k_hat) + self.const + q
             value = float(prob @ costs) + (lam * cvar(costs, prob, self.alpha) if lam > 0 else 0.0)
             if value < upper_bound:

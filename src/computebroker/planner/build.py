@@ -1,39 +1,54 @@
 """The extensive-form model, built with linopy over named dimensions.
 
-Sets: commitment offers o, start periods tau and periods t, recourse offers r, pools p
+Sets: commitment offers o, start (signing) periods tau and periods t, recourse offers r, pools p
 (accelerator x region), workload classes w, scenarios s with probabilities pi_s, vendors v.
 
-Parameters (``problem.py``, scaled: kchips, $M, work normalised per class): c_o, c_r (cost per
-kchip-period), R[o,tau,t] (usable share of a commitment started at tau), d[o,t,s] (delivered
-share), e_r (usable share of rented capacity), cap[r,t], T[w,p] (work per kchip-period), D[w,t,s]
-(demand), penalty_w, post[o,tau] (paid periods past the horizon), salvage.
+Parameters (``problem.py``, scaled: kchips, $M, work normalised per class): c_o, c_r (list
+price per kchip-period), R[o,tau,t] (usable share of a commitment signed at tau: the term of L_o
+periods runs from first delivery tau + lead_o, ramp inside it), Rext (the same past the horizon),
+disc[t] = (1 + r)^(-t / periods_per_year) (present value of a dollar paid at the start of t),
+d[o,t,s] (delivered share), sigma[o,s] (periods a slip delays new commitments of o), e_r (usable
+share of rented capacity), cap[r,t,s] and c_r[t,s] (rentable kchips and price in scenario s),
+T[w,p] (work per kchip-period), D[w,t,s] (demand), penalty_w, salvage, V_w = 1 / max_p T[w,p]
+(volume weight: kchip-periods of the fastest pool per unit of work).
 
 Variables:
-    x[o,tau] >= 0       kchips committed starting at tau (first stage; blocks are integers with --milp)
-    k[o,t]   >= 0       usable kchips of offer o in period t: k = sum_tau R[o,tau,t] x[o,tau]
-    y[r,t,s] >= 0       kchips rented (on-demand / spot), <= cap[r,t]
+    x[o,tau] >= 0       kchips committed, signed at tau (first stage; integer blocks with --milp)
+    k[o,t]   >= 0       nominal usable kchips: k = sum_tau R[o,tau,t] x[o,tau]
+    y[r,t,s] >= 0       kchips rented (on-demand / spot), <= cap[r,t,s]
     a[p,w,t,s] >= 0     kchip-periods of pool p given to class w (0 where w may not run on p)
     u[w,t,s] >= 0       unmet work
     eta, z[s] >= 0      Rockafellar-Uryasev CVaR of the scenario cost (when risk weight > 0)
     zeta, v[s] >= 0     CVaR of the unmet share (when a shortfall-risk limit is set)
 
+Delivered capacity (kd: commitments already signed in ``policy.existing``, never slip):
+    q[o,t,s] = kd[o,t] + d[o,t,s] (k - kd)[o, t - sigma[o,s]]     (0 where t - sigma < 0)
+
 Constraints:
-    capacity   sum_w a[p,w,t,s] <= sum_{o in p} (kd[o,t] + d[o,t,s] (k[o,t] - kd[o,t])) + sum_{r in p} e_r y[r,t,s]
-               (kd: capacity of commitments already delivered, which cannot slip)
+    capacity   sum_w a[p,w,t,s] <= sum_{o in p} q[o,t,s] + sum_{r in p} e_r y[r,t,s]
     demand     sum_p T[w,p] a[p,w,t,s] + u[w,t,s] = D[w,t,s]   (allocations = work done)
-    cvar       z[s] >= C2[s] - eta
+    cvar       z[s] >= C[s] - eta
     shortfall  zeta + 1/(1-alpha_u) sum_s pi_s v[s] <= eps;  v[s] >= U[s] - zeta,
-               U[s] = sum_{w,t} u[w,t,s] / sum_{w,t} D[w,t,s]
-    vendor cap sum_{o in v} b_o k[o,t] <= cap * sum_o b_o k[o,t]   (b: spend or PFLOP/s; per t)
-    budgets    sum_o c_o d k + sum_r c_r y <= B_t (per t, s); summed over t <= B (per s)
+               U[s] = sum_{w,t} V_w u[w,t,s] / sum_{w,t} V_w D[w,t,s]
+    vendor cap (share_scope period)    sum_{o in v} b_o k[o,t] <= cap_t sum_o b_o k[o,t], per v, t;
+               cap_t = max(cap, 1/n_t), n_t the vendors with an offer usable in t
+               (share_scope portfolio) sum_{o in v, tau} b_o W[o,tau] x <= cap sum_{o,tau} b_o W x,
+               W[o,tau] = sum_t Rext[o,tau,t]   (b: c_o for spend, PFLOP/s for capacity)
+    budgets    nominal, per scenario: sum_o c_o q[o,t,s] + sum_r c_r[t,s] y[r,t,s] <= B_t;
+               summed over t <= B (budget_basis spend) or, first stage,
+               sum_{o,tau} TCV[o,tau] (x - x_existing)[o,tau] <= B (budget_basis signed),
+               TCV[o,tau] = c_o sum_t Rext[o,tau,t] (nominal total contract value)
     min vendors (MILP) sum_v use_v >= n; each used vendor holds >= 1/(2n) of committed spend
 
-Objective (expected cost + lambda * CVaR_alpha, with the scenario cost split into a
-deterministic first-stage part C1 and a scenario part C2[s]):
-    min (1 + lambda) C1 + sum_s pi_s C2[s] + lambda (eta + 1/(1-alpha) sum_s pi_s z[s])
-    C1    = sum_{o,tau} (1 - salvage) c_o post[o,tau] x[o,tau]
-    C2[s] = sum_{o,t} c_o (kd + d (k - kd))[o,t,s] + sum_{r,t} c_r y[r,t,s] + sum_{w,t} penalty_w u[w,t,s]
-Commitments are paid for the capacity delivered (a slipped delivery is not billed).
+Objective (present value; expected cost + lambda * CVaR_alpha):
+    min sum_s pi_s C[s] + lambda (eta + 1/(1-alpha) sum_s pi_s z[s])
+    C[s] = sum_{o,t} disc[t] c_o q[o,t,s]                                  delivered commitments
+         + sum_{o,tau} POST[o,tau,s] (x - x_existing)[o,tau] + POST0 . x_existing   past the horizon
+         + sum_{r,t} disc[t] c_r[t,s] y[r,t,s] + sum_{w,t} disc[t] penalty_w u[w,t,s]
+    POST[o,tau,s] = (1 - salvage) c_o d[o,P-1,s] sum_{t>=P} disc[t] Rext[o,tau,t - sigma[o,s]]
+    POST0[o,tau]  = (1 - salvage) c_o sum_{t>=P} disc[t] Rext[o,tau,t]
+Commitments are paid for the capacity delivered (a slipped delivery is billed when it arrives,
+and its term ends as much later).
 """
 
 from __future__ import annotations
@@ -48,6 +63,7 @@ import xarray as xr
 
 from computebroker.errors import InputError
 from computebroker.planner.problem import PlanProblem
+from computebroker.planner.spec import BudgetBasis, ShareScope
 
 __all__ = ["ModelVars", "PlanOptions", "build_model", "validate"]
 
@@ -222,7 +238,7 @@ def _capacity_bound(p: PlanProblem) -> np.ndarray:
 def define_recourse(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: ModelVars) -> None:
     """Rented capacity y, allocation a and unmet work u (second stage, per scenario)."""
     if p.recourse:
-        cap = np.repeat(p.cap_recourse[:, :, None], p.n_scenarios, axis=2)
+        cap = p.rent_cap.copy()
         big = _recourse_bound(p)
         cap = np.minimum(cap, big[:, None, None])
         v.y = m.add_variables(
@@ -259,16 +275,13 @@ def define_capacity(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: 
     used = v.a.sum("workload")
     supply = None
     if v.k is not None:
-        d = _da(p.d, ("offer", "period", "scenario"), c)
         grp = xr.DataArray(
             [p.pools[i] for i in p.commit_pool],
             dims="offer",
             coords={"offer": c["offer"]},
             name="pool",
         )
-        # delivered = kd + d (k - kd): the already-delivered part never slips
-        kd = _da(p.k_delivered, ("offer", "period"), c)
-        supply = (v.k * d + kd * (1 - d)).groupby(grp).sum()
+        supply = delivered_expr(p, c, v).groupby(grp).sum()
     if v.y is not None:
         e = _da(p.usable_recourse, ("rec",), c)
         grp = xr.DataArray(
@@ -281,6 +294,27 @@ def define_capacity(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: 
     v.cons["capacity"] = m.add_constraints(used - supply.fillna(0) <= 0, name="capacity")
 
 
+def delivered_expr(p: PlanProblem, c: dict[str, pd.Index], v: ModelVars) -> Any:
+    """(offer, period, scenario) delivered kchips: ``kd[t] + d[t,s] (k - kd)[t - shift[s]]``,
+    one term per distinct shift (the already-delivered part ``kd`` never slips)."""
+    kd = p.k_delivered
+    const = np.repeat(kd[:, :, None], p.n_scenarios, axis=2)
+    expr = None
+    for sh in np.unique(p.shift) if p.shift.size else [0]:
+        mask = (p.shift == sh)[:, None, :]  # (o, 1, s)
+        coef = p.d * mask
+        if not coef.any():
+            continue
+        ksh = v.k if sh == 0 else v.k.shift(period=int(sh)).fillna(0)
+        term = ksh * _da(coef, ("offer", "period", "scenario"), c)
+        kd_sh = np.zeros_like(kd)
+        kd_sh[:, int(sh) :] = kd[:, : p.n_periods - int(sh)]
+        const -= coef * kd_sh[:, :, None]
+        expr = term if expr is None else expr + term
+    assert expr is not None
+    return expr + _da(const, ("offer", "period", "scenario"), c)
+
+
 def define_demand(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: ModelVars) -> None:
     """Work done plus unmet work covers demand in every period and scenario."""
     T = _da(p.T.T, ("pool", "workload"), c)
@@ -290,39 +324,47 @@ def define_demand(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: Mo
 
 
 def define_costs(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: ModelVars) -> None:
-    """C1 (first stage, deterministic) and C2[s] (delivered commitments, rentals, penalties)."""
+    """C[s] (present value): delivered commitments, obligations past the horizon (net of
+    salvage), rentals and penalties; C1 = 0 (every first-stage cost depends on the slips)."""
     terms = []
-    first = 0
     if v.k is not None:
-        cc = _da(p.c_commit, ("offer",), c)
-        d = _da(p.d, ("offer", "period", "scenario"), c)
-        terms.append((v.k * (cc * d)).sum(["offer", "period"]))
-        post = _da(p.post * (1 - p.salvage) * p.c_commit[:, None], ("offer", "start"), c)
-        first = (v.x * post).sum()
+        bill = _da(p.bill_coef(), ("offer", "period", "scenario"), c)
+        terms.append((v.k * bill).sum(["offer", "period"]))
+        post = _da(p.post_coef(), ("offer", "start", "scenario"), c)
+        terms.append((v.x * post).sum(["offer", "start"]))
     if v.y is not None:
-        terms.append((v.y * _da(p.c_recourse, ("rec",), c)).sum(["rec", "period"]))
-    terms.append((v.u * _da(p.penalty, ("workload",), c)).sum(["workload", "period"]))
+        price = _da(p.rent_price_pv, ("rec", "period", "scenario"), c)
+        terms.append((v.y * price).sum(["rec", "period"]))
+    terms.append((v.u * _da(p.penalty_pv, ("workload", "period"), c)).sum(["workload", "period"]))
     total = terms[0]
     for t in terms[1:]:
         total = total + t
     v.cost_scen = total
-    v.cost_first = first
-    # linopy keeps constants out of expressions used as objectives: the bill of delivered
-    # existing commitments that the slip factor does not touch is carried alongside.
-    v.cost_const = _fixed_spend(p).sum(axis=0)
+    v.cost_first = 0
+    # linopy keeps constants out of expressions used as objectives: the cost of commitments
+    # already delivered that no decision changes is carried alongside.
+    v.cost_const = p.cost_const()
 
 
 def _fixed_spend(p: PlanProblem) -> np.ndarray:
-    """$M per (period, scenario) of existing capacity that is delivered whatever happens."""
+    """Nominal $M per (period, scenario) of existing capacity delivered whatever happens (the
+    constant of ``delivered_expr`` times the price)."""
     if not p.commit:
         return np.zeros((p.n_periods, p.n_scenarios))
-    return np.asarray(np.einsum("o,ot,ots->ts", p.c_commit, p.k_delivered, 1 - p.d), dtype=float)
+    kd = p.k_delivered
+    const = np.repeat(kd[:, :, None], p.n_scenarios, axis=2)
+    P = p.n_periods
+    for sh, mask in p.shift_groups():
+        const[:, sh:, :] -= mask[:, None, :] * p.d[:, sh:, :] * kd[:, : P - sh, None]
+    return np.asarray(np.einsum("o,ots->ts", p.c_commit, const), dtype=float)
 
 
 def define_vendor_caps(
     m: linopy.Model, p: PlanProblem, opt: PlanOptions, c: dict[str, pd.Index], v: ModelVars
 ) -> None:
-    """No vendor above the cap of committed spend (or capacity) in any period."""
+    """No vendor above the cap: of committed spend (or capacity) in each period, where the cap
+    is raised to 1/n_t while only n_t vendors can deliver in period t (``share_scope: period``);
+    or of the total contract value signed (``share_scope: portfolio``)."""
     cap = (
         opt.max_vendor_share if opt.max_vendor_share is not None else p.spec.policy.max_vendor_share
     )
@@ -332,18 +374,27 @@ def define_vendor_caps(
     member = np.array(
         [[1.0 if prov == vv else 0.0 for vv in vendors] for prov in p.commit_provider]
     )
-    coef = p.share_weight[:, None] * (member - cap)
-    expr = (
-        v.k
-        * xr.DataArray(
-            coef, dims=("offer", "vendor"), coords={"offer": c["offer"], "vendor": vendors}
-        )
-    ).sum("offer")
-    slack = _elastic(m, opt, "vendor_cap", [vendors, c["period"]])
+    if p.spec.policy.share_scope is ShareScope.PORTFOLIO:
+        w = p.share_weight[:, None] * p.Rext.sum(axis=2)  # (o, start) per kchip signed
+        coef = w[:, :, None] * (member - cap)[:, None, :]
+        expr = (v.x * _da_v(coef, ("offer", "start", "vendor"), c, vendors)).sum(["offer", "start"])
+        coords = [vendors]
+    else:
+        caps = p.vendor_cap_by_period(cap)  # (P,)
+        coef = p.share_weight[:, None, None] * (member[:, :, None] - caps[None, None, :])
+        expr = (v.k * _da_v(coef, ("offer", "vendor", "period"), c, vendors)).sum("offer")
+        coords = [vendors, c["period"]]
+    slack = _elastic(m, opt, "vendor_cap", coords)
     if slack is not None:
         v.slacks["vendor_cap"] = slack
         expr = expr - slack
     v.cons["vendor_cap"] = m.add_constraints(expr <= 0, name="vendor_cap")
+
+
+def _da_v(
+    values: np.ndarray, dims: tuple[str, ...], c: dict[str, pd.Index], vendors: pd.Index
+) -> xr.DataArray:
+    return _da(values, dims, {**c, "vendor": vendors})
 
 
 def _elastic(m: linopy.Model, opt: PlanOptions, name: str, coords: list[pd.Index]) -> Any:
@@ -358,15 +409,20 @@ def define_budgets(
 ) -> None:
     """Spend per period and in total within budget, in every scenario."""
     pol = p.spec.policy
-    if pol.budget_per_period is None and pol.budget_total is None:
+    if pol.budget_total is not None and pol.budget_basis is BudgetBasis.SIGNED:
+        define_signed_budget(m, p, opt, c, v)
+    if pol.budget_per_period is None and (
+        pol.budget_total is None or pol.budget_basis is BudgetBasis.SIGNED
+    ):
         return
     spend = None
     if v.k is not None:
         cc = _da(p.c_commit, ("offer",), c)
-        d = _da(p.d, ("offer", "period", "scenario"), c)
-        spend = (v.k * (cc * d)).sum("offer")
+        spend = (delivered_expr(p, c, v) * cc).sum("offer") - _da(
+            _fixed_spend(p), ("period", "scenario"), c
+        )
     if v.y is not None:
-        rent = (v.y * _da(p.c_recourse, ("rec",), c)).sum("rec")
+        rent = (v.y * _da(p.rent_price, ("rec", "period", "scenario"), c)).sum("rec")
         spend = rent if spend is None else spend + rent
     if spend is None:
         return
@@ -379,7 +435,7 @@ def define_budgets(
             per = per - slack
         rhs = _da(pol.budget_per_period / 1e6 - fixed, ("period", "scenario"), c)
         v.cons["budget_period"] = m.add_constraints(per <= rhs, name="budget_period")
-    if pol.budget_total is not None:
+    if pol.budget_total is not None and pol.budget_basis is BudgetBasis.SPEND:
         total = spend.sum("period")
         slack = _elastic(m, opt, "budget_total", [c["scenario"]])
         if slack is not None:
@@ -389,6 +445,23 @@ def define_budgets(
         v.cons["budget_total"] = m.add_constraints(total <= rhs_total, name="budget_total")
 
 
+def define_signed_budget(
+    m: linopy.Model, p: PlanProblem, opt: PlanOptions, c: dict[str, pd.Index], v: ModelVars
+) -> None:
+    """Total contract value signed (nominal, whole terms, commitments already in
+    ``policy.existing`` excluded) within ``budget_total``: sum tcv[o,tau] (x - x_existing) <= B."""
+    if v.x is None:
+        return
+    assert p.spec.policy.budget_total is not None
+    lhs = (v.x * _da(p.tcv, ("offer", "start"), c)).sum()
+    slack = _elastic(m, opt, "budget_total", [pd.Index([0], name="one")])
+    if slack is not None:
+        v.slacks["budget_total"] = slack
+        lhs = lhs - slack.sum()
+    rhs = p.spec.policy.budget_total / 1e6 + float((p.tcv * p.x_delivered).sum())
+    v.cons["budget_total"] = m.add_constraints(lhs <= rhs, name="budget_total")
+
+
 def define_shortfall_risk(
     m: linopy.Model, p: PlanProblem, opt: PlanOptions, c: dict[str, pd.Index], v: ModelVars
 ) -> None:
@@ -396,10 +469,10 @@ def define_shortfall_risk(
     pol = p.spec.policy
     if pol.shortfall_max_fraction is None or pol.shortfall_alpha is None:
         return
-    total = p.D.sum(axis=(0, 1))  # (S,)
-    share = (v.u / _da(np.where(total > 0, total, 1.0), ("scenario",), c)).sum(
-        ["workload", "period"]
-    )
+    vol = p.volume  # (W,) volume weights
+    total = np.einsum("w,wts->s", vol, p.D)  # (S,)
+    weight = vol[:, None] / np.where(total > 0, total, 1.0)[None, :]  # (W, S)
+    share = (v.u * _da(weight, ("workload", "scenario"), c)).sum(["workload", "period"])
     zeta = m.add_variables(coords=[pd.Index([0], name="one")], name="zeta")
     vv = m.add_variables(lower=0, coords=[c["scenario"]], name="v_short")
     m.add_constraints(vv - share + zeta.sum() >= 0, name="shortfall_tail")
@@ -458,8 +531,7 @@ def define_objective(
         return
     lam = opt.risk_weight if opt.risk_weight is not None else p.spec.policy.risk_weight
     prob = _da(p.prob, ("scenario",), c)
-    expected = (v.cost_scen * prob).sum()
-    obj = expected + (1 + lam) * v.cost_first if v.k is not None else expected
+    obj = (v.cost_scen * prob).sum()
     if lam > 0:
         alpha = p.spec.policy.cvar_alpha
         eta = m.add_variables(coords=[pd.Index([0], name="one")], name="eta")

@@ -69,7 +69,15 @@ def explain(p: PlanProblem, opt: PlanOptions, status: str) -> tuple[str, ...]:
         sl = finite_values(var, f"{name} slacks")
         if sl.max(initial=0.0) <= 1e-7:
             continue
-        if name == "vendor_cap":
+        if name == "vendor_cap" and sl.ndim == 1:  # share_scope: portfolio
+            vendor = p.providers[int(np.argmax(sl))]
+            cap = opt.max_vendor_share if opt.max_vendor_share is not None else pol.max_vendor_share
+            out.append(
+                f"vendor cap {cap:.0%} of the portfolio's contract value: {vendor}'s commitments "
+                "already signed exceed it and no other vendor's offers can balance it; raise "
+                "policy.max_vendor_share or add offers from other vendors"
+            )
+        elif name == "vendor_cap":
             vi, ti = np.unravel_index(np.argmax(sl), sl.shape)
             vendor = p.providers[int(vi)]
             basis = pol.share_basis.value

@@ -59,6 +59,7 @@ def _subset(ss: ScenarioSet, lo: int, hi: int) -> ScenarioSet:
         ),
         demand=ss.demand.isel(sel).assign_coords(scenario=np.arange(hi - lo)),
         delivery=ss.delivery.isel(sel).assign_coords(scenario=np.arange(hi - lo)),
+        shift=ss.shift.isel(sel).assign_coords(scenario=np.arange(hi - lo)),
         seed=ss.seed,
         method=ss.method,
     )
@@ -120,6 +121,9 @@ def evaluate_out_of_sample(
         prob=weights / weights.sum(),
         D=np.concatenate([pr.D for pr in problems], axis=2),
         d=np.concatenate([pr.d for pr in problems], axis=2),
+        shift=np.concatenate([pr.shift for pr in problems], axis=1),
+        rent_price=np.concatenate([pr.rent_price for pr in problems], axis=2),
+        rent_cap=np.concatenate([pr.rent_cap for pr in problems], axis=2),
     )
     whole = plan_from_arrays(
         merged,

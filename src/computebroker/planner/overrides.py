@@ -3,7 +3,7 @@
 ``KEY`` is a dotted path into the scenario file; list items of ``offers`` and ``workloads`` are
 addressed by their ``id``/``name`` (``offers.aws-trn2-3y.max_chips=200000``), other lists by
 index. ``VALUE`` is read as YAML (``0.5``, ``true``, ``[1, 2]``). ``--slip OFFER:K`` makes the
-offer's deliveries certainly ``K`` periods late (``delivery_risk.slip_prob=1``, ``slip_periods=K``).
+offer's deliveries (and terms) certainly ``K`` periods late (``delivery_risk.slip_prob=1``, ``slip_periods=K``).
 An offer id may end in ``*`` to edit every matching offer.
 """
 

@@ -55,9 +55,7 @@ class _Worker:
         self.commit_pool = list(p.commit_pool)
 
     def _supply(self, k: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        p = self.p
-        kd = p.k_delivered
-        delivered = kd[:, :, None] + (k - kd)[:, :, None] * p.d[:, :, lo:hi]
+        delivered = self.p.delivered(k, lo, hi)
         return np.asarray(np.einsum("po,ots->pts", self.pools, delivered), dtype=float)
 
     def evaluate(self, k: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, ...]:
@@ -70,8 +68,8 @@ class _Worker:
         a = np.zeros((len(p.pools), len(p.workloads), p.n_periods, n))
         u = np.zeros((len(p.workloads), p.n_periods, n))
         for i, s in enumerate(range(lo, hi)):
-            q[i], pi, x = self.rec.solve(supply[:, :, i], p.D[:, :, s])
-            g[i] = pi[self.commit_pool, :] * p.d[:, :, s]
+            q[i], pi, x = self.rec.solve(supply[:, :, i], p.D[:, :, s], s)
+            g[i] = p.delivered_slope(pi[self.commit_pool, :], s)
             y[:, :, i], a[:, :, :, i], u[:, :, i] = self.rec.unpack(x)
         return q, g, y, a, u
 
@@ -85,7 +83,7 @@ class _Worker:
         a = np.zeros((len(p.pools), len(p.workloads), p.n_periods, n))
         u = np.zeros((len(p.workloads), p.n_periods, n))
         for i, s in enumerate(range(lo, hi)):
-            _, _, x = self.rec.solve(supply[:, :, i], p.D[:, :, s])
+            _, _, x = self.rec.solve(supply[:, :, i], p.D[:, :, s], s)
             y[:, :, i], a[:, :, :, i], u[:, :, i] = self.rec.unpack(x)
         return y, a, u
 

@@ -6,11 +6,18 @@ A horizon is a start label, a count and the hours per period (default: 8,760 / 4
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+
 from computebroker.units import HOURS_PER_MONTH, HOURS_PER_QUARTER
+
+# Periods past the horizon that obligations are tracked over (terms + lead + ramp + slip of any
+# offer must fit; 10 years of months).
+MAX_POST_PERIODS = 120
 
 __all__ = ["Horizon", "PeriodKind", "parse_period"]
 
@@ -88,6 +95,29 @@ class Horizon:
         return parse_period(label, self.kind) - parse_period(self.start, self.kind)
 
     def months_to_periods(self, months: float) -> int:
-        """A term in months as whole periods (at least one)."""
+        """A term in months as whole periods, rounded up (at least one): a contract is owed to
+        its end, so a 16-month term on quarters is 6 periods, not 5.
+
+        Examples
+        --------
+        >>> Horizon(start="2026Q1", count=4).months_to_periods(16)
+        6
+        >>> Horizon(start="2026Q1", count=4).months_to_periods(12)
+        4
+        >>> Horizon(start="2026Q1", count=4).months_to_periods(0.5)
+        1
+        """
         per = 3 if self.kind is PeriodKind.QUARTER else 1
-        return max(1, round(months / per))
+        return max(1, math.ceil(months / per - 1e-9))
+
+    def discount_factors(self, annual_rate: float) -> np.ndarray:
+        """Present value of one dollar paid at the start of each period ``t`` (0-based) of the
+        horizon and the ``MAX_POST_PERIODS`` periods past it: ``(1 + r) ** (-t / periods_per_year)``.
+
+        Examples
+        --------
+        >>> Horizon(start="2026Q1", count=5).discount_factors(0.1)[[0, 4]].round(4).tolist()
+        [1.0, 0.9091]
+        """
+        t = np.arange(self.count + MAX_POST_PERIODS)
+        return np.asarray((1.0 + annual_rate) ** (-t / self.kind.per_year), dtype=float)

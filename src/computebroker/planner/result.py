@@ -2,9 +2,12 @@
 
 Every figure is recomputed here from the decision values and the scenario data (not read from
 the solver), so that the same code scores in-sample, out-of-sample and decomposed solutions:
-costs per scenario, expected cost, CVaR (exact discrete tail), probability and size of
-shortfall, vendor shares and HHI, utilisation, effective $ per unit of work per vendor, and the
-commitment schedule.
+costs per scenario (present value, and nominal), expected cost, CVaR (exact discrete tail) of
+the whole cost and of the cash alone (penalties apart), probability and size of shortfall
+(weighted by volume), vendor shares and HHI, utilisation, effective $ per unit of work per
+vendor, what is signed (total contract value, the part past the horizon) and the commitment
+schedule. Volume: a class's work in kchip-periods of its fastest pool (``PlanProblem.volume``),
+so that classes in different units add up.
 """
 
 from __future__ import annotations
@@ -15,7 +18,16 @@ import numpy as np
 
 from computebroker.planner.problem import KCHIPS, MUSD, PlanProblem
 
-__all__ = ["Commitment", "Plan", "PlanMetrics", "cvar", "metrics", "plan_from_arrays"]
+__all__ = [
+    "Commitment",
+    "Convergence",
+    "Interval",
+    "Plan",
+    "PlanMetrics",
+    "cvar",
+    "metrics",
+    "plan_from_arrays",
+]
 
 SHORTFALL_TOL = 1e-4  # unmet share of demand below this is treated as met (solver tolerance)
 
@@ -58,12 +70,16 @@ class Commitment:
     existing: bool
     term_periods: int
     price_chip_hour: float
-    obligation_usd: float  # chips x price x hours over the whole term (also past the horizon)
+    obligation_usd: (
+        float  # total contract value: chips x price x hours x usable periods of the term
+    )
+    after_horizon_usd: float  # the part of obligation_usd past the horizon (nominal)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
-    """Decision values of a plan in the problem's scaled units (kchips, $M)."""
+    """Decision values of a plan in the problem's scaled units (kchips, $M); costs per scenario
+    at present value (``policy.discount_rate``) and, in ``cost_nominal``, undiscounted."""
 
     problem: PlanProblem
     x: np.ndarray  # (C, start)
@@ -71,10 +87,11 @@ class Plan:
     y: np.ndarray  # (R, period, S)
     a: np.ndarray  # (pool, W, period, S)
     u: np.ndarray  # (W, period, S)
-    cost_commit: np.ndarray  # (S,) $M
-    cost_recourse: np.ndarray  # (S,) $M
-    cost_penalty: np.ndarray  # (S,) $M
-    cost_first: float  # $M (post-horizon obligations net of salvage)
+    cost_commit: np.ndarray  # (S,) $M delivered commitments in the horizon
+    cost_recourse: np.ndarray  # (S,) $M rentals
+    cost_penalty: np.ndarray  # (S,) $M unmet work
+    cost_post: np.ndarray  # (S,) $M obligations past the horizon, net of salvage
+    cost_nominal: np.ndarray  # (S,) $M the same four, undiscounted
     risk_weight: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
     # how the solve ended when it did not prove the plan optimal (limit, time, proven gap);
@@ -85,10 +102,35 @@ class Plan:
 
     @property
     def cost(self) -> np.ndarray:
-        """Total cost per scenario, $M."""
+        """Total cost per scenario, present value, $M."""
         return np.asarray(
-            self.cost_commit + self.cost_recourse + self.cost_penalty + self.cost_first, dtype=float
+            self.cost_commit + self.cost_recourse + self.cost_penalty + self.cost_post, dtype=float
         )
+
+    @property
+    def cash(self) -> np.ndarray:
+        """Cash per scenario (the cost without shortfall penalties), present value, $M."""
+        return np.asarray(self.cost - self.cost_penalty, dtype=float)
+
+
+def _costs(
+    p: PlanProblem, x: np.ndarray, k: np.ndarray, y: np.ndarray, u: np.ndarray, *, nominal: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(commitments, rentals, penalties, post-horizon) per scenario, $M."""
+    disc = np.ones_like(p.disc) if nominal else p.disc
+    dt = disc[: p.n_periods]
+    S = p.n_scenarios
+    if len(p.commit):
+        commit = np.einsum("o,t,ots->s", p.c_commit, dt, p.delivered(k))
+        new = x - p.x_delivered
+        post = np.einsum("ots,ot->s", p.post_coef(nominal=nominal), new) + float(
+            (p.post_existing(nominal=nominal) * p.x_delivered).sum()
+        )
+    else:
+        commit, post = np.zeros(S), np.zeros(S)
+    rec = np.einsum("rts,t,rts->s", p.rent_price, dt, y) if len(p.recourse) else np.zeros(S)
+    pen = np.einsum("w,t,wts->s", p.penalty, dt, u)
+    return commit, rec, pen, post
 
 
 def plan_from_arrays(
@@ -102,17 +144,8 @@ def plan_from_arrays(
 ) -> Plan:
     """Costs per scenario from decision values."""
     k = np.einsum("oij,oi->oj", p.R, x) if len(p.commit) else np.zeros((0, p.n_periods))
-    delivered = p.delivered(k) if len(p.commit) else np.zeros((0, p.n_periods, p.n_scenarios))
-    cost_commit = (
-        np.einsum("o,ots->s", p.c_commit, delivered) if len(p.commit) else np.zeros(p.n_scenarios)
-    )
-    cost_rec = (
-        np.einsum("r,rts->s", p.c_recourse, y) if len(p.recourse) else np.zeros(p.n_scenarios)
-    )
-    cost_pen = np.einsum("w,wts->s", p.penalty, u)
-    first = (
-        float(((1 - p.salvage) * p.c_commit[:, None] * p.post * x).sum()) if len(p.commit) else 0.0
-    )
+    commit, rec, pen, post = _costs(p, x, k, y, u, nominal=False)
+    nominal = sum(_costs(p, x, k, y, u, nominal=True))
     return Plan(
         problem=p,
         x=x,
@@ -120,39 +153,142 @@ def plan_from_arrays(
         y=y,
         a=a,
         u=u,
-        cost_commit=cost_commit,
-        cost_recourse=cost_rec,
-        cost_penalty=cost_pen,
-        cost_first=first,
+        cost_commit=commit,
+        cost_recourse=rec,
+        cost_penalty=pen,
+        cost_post=post,
+        cost_nominal=np.asarray(nominal, dtype=float),
         risk_weight=risk_weight,
     )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Interval:
+    """A confidence interval ``mean +- half_width`` at ``level`` (Student t, replications)."""
+
+    mean: float
+    half_width: float
+    level: float = 0.95
+
+    @property
+    def low(self) -> float:
+        """Lower end."""
+        return self.mean - self.half_width
+
+    @property
+    def high(self) -> float:
+        """Upper end."""
+        return self.mean + self.half_width
+
+    @property
+    def relative(self) -> float:
+        """Half-width over |mean| (inf at a zero mean)."""
+        return self.half_width / abs(self.mean) if self.mean else float("inf")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Convergence:
+    """How sure a plan is (``replicate.replicate``): its figures on independent samples, the
+    Mak-Morton-Wood optimality gap, and how much the commitments move between samples."""
+
+    replications: int
+    scenarios: int  # per replication
+    expected_cost: Interval  # USD, the plan's commitments, recourse re-optimised
+    cvar: Interval  # USD
+    p_shortfall: Interval
+    gap_mean_usd: float  # mean of f_i(x^) - z_i
+    gap_upper_usd: float  # one-sided upper confidence bound of the gap
+    stability: float  # 1 - mean pairwise L1 distance of replications' chips per offer (1: same)
+    signed_chips: dict[str, Interval]  # chips signed per offer across replications
+    target: float  # relative target on the gap bound and the expected cost's half-width
+    converged: bool
+
+    @property
+    def gap_relative(self) -> float:
+        """Gap bound over the expected cost."""
+        return self.gap_upper_usd / max(abs(self.expected_cost.mean), 1e-12)
+
+    @property
+    def note(self) -> str:
+        """One line a report can print."""
+        state = "converged" if self.converged else "NOT converged"
+        return (
+            f"{state} at {self.scenarios:,} scenarios ({self.replications} replications): "
+            f"E[cost] {self.expected_cost.mean / 1e9:,.3f}B +- {self.expected_cost.relative:.1%}, "
+            f"optimality gap <= {self.gap_relative:.2%}, decision stability {self.stability:.2f} "
+            f"(target {self.target:.1%})"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlanMetrics:
-    """The figures of a plan, in USD and work units (not scaled)."""
+    """The figures of a plan, in USD and work units (not scaled); money at present value unless
+    the name says ``nominal``."""
 
     scenarios: int
 
     expected_cost_usd: float
-    expected_spend_usd: float
+    expected_spend_usd: float  # cash: commitments, rentals, post-horizon net of salvage
     cost_p05_usd: float
     cost_p50_usd: float
     cost_p95_usd: float
     cvar_usd: float
     cvar_alpha: float
-    p_shortfall: float
+    p_shortfall: float  # sum_w V_w P(class w short) / sum_w V_w (volume-weighted)
     expected_unmet: dict[str, float]  # work units
     expected_unmet_fraction: dict[str, float]
-    unmet_fraction_cvar: float
+    unmet_fraction_cvar: float  # CVaR of the volume-weighted unmet share
     vendor_shares: dict[str, float]
     hhi: float
     utilisation: float
     utilisation_by_pool: dict[str, float]
     usd_per_million_work: dict[str, dict[str, float]]  # workload -> vendor -> USD per million units
     committed_spend_usd: float
-    post_horizon_usd: float
+    post_horizon_usd: float  # expected obligations past the horizon, net of salvage
     schedule: tuple[Commitment, ...]
+    # money apart from penalty, nominal figures, what is signed (defaults keep old callers)
+    discount_rate: float = 0.0
+    expected_cost_nominal_usd: float = 0.0
+    expected_penalty_usd: float = 0.0
+    cash_cvar_usd: float = 0.0  # CVaR_alpha of cash alone (no penalty dollars)
+    p_shortfall_any: float = 0.0  # P(any class has unmet share above the tolerance)
+    unmet_volume_share: float = 0.0  # expected volume-weighted unmet share
+    signed_usd: float = 0.0  # total contract value of new commitments (nominal, whole terms)
+    signed_after_horizon_usd: float = 0.0  # the part of signed_usd past the horizon
+    signed_pv_usd: float = 0.0  # signed_usd at present value
+    existing_contract_usd: float = 0.0  # the same for policy.existing (already signed)
+    convergence: Convergence | None = None  # from replicate.replicate; None: not measured
+
+
+def _signed(plan: Plan) -> tuple[float, float, float, float]:
+    """(new TCV, new TCV past the horizon, new TCV at present value, existing TCV), USD."""
+    p = plan.problem
+    if not len(p.commit):
+        return 0.0, 0.0, 0.0, 0.0
+    new = plan.x - p.x_delivered
+    pv = p.c_commit[:, None] * (p.Rext * p.disc[None, None, :]).sum(axis=2)
+    return (
+        float((p.tcv * new).sum() * MUSD),
+        float((p.tcv_post * new).sum() * MUSD),
+        float((pv * new).sum() * MUSD),
+        float((p.tcv * p.x_delivered).sum() * MUSD),
+    )
+
+
+def _shortfall(plan: Plan) -> tuple[np.ndarray, float, float]:
+    """(volume-weighted unmet share per scenario, volume-weighted P(shortfall), P(any))."""
+    p = plan.problem
+    vol = p.volume  # (W,)
+    dem = p.D.sum(axis=1)  # (W, S)
+    unmet = plan.u.sum(axis=1)
+    total = (vol[:, None] * dem).sum(axis=0)
+    share = (vol[:, None] * unmet).sum(axis=0) / np.where(total > 0, total, 1.0)
+    cls_share = unmet / np.where(dem > 0, dem, 1.0)  # (W, S)
+    short = cls_share > SHORTFALL_TOL
+    p_w = (short * p.prob).sum(axis=1)
+    v_w = vol * (dem * p.prob).sum(axis=1)
+    weighted = float((v_w * p_w).sum() / v_w.sum()) if v_w.sum() > 0 else 0.0
+    return share, weighted, float(p.prob[short.any(axis=0)].sum())
 
 
 def metrics(plan: Plan) -> PlanMetrics:
@@ -168,10 +304,7 @@ def metrics(plan: Plan) -> PlanMetrics:
         i = min(int(np.searchsorted(cdf, level)), len(cost) - 1)
         return float(cost[order][i])
 
-    demand_total = p.D.sum(axis=(0, 1))  # (S,) normalised
-    unmet_total = plan.u.sum(axis=(0, 1))
-    share = unmet_total / np.where(demand_total > 0, demand_total, 1.0)
-    p_short = float(prob[share > SHORTFALL_TOL].sum())
+    share, p_short, p_any = _shortfall(plan)
     unmet_units = {
         w: float((plan.u[i].sum(axis=0) * prob).sum() * p.scale[i])
         for i, w in enumerate(p.workloads)
@@ -186,38 +319,21 @@ def metrics(plan: Plan) -> PlanMetrics:
 
     # Vendor shares of expected delivered committed spend over the horizon.
     delivered = p.delivered(plan.k) if len(p.commit) else np.zeros((0, p.n_periods, p.n_scenarios))
-    spend_o = (p.c_commit[:, None, None] * delivered * prob).sum(axis=(1, 2)) * MUSD
+    dt = p.disc[: p.n_periods]
+    spend_o = (p.c_commit[:, None, None] * delivered * dt[None, :, None] * prob).sum(
+        axis=(1, 2)
+    ) * MUSD
     vendors: dict[str, float] = {}
     for o, prov in enumerate(p.commit_provider):
         vendors[prov] = vendors.get(prov, 0.0) + float(spend_o[o])
     total_commit = sum(vendors.values())
     shares = {v: s / total_commit for v, s in vendors.items()} if total_commit > 0 else {}
-    hhi = float(sum(s * s for s in shares.values()))
-
-    # Utilisation: allocated over available capacity, expected.
-    avail = np.zeros((len(p.pools), p.n_periods, p.n_scenarios))
-    for o, pool in enumerate(p.commit_pool):
-        avail[pool] += delivered[o]
-    rented_by_offer = np.zeros((len(p.recourse), p.n_periods, p.n_scenarios))
-    for r, pool in enumerate(p.recourse_pool):
-        rented_by_offer[r] = plan.y[r] * p.usable_recourse[r]
-        avail[pool] += rented_by_offer[r]
-    used = plan.a.sum(axis=1)
-    util_pool = {}
-    for i, name in enumerate(p.pools):
-        av = float((avail[i] * prob).sum())
-        util_pool[name] = float((used[i] * prob).sum()) / av if av > 1e-12 else 0.0
-    av_all = float((avail * prob).sum())
-    util = float((used * prob).sum()) / av_all if av_all > 1e-12 else 0.0
-
-    usd_per = _usd_per_million_work(plan, delivered, avail)
-
+    util, util_pool, avail = _utilisation(plan, delivered)
+    signed = _signed(plan)
     return PlanMetrics(
         scenarios=p.n_scenarios,
         expected_cost_usd=float((cost * prob).sum()),
-        expected_spend_usd=float(
-            ((plan.cost_commit + plan.cost_recourse + plan.cost_first) * prob).sum() * MUSD
-        ),
+        expected_spend_usd=float((plan.cash * prob).sum() * MUSD),
         cost_p05_usd=q(0.05),
         cost_p50_usd=q(0.50),
         cost_p95_usd=q(0.95),
@@ -228,14 +344,43 @@ def metrics(plan: Plan) -> PlanMetrics:
         expected_unmet_fraction=unmet_frac,
         unmet_fraction_cvar=cvar(share, prob, tail_alpha),
         vendor_shares=shares,
-        hhi=hhi,
+        hhi=float(sum(s * s for s in shares.values())),
         utilisation=util,
         utilisation_by_pool=util_pool,
-        usd_per_million_work=usd_per,
+        usd_per_million_work=_usd_per_million_work(plan, delivered, avail),
         committed_spend_usd=float(total_commit),
-        post_horizon_usd=plan.cost_first * MUSD,
+        post_horizon_usd=float((plan.cost_post * prob).sum() * MUSD),
         schedule=schedule(plan),
+        discount_rate=p.spec.policy.discount_rate,
+        expected_cost_nominal_usd=float((plan.cost_nominal * prob).sum() * MUSD),
+        expected_penalty_usd=float((plan.cost_penalty * prob).sum() * MUSD),
+        cash_cvar_usd=cvar(plan.cash * MUSD, prob, alpha),
+        p_shortfall_any=p_any,
+        unmet_volume_share=float((share * prob).sum()),
+        signed_usd=signed[0],
+        signed_after_horizon_usd=signed[1],
+        signed_pv_usd=signed[2],
+        existing_contract_usd=signed[3],
     )
+
+
+def _utilisation(plan: Plan, delivered: np.ndarray) -> tuple[float, dict[str, float], np.ndarray]:
+    """(allocated over available capacity, expected; the same per pool; available (pool, t, s))."""
+    p = plan.problem
+    prob = p.prob
+    avail = np.zeros((len(p.pools), p.n_periods, p.n_scenarios))
+    for o, pool in enumerate(p.commit_pool):
+        avail[pool] += delivered[o]
+    for r, pool in enumerate(p.recourse_pool):
+        avail[pool] += plan.y[r] * p.usable_recourse[r]
+    used = plan.a.sum(axis=1)
+    util_pool = {}
+    for i, name in enumerate(p.pools):
+        av = float((avail[i] * prob).sum())
+        util_pool[name] = float((used[i] * prob).sum()) / av if av > 1e-12 else 0.0
+    av_all = float((avail * prob).sum())
+    util = float((used * prob).sum()) / av_all if av_all > 1e-12 else 0.0
+    return util, util_pool, avail
 
 
 def _usd_per_million_work(
@@ -289,7 +434,7 @@ def schedule(plan: Plan) -> tuple[Commitment, ...]:
             if chips < 1.0:
                 continue
             existing = p.x_lb[i, st] * KCHIPS
-            paid_periods = float(p.R[i, st].sum()) + float(p.post[i, st])
+            paid_periods = float(p.Rext[i, st].sum())
             rows.append(
                 Commitment(
                     offer=oid,
@@ -304,6 +449,7 @@ def schedule(plan: Plan) -> tuple[Commitment, ...]:
                     term_periods=o.term_periods,
                     price_chip_hour=o.price_chip_hour,
                     obligation_usd=chips * o.price_chip_hour * p.hours * paid_periods,
+                    after_horizon_usd=chips * o.price_chip_hour * p.hours * float(p.post[i, st]),
                 )
             )
     rows.sort(key=lambda c: (c.start_index, c.provider, c.offer))

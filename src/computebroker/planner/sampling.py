@@ -6,10 +6,12 @@ Demand of class w in period t (the base path is the *expected* demand):
 
 with W a random walk of standard normal shocks correlated across classes with ``correlation``,
 G a scenario-wide standard normal growth shock, and var the variance of the two terms (so that
-E[D] = B). Delivery: each commitment offer with delivery risk slips with ``slip_prob`` (its first
-deliveries ``slip_periods`` late: factor 0 in the slip window) and is partly delivered with
-``partial_prob`` (factor ``partial_fraction`` from then on). All randomness comes from a
-``numpy.random.Generator`` built from the scenario seed.
+E[D] = B). Delivery: each commitment offer with delivery risk slips with ``slip_prob``: its new
+commitments deliver ``slip_periods`` late, and their terms end as much later; slips share
+common factors per vendor and per chip and can move with demand (``ScarcitySpec``). With
+``partial_prob`` only ``partial_fraction`` is delivered. Explicit demand rows are crossed with
+the delivery outcomes. All randomness comes from a ``numpy.random.Generator`` built from the
+scenario seed.
 
 Scenario reduction is fast forward selection (Heitsch and Römisch 2003): greedily keep the
 scenarios that minimise the Kantorovich distance to the full set, and move each dropped
@@ -34,13 +36,15 @@ class ScenarioSet:
     """Scenarios with their probabilities.
 
     ``demand``: (workload, period, scenario) work per period in each class's unit;
-    ``delivery``: (offer, period, scenario) share of a commitment offer's nominal capacity
-    delivered (commitment offers only).
+    ``delivery``: (offer, period, scenario) share of a commitment offer's (shifted) capacity
+    delivered; ``shift``: (offer, scenario) periods its new commitments deliver late (commitment
+    offers only).
     """
 
     probability: xr.DataArray
     demand: xr.DataArray
     delivery: xr.DataArray
+    shift: xr.DataArray
     seed: int
     method: str
 
@@ -62,10 +66,115 @@ def _normals(rng: np.random.Generator, method: SamplingMethod, n: int, dims: int
     return rng.standard_normal((n, dims))
 
 
+def _demand_model(
+    spec: ScenarioSpec, rng: np.random.Generator, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(demand (W, P, n), probabilities (n,), demand level (n,)) of the lognormal model."""
+    names = [w.name for w in spec.workloads]
+    P = spec.horizon.count
+    base, vol, gvol = _base(spec)
+    k = len(names)
+    rho = spec.demand.correlation
+    corr = np.full((k, k), rho) + np.eye(k) * (1 - rho)
+    # Nearest valid correlation if rho is below -1/(k-1): clip eigenvalues.
+    vals, vecs = np.linalg.eigh(corr)
+    chol = vecs @ np.diag(np.sqrt(np.clip(vals, 1e-9, None)))
+    z = _normals(rng, spec.sampling.method, n, k * P + k)
+    shocks = z[:, : k * P].reshape(n, P, k) @ chol.T  # (n, P, k) correlated across classes
+    walk = np.cumsum(shocks, axis=1)  # random walk in log demand
+    growth = z[:, k * P :] @ chol.T  # (n, k) scenario-wide growth shock
+    t1 = np.arange(1, P + 1)
+    log_dev = (
+        vol[None, None, :] * walk + gvol[None, None, :] * growth[:, None, :] * t1[None, :, None]
+    )
+    var = vol[None, :] ** 2 * t1[:, None] + (gvol[None, :] * t1[:, None]) ** 2  # (P, k)
+    demand = base.T[None, :, :] * np.exp(log_dev - var[None, :, :] / 2)  # (n, P, k)
+    demand = np.transpose(demand, (2, 1, 0))  # (k, P, n)
+    return demand, np.full(n, 1.0 / n), _level(demand)
+
+
+def _base(spec: ScenarioSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    names = [w.name for w in spec.workloads]
+    base = np.zeros((len(names), spec.horizon.count))
+    vol = np.zeros(len(names))
+    gvol = np.zeros(len(names))
+    for c in spec.demand.classes:
+        i = names.index(c.workload)
+        base[i] = c.base
+        vol[i] = c.volatility
+        gvol[i] = c.growth_volatility
+    return base, vol, gvol
+
+
+def _level(demand: np.ndarray) -> np.ndarray:
+    """(n,) standardised demand level of each scenario: the z-score of its total demand, each
+    class in units of its mean (0 when every scenario has the same total)."""
+    mean = demand.mean(axis=(1, 2), keepdims=True)
+    total = (demand / np.where(mean > 0, mean, 1.0)).sum(axis=(0, 1))
+    sd = total.std()
+    return np.asarray((total - total.mean()) / sd if sd > 1e-12 else np.zeros_like(total))
+
+
+def _explicit(spec: ScenarioSpec, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Explicit demand rows: as given (n = rows, probabilities = weights) when no offer has
+    delivery risk; otherwise crossed with delivery outcomes: ``n`` scenarios of probability
+    1/n, row j assigned to a share ``weight_j`` of them (systematic resampling: scenario i gets
+    the row whose cumulative weight first exceeds (i + 1/2) / n)."""
+    names = [w.name for w in spec.workloads]
+    base, _, _ = _base(spec)
+    weights = np.array([w for w, _ in spec.demand.explicit], dtype=float)
+    rows = np.repeat(base[:, :, None], len(weights), axis=2)
+    for j, (_, paths) in enumerate(spec.demand.explicit):
+        for name, path in paths.items():
+            rows[names.index(name), :, j] = path
+    level = _level(rows)
+    if not any(o.slip_prob > 0 or o.partial_prob > 0 for o in spec.offers if o.is_commitment):
+        return rows, weights / weights.sum(), level
+    cum = np.cumsum(weights / weights.sum())
+    pick = np.minimum(np.searchsorted(cum, (np.arange(n) + 0.5) / n), len(weights) - 1)
+    return rows[:, :, pick], np.full(n, 1.0 / n), level[pick]
+
+
+def _delivery(
+    spec: ScenarioSpec, rng: np.random.Generator, n: int, level: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(share delivered (C, P, n), periods late (C, n)) of the commitment offers.
+
+    Slips by the Gaussian copula of ``ScarcitySpec`` (common factors per vendor and per chip,
+    and the demand level): a slipped offer's new commitments deliver ``slip_periods`` late and
+    their terms end as much later. A partial delivery (``partial_prob``, independent) delivers
+    ``partial_fraction`` of the capacity throughout.
+    """
+    commit = [o for o in spec.offers if o.is_commitment]
+    P = spec.horizon.count
+    sc = spec.scarcity
+    vendors = sorted({o.provider for o in commit})
+    chips = sorted({o.accelerator for o in commit})
+    v_f = rng.standard_normal((len(vendors), n))
+    c_f = rng.standard_normal((len(chips), n))
+    idio = np.sqrt(max(0.0, 1.0 - sc.vendor - sc.chip - sc.demand))
+    delivery = np.ones((len(commit), P, n))
+    shift = np.zeros((len(commit), n), dtype=int)
+    for i, o in enumerate(commit):
+        e = rng.standard_normal(n)
+        if o.slip_prob > 0 and o.slip_periods > 0:
+            z = (
+                np.sqrt(sc.vendor) * v_f[vendors.index(o.provider)]
+                + np.sqrt(sc.chip) * c_f[chips.index(o.accelerator)]
+                - np.sqrt(sc.demand) * level
+                + idio * e
+            )
+            shift[i, norm.cdf(z) < o.slip_prob] = o.slip_periods
+        if o.partial_prob > 0 and o.partial_fraction < 1:
+            delivery[i, :, rng.random(n) < o.partial_prob] = o.partial_fraction
+    return delivery, shift
+
+
 def sample_scenarios(
     spec: ScenarioSpec, count: int | None = None, seed: int | None = None
 ) -> ScenarioSet:
-    """Draw demand and delivery scenarios for ``spec`` (explicit demand rows are used as given).
+    """Draw demand and delivery scenarios for ``spec`` (explicit demand rows are crossed with
+    the delivery outcomes, see ``_explicit``).
 
     Examples
     --------
@@ -75,57 +184,14 @@ def sample_scenarios(
     s = spec.sampling.seed if seed is None else seed
     rng = np.random.default_rng(s)
     names = [w.name for w in spec.workloads]
-    P = spec.horizon.count
     periods = list(spec.horizon.labels)
-    base = np.zeros((len(names), P))
-    vol = np.zeros(len(names))
-    gvol = np.zeros(len(names))
-    for c in spec.demand.classes:
-        i = names.index(c.workload)
-        base[i] = c.base
-        vol[i] = c.volatility
-        gvol[i] = c.growth_volatility
-
     if spec.demand.explicit:
-        weights = np.array([w for w, _ in spec.demand.explicit], dtype=float)
-        n = len(weights)
-        demand = np.repeat(base[:, :, None], n, axis=2)
-        for j, (_, paths) in enumerate(spec.demand.explicit):
-            for name, path in paths.items():
-                demand[names.index(name), :, j] = path
-        prob = weights / weights.sum()
+        demand, prob, level = _explicit(spec, n)
     else:
-        k = len(names)
-        rho = spec.demand.correlation
-        corr = np.full((k, k), rho) + np.eye(k) * (1 - rho)
-        # Nearest valid correlation if rho is below -1/(k-1): clip eigenvalues.
-        vals, vecs = np.linalg.eigh(corr)
-        chol = vecs @ np.diag(np.sqrt(np.clip(vals, 1e-9, None)))
-        z = _normals(rng, spec.sampling.method, n, k * P + k)
-        shocks = z[:, : k * P].reshape(n, P, k) @ chol.T  # (n, P, k) correlated across classes
-        walk = np.cumsum(shocks, axis=1)  # random walk in log demand
-        growth = z[:, k * P :] @ chol.T  # (n, k) scenario-wide growth shock
-        t1 = np.arange(1, P + 1)
-        log_dev = (
-            vol[None, None, :] * walk + gvol[None, None, :] * growth[:, None, :] * t1[None, :, None]
-        )
-        var = vol[None, :] ** 2 * t1[:, None] + (gvol[None, :] * t1[:, None]) ** 2  # (P, k)
-        demand = base.T[None, :, :] * np.exp(log_dev - var[None, :, :] / 2)  # (n, P, k)
-        demand = np.transpose(demand, (2, 1, 0))  # (k, P, n)
-        prob = np.full(n, 1.0 / n)
-
-    commit = [o for o in spec.offers if o.is_commitment]
-    delivery = np.ones((len(commit), P, n))
-    for i, o in enumerate(commit):
-        first = o.available_from + o.lead_periods
-        if o.slip_prob > 0 and o.slip_periods > 0:
-            slipped = rng.random(n) < o.slip_prob
-            lo, hi = max(0, first), min(P, first + o.slip_periods)
-            if hi > lo:
-                delivery[i, lo:hi, slipped] = 0.0
-        if o.partial_prob > 0 and o.partial_fraction < 1:
-            partial = rng.random(n) < o.partial_prob
-            delivery[i, max(0, first) :, partial] *= o.partial_fraction
+        demand, prob, level = _demand_model(spec, rng, n)
+    n = len(prob)
+    delivery, shift = _delivery(spec, rng, n, level)
+    commit = [o.id for o in spec.offers if o.is_commitment]
     scen = np.arange(n)
     return ScenarioSet(
         probability=xr.DataArray(prob, dims=("scenario",), coords={"scenario": scen}),
@@ -137,7 +203,10 @@ def sample_scenarios(
         delivery=xr.DataArray(
             delivery,
             dims=("offer", "period", "scenario"),
-            coords={"offer": [o.id for o in commit], "period": periods, "scenario": scen},
+            coords={"offer": commit, "period": periods, "scenario": scen},
+        ),
+        shift=xr.DataArray(
+            shift, dims=("offer", "scenario"), coords={"offer": commit, "scenario": scen}
         ),
         seed=s,
         method="explicit" if spec.demand.explicit else spec.sampling.method.value,
@@ -154,7 +223,7 @@ def reduce_scenarios(ss: ScenarioSet, keep: int) -> ScenarioSet:
     scale = d.mean(axis=(1, 2), keepdims=True)
     scale[scale == 0] = 1.0
     feats = np.concatenate(
-        [(d / scale).reshape(-1, n), ss.delivery.values.reshape(-1, n)]
+        [(d / scale).reshape(-1, n), ss.delivery.values.reshape(-1, n), ss.shift.values]
     ).T  # (n, f)
     sq = (feats**2).sum(axis=1)
     dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * feats @ feats.T, 0.0))
@@ -180,6 +249,7 @@ def reduce_scenarios(ss: ScenarioSet, keep: int) -> ScenarioSet:
         ),
         demand=ss.demand.isel(pick).assign_coords(scenario=np.arange(len(sel))),
         delivery=ss.delivery.isel(pick).assign_coords(scenario=np.arange(len(sel))),
+        shift=ss.shift.isel(pick).assign_coords(scenario=np.arange(len(sel))),
         seed=ss.seed,
         method=f"{ss.method}, reduced from {n}",
     )

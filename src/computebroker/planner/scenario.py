@@ -21,6 +21,8 @@ from computebroker.inputs import LocatedDocument, load_yaml, parse_yaml_text, va
 from computebroker.perf.workloads import WorkloadEntry, parse_workload_entries
 from computebroker.planner.periods import Horizon, PeriodKind, parse_period
 from computebroker.planner.spec import (
+    DISCOUNT_RATE_DEFAULT,
+    BudgetBasis,
     DemandClass,
     DemandSpec,
     ExistingCommitment,
@@ -28,8 +30,10 @@ from computebroker.planner.spec import (
     Policy,
     SamplingMethod,
     SamplingSpec,
+    ScarcitySpec,
     ScenarioSpec,
     ShareBasis,
+    ShareScope,
 )
 
 __all__ = ["ScenarioFile", "load_scenario", "parse_scenario", "scenario_from_document"]
@@ -196,6 +200,29 @@ class PolicyModel(_Strict):
     regions: dict[str, list[str]] = Field(default_factory=dict)
     existing: list[ExistingModel] = Field(default_factory=list)
     salvage_fraction: Frac = 0.5
+    discount_rate: Annotated[float, Field(ge=0, le=1)] = DISCOUNT_RATE_DEFAULT
+    share_scope: ShareScope = ShareScope.PERIOD
+    budget_basis: BudgetBasis = BudgetBasis.SPEND
+
+
+class ScarcityModel(_Strict):
+    """``scarcity:`` section: correlated slips and rentals that tighten with demand."""
+
+    vendor_correlation: Frac = 0.0
+    chip_correlation: Frac = 0.0
+    demand_correlation: Frac = 0.0
+    rental_price_premium: NonNeg = 0.0
+    rental_capacity_cut: NonNeg = 0.0
+
+    @model_validator(mode="after")
+    def _sum(self) -> ScarcityModel:
+        total = self.vendor_correlation + self.chip_correlation + self.demand_correlation
+        if total > 1 + 1e-9:
+            raise ValueError(
+                "vendor_correlation + chip_correlation + demand_correlation must be at most 1, "
+                f"got {total:g}"
+            )
+        return self
 
 
 class ScenariosModel(_Strict):
@@ -218,6 +245,7 @@ class ScenarioFile(_Strict):
     offers: list[OfferModel] = Field(min_length=1)
     policy: PolicyModel = Field(default_factory=PolicyModel)
     scenarios: ScenariosModel = Field(default_factory=ScenariosModel)
+    scarcity: ScarcityModel = Field(default_factory=ScarcityModel)
     notes: list[str] = Field(default_factory=list)
 
 
@@ -242,6 +270,39 @@ def parse_scenario(text: str, catalog: Catalog, source: str = "<scenario>") -> S
     return scenario_from_document(parse_yaml_text(text, source), catalog)
 
 
+class _Errors:
+    """Issues collected while resolving a validated file, located by field path."""
+
+    def __init__(self, doc: LocatedDocument, horizon: Horizon) -> None:
+        self.doc, self.horizon = doc, horizon
+        self.issues: list[Issue] = []
+
+    def __call__(self, loc: tuple[str | int, ...], message: str, value: object = None) -> None:
+        from computebroker.inputs import format_loc
+
+        self.issues.append(
+            Issue(
+                source=self.doc.source,
+                line=self.doc.line_of(loc),
+                field=format_loc(loc),
+                message=message,
+                value=value,
+            )
+        )
+
+    def period(
+        self, label: str | None, loc: tuple[str | int, ...], default: int | None
+    ) -> int | None:
+        """The horizon index of a period label (``default`` when absent or wrong)."""
+        if label is None:
+            return default
+        try:
+            return self.horizon.index(label)
+        except ValueError as exc:
+            self(loc, str(exc))
+            return default
+
+
 def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSpec:
     """Validate a parsed scenario and resolve names, periods and prices."""
     if not isinstance(doc.data, dict):
@@ -252,7 +313,6 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
         sf = ScenarioFile.model_validate(doc.data)
     except ValidationError as exc:
         raise InputError(validation_issues(exc, doc.source, doc=doc)) from None
-    issues: list[Issue] = []
     horizon = Horizon(
         start=sf.horizon.start,
         count=sf.horizon.periods,
@@ -262,30 +322,49 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
     entries: list[WorkloadEntry] = parse_workload_entries(doc, sf.workloads, ("workloads",))
     workloads = tuple(e.to_domain() for e in entries)
     names = [w.name for w in workloads]
+    err = _Errors(doc, horizon)
+    classes = _demand_classes(sf, names, horizon, err)
+    explicit = _explicit_rows(sf, names, horizon, err)
+    covered = {c.workload for c in classes} | {k for _, p in explicit for k in p}
+    for i, n in enumerate(names):
+        if n not in covered:
+            err(("workloads", i, "name"), f"workload {n!r} has no demand: add demand.classes.{n}")
+    offers = _offers(sf, catalog, horizon, err)
+    policy = _policy(sf, names, offers, err)
+    if err.issues:
+        raise InputError(sorted(err.issues, key=lambda x: x.line or 0))
+    sc = sf.scarcity
+    return ScenarioSpec(
+        name=sf.name,
+        description=sf.description,
+        horizon=horizon,
+        workloads=workloads,
+        demand=DemandSpec(
+            classes=tuple(classes), correlation=sf.demand.correlation, explicit=tuple(explicit)
+        ),
+        offers=tuple(offers),
+        policy=policy,
+        sampling=SamplingSpec(
+            count=sf.scenarios.count,
+            seed=sf.scenarios.seed,
+            method=sf.scenarios.method,
+            reduce_to=sf.scenarios.reduce_to,
+        ),
+        scarcity=ScarcitySpec(
+            vendor=sc.vendor_correlation,
+            chip=sc.chip_correlation,
+            demand=sc.demand_correlation,
+            price_premium=sc.rental_price_premium,
+            capacity_cut=sc.rental_capacity_cut,
+        ),
+        source=doc.source,
+        notes=tuple(sf.notes),
+    )
 
-    def err(loc: tuple[str | int, ...], message: str, value: object = None) -> None:
-        from computebroker.inputs import format_loc
 
-        issues.append(
-            Issue(
-                source=doc.source,
-                line=doc.line_of(loc),
-                field=format_loc(loc),
-                message=message,
-                value=value,
-            )
-        )
-
-    def period(label: str | None, loc: tuple[str | int, ...], default: int | None) -> int | None:
-        if label is None:
-            return default
-        try:
-            return horizon.index(label)
-        except ValueError as exc:
-            err(loc, str(exc))
-            return default
-
-    # demand ------------------------------------------------------------------------------------
+def _demand_classes(
+    sf: ScenarioFile, names: list[str], horizon: Horizon, err: _Errors
+) -> list[DemandClass]:
     classes: list[DemandClass] = []
     for name, dc in sf.demand.classes.items():
         loc: tuple[str | int, ...] = ("demand", "classes", name)
@@ -311,9 +390,15 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
                 growth_volatility=dc.growth_volatility,
             )
         )
+    return classes
+
+
+def _explicit_rows(
+    sf: ScenarioFile, names: list[str], horizon: Horizon, err: _Errors
+) -> list[tuple[float, dict[str, tuple[float, ...]]]]:
     explicit: list[tuple[float, dict[str, tuple[float, ...]]]] = []
     for i, row in enumerate(sf.demand.scenarios):
-        loc = ("demand", "scenarios", i)
+        loc: tuple[str | int, ...] = ("demand", "scenarios", i)
         weight = row.get("weight", 1.0)
         if not isinstance(weight, int | float) or weight <= 0:
             err((*loc, "weight"), "weight must be a positive number", weight)
@@ -333,16 +418,14 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
             else:
                 paths[k] = tuple(float(x) for x in v)
         explicit.append((float(weight), paths))
-    covered = {c.workload for c in classes} | {k for _, p in explicit for k in p}
-    for i, n in enumerate(names):
-        if n not in covered:
-            err(("workloads", i, "name"), f"workload {n!r} has no demand: add demand.classes.{n}")
+    return explicit
 
-    # offers --------------------------------------------------------------------------------------
+
+def _offers(sf: ScenarioFile, catalog: Catalog, horizon: Horizon, err: _Errors) -> list[OfferSpec]:
     offers: list[OfferSpec] = []
     seen: dict[str, int] = {}
     for i, om in enumerate(sf.offers):
-        loc = ("offers", i)
+        loc: tuple[str | int, ...] = ("offers", i)
         if om.id in seen:
             err((*loc, "id"), f"duplicate offer id {om.id!r} (also offers[{seen[om.id]}])")
             continue
@@ -357,45 +440,54 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
         if price is None:
             err((*loc, "price_chip_hour"), source)
             continue
-        if om.contract.is_commitment:
-            if om.term_periods is not None:
-                term = om.term_periods
-            else:
-                months = om.term_months or om.contract.term_hint_months
-                term = horizon.months_to_periods(months)
-        else:
-            term = 1
-        start = period(om.available_from, (*loc, "available_from"), 0)
-        until = period(om.available_until, (*loc, "available_until"), None)
-        risk = om.delivery_risk
-        offers.append(
-            OfferSpec(
-                id=om.id,
-                provider=provider,
-                accelerator=acc.id,
-                region=om.region,
-                contract=om.contract,
-                price_chip_hour=price,
-                price_source=source,
-                term_periods=term,
-                block_chips=om.block_chips,
-                min_chips=int(om.min_chips),
-                max_chips=float(om.max_chips) if om.max_chips is not None else float("inf"),
-                available_from=start if start is not None else 0,
-                available_until=until,
-                lead_periods=om.lead_periods,
-                ramp=tuple(om.ramp),
-                slip_prob=risk.slip_prob,
-                slip_periods=risk.slip_periods,
-                partial_prob=risk.partial_prob,
-                partial_fraction=risk.partial_fraction,
-                usable_fraction=om.usable_fraction
-                if om.usable_fraction is not None
-                else (SPOT_USABLE_DEFAULT if om.contract is ContractKind.SPOT else 1.0),
-            )
-        )
+        offers.append(_offer(om, provider, acc.id, (price, source), err, loc))
+    return offers
 
-    # policy --------------------------------------------------------------------------------------
+
+def _offer(
+    om: OfferModel,
+    provider: str,
+    acc: str,
+    priced: tuple[float, str],
+    err: _Errors,
+    loc: tuple[str | int, ...],
+) -> OfferSpec:
+    if not om.contract.is_commitment:
+        term = 1
+    elif om.term_periods is not None:
+        term = om.term_periods
+    else:
+        term = err.horizon.months_to_periods(om.term_months or om.contract.term_hint_months)
+    start = err.period(om.available_from, (*loc, "available_from"), 0)
+    until = err.period(om.available_until, (*loc, "available_until"), None)
+    risk = om.delivery_risk
+    return OfferSpec(
+        id=om.id,
+        provider=provider,
+        accelerator=acc,
+        region=om.region,
+        contract=om.contract,
+        price_chip_hour=priced[0],
+        price_source=priced[1],
+        term_periods=term,
+        block_chips=om.block_chips,
+        min_chips=int(om.min_chips),
+        max_chips=float(om.max_chips) if om.max_chips is not None else float("inf"),
+        available_from=start if start is not None else 0,
+        available_until=until,
+        lead_periods=om.lead_periods,
+        ramp=tuple(om.ramp),
+        slip_prob=risk.slip_prob,
+        slip_periods=risk.slip_periods,
+        partial_prob=risk.partial_prob,
+        partial_fraction=risk.partial_fraction,
+        usable_fraction=om.usable_fraction
+        if om.usable_fraction is not None
+        else (SPOT_USABLE_DEFAULT if om.contract is ContractKind.SPOT else 1.0),
+    )
+
+
+def _policy(sf: ScenarioFile, names: list[str], offers: list[OfferSpec], err: _Errors) -> Policy:
     pm = sf.policy
     for name in pm.shortfall_penalty.usd_per_unit:
         if name not in names:
@@ -412,32 +504,13 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
                 ("policy", "regions", name),
                 f"no offer is in a region matching {', '.join(patterns)}",
             )
-    existing: list[ExistingCommitment] = []
-    ids = {o.id: o for o in offers}
-    for i, ex in enumerate(pm.existing):
-        loc = ("policy", "existing", i)
-        if ex.offer not in ids:
-            err((*loc, "offer"), f"no offer with id {ex.offer!r}")
-            continue
-        if not ids[ex.offer].is_commitment:
-            err(
-                (*loc, "offer"), f"{ex.offer!r} is {ids[ex.offer].contract.value}, not a commitment"
-            )
-            continue
-        start = period(ex.start, (*loc, "start"), None)
-        if start is not None:
-            existing.append(ExistingCommitment(offer=ex.offer, start=start, chips=ex.chips))
-    if pm.min_vendors is not None and pm.min_vendors > len(
-        {o.provider for o in offers if o.is_commitment}
-    ):
+    existing = _existing(pm, offers, err)
+    n_vendors = len({o.provider for o in offers if o.is_commitment})
+    if pm.min_vendors is not None and pm.min_vendors > n_vendors:
         err(
-            ("policy", "min_vendors"),
-            f"only {len({o.provider for o in offers if o.is_commitment})} vendors offer commitments",
-            pm.min_vendors,
+            ("policy", "min_vendors"), f"only {n_vendors} vendors offer commitments", pm.min_vendors
         )
-    if issues:
-        raise InputError(sorted(issues, key=lambda x: x.line or 0))
-    policy = Policy(
+    return Policy(
         max_vendor_share=pm.max_vendor_share,
         share_basis=pm.share_basis,
         min_vendors=pm.min_vendors,
@@ -452,26 +525,29 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
         regions={k: tuple(v) for k, v in pm.regions.items()},
         existing=tuple(existing),
         salvage_fraction=pm.salvage_fraction,
+        discount_rate=pm.discount_rate,
+        share_scope=pm.share_scope,
+        budget_basis=pm.budget_basis,
     )
-    return ScenarioSpec(
-        name=sf.name,
-        description=sf.description,
-        horizon=horizon,
-        workloads=workloads,
-        demand=DemandSpec(
-            classes=tuple(classes), correlation=sf.demand.correlation, explicit=tuple(explicit)
-        ),
-        offers=tuple(offers),
-        policy=policy,
-        sampling=SamplingSpec(
-            count=sf.scenarios.count,
-            seed=sf.scenarios.seed,
-            method=sf.scenarios.method,
-            reduce_to=sf.scenarios.reduce_to,
-        ),
-        source=doc.source,
-        notes=tuple(sf.notes),
-    )
+
+
+def _existing(pm: PolicyModel, offers: list[OfferSpec], err: _Errors) -> list[ExistingCommitment]:
+    existing: list[ExistingCommitment] = []
+    ids = {o.id: o for o in offers}
+    for i, ex in enumerate(pm.existing):
+        loc: tuple[str | int, ...] = ("policy", "existing", i)
+        if ex.offer not in ids:
+            err((*loc, "offer"), f"no offer with id {ex.offer!r}")
+            continue
+        if not ids[ex.offer].is_commitment:
+            err(
+                (*loc, "offer"), f"{ex.offer!r} is {ids[ex.offer].contract.value}, not a commitment"
+            )
+            continue
+        start = err.period(ex.start, (*loc, "start"), None)
+        if start is not None:
+            existing.append(ExistingCommitment(offer=ex.offer, start=start, chips=ex.chips))
+    return existing
 
 
 def _price(catalog: Catalog, om: OfferModel, provider: str, acc: str) -> tuple[float | None, str]:

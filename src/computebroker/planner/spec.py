@@ -17,6 +17,7 @@ from computebroker.perf.matrix import WorkloadClass
 from computebroker.planner.periods import Horizon
 
 __all__ = [
+    "BudgetBasis",
     "DemandClass",
     "DemandSpec",
     "ExistingCommitment",
@@ -24,9 +25,18 @@ __all__ = [
     "Policy",
     "SamplingMethod",
     "SamplingSpec",
+    "ScarcitySpec",
     "ScenarioSpec",
     "ShareBasis",
+    "ShareScope",
 ]
+
+# Annual discount rate applied to every cash flow when a scenario does not give one: a typical
+# cost of capital of a large US technology company (Damodaran, "Cost of Capital by Sector (US)",
+# pages.stern.nyu.edu/~adamodar/New_Home_Page/datafile/wacc.html, updated each January: the
+# software, semiconductor and information-services sectors sit at about 8-10% in 2023-2025).
+# A stated assumption; set ``policy.discount_rate`` (0 gives the undiscounted sums).
+DISCOUNT_RATE_DEFAULT = 0.08
 
 
 class ShareBasis(StrEnum):
@@ -34,6 +44,20 @@ class ShareBasis(StrEnum):
 
     SPEND = "spend"
     CAPACITY = "capacity"  # peak bf16 PFLOP/s committed
+
+
+class ShareScope(StrEnum):
+    """Where a vendor cap applies."""
+
+    PERIOD = "period"  # in every period, on committed (nominal usable) capacity
+    PORTFOLIO = "portfolio"  # on the total contract value signed over the whole term
+
+
+class BudgetBasis(StrEnum):
+    """What ``budget_total`` bounds."""
+
+    SPEND = "spend"  # nominal spend over the horizon, in every scenario
+    SIGNED = "signed"  # total contract value signed (new commitments, including post-horizon)
 
 
 class SamplingMethod(StrEnum):
@@ -130,6 +154,38 @@ class Policy:
     regions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class -> allowed patterns
     existing: tuple[ExistingCommitment, ...] = ()
     salvage_fraction: float = 0.5  # value recovered per dollar committed after the horizon
+    discount_rate: float = DISCOUNT_RATE_DEFAULT  # annual; every cash flow discounted (see above)
+    share_scope: ShareScope = ShareScope.PERIOD
+    budget_basis: BudgetBasis = BudgetBasis.SPEND
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScarcitySpec:
+    """How delivery risk and rentals move together (``scarcity:`` in the scenario file).
+
+    Slips are drawn by a Gaussian copula: offer o slips in scenario s when
+    ``Phi(Z[o,s]) < slip_prob[o]`` with
+    ``Z = sqrt(vendor) V[vendor(o),s] + sqrt(chip) A[chip(o),s] - sqrt(demand) F[s]
+    + sqrt(1 - vendor - chip - demand) e[o,s]`` (V, A, e independent standard normals, F the
+    standardised demand level of the scenario: high demand, low Z, more slips), so each offer
+    keeps its own slip probability and two offers of one vendor (chip) have latent correlation
+    ``vendor`` (``chip``).
+    Rentals: with ``excess[t,s] = max(0, D_total[t,s] / E[D_total[t]] - 1)`` (demand above its
+    mean, all classes in their normalised units), rented price is ``(1 + price_premium excess)``
+    times list and rentable capacity ``max(0, 1 - capacity_cut excess)`` times its cap.
+    Defaults 0: independent slips and rentals unaffected by demand (the pre-scarcity model).
+    """
+
+    vendor: float = 0.0
+    chip: float = 0.0
+    demand: float = 0.0
+    price_premium: float = 0.0
+    capacity_cut: float = 0.0
+
+    @property
+    def rentals_move(self) -> bool:
+        """Whether rental prices or capacity depend on the scenario."""
+        return self.price_premium > 0 or self.capacity_cut > 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +210,7 @@ class ScenarioSpec:
     offers: tuple[OfferSpec, ...]
     policy: Policy
     sampling: SamplingSpec
+    scarcity: ScarcitySpec = field(default_factory=ScarcitySpec)
     source: str = ""
     notes: tuple[str, ...] = ()
 
