@@ -75,6 +75,9 @@ class PublishedRun:
     value: float
     unit: str
     notes: str = ""
+    # One key per source document (one paper, one vendor page, one README): the unit that
+    # leave-one-publication-out holds out. Runs without one are each their own publication.
+    publication: str = ""
 
 
 def _opt_int(text: str, acc_id: str, catalog: Catalog, what: str) -> int | None:
@@ -141,6 +144,7 @@ def parse_runs(
                     value=float(row["value"]),
                     unit=unit,
                     notes=row.get("notes", ""),
+                    publication=(row.get("publication") or "").strip() or row["id"],
                 )
             )
         except InputError as exc:
