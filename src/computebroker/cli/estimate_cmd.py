@@ -44,6 +44,7 @@ from computebroker.perf import (
     throughput_matrix,
     write_matrix,
 )
+from computebroker.perf.goodput import LLAMA3, NO_INTERRUPTIONS, Goodput
 from computebroker.perf.hardware import Constants, Efficiency, load_efficiency_file
 from computebroker.perf.validation import accuracy_summary, parse_runs
 from computebroker.reports.perf import serve_record, training_report_record
@@ -146,11 +147,41 @@ def train(
         str | None,
         typer.Option("--stack", help="Software stack (megatron-core, maxtext, neuronx, ...)."),
     ] = None,
+    interruptions_per_chip_day: Annotated[
+        float | None,
+        typer.Option(
+            "--interruptions-per-chip-day",
+            min=0,
+            help="Job interruptions per chip per day (default: Llama 3's 466 in 54 days on 16,384 GPUs).",
+        ),
+    ] = None,
+    restart_min: Annotated[
+        float | None,
+        typer.Option(
+            "--restart-min", min=0, help="Minutes to restart from a checkpoint (default 5)."
+        ),
+    ] = None,
+    eval_fraction: Annotated[
+        float | None,
+        typer.Option(
+            "--eval-fraction",
+            min=0,
+            max=0.9,
+            help="Share of time spent on evaluation (default 0.01).",
+        ),
+    ] = None,
+    no_goodput: Annotated[
+        bool,
+        typer.Option("--no-goodput", help="Ignore interruptions, restarts and evaluation."),
+    ] = False,
     catalog: CatalogFiles = None,
     efficiency: EfficiencyFile = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
-    """Best parallel layout, step time, MFU, memory, time to train and cost on every contract."""
+    """Best parallel layout, step time, MFU, memory, time to train and cost on every contract.
+
+    Days and cost include goodput (interruptions, restarts, checkpoints, evaluation); every
+    throughput carries its out-of-sample band."""
     cat = load_catalog(catalog or [])
     spec, defaulted = resolve_model(model)
     acc = "all" if accelerator.strip().lower() == "all" else cat.accelerator(accelerator).id
@@ -191,6 +222,7 @@ def train(
         stack=get_stack(stack) if stack else None,
         efficiencies=effs,
         constants=consts,
+        goodput=_goodput(interruptions_per_chip_day, restart_min, eval_fraction, no_goodput),
     )
     console = make_console()
     with _progress(console, fmt, "searching layouts") as prog:
@@ -233,6 +265,7 @@ def train(
             ("accelerator", "chip"),
             ("layout", "best layout"),
             ("tokens_per_s_per_chip", "tok/s/chip"),
+            ("band_label", "band (out of sample)"),
             ("mfu", "MFU"),
             ("memory_gib_per_chip", "GiB/chip"),
             ("time_to_train_days", "days"),
@@ -253,11 +286,38 @@ def train(
         },
         caption="Cheapest firm (non-spot) contract per chip; spot and every other contract: --accelerator CHIP or --format json",
     )
+    if rows:
+        console.print(f"[dim]assumption: {rows[0]['goodput_assumption']}[/dim]", highlight=False)
+        console.print(
+            "[dim]band: ± the 90th percentile of leave-one-publication-out error "
+            "for the chip's vendor and stack (docs/perf-accuracy.md)[/dim]",
+            highlight=False,
+        )
     bad = [r for r in records if not r.get("feasible")]
     if bad:
         console.print("[dim]Not costed:[/dim]")
         for r in bad:
             console.print(f"[dim]  {r['accelerator']}: {r['error']}[/dim]", highlight=False)
+
+
+def _goodput(
+    per_chip_day: float | None, restart_min: float | None, eval_fraction: float | None, off: bool
+) -> Goodput:
+    if off:
+        return NO_INTERRUPTIONS
+    g = LLAMA3
+    changes: dict[str, Any] = {}
+    if per_chip_day is not None:
+        changes["interruptions_per_chip_hour"] = per_chip_day / 24.0
+    if restart_min is not None:
+        changes["restart_s"] = restart_min * 60.0
+    if eval_fraction is not None:
+        changes["eval_fraction"] = eval_fraction
+    if changes:
+        from dataclasses import replace
+
+        g = replace(g, source="user-set, defaults from Llama 3", **changes)
+    return g
 
 
 def _with_acc(req: TrainingRequest, acc: str) -> TrainingRequest:
@@ -306,6 +366,8 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
         f"layout         {rec['layout']}",
         f"step time      {step['step_time_s']:.3f} s for {rec['tokens_per_step']:,.0f} tokens",
         f"throughput     {rec['tokens_per_s_per_chip']:,.1f} tokens/s per chip, {rec['tokens_per_s']:,.0f} tokens/s in all",
+        f"band           {rec.get('band_label', 'none')}: {rec.get('tokens_per_s_per_chip_low', 0):,.1f} to "
+        f"{rec.get('tokens_per_s_per_chip_high', 0):,.1f} tokens/s per chip",
         f"MFU / HFU      {rec['mfu']:.1%} / {rec['hfu']:.1%}   (FLOP convention: docs/estimate.md)",
         f"memory         {mem['total_gib']:.1f} of {mem['usable_gib']:.1f} GiB usable per chip "
         f"(weights {mem['weights_gib']:.1f}, grads {mem['gradients_gib']:.1f}, optimizer {mem['optimizer_gib']:.1f}, "
@@ -313,8 +375,11 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
     ]
     if rec.get("time_to_train_days") is not None:
         lines.append(
-            f"time to train  {rec['time_to_train_days']:,.1f} days for {rec['tokens']:.3g} tokens"
+            f"time to train  {rec['time_to_train_days']:,.1f} days for {rec['tokens']:.3g} tokens "
+            f"({rec['time_to_train_days_low']:,.1f} to {rec['time_to_train_days_high']:,.1f}), "
+            f"{rec['chip_hours'] / 1e6:,.3g}M chip-hours; uninterrupted {rec['compute_days']:,.1f} days"
         )
+        lines.append(f"goodput        {rec['goodput_assumption']}")
     console.print(Panel("\n".join(lines), title="estimate", expand=False), highlight=False)
     bd = Table(title="Step time by cause (exposed seconds)", header_style="bold")
     bd.add_column("cause")

@@ -63,10 +63,25 @@ def training_report_record(r: TrainingReport) -> dict[str, Any]:
         return {"accelerator": r.accelerator, "feasible": False, "error": r.error}
     rec = train_estimate_record(r.best)
     t = r.time_to_train_s
+    tc = r.compute_time_s
     cheapest = r.cheapest
+    if r.band is not None:
+        lo, hi = r.band.bounds(r.best.tokens_per_s_per_chip)
+        rec.update(r.band.as_dict())
+        rec.update(tokens_per_s_per_chip_low=_r(lo, 2), tokens_per_s_per_chip_high=_r(hi, 2))
+        if t:
+            # Slower throughput (low) means more days: the day range inverts the band.
+            rec.update(
+                time_to_train_days_low=_r(t / DAY / (1 + r.band.rel), 3),
+                time_to_train_days_high=_r(t / DAY / max(1e-9, 1 - r.band.rel), 3),
+            )
     rec.update(
         feasible=True,
         tokens=r.tokens,
+        goodput=_r(r.goodput),
+        goodput_assumption=r.goodput_note,
+        compute_days=_r(tc / DAY if tc else None, 3),
+        chip_hours=_r(r.chip_hours, 0),
         time_to_train_days=_r(t / DAY if t else None, 3),
         cost_usd=_r(cheapest.cost_usd, 0) if cheapest else None,
         cheapest_provider=cheapest.quote.provider if cheapest else None,
