@@ -46,6 +46,9 @@ from computebroker.perf import (
 )
 from computebroker.perf.goodput import LLAMA3, NO_INTERRUPTIONS, Goodput
 from computebroker.perf.hardware import Constants, Efficiency, load_efficiency_file
+from computebroker.perf.serve import WEIGHT_BYTES, ServePrecision
+from computebroker.perf.serve_validation import KV_BYTES
+from computebroker.perf.uncertainty import serve_band_for
 from computebroker.perf.validation import accuracy_summary, parse_runs
 from computebroker.reports.perf import serve_record, training_report_record
 
@@ -425,6 +428,53 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
         console.print(f"[dim]assumption: {n}[/dim]", highlight=False)
 
 
+DEFAULT_UTILISATION = 0.6  # assumption: a diurnal interactive service averages ~60% of peak
+
+
+def _serve_rows(
+    cat: Catalog,
+    setup: ServeSetup,
+    accs: list[str],
+    tp: int | None,
+    effs: dict[str, Efficiency] | None,
+    consts: Constants | None,
+    utilisation: float,
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    rows: list[dict[str, Any]] = []
+    failed: list[tuple[str, str]] = []
+    for a in accs:
+        try:
+            hw = profile_for(cat.accelerator(a), efficiencies=effs, constants=consts)
+            est = estimate_serving(setup, hw, tp=tp)
+        except ComputeBrokerError as exc:
+            failed.append((a, str(exc)))
+            continue
+        all_quotes = cheapest_quotes(contract_quotes(cat, a))
+        firm = [q for q in all_quotes if q.kind is not ContractKind.SPOT]
+        best = firm[0] if firm else None
+        rec = serve_record(
+            est,
+            best.price_chip_hour if best else None,
+            f"{best.provider} {best.kind.value}" if best else "",
+            utilisation=utilisation,
+            band=serve_band_for(hw.efficiency, hw.accelerator.vendor),
+        )
+        per_hour = est.output_tokens_per_chip_hour * utilisation
+        rec["costs"] = [
+            {
+                "provider": q.provider,
+                "contract": q.kind.value,
+                "price_chip_hour": round(q.price_chip_hour, 4),
+                "usd_per_million_output_tokens": round(q.price_chip_hour / per_hour * 1e6, 4),
+                "basis": q.basis,
+                "confidence": q.confidence,
+            }
+            for q in all_quotes
+        ]
+        rows.append(rec)
+    return rows, failed
+
+
 @app.command("serve")
 def serve(
     model: Annotated[str, typer.Option("--model", "-m", help="Preset name or model YAML file.")],
@@ -442,61 +492,72 @@ def serve(
     tp: Annotated[
         int | None, typer.Option("--tp", min=1, help="Pin tensor parallel degree of a replica.")
     ] = None,
+    precision: Annotated[
+        ServePrecision,
+        typer.Option("--precision", help="Weights and GEMMs: bf16, fp8 or fp4 (NVFP4/MXFP4)."),
+    ] = ServePrecision.BF16,
+    kv_precision: Annotated[
+        str, typer.Option("--kv-precision", help="KV-cache precision: bf16 or fp8.")
+    ] = "bf16",
+    batch: Annotated[
+        int | None,
+        typer.Option(
+            "--batch",
+            min=1,
+            help="Fixed sequences in flight per replica (a fixed-batch benchmark, or concurrency / replicas).",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", min=1, help="Requests in flight per replica (same as --batch)."
+        ),
+    ] = None,
+    utilisation: Annotated[
+        float,
+        typer.Option(
+            "--utilisation",
+            min=0.01,
+            max=1.0,
+            help="Average share of serving capacity used, for $ per million tokens.",
+        ),
+    ] = DEFAULT_UTILISATION,
     fp8_weights: Annotated[
-        bool, typer.Option("--fp8-weights", help="Serve FP8 weights (1 byte per parameter).")
+        bool, typer.Option("--fp8-weights", help="Same as --precision fp8 (kept for scripts).")
     ] = False,
     catalog: CatalogFiles = None,
     efficiency: EfficiencyFile = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
-    """Tokens/s per chip at a latency target, and $ per million output tokens per chip."""
+    """Tokens/s per chip at a latency target, and $ per million output tokens at a utilisation."""
     cat = load_catalog(catalog or [])
     spec, _ = resolve_model(model)
     effs, consts = _effs(efficiency)
+    prec = ServePrecision.FP8 if fp8_weights else precision
+    if kv_precision not in KV_BYTES:
+        raise InputError.single(
+            "<args>",
+            f"--kv-precision must be one of {', '.join(KV_BYTES)}",
+            field="kv-precision",
+            value=kv_precision,
+        )
     setup = ServeSetup(
         model=spec,
         prompt_tokens=prompt_tokens,
         output_tokens=output_tokens,
         ttft_ms=ttft_ms,
         tpot_ms=tpot_ms,
-        weight_bytes=1.0 if fp8_weights else 2.0,
+        weight_bytes=WEIGHT_BYTES[prec],
+        kv_bytes=KV_BYTES[kv_precision],
+        precision=prec,
+        batch=batch or concurrency,
     )
     accs = (
         modelable_accelerators(cat)
         if accelerator.strip().lower() == "all"
         else [cat.accelerator(accelerator).id]
     )
-    rows: list[dict[str, Any]] = []
-    failed: list[tuple[str, str]] = []
-    for a in accs:
-        try:
-            est = estimate_serving(
-                setup, profile_for(cat.accelerator(a), efficiencies=effs, constants=consts), tp=tp
-            )
-        except ComputeBrokerError as exc:
-            failed.append((a, str(exc)))
-            continue
-        all_quotes = cheapest_quotes(contract_quotes(cat, a))
-        firm = [q for q in all_quotes if q.kind is not ContractKind.SPOT]
-        best = firm[0] if firm else None
-        rec = serve_record(
-            est,
-            best.price_chip_hour if best else None,
-            f"{best.provider} {best.kind.value}" if best else "",
-        )
-        per_hour = est.output_tokens_per_chip_hour
-        rec["costs"] = [
-            {
-                "provider": q.provider,
-                "contract": q.kind.value,
-                "price_chip_hour": round(q.price_chip_hour, 4),
-                "usd_per_million_output_tokens": round(q.price_chip_hour / per_hour * 1e6, 4),
-                "basis": q.basis,
-                "confidence": q.confidence,
-            }
-            for q in all_quotes
-        ]
-        rows.append(rec)
+    rows, failed = _serve_rows(cat, setup, accs, tp, effs, consts, utilisation)
     rows.sort(
         key=lambda r: (
             r["usd_per_million_output_tokens"] is None,
@@ -524,6 +585,7 @@ def serve(
             ("ttft_ms", "TTFT ms"),
             ("tpot_ms", "TPOT ms"),
             ("output_tokens_per_s_per_chip", "out tok/s/chip"),
+            ("band_label", "band (out of sample)"),
             ("bound", "decode bound"),
             ("cheapest_at", "cheapest (non-spot)"),
             ("usd_per_million_output_tokens", "$/M out tokens"),
@@ -533,6 +595,8 @@ def serve(
             "ttft_ms": lambda v: fmt_num(v, 0),
             "tpot_ms": lambda v: fmt_num(v, 1),
         },
+        caption=f"$ per million output tokens at {utilisation:.0%} average utilisation (--utilisation); "
+        f"{setup.precision.value} weights, {kv_precision} KV cache",
     )
     for a, msg in failed:
         console.print(f"[dim]  {a}: {msg}[/dim]", highlight=False)

@@ -12,6 +12,7 @@ import csv
 import io
 
 from computebroker.perf.evaluation import ErrorStats, Evaluation, HeldOut, error_stats
+from computebroker.perf.serve_validation import serving_errors
 
 __all__ = ["accuracy_markdown", "uncertainty_csv", "uncertainty_groups"]
 
@@ -34,6 +35,7 @@ def uncertainty_groups(ev: Evaluation) -> dict[str, ErrorStats]:
     moe = [h.error for h in ev.held_out if h.run.model.is_moe]
     if moe:
         out["moe:all"] = error_stats(moe)
+    out["serve:all"] = error_stats([e.error for e in serving_errors()])
     return out
 
 
@@ -50,7 +52,9 @@ def uncertainty_csv(ev: Evaluation) -> str:
                 f"{s.median:.4f}",
                 f"{s.p90:.4f}",
                 f"{s.bias:+.4f}",
-                "leave-one-publication-out errors (perf.evaluation), scripts/calibrate_perf.py",
+                "published inference measurements, not fitted (perf.serve_validation)"
+                if key.startswith("serve:")
+                else "leave-one-publication-out errors (perf.evaluation)",
             ]
         )
     return buf.getvalue()
@@ -146,9 +150,36 @@ def _run_line(h: HeldOut) -> str:
     )
 
 
+def _serving() -> list[str]:
+    errs = serving_errors()
+    s = error_stats([e.error for e in errs])
+    lines = [
+        "## Serving: published inference measurements",
+        "",
+        f"`estimate serve` on {s.runs} published measurements "
+        "(`src/computebroker/perf/data/published_serving.csv`, checked by "
+        "`tests/perf/test_serve_published.py`; nothing in the serving model is fitted to them): "
+        f"median absolute error **{s.median:.1%}**, mean {s.mean:.1%}, p90 {s.p90:.1%}, "
+        f"max {s.max:.1%}, median signed {s.bias:+.1%}.",
+        "",
+        "| run | chip | model | TP | weights | KV | in/out tokens | observed out tok/s/chip "
+        "| predicted | error |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for e in errs:
+        r = e.run
+        kv = "fp8" if r.kv_bytes == 1.0 else "bf16"
+        lines.append(
+            f"| {r.id} | {r.accelerator} | {r.model} | {r.tp} | {r.precision.value} | {kv} "
+            f"| {r.prompt_tokens}/{r.output_tokens} | {r.observed_per_chip:,.0f} "
+            f"| {e.predicted or 0:,.0f} | {e.error:+.1%} |"
+        )
+    return [*lines, ""]
+
+
 def accuracy_markdown(ev: Evaluation) -> str:
     """The whole of ``docs/perf-accuracy.md``."""
-    lines = _headline(ev) + _per_publication(ev) + _groups(ev) + _params(ev)
+    lines = _headline(ev) + _per_publication(ev) + _groups(ev) + _serving() + _params(ev)
     lines += [
         "## Every run",
         "",

@@ -23,7 +23,7 @@ from importlib import resources
 
 from computebroker.perf.hardware import Efficiency
 
-__all__ = ["MIN_GROUP_RUNS", "Band", "band_for", "uncertainty_table"]
+__all__ = ["MIN_GROUP_RUNS", "Band", "band_for", "serve_band_for", "uncertainty_table"]
 
 MIN_GROUP_RUNS = 4  # fewest held-out runs whose p90 we trust for a group
 
@@ -119,3 +119,21 @@ def band_for(efficiency: Efficiency, vendor: str, stack: str, *, moe: bool = Fal
         rel = max(rel, default)
         basis += "; MoE unvalidated, widened to the vendor-default band"
     return Band(rel=rel, label=label, basis=basis, fitted_runs=runs)
+
+
+def serve_band_for(efficiency: Efficiency, vendor: str) -> Band:
+    """The band of a serving estimate: ± the p90 error on published inference measurements
+    (``serve:all``; nothing in the serving model is fitted to them), never narrower than the
+    chip's training band (its efficiency comes from there)."""
+    table = uncertainty_table()
+    train = band_for(efficiency, vendor, "")
+    serve = table.get("serve:all")
+    if serve is None:
+        return train
+    rel = max(train.rel, serve.p90)
+    return Band(
+        rel=rel,
+        label=train.label,
+        basis=f"p90 of {serve.runs} published inference runs (serve:all); training band {train.rel:.0%}",
+        fitted_runs=train.fitted_runs,
+    )

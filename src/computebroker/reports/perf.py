@@ -6,6 +6,7 @@ from typing import Any
 
 from computebroker.perf import ServeEstimate, TrainEstimate, TrainingReport
 from computebroker.perf.estimate import CostLine
+from computebroker.perf.uncertainty import Band
 
 __all__ = ["cost_record", "serve_record", "train_estimate_record", "training_report_record"]
 
@@ -103,13 +104,29 @@ def training_report_record(r: TrainingReport) -> dict[str, Any]:
 
 
 def serve_record(
-    e: ServeEstimate, price_chip_hour: float | None = None, where: str = ""
+    e: ServeEstimate,
+    price_chip_hour: float | None = None,
+    where: str = "",
+    *,
+    utilisation: float = 1.0,
+    band: Band | None = None,
 ) -> dict[str, Any]:
-    """One serving configuration and, given a price, dollars per million output tokens."""
+    """One serving configuration and, given a price, dollars per million output tokens.
+
+    ``utilisation`` is the average share of the fleet's serving capacity that demand uses; the
+    paid chip-hours of idle capacity are spread over the tokens served.
+    """
     per_m = None
     if price_chip_hour is not None and e.output_tokens_per_s_per_chip > 0:
-        per_m = price_chip_hour / e.output_tokens_per_chip_hour * 1e6
-    return {
+        per_m = price_chip_hour / (e.output_tokens_per_chip_hour * utilisation) * 1e6
+    extra: dict[str, Any] = {"utilisation": utilisation}
+    if band is not None:
+        lo, hi = band.bounds(e.output_tokens_per_s_per_chip)
+        extra.update(band.as_dict())
+        extra.update(
+            output_tokens_per_s_per_chip_low=_r(lo, 1), output_tokens_per_s_per_chip_high=_r(hi, 1)
+        )
+    return extra | {
         "accelerator": e.accelerator,
         "tp": e.tp,
         "batch": e.batch,
