@@ -672,9 +672,16 @@ def matrix(
         cells = []
         for w in ds.workload.values:
             v = float(ds.work_per_chip_hour.sel(workload=w, accelerator=a))
-            cells.append("—" if math.isnan(v) else f"{v / 1e6:,.3f}")
+            rel = float(ds.band_rel.sel(workload=w, accelerator=a))
+            band = "" if math.isnan(rel) else f" ±{rel:.0%}"
+            cells.append("—" if math.isnan(v) else f"{v / 1e6:,.3f}{band}")
         table.add_row(str(a), *cells)
     console.print(table)
+    console.print(
+        "[dim]± = out-of-sample band (p90 of leave-one-publication-out error for the chip's "
+        "vendor and stack; wider for vendor-default chips): docs/perf-accuracy.md[/dim]",
+        highlight=False,
+    )
     if output is not None:
         console.print(f"wrote {output}")
 
