@@ -106,7 +106,7 @@ def band_for(efficiency: Efficiency, vendor: str, stack: str, *, moe: bool = Fal
     runs = len([x for x in efficiency.fitted_on.split(";") if x.strip()])
     if runs:
         key, row = _pick([f"fitted:{v}:{stack}", f"fitted:{v}", "fitted:all"], table)
-        label = f"fitted on {runs} runs"
+        label = f"fitted on {runs} run{'' if runs == 1 else 's'}"
     else:
         key, row = _pick(["default:all"], table)
         label = "vendor default"
