@@ -21,7 +21,7 @@ from pathlib import Path
 from computebroker.perf.accuracy_report import DOC_PATH, accuracy_markdown, uncertainty_csv
 from computebroker.perf.calibrate import Calibration
 from computebroker.perf.evaluation import evaluate, vendor_defaults
-from computebroker.perf.validation import PublishedRun, published_runs
+from computebroker.perf.validation import PublishedRun, holdout_runs, published_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "computebroker" / "perf" / "data"
@@ -101,7 +101,7 @@ def write_stacks(cal: Calibration) -> None:
 def main() -> int:
     runs = list(published_runs())
     print(f"fitting on {len(runs)} runs, then leaving out each publication ...", flush=True)
-    ev = evaluate(runs)
+    ev = evaluate(runs, list(holdout_runs()))
     write_efficiency(ev.calibration, runs)
     write_stacks(ev.calibration)
     (DATA / "uncertainty.csv").write_text(uncertainty_csv(ev))

@@ -56,3 +56,17 @@ def test_accuracy_doc_is_current() -> None:
 def test_uncertainty_table_is_current() -> None:
     path = ROOT / "src" / "computebroker" / "perf" / "data" / "uncertainty.csv"
     assert path.read_text() == uncertainty_csv(EV), "run scripts/calibrate_perf.py"
+
+
+def test_moe_holdout_is_never_fitted_and_sets_the_moe_band() -> None:
+    from computebroker.perf.hardware import efficiency_table
+    from computebroker.perf.uncertainty import band_for
+    from computebroker.perf.validation import holdout_runs
+
+    fitted_ids = {i for e in efficiency_table().values() for i in e.fitted_on.split(";")}
+    assert EV.holdout and not fitted_ids & {r.id for r in holdout_runs()}
+    assert all(e.predicted is not None for e in EV.holdout)
+    h100 = efficiency_table()["h100"]
+    dense = band_for(h100, "nvidia", "megatron-core")
+    moe = band_for(h100, "nvidia", "megatron-core", moe=True)
+    assert moe.rel > dense.rel

@@ -33,6 +33,7 @@ def uncertainty_groups(ev: Evaluation) -> dict[str, ErrorStats]:
     # A vendor default is never trusted more than a fitted chip.
     out["default:all"] = unseen if unseen.p90 >= out["fitted:all"].p90 else out["fitted:all"]
     moe = [h.error for h in ev.held_out if h.run.model.is_moe]
+    moe += [e.error for e in ev.holdout if e.run.model.is_moe]
     if moe:
         out["moe:all"] = error_stats(moe)
     out["serve:all"] = error_stats([e.error for e in serving_errors()])
@@ -150,6 +151,31 @@ def _run_line(h: HeldOut) -> str:
     )
 
 
+def _holdout(ev: Evaluation) -> list[str]:
+    if not ev.holdout:
+        return []
+    s = error_stats([e.error for e in ev.holdout])
+    lines = [
+        "## Hold-out runs (never fitted)",
+        "",
+        "MoE runs (`src/computebroker/perf/data/published_holdout_runs.csv`) are kept out of "
+        "every fit: their one publication could not be validated by leaving it out. Predicted "
+        f"with the full fit: median absolute error **{s.median:.1%}**, mean {s.mean:.1%}, "
+        f"p90 {s.p90:.1%}, max {s.max:.1%}, median signed {s.bias:+.1%}. Their p90 is the band "
+        "of every MoE estimate (`moe:all`).",
+        "",
+        "| run | chip | model | chips | observed tok/s/chip | predicted | error |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for e in ev.holdout:
+        r = e.run
+        lines.append(
+            f"| {r.id} | {r.accelerator} | {r.model.name} | {r.chips:,} | {e.observed:,.1f} "
+            f"| {e.predicted or 0:,.1f} | {e.error:+.1%} |"
+        )
+    return [*lines, ""]
+
+
 def _serving() -> list[str]:
     errs = serving_errors()
     s = error_stats([e.error for e in errs])
@@ -179,7 +205,8 @@ def _serving() -> list[str]:
 
 def accuracy_markdown(ev: Evaluation) -> str:
     """The whole of ``docs/perf-accuracy.md``."""
-    lines = _headline(ev) + _per_publication(ev) + _groups(ev) + _serving() + _params(ev)
+    lines = _headline(ev) + _per_publication(ev) + _groups(ev) + _holdout(ev) + _serving()
+    lines += _params(ev)
     lines += [
         "## Every run",
         "",

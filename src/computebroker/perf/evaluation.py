@@ -26,7 +26,13 @@ from computebroker.catalog import load_catalog
 from computebroker.perf.calibrate import Calibration, calibrate
 from computebroker.perf.hardware import Constants, Efficiency, default_constants
 from computebroker.perf.stacks import Stack, stacks
-from computebroker.perf.validation import PublishedRun, published_runs, run_errors
+from computebroker.perf.validation import (
+    PublishedRun,
+    RunError,
+    holdout_runs,
+    published_runs,
+    run_errors,
+)
 
 __all__ = [
     "ErrorStats",
@@ -191,6 +197,8 @@ class Evaluation:
 
     calibration: Calibration
     held_out: tuple[HeldOut, ...]
+    # Runs never fitted (validation.holdout_runs), predicted with the full fit.
+    holdout: tuple[RunError, ...] = ()
 
     @property
     def publications(self) -> dict[str, list[HeldOut]]:
@@ -234,8 +242,9 @@ def _predict_held_out(
     return [e.predicted for e in run_errors(held, efficiencies=effs, constants=sub.constants)]
 
 
-def evaluate(runs: Sequence[PublishedRun]) -> Evaluation:
-    """Fit on all ``runs``; then, per publication, refit without it and predict it."""
+def evaluate(runs: Sequence[PublishedRun], holdout: Sequence[PublishedRun] = ()) -> Evaluation:
+    """Fit on all ``runs``; then, per publication, refit without it and predict it; predict
+    the never-fitted ``holdout`` runs with the full fit."""
     cal = fit(runs)
     residual = {e.run.id: e.error for e in cal.after}
     observed = {e.run.id: e.observed for e in cal.after}
@@ -262,10 +271,14 @@ def evaluate(runs: Sequence[PublishedRun]) -> Evaluation:
         )
         for r in runs
     )
-    return Evaluation(calibration=cal, held_out=held)
+    effs = dict(cal.efficiencies)
+    effs.update({k: e for k, (e, _) in vendor_defaults(cal.efficiencies).items()})
+    extra = [replace(r, stack=cal.stacks[r.stack.name]) if r.stack else r for r in holdout]
+    ho = tuple(run_errors(extra, efficiencies=effs, constants=cal.constants))
+    return Evaluation(calibration=cal, held_out=held, holdout=ho)
 
 
 @lru_cache(maxsize=1)
 def shipped_evaluation() -> Evaluation:
-    """``evaluate`` on the shipped published runs (about ten seconds; cached)."""
-    return evaluate(list(published_runs()))
+    """``evaluate`` on the shipped published and hold-out runs (about ten seconds; cached)."""
+    return evaluate(list(published_runs()), list(holdout_runs()))

@@ -366,6 +366,12 @@ def _layer_compute(
         # and its transpose, ~4 bytes per element of every GEMM input (Transformer Engine).
         cast_elems = 2 * h + terms.q_width + f_eff
         t_elem += tok * 4.0 * cast_elems / tp * gemm_passes / bw_mem
+    if m.is_moe:
+        # Token dispatch and combine around the experts (Megatron-Core's moe permute /
+        # unpermute, memory-bound gathers): each token's bf16 hidden state is copied to its k
+        # experts and gathered back, read and written, forward and twice backward:
+        # 2 copies x 2 (read + write) x 2 bytes x 3 passes = 24 k h bytes per token per layer.
+        t_elem += tok * moe_frac * 24.0 * m.experts_per_token * h / tp / bw_mem
     return _Layer(
         gemm_peak=gemm_peak,
         gemm_eff=gemm_eff,

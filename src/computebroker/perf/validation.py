@@ -41,6 +41,7 @@ __all__ = [
     "PublishedRun",
     "RunError",
     "accuracy_summary",
+    "holdout_runs",
     "observed_tokens_per_s_per_chip",
     "predict_run",
     "published_runs",
@@ -153,6 +154,19 @@ def parse_runs(
         except (ValueError, KeyError) as exc:
             raise InputError.single(source, f"bad row: {exc}", line=i) from None
     return runs
+
+
+@lru_cache(maxsize=1)
+def holdout_runs() -> tuple[PublishedRun, ...]:
+    """Published runs kept out of every fit (``data/published_holdout_runs.csv``): MoE runs,
+    whose only publication in the table cannot be validated by leaving it out. Their error under
+    the shipped fit is out of sample and sets the band of MoE estimates."""
+    text = (
+        resources.files("computebroker.perf")
+        .joinpath("data", "published_holdout_runs.csv")
+        .read_text("utf-8")
+    )
+    return tuple(parse_runs(text, "perf/data/published_holdout_runs.csv", load_catalog()))
 
 
 @lru_cache(maxsize=1)
