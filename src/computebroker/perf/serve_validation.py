@@ -48,6 +48,7 @@ class ServingRun:
     output_tokens: int
     batch: int | None
     value: float
+    max_batch: int = 2048  # the server's cap on sequences in flight (max_num_seqs)
     unit: str
 
     @property
@@ -101,6 +102,7 @@ def published_serving() -> tuple[ServingRun, ...]:
                 batch=int(row["batch"]) if row["batch"].strip() else None,
                 value=float(row["value"]),
                 unit=row["unit"],
+                max_batch=int(row["max_batch"]) if row.get("max_batch", "").strip() else 2048,
             )
         )
     return tuple(out)
@@ -119,6 +121,7 @@ def predict_serving(run: ServingRun) -> float:
         kv_bytes=run.kv_bytes,
         precision=run.precision,
         batch=run.batch,
+        max_batch=run.max_batch,
     )
     est = serve_at(setup, profile_for(cat.accelerator(run.accelerator)), run.tp)
     return est.output_tokens_per_s_per_chip
