@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 
+from computebroker.catalog import load_catalog
 from computebroker.perf.evaluation import ErrorStats, Evaluation, HeldOut, error_stats
 from computebroker.perf.serve_validation import serving_errors
 
@@ -36,7 +37,14 @@ def uncertainty_groups(ev: Evaluation) -> dict[str, ErrorStats]:
     moe += [e.error for e in ev.holdout if e.run.model.is_moe]
     if moe:
         out["moe:all"] = error_stats(moe)
-    out["serve:all"] = error_stats([e.error for e in serving_errors()])
+    serve = serving_errors()
+    out["serve:all"] = error_stats([e.error for e in serve])
+    cat = load_catalog()
+    by_vendor: dict[str, list[float]] = {}
+    for e in serve:
+        by_vendor.setdefault(cat.accelerator(e.run.accelerator).vendor.lower(), []).append(e.error)
+    for vendor, errs in sorted(by_vendor.items()):
+        out[f"serve:{vendor}"] = error_stats(errs)
     return out
 
 

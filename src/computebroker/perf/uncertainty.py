@@ -123,18 +123,17 @@ def band_for(efficiency: Efficiency, vendor: str, stack: str, *, moe: bool = Fal
 
 
 def serve_band_for(efficiency: Efficiency, vendor: str) -> Band:
-    """The band of a serving estimate: ± the p90 error on published inference measurements
-    (``serve:all``; nothing in the serving model is fitted to them), never narrower than the
-    chip's training band (its efficiency comes from there)."""
+    """The band of a serving estimate: ± the p90 error on published inference measurements of
+    the chip's vendor (``serve:VENDOR``, else ``serve:all``; nothing in the serving model is
+    fitted to them), never narrower than the chip's training band (its efficiency comes from
+    there)."""
     table = uncertainty_table()
     train = band_for(efficiency, vendor, "")
-    serve = table.get("serve:all")
-    if serve is None:
-        return train
+    key, serve = _pick([f"serve:{vendor.lower()}", "serve:all"], table)
     rel = max(train.rel, serve.p90)
     return Band(
         rel=rel,
         label=train.label,
-        basis=f"p90 of {serve.runs} published inference runs (serve:all); training band {train.rel:.0%}",
+        basis=f"p90 of {serve.runs} published inference runs ({key}); training band {train.rel:.0%}",
         fitted_runs=train.fitted_runs,
     )
