@@ -71,3 +71,13 @@ def test_cost_and_days_include_goodput() -> None:
     assert on.time_to_train_s and off.time_to_train_s and on.cheapest and off.cheapest
     assert on.time_to_train_s == pytest.approx(off.time_to_train_s / on.goodput)
     assert on.cheapest.usd_per_million_tokens > off.cheapest.usd_per_million_tokens
+
+
+def test_spot_only_chip_is_ranked_and_flagged() -> None:
+    # Trainium2 has no public on-demand price (AWS sells it through Capacity Blocks and
+    # Savings Plans); its spot price is the only public one, used and flagged.
+    (r,) = estimate_training(
+        load_catalog(),
+        TrainingRequest(model=get_model("llama3-8b"), accelerator="trn2", chips=64, tokens=1e12),
+    )
+    assert r.cheapest is not None and r.spot_only

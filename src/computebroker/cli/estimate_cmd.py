@@ -287,7 +287,7 @@ def train(
             "cheapest_price_chip_hour": lambda v: fmt_money(v, 3),
             "usd_per_million_tokens": lambda v: fmt_money(v, 3),
         },
-        caption="Cheapest firm (non-spot) contract per chip; spot and every other contract: --accelerator CHIP or --format json",
+        caption="Cheapest firm (non-spot) contract per chip, spot where it is the only public price; every contract: --accelerator CHIP or --format json",
     )
     if rows:
         console.print(f"[dim]assumption: {rows[0]['goodput_assumption']}[/dim]", highlight=False)

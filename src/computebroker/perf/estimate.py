@@ -105,9 +105,20 @@ class TrainingReport:
     @property
     def cheapest(self) -> CostLine | None:
         """The cheapest way to buy the job without spot capacity (which can be reclaimed
-        mid-run and is rarely available at training scale); spot lines stay in ``costs``."""
+        mid-run and is rarely available at training scale); spot lines stay in ``costs``.
+
+        A chip whose only public price is spot (Trainium2: AWS publishes no on-demand rate;
+        it sells Trn2 through Capacity Blocks and Savings Plans) falls back to its cheapest
+        spot line, flagged by ``spot_only``, so that it can still be ranked."""
         firm = [c for c in self.costs if c.quote.kind is not ContractKind.SPOT]
-        return firm[0] if firm else None
+        if firm:
+            return firm[0]
+        return self.costs[0] if self.costs else None
+
+    @property
+    def spot_only(self) -> bool:
+        """True when the only public prices of the chip are spot prices."""
+        return bool(self.costs) and all(c.quote.kind is ContractKind.SPOT for c in self.costs)
 
 
 def modelable_accelerators(catalog: Catalog) -> list[str]:

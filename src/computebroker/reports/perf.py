@@ -86,7 +86,13 @@ def training_report_record(r: TrainingReport) -> dict[str, Any]:
         time_to_train_days=_r(t / DAY if t else None, 3),
         cost_usd=_r(cheapest.cost_usd, 0) if cheapest else None,
         cheapest_provider=cheapest.quote.provider if cheapest else None,
-        cheapest_contract=cheapest.quote.kind.value if cheapest else None,
+        cheapest_contract=(
+            f"{cheapest.quote.kind.value} (only public price)"
+            if r.spot_only
+            else cheapest.quote.kind.value
+        )
+        if cheapest
+        else None,
         cheapest_price_chip_hour=_r(cheapest.quote.price_chip_hour) if cheapest else None,
         usd_per_million_tokens=_r(cheapest.usd_per_million_tokens) if cheapest else None,
         cheapest=cost_record(cheapest) if cheapest else None,
