@@ -48,9 +48,12 @@ def test_train_json_keys(capsys: pytest.CaptureFixture[str]) -> None:
     ):
         assert key in rec, key
     assert rec["chips"] == 2048 and rec["accelerator"] == "h100"
-    # time to train = tokens / (tokens/s per chip x chips)
+    # uninterrupted time = tokens / (tokens/s per chip x chips); wall-clock divides by goodput
     days = 15e12 / (rec["tokens_per_s_per_chip"] * 2048) / 86400
-    assert rec["time_to_train_days"] == pytest.approx(days, rel=1e-3)
+    assert rec["compute_days"] == pytest.approx(days, rel=1e-3)
+    assert rec["time_to_train_days"] == pytest.approx(days / rec["goodput"], rel=1e-3)
+    assert 0.9 < rec["goodput"] < 1.0 and "Llama 3" in rec["goodput_assumption"]
+    assert rec["band_label"].startswith("fitted on") and 0 < rec["band_rel"] < 1
     assert (
         rec["costs"]
         and rec["costs"][0]["usd_per_million_tokens"] <= rec["costs"][-1]["usd_per_million_tokens"]

@@ -136,3 +136,16 @@ def test_calibration_recovers_a_known_efficiency() -> None:
     cal = calibrate(runs)
     assert cal.efficiencies["h100"].matmul_bf16 == pytest.approx(0.5, abs=0.01)
     assert cal.summary["max_abs_error"] < 0.01
+
+
+def test_matrix_cells_carry_their_band() -> None:
+    from computebroker.catalog import load_catalog
+    from computebroker.perf import Mode, WorkloadClass, get_model, throughput_matrix
+    from computebroker.perf.matrix import matrix_records
+
+    w = WorkloadClass(name="t", model=get_model("llama3-8b"), mode=Mode.TRAIN, chips=64)
+    ds = throughput_matrix([w], load_catalog(), ["h100", "mi300x"])
+    rows = {r["accelerator"]: r for r in matrix_records(ds)}
+    assert str(rows["h100"]["band_label"]).startswith("fitted on")
+    assert str(rows["mi300x"]["band_label"]).startswith("vendor default")
+    assert 0 < float(rows["h100"]["band_rel"]) <= float(rows["mi300x"]["band_rel"])  # type: ignore[arg-type]

@@ -44,7 +44,11 @@ from computebroker.perf import (
     throughput_matrix,
     write_matrix,
 )
+from computebroker.perf.goodput import LLAMA3, NO_INTERRUPTIONS, Goodput
 from computebroker.perf.hardware import Constants, Efficiency, load_efficiency_file
+from computebroker.perf.serve import WEIGHT_BYTES, ServePrecision
+from computebroker.perf.serve_validation import KV_BYTES
+from computebroker.perf.uncertainty import serve_band_for
 from computebroker.perf.validation import accuracy_summary, parse_runs
 from computebroker.reports.perf import serve_record, training_report_record
 
@@ -146,11 +150,41 @@ def train(
         str | None,
         typer.Option("--stack", help="Software stack (megatron-core, maxtext, neuronx, ...)."),
     ] = None,
+    interruptions_per_chip_day: Annotated[
+        float | None,
+        typer.Option(
+            "--interruptions-per-chip-day",
+            min=0,
+            help="Job interruptions per chip per day (default: Llama 3's 466 in 54 days on 16,384 GPUs).",
+        ),
+    ] = None,
+    restart_min: Annotated[
+        float | None,
+        typer.Option(
+            "--restart-min", min=0, help="Minutes to restart from a checkpoint (default 5)."
+        ),
+    ] = None,
+    eval_fraction: Annotated[
+        float | None,
+        typer.Option(
+            "--eval-fraction",
+            min=0,
+            max=0.9,
+            help="Share of time spent on evaluation (default 0.01).",
+        ),
+    ] = None,
+    no_goodput: Annotated[
+        bool,
+        typer.Option("--no-goodput", help="Ignore interruptions, restarts and evaluation."),
+    ] = False,
     catalog: CatalogFiles = None,
     efficiency: EfficiencyFile = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
-    """Best parallel layout, step time, MFU, memory, time to train and cost on every contract."""
+    """Best parallel layout, step time, MFU, memory, time to train and cost on every contract.
+
+    Days and cost include goodput (interruptions, restarts, checkpoints, evaluation); every
+    throughput carries its out-of-sample band."""
     cat = load_catalog(catalog or [])
     spec, defaulted = resolve_model(model)
     acc = "all" if accelerator.strip().lower() == "all" else cat.accelerator(accelerator).id
@@ -191,6 +225,7 @@ def train(
         stack=get_stack(stack) if stack else None,
         efficiencies=effs,
         constants=consts,
+        goodput=_goodput(interruptions_per_chip_day, restart_min, eval_fraction, no_goodput),
     )
     console = make_console()
     with _progress(console, fmt, "searching layouts") as prog:
@@ -233,6 +268,7 @@ def train(
             ("accelerator", "chip"),
             ("layout", "best layout"),
             ("tokens_per_s_per_chip", "tok/s/chip"),
+            ("band_label", "band (out of sample)"),
             ("mfu", "MFU"),
             ("memory_gib_per_chip", "GiB/chip"),
             ("time_to_train_days", "days"),
@@ -251,13 +287,40 @@ def train(
             "cheapest_price_chip_hour": lambda v: fmt_money(v, 3),
             "usd_per_million_tokens": lambda v: fmt_money(v, 3),
         },
-        caption="Cheapest firm (non-spot) contract per chip; spot and every other contract: --accelerator CHIP or --format json",
+        caption="Cheapest firm (non-spot) contract per chip, spot where it is the only public price; every contract: --accelerator CHIP or --format json",
     )
+    if rows:
+        console.print(f"[dim]assumption: {rows[0]['goodput_assumption']}[/dim]", highlight=False)
+        console.print(
+            "[dim]band: ± the 90th percentile of leave-one-publication-out error "
+            "for the chip's vendor and stack (docs/perf-accuracy.md)[/dim]",
+            highlight=False,
+        )
     bad = [r for r in records if not r.get("feasible")]
     if bad:
         console.print("[dim]Not costed:[/dim]")
         for r in bad:
             console.print(f"[dim]  {r['accelerator']}: {r['error']}[/dim]", highlight=False)
+
+
+def _goodput(
+    per_chip_day: float | None, restart_min: float | None, eval_fraction: float | None, off: bool
+) -> Goodput:
+    if off:
+        return NO_INTERRUPTIONS
+    g = LLAMA3
+    changes: dict[str, Any] = {}
+    if per_chip_day is not None:
+        changes["interruptions_per_chip_hour"] = per_chip_day / 24.0
+    if restart_min is not None:
+        changes["restart_s"] = restart_min * 60.0
+    if eval_fraction is not None:
+        changes["eval_fraction"] = eval_fraction
+    if changes:
+        from dataclasses import replace
+
+        g = replace(g, source="user-set, defaults from Llama 3", **changes)
+    return g
 
 
 def _with_acc(req: TrainingRequest, acc: str) -> TrainingRequest:
@@ -306,6 +369,8 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
         f"layout         {rec['layout']}",
         f"step time      {step['step_time_s']:.3f} s for {rec['tokens_per_step']:,.0f} tokens",
         f"throughput     {rec['tokens_per_s_per_chip']:,.1f} tokens/s per chip, {rec['tokens_per_s']:,.0f} tokens/s in all",
+        f"band           {rec.get('band_label', 'none')}: {rec.get('tokens_per_s_per_chip_low', 0):,.1f} to "
+        f"{rec.get('tokens_per_s_per_chip_high', 0):,.1f} tokens/s per chip",
         f"MFU / HFU      {rec['mfu']:.1%} / {rec['hfu']:.1%}   (FLOP convention: docs/estimate.md)",
         f"memory         {mem['total_gib']:.1f} of {mem['usable_gib']:.1f} GiB usable per chip "
         f"(weights {mem['weights_gib']:.1f}, grads {mem['gradients_gib']:.1f}, optimizer {mem['optimizer_gib']:.1f}, "
@@ -313,8 +378,11 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
     ]
     if rec.get("time_to_train_days") is not None:
         lines.append(
-            f"time to train  {rec['time_to_train_days']:,.1f} days for {rec['tokens']:.3g} tokens"
+            f"time to train  {rec['time_to_train_days']:,.1f} days for {rec['tokens']:.3g} tokens "
+            f"({rec['time_to_train_days_low']:,.1f} to {rec['time_to_train_days_high']:,.1f}), "
+            f"{rec['chip_hours'] / 1e6:,.3g}M chip-hours; uninterrupted {rec['compute_days']:,.1f} days"
         )
+        lines.append(f"goodput        {rec['goodput_assumption']}")
     console.print(Panel("\n".join(lines), title="estimate", expand=False), highlight=False)
     bd = Table(title="Step time by cause (exposed seconds)", header_style="bold")
     bd.add_column("cause")
@@ -360,6 +428,53 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
         console.print(f"[dim]assumption: {n}[/dim]", highlight=False)
 
 
+DEFAULT_UTILISATION = 0.6  # assumption: a diurnal interactive service averages ~60% of peak
+
+
+def _serve_rows(
+    cat: Catalog,
+    setup: ServeSetup,
+    accs: list[str],
+    tp: int | None,
+    effs: dict[str, Efficiency] | None,
+    consts: Constants | None,
+    utilisation: float,
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    rows: list[dict[str, Any]] = []
+    failed: list[tuple[str, str]] = []
+    for a in accs:
+        try:
+            hw = profile_for(cat.accelerator(a), efficiencies=effs, constants=consts)
+            est = estimate_serving(setup, hw, tp=tp)
+        except ComputeBrokerError as exc:
+            failed.append((a, str(exc)))
+            continue
+        all_quotes = cheapest_quotes(contract_quotes(cat, a))
+        firm = [q for q in all_quotes if q.kind is not ContractKind.SPOT]
+        best = firm[0] if firm else None
+        rec = serve_record(
+            est,
+            best.price_chip_hour if best else None,
+            f"{best.provider} {best.kind.value}" if best else "",
+            utilisation=utilisation,
+            band=serve_band_for(hw.efficiency, hw.accelerator.vendor),
+        )
+        per_hour = est.output_tokens_per_chip_hour * utilisation
+        rec["costs"] = [
+            {
+                "provider": q.provider,
+                "contract": q.kind.value,
+                "price_chip_hour": round(q.price_chip_hour, 4),
+                "usd_per_million_output_tokens": round(q.price_chip_hour / per_hour * 1e6, 4),
+                "basis": q.basis,
+                "confidence": q.confidence,
+            }
+            for q in all_quotes
+        ]
+        rows.append(rec)
+    return rows, failed
+
+
 @app.command("serve")
 def serve(
     model: Annotated[str, typer.Option("--model", "-m", help="Preset name or model YAML file.")],
@@ -377,61 +492,72 @@ def serve(
     tp: Annotated[
         int | None, typer.Option("--tp", min=1, help="Pin tensor parallel degree of a replica.")
     ] = None,
+    precision: Annotated[
+        ServePrecision,
+        typer.Option("--precision", help="Weights and GEMMs: bf16, fp8 or fp4 (NVFP4/MXFP4)."),
+    ] = ServePrecision.BF16,
+    kv_precision: Annotated[
+        str, typer.Option("--kv-precision", help="KV-cache precision: bf16 or fp8.")
+    ] = "bf16",
+    batch: Annotated[
+        int | None,
+        typer.Option(
+            "--batch",
+            min=1,
+            help="Fixed sequences in flight per replica (a fixed-batch benchmark, or concurrency / replicas).",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", min=1, help="Requests in flight per replica (same as --batch)."
+        ),
+    ] = None,
+    utilisation: Annotated[
+        float,
+        typer.Option(
+            "--utilisation",
+            min=0.01,
+            max=1.0,
+            help="Average share of serving capacity used, for $ per million tokens.",
+        ),
+    ] = DEFAULT_UTILISATION,
     fp8_weights: Annotated[
-        bool, typer.Option("--fp8-weights", help="Serve FP8 weights (1 byte per parameter).")
+        bool, typer.Option("--fp8-weights", help="Same as --precision fp8 (kept for scripts).")
     ] = False,
     catalog: CatalogFiles = None,
     efficiency: EfficiencyFile = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
-    """Tokens/s per chip at a latency target, and $ per million output tokens per chip."""
+    """Tokens/s per chip at a latency target, and $ per million output tokens at a utilisation."""
     cat = load_catalog(catalog or [])
     spec, _ = resolve_model(model)
     effs, consts = _effs(efficiency)
+    prec = ServePrecision.FP8 if fp8_weights else precision
+    if kv_precision not in KV_BYTES:
+        raise InputError.single(
+            "<args>",
+            f"--kv-precision must be one of {', '.join(KV_BYTES)}",
+            field="kv-precision",
+            value=kv_precision,
+        )
     setup = ServeSetup(
         model=spec,
         prompt_tokens=prompt_tokens,
         output_tokens=output_tokens,
         ttft_ms=ttft_ms,
         tpot_ms=tpot_ms,
-        weight_bytes=1.0 if fp8_weights else 2.0,
+        weight_bytes=WEIGHT_BYTES[prec],
+        kv_bytes=KV_BYTES[kv_precision],
+        precision=prec,
+        batch=batch or concurrency,
     )
     accs = (
         modelable_accelerators(cat)
         if accelerator.strip().lower() == "all"
         else [cat.accelerator(accelerator).id]
     )
-    rows: list[dict[str, Any]] = []
-    failed: list[tuple[str, str]] = []
-    for a in accs:
-        try:
-            est = estimate_serving(
-                setup, profile_for(cat.accelerator(a), efficiencies=effs, constants=consts), tp=tp
-            )
-        except ComputeBrokerError as exc:
-            failed.append((a, str(exc)))
-            continue
-        all_quotes = cheapest_quotes(contract_quotes(cat, a))
-        firm = [q for q in all_quotes if q.kind is not ContractKind.SPOT]
-        best = firm[0] if firm else None
-        rec = serve_record(
-            est,
-            best.price_chip_hour if best else None,
-            f"{best.provider} {best.kind.value}" if best else "",
-        )
-        per_hour = est.output_tokens_per_chip_hour
-        rec["costs"] = [
-            {
-                "provider": q.provider,
-                "contract": q.kind.value,
-                "price_chip_hour": round(q.price_chip_hour, 4),
-                "usd_per_million_output_tokens": round(q.price_chip_hour / per_hour * 1e6, 4),
-                "basis": q.basis,
-                "confidence": q.confidence,
-            }
-            for q in all_quotes
-        ]
-        rows.append(rec)
+    rows, failed = _serve_rows(cat, setup, accs, tp, effs, consts, utilisation)
     rows.sort(
         key=lambda r: (
             r["usd_per_million_output_tokens"] is None,
@@ -459,6 +585,7 @@ def serve(
             ("ttft_ms", "TTFT ms"),
             ("tpot_ms", "TPOT ms"),
             ("output_tokens_per_s_per_chip", "out tok/s/chip"),
+            ("band_label", "band (out of sample)"),
             ("bound", "decode bound"),
             ("cheapest_at", "cheapest (non-spot)"),
             ("usd_per_million_output_tokens", "$/M out tokens"),
@@ -468,6 +595,8 @@ def serve(
             "ttft_ms": lambda v: fmt_num(v, 0),
             "tpot_ms": lambda v: fmt_num(v, 1),
         },
+        caption=f"$ per million output tokens at {utilisation:.0%} average utilisation (--utilisation); "
+        f"{setup.precision.value} weights, {kv_precision} KV cache",
     )
     for a, msg in failed:
         console.print(f"[dim]  {a}: {msg}[/dim]", highlight=False)
@@ -543,9 +672,16 @@ def matrix(
         cells = []
         for w in ds.workload.values:
             v = float(ds.work_per_chip_hour.sel(workload=w, accelerator=a))
-            cells.append("—" if math.isnan(v) else f"{v / 1e6:,.3f}")
+            rel = float(ds.band_rel.sel(workload=w, accelerator=a))
+            band = "" if math.isnan(rel) else f" ±{rel:.0%}"
+            cells.append("—" if math.isnan(v) else f"{v / 1e6:,.3f}{band}")
         table.add_row(str(a), *cells)
     console.print(table)
+    console.print(
+        "[dim]± = out-of-sample band (p90 of leave-one-publication-out error for the chip's "
+        "vendor and stack; wider for vendor-default chips): docs/perf-accuracy.md[/dim]",
+        highlight=False,
+    )
     if output is not None:
         console.print(f"wrote {output}")
 

@@ -19,16 +19,18 @@ from computebroker.catalog import (
     contract_quotes,
 )
 from computebroker.errors import ComputeBrokerError
+from computebroker.perf.goodput import LLAMA3, Goodput
 from computebroker.perf.hardware import Constants, Efficiency, HardwareProfile, profile_for
 from computebroker.perf.layout import LayoutConstraints, Precision
 from computebroker.perf.models import ModelSpec
-from computebroker.perf.stacks import Stack
+from computebroker.perf.stacks import Stack, default_stack_for
 from computebroker.perf.train import (
     TrainEstimate,
     TrainSetup,
     default_global_batch_tokens,
     search_layouts,
 )
+from computebroker.perf.uncertainty import Band, band_for
 
 __all__ = [
     "CostLine",
@@ -54,6 +56,8 @@ class TrainingRequest:
     stack: Stack | None = None
     efficiencies: Mapping[str, Efficiency] | None = None
     constants: Constants | None = None
+    # Interruptions, restarts and evaluation (perf.goodput); NO_INTERRUPTIONS turns it off.
+    goodput: Goodput = LLAMA3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,20 +79,46 @@ class TrainingReport:
     costs: tuple[CostLine, ...]
     tokens: float | None
     error: str = ""
+    goodput: float = 1.0  # share of wall-clock time that advances training
+    goodput_note: str = ""
+    band: Band | None = None  # out-of-sample uncertainty of the throughput
 
     @property
-    def time_to_train_s(self) -> float | None:
-        """Seconds to train ``tokens`` at the best layout's throughput."""
+    def compute_time_s(self) -> float | None:
+        """Seconds of uninterrupted training for ``tokens`` at the best layout's throughput."""
         if self.best is None or not self.tokens:
             return None
         return self.tokens / self.best.tokens_per_s
 
     @property
+    def time_to_train_s(self) -> float | None:
+        """Wall-clock seconds to train ``tokens``: compute time / goodput."""
+        t = self.compute_time_s
+        return None if t is None else t / self.goodput
+
+    @property
+    def chip_hours(self) -> float | None:
+        """Chip-hours paid for the job, goodput included."""
+        t = self.time_to_train_s
+        return None if t is None or self.best is None else t * self.best.chips / 3600.0
+
+    @property
     def cheapest(self) -> CostLine | None:
         """The cheapest way to buy the job without spot capacity (which can be reclaimed
-        mid-run and is rarely available at training scale); spot lines stay in ``costs``."""
+        mid-run and is rarely available at training scale); spot lines stay in ``costs``.
+
+        A chip whose only public price is spot (Trainium2: AWS publishes no on-demand rate;
+        it sells Trn2 through Capacity Blocks and Savings Plans) falls back to its cheapest
+        spot line, flagged by ``spot_only``, so that it can still be ranked."""
         firm = [c for c in self.costs if c.quote.kind is not ContractKind.SPOT]
-        return firm[0] if firm else None
+        if firm:
+            return firm[0]
+        return self.costs[0] if self.costs else None
+
+    @property
+    def spot_only(self) -> bool:
+        """True when the only public prices of the chip are spot prices."""
+        return bool(self.costs) and all(c.quote.kind is ContractKind.SPOT for c in self.costs)
 
 
 def modelable_accelerators(catalog: Catalog) -> list[str]:
@@ -100,9 +130,12 @@ def modelable_accelerators(catalog: Catalog) -> list[str]:
     ]
 
 
-def _costs(catalog: Catalog, acc: str, est: TrainEstimate, tokens: float | None) -> list[CostLine]:
-    hours = tokens / est.tokens_per_s / 3600 if tokens else None
-    per_chip_hour_tokens = est.tokens_per_s_per_chip * 3600
+def _costs(
+    catalog: Catalog, acc: str, est: TrainEstimate, tokens: float | None, goodput: float
+) -> list[CostLine]:
+    hours = tokens / est.tokens_per_s / goodput / 3600 if tokens else None
+    # Paid chip-hours include the time lost to interruptions and evaluation.
+    per_chip_hour_tokens = est.tokens_per_s_per_chip * 3600 * goodput
     out = []
     for q in cheapest_quotes(contract_quotes(catalog, acc)):
         out.append(
@@ -143,12 +176,17 @@ def _one(
             error=str(exc),
         )
     best = ests[0]
+    good = req.goodput.fraction(req.chips)
+    stack = req.stack or default_stack_for(hw.accelerator.vendor)
     return TrainingReport(
         accelerator=acc_id,
         best=best,
         alternatives=tuple(ests[1:]),
-        costs=tuple(_costs(catalog, acc_id, best, req.tokens)),
+        costs=tuple(_costs(catalog, acc_id, best, req.tokens, good)),
         tokens=req.tokens,
+        goodput=good,
+        goodput_note=req.goodput.describe(req.chips),
+        band=band_for(hw.efficiency, hw.accelerator.vendor, stack.name, moe=req.model.is_moe),
     )
 
 

@@ -6,8 +6,11 @@ output tokens served within latency targets). Cells the model cannot cost (a chi
 specs, a model that does not fit) are NaN, with the reason kept in ``note``.
 
 The matrix is an ``xarray.Dataset`` over dims ``("workload", "accelerator")`` with variables
-``work_per_chip_hour`` (float), ``unit`` (per workload), ``layout`` and ``note`` (str), and
-reads/writes a long CSV (``workload, accelerator, work_per_chip_hour, unit, layout, note``)
+``work_per_chip_hour`` (float), ``unit`` (per workload), ``layout`` and ``note`` (str), and the
+out-of-sample uncertainty of each cell: ``band_rel`` (± fraction at p90; NaN for user
+overrides and uncosted cells) and ``band_label`` ("fitted on N runs, ±X%" / "vendor default,
+±X%", ``perf.uncertainty``). It reads/writes a long CSV (``workload, accelerator,
+work_per_chip_hour, unit, layout, note, band_rel, band_label``; the last two optional on read)
 and JSON — the files ``plan`` and ``simulate`` read.
 """
 
@@ -32,8 +35,9 @@ from computebroker.perf.hardware import Constants, Efficiency, profile_for
 from computebroker.perf.layout import LayoutConstraints, Precision
 from computebroker.perf.models import ModelSpec
 from computebroker.perf.serve import ServeSetup, estimate_serving
-from computebroker.perf.stacks import Stack
+from computebroker.perf.stacks import Stack, default_stack_for
 from computebroker.perf.train import TrainSetup, default_global_batch_tokens, search_layouts
+from computebroker.perf.uncertainty import Band, band_for, serve_band_for
 
 __all__ = [
     "Mode",
@@ -84,11 +88,11 @@ def _cell(
     acc: str,
     efficiencies: Mapping[str, Efficiency] | None,
     constants: Constants | None,
-) -> tuple[float, str, str]:
+) -> tuple[float, str, str, Band | None]:
     if w.throughput is not None:
         for name, value in w.throughput.items():
             if catalog.accelerator(name).id == acc:
-                return float(value), "", "user override"
+                return float(value), "", "user override", None
     try:
         hw = profile_for(catalog.accelerator(acc), efficiencies=efficiencies, constants=constants)
         if w.mode is Mode.TRAIN:
@@ -102,16 +106,24 @@ def _cell(
                 stack=w.stack,
             )
             (best,) = search_layouts(setup, hw, w.chips, w.constraints, top=1)
-            return best.tokens_per_s_per_chip * 3600.0, best.layout_text(), f"MFU {best.mfu:.1%}"
+            stack = w.stack or default_stack_for(hw.accelerator.vendor)
+            band = band_for(hw.efficiency, hw.accelerator.vendor, stack.name, moe=w.model.is_moe)
+            return (
+                best.tokens_per_s_per_chip * 3600.0,
+                best.layout_text(),
+                f"MFU {best.mfu:.1%}",
+                band,
+            )
         assert w.serve is not None
         est = estimate_serving(w.serve, hw)
         return (
             est.output_tokens_per_chip_hour,
             f"TP{est.tp} batch {est.batch}",
             f"TTFT {est.ttft_s * 1000:,.0f} ms, TPOT {est.tpot_s * 1000:,.1f} ms",
+            serve_band_for(hw.efficiency, hw.accelerator.vendor),
         )
     except ComputeBrokerError as exc:
-        return math.nan, "", str(exc)
+        return math.nan, "", str(exc), None
 
 
 def throughput_matrix(
@@ -149,17 +161,25 @@ def throughput_matrix(
     work = np.full((len(workloads), len(accs)), np.nan)
     layout = np.full((len(workloads), len(accs)), "", dtype=object)
     note = np.full((len(workloads), len(accs)), "", dtype=object)
+    band_rel = np.full((len(workloads), len(accs)), np.nan)
+    band_label = np.full((len(workloads), len(accs)), "", dtype=object)
     for i, w in enumerate(workloads):
         for j, a in enumerate(accs):
             if progress is not None:
                 progress(w.name, a)
-            work[i, j], layout[i, j], note[i, j] = _cell(w, catalog, a, efficiencies, constants)
+            work[i, j], layout[i, j], note[i, j], band = _cell(
+                w, catalog, a, efficiencies, constants
+            )
+            if band is not None:
+                band_rel[i, j], band_label[i, j] = band.rel, band.text
     return xr.Dataset(
         {
             "work_per_chip_hour": (("workload", "accelerator"), work),
             "layout": (("workload", "accelerator"), layout.astype(str)),
             "note": (("workload", "accelerator"), note.astype(str)),
             "unit": (("workload",), np.array([w.unit for w in workloads], dtype=str)),
+            "band_rel": (("workload", "accelerator"), band_rel),
+            "band_label": (("workload", "accelerator"), band_label.astype(str)),
         },
         coords={"workload": names, "accelerator": accs},
         attrs={"description": "effective work per chip-hour (throughput matrix)"},
@@ -180,9 +200,20 @@ def matrix_records(ds: xr.Dataset) -> list[dict[str, object]]:
                     "unit": str(ds.unit.sel(workload=w).item()),
                     "layout": str(ds.layout.sel(workload=w, accelerator=a).item()),
                     "note": str(ds.note.sel(workload=w, accelerator=a).item()),
+                    **_band_fields(ds, str(w), str(a)),
                 }
             )
     return rows
+
+
+def _band_fields(ds: xr.Dataset, w: str, a: str) -> dict[str, object]:
+    if "band_rel" not in ds:
+        return {"band_rel": None, "band_label": ""}
+    rel = float(ds.band_rel.sel(workload=w, accelerator=a))
+    return {
+        "band_rel": None if math.isnan(rel) else round(rel, 4),
+        "band_label": str(ds.band_label.sel(workload=w, accelerator=a).item()),
+    }
 
 
 def matrix_from_records(rows: Sequence[dict[str, object]], source: str = "<matrix>") -> xr.Dataset:
@@ -197,6 +228,8 @@ def matrix_from_records(rows: Sequence[dict[str, object]], source: str = "<matri
     work = np.full((len(workloads), len(accs)), np.nan)
     layout = np.full(work.shape, "", dtype=object)
     note = np.full(work.shape, "", dtype=object)
+    band_rel = np.full(work.shape, np.nan)
+    band_label = np.full(work.shape, "", dtype=object)
     units = [""] * len(workloads)
     for line, r in enumerate(rows, start=2):
         i, j = workloads.index(str(r["workload"])), accs.index(str(r["accelerator"]))
@@ -215,6 +248,8 @@ def matrix_from_records(rows: Sequence[dict[str, object]], source: str = "<matri
             work[i, j] = val
         layout[i, j] = str(r.get("layout") or "")
         note[i, j] = str(r.get("note") or "")
+        band_rel[i, j] = _opt_float(r.get("band_rel"))
+        band_label[i, j] = str(r.get("band_label") or "")
         units[i] = str(r.get("unit") or units[i] or "work")
     return xr.Dataset(
         {
@@ -222,9 +257,18 @@ def matrix_from_records(rows: Sequence[dict[str, object]], source: str = "<matri
             "layout": (("workload", "accelerator"), layout.astype(str)),
             "note": (("workload", "accelerator"), note.astype(str)),
             "unit": (("workload",), np.array(units, dtype=str)),
+            "band_rel": (("workload", "accelerator"), band_rel),
+            "band_label": (("workload", "accelerator"), band_label.astype(str)),
         },
         coords={"workload": workloads, "accelerator": accs},
     )
+
+
+def _opt_float(v: object) -> float:
+    try:
+        return float(v) if v not in (None, "") else math.nan  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def write_matrix(ds: xr.Dataset, path: Path) -> str:
@@ -235,7 +279,16 @@ def write_matrix(ds: xr.Dataset, path: Path) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(
         buf,
-        fieldnames=["workload", "accelerator", "work_per_chip_hour", "unit", "layout", "note"],
+        fieldnames=[
+            "workload",
+            "accelerator",
+            "work_per_chip_hour",
+            "unit",
+            "layout",
+            "note",
+            "band_rel",
+            "band_label",
+        ],
         lineterminator="\n",
     )
     w.writeheader()

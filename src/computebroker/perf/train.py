@@ -312,21 +312,28 @@ def evaluate_layout(setup: TrainSetup, hw: HardwareProfile, lay: Layout) -> Trai
     return _evaluate(setup, hw, lay, stack, frac)
 
 
-def _evaluate(
+class _Layer(NamedTuple):
+    """One layer, one micro-batch, one chip: compute seconds and the GEMM rate used."""
+
+    gemm_peak: float
+    gemm_eff: float
+    t_attn: float
+    t_compute: float
+    bw_mem: float
+
+
+def _layer_compute(
     setup: TrainSetup, hw: HardwareProfile, lay: Layout, stack: Stack, frac: float
-) -> TrainEstimate:
+) -> _Layer:
+    """GEMMs, attention core and elementwise work of one layer for one micro-batch."""
     m, c, eff = setup.model, hw.constants, hw.efficiency
-    s = setup.seq_len
-    tp, pp, dp, cp, ep, vpp, mb = lay.tp, lay.pp, lay.dp, lay.cp, lay.ep, lay.vpp, lay.microbatch
-    seqs = setup.global_batch_seqs
-    n_micro = max(1, seqs // (dp * mb))
-    tokens_per_step = float(n_micro * dp * mb * s)
-    tok = mb * s / cp  # tokens of one micro-batch held by one chip's TP group
+    s, tp, ep = setup.seq_len, lay.tp, lay.ep
+    tok = lay.microbatch * s / lay.cp  # tokens of one micro-batch held by one chip's TP group
     h = m.hidden
     fp8 = setup.precision is Precision.FP8
     gemm_peak = hw.peak_fp8_flops if fp8 else hw.peak_bf16_flops
     gemm_eff_peak = eff.matmul_fp8 if fp8 else eff.matmul_bf16
-    gemm_passes, core_passes, n_tp_ops = _recompute_passes(lay.recompute, frac)
+    gemm_passes, core_passes, _ = _recompute_passes(lay.recompute, frac)
     terms = _terms(m, s)
 
     # --- per token per (average) layer, forward --------------------------------------------------
@@ -346,41 +353,71 @@ def _evaluate(
     gemm_eff = gemm_eff_peak * n_min / (n_min + c.gemm_n0)
     bw_mem = hw.hbm_bytes_per_s * c.mem_eff
 
-    # --- one layer, one micro-batch, one chip -----------------------------------------------------
     t_gemm = tok * (attn_mm + mlp_mm) / tp * gemm_passes / (gemm_peak * gemm_eff)
     layer_params_chip = (terms.attn_params + (1 - moe_frac) * terms.dense_mlp_params) / tp + (
         moe_frac * terms.moe_total / (ep * tp)
     )
     # Weight reads bound tiny micro-batches: read once forward, twice backward.
     t_gemm = max(t_gemm, 3.0 * layer_params_chip * (1 if fp8 else 2) / bw_mem)
-    heads_chip = m.heads / tp
-    if stack.flash_attention:
-        core = 2.0 * (s + 1) / 2 * m.heads * (terms.qk_dim + terms.v_dim)  # causal
-        t_attn = tok * core / tp * core_passes / (hw.peak_bf16_flops * eff.matmul_bf16 * c.attn_rel)
-    else:
-        # Materialised softmax: full s x s scores as batched GEMMs with a head_dim-wide inner
-        # dimension, and ~8 bytes per (token, head, key) moved per pass by the fused
-        # scale-mask-softmax and dropout kernels.
-        core = 2.0 * s * m.heads * (terms.qk_dim + terms.v_dim)
-        d = terms.qk_dim
-        t_attn = (
-            tok
-            * core
-            / tp
-            * core_passes
-            / (hw.peak_bf16_flops * eff.matmul_bf16 * d / (d + c.gemm_n0))
-        )
-        t_attn += tok * heads_chip * s * 8.0 * core_passes / bw_mem
+    t_attn = _attention_time(setup, hw, lay, stack, core_passes, tok, bw_mem)
     t_elem = tok * 2.0 * elem_elems / tp * gemm_passes / bw_mem
     if fp8:
         # FP8 GEMMs cast their inputs (and, backward, output gradients): read bf16, write fp8
         # and its transpose, ~4 bytes per element of every GEMM input (Transformer Engine).
         cast_elems = 2 * h + terms.q_width + f_eff
         t_elem += tok * 4.0 * cast_elems / tp * gemm_passes / bw_mem
-    t_layer_compute = t_gemm + t_attn + t_elem
+    if m.is_moe:
+        # Token dispatch and combine around the experts (Megatron-Core's moe permute /
+        # unpermute, memory-bound gathers): each token's bf16 hidden state is copied to its k
+        # experts and gathered back, read and written, forward and twice backward:
+        # 2 copies x 2 (read + write) x 2 bytes x 3 passes = 24 k h bytes per token per layer.
+        t_elem += tok * moe_frac * 24.0 * m.experts_per_token * h / tp / bw_mem
+    return _Layer(
+        gemm_peak=gemm_peak,
+        gemm_eff=gemm_eff,
+        t_attn=t_attn,
+        t_compute=t_gemm + t_attn + t_elem,
+        bw_mem=bw_mem,
+    )
 
+
+def _attention_time(
+    setup: TrainSetup,
+    hw: HardwareProfile,
+    lay: Layout,
+    stack: Stack,
+    core_passes: float,
+    tok: float,
+    bw_mem: float,
+) -> float:
+    """Attention core of one layer and micro-batch on one chip."""
+    m, c, eff = setup.model, hw.constants, hw.efficiency
+    s, tp = setup.seq_len, lay.tp
+    terms = _terms(m, s)
+    if stack.flash_attention:
+        core = 2.0 * (s + 1) / 2 * m.heads * (terms.qk_dim + terms.v_dim)  # causal
+        return tok * core / tp * core_passes / (hw.peak_bf16_flops * eff.matmul_bf16 * c.attn_rel)
+    # Materialised softmax: full s x s scores as batched GEMMs with a head_dim-wide inner
+    # dimension, and ~8 bytes per (token, head, key) moved per pass by the fused
+    # scale-mask-softmax and dropout kernels.
+    core = 2.0 * s * m.heads * (terms.qk_dim + terms.v_dim)
+    d = terms.qk_dim
+    t = tok * core / tp * core_passes / (hw.peak_bf16_flops * eff.matmul_bf16 * d / (d + c.gemm_n0))
+    return t + tok * m.heads / tp * s * 8.0 * core_passes / bw_mem
+
+
+def _model_parallel_comm(
+    setup: TrainSetup, hw: HardwareProfile, lay: Layout, stack: Stack, frac: float, t_attn: float
+) -> tuple[float, float, float]:
+    """Exposed TP, CP and EP seconds of one layer and micro-batch."""
+    m, c = setup.model, hw.constants
+    tp, cp, ep = lay.tp, lay.cp, lay.ep
+    tok = lay.microbatch * setup.seq_len / cp
+    terms = _terms(m, setup.seq_len)
+    n_tp_ops = _recompute_passes(lay.recompute, frac)[2]
     # Tensor parallel with sequence parallelism: all-gathers and reduce-scatters of activations.
-    act_bytes = tok * h * 2.0
+    act_bytes = tok * m.hidden * 2.0
+    t_tp = 0.0
     if tp > 1:
         within = tp <= hw.scale_up_chips
         bw, ne, lat = (
@@ -389,11 +426,8 @@ def _evaluate(
             else (hw.scale_out_bytes_per_s, c.net_out_eff, c.lat_out_s)
         )
         t_tp = n_tp_ops * _ring(act_bytes, tp, bw, ne, lat)
-    else:
-        t_tp = 0.0
-    t_tp_exposed = (1.0 - stack.tp_overlap) * t_tp
-
     # Context parallel: ring exchange of K and V (forward) and of dK, dV (backward).
+    t_cp = 0.0
     if cp > 1:
         kv_bytes = tok * 2 * terms.kv_width * 2.0 / tp
         within = tp * cp <= hw.scale_up_chips
@@ -402,34 +436,24 @@ def _evaluate(
             if within
             else (hw.scale_out_bytes_per_s, c.net_out_eff)
         )
-        t_cp_exposed = max(0.0, 3.0 * (cp - 1) * kv_bytes / (bw * ne) - t_attn)
-    else:
-        t_cp_exposed = 0.0
-
+        t_cp = max(0.0, 3.0 * (cp - 1) * kv_bytes / (bw * ne) - t_attn)
     # Expert parallel: all-to-all dispatch + combine, forward and backward (MoE layers only).
+    t_ep = 0.0
     if m.is_moe and ep > 1:
-        a2a_bytes = 4 * tok / tp * m.experts_per_token * h * 2.0 * (ep - 1) / ep
+        a2a_bytes = 4 * tok / tp * m.experts_per_token * m.hidden * 2.0 * (ep - 1) / ep
         within = ep * tp <= hw.scale_up_chips
         bw = hw.scale_up_bytes_per_s if within else hw.scale_out_bytes_per_s
-        t_ep = moe_frac * a2a_bytes / (bw * c.a2a_eff)
-    else:
-        t_ep = 0.0
+        t_ep = terms.moe_frac * a2a_bytes / (bw * c.a2a_eff)
+    return (1.0 - stack.tp_overlap) * t_tp, t_cp, t_ep
 
-    layers_stage = math.ceil(m.layers / pp)
-    t_logits = tok * terms.logits_flops * 3.0 / tp / (gemm_peak * gemm_eff) + (
-        tok * m.vocab * 4.0 * 2 / tp / bw_mem  # fused cross-entropy over bf16 logits
-    )
-    t_mb_compute = layers_stage * t_layer_compute + t_logits
-    t_mb = t_mb_compute + layers_stage * (t_tp_exposed + t_cp_exposed + t_ep)
-    # Pipeline point-to-point: activations forward and gradients backward, each TP rank 1/tp.
-    if pp > 1:
-        within = tp * pp <= hw.scale_up_chips
-        bw = hw.scale_up_bytes_per_s if within else hw.scale_out_bytes_per_s
-        t_p2p = 2.0 * vpp * act_bytes / tp / (bw * c.net_out_eff)
-    else:
-        t_p2p = 0.0
-    t_mb += t_p2p
 
+def _data_parallel(
+    setup: TrainSetup, hw: HardwareProfile, lay: Layout, stack: Stack, t_mb_compute: float
+) -> tuple[float, float, float, int]:
+    """(exposed DP seconds per step, exposed FSDP seconds per micro-batch, params per chip,
+    data-parallel ranks of dense weights)."""
+    terms = _terms(setup.model, setup.seq_len)
+    tp, pp, dp, cp, ep = lay.tp, lay.pp, lay.dp, lay.cp, lay.ep
     # Data parallel over dp x cp ranks (dense) and dp x cp / ep (experts).
     dense_stage, expert_stage = terms.dense_total / pp, terms.expert_total / pp
     params_chip = dense_stage / tp + expert_stage / (ep * tp)
@@ -444,17 +468,43 @@ def _evaluate(
     if lay.zero >= 3:
         # FSDP: gather weights forward and backward, reduce-scatter gradients, per micro-batch.
         gathers = 3.0 * sync * (2.0 / gb) / stack.fsdp_bw_factor
-        t_fsdp_mb = max(0.0, gathers - stack.dp_overlap * t_mb_compute)
-        t_dp_exposed = 0.0
-    else:
-        t_fsdp_mb = 0.0
-        t_dp_exposed = max(0.0, 2.0 * sync - stack.dp_overlap * (2.0 / 3.0) * t_mb_compute)
-    t_mb += t_fsdp_mb
+        return 0.0, max(0.0, gathers - stack.dp_overlap * t_mb_compute), params_chip, d_dense
+    exposed = max(0.0, 2.0 * sync - stack.dp_overlap * (2.0 / 3.0) * t_mb_compute)
+    return exposed, 0.0, params_chip, d_dense
 
+
+def _evaluate(
+    setup: TrainSetup, hw: HardwareProfile, lay: Layout, stack: Stack, frac: float
+) -> TrainEstimate:
+    m, c = setup.model, hw.constants
+    s, tp, pp, vpp = setup.seq_len, lay.tp, lay.pp, lay.vpp
+    n_micro = max(1, setup.global_batch_seqs // (lay.dp * lay.microbatch))
+    tokens_per_step = float(n_micro * lay.dp * lay.microbatch * s)
+    tok = lay.microbatch * s / lay.cp
+    terms = _terms(m, s)
+    layer = _layer_compute(setup, hw, lay, stack, frac)
+    t_tp_exposed, t_cp_exposed, t_ep = _model_parallel_comm(
+        setup, hw, lay, stack, frac, layer.t_attn
+    )
+    layers_stage = math.ceil(m.layers / pp)
+    t_logits = tok * terms.logits_flops * 3.0 / tp / (layer.gemm_peak * layer.gemm_eff) + (
+        tok * m.vocab * 4.0 * 2 / tp / layer.bw_mem  # fused cross-entropy over bf16 logits
+    )
+    t_mb_compute = layers_stage * layer.t_compute + t_logits
+    t_mb = t_mb_compute + layers_stage * (t_tp_exposed + t_cp_exposed + t_ep)
+    # Pipeline point-to-point: activations forward and gradients backward, each TP rank 1/tp.
+    t_p2p = 0.0
+    if pp > 1:
+        bw = hw.scale_up_bytes_per_s if tp * pp <= hw.scale_up_chips else hw.scale_out_bytes_per_s
+        t_p2p = 2.0 * vpp * tok * m.hidden * 2.0 / tp / (bw * c.net_out_eff)
+    t_mb += t_p2p
+    t_dp_exposed, t_fsdp_mb, params_chip, d_dense = _data_parallel(
+        setup, hw, lay, stack, t_mb_compute
+    )
+    t_mb += t_fsdp_mb
     # Optimizer: fp32 master + 2 moments read and written, gradient read, bf16 weight written.
     opt_shard = d_dense if lay.zero >= 1 else 1
-    t_opt = params_chip / opt_shard * (12 * 2 + gb + 2) / bw_mem
-
+    t_opt = params_chip / opt_shard * (12 * 2 + stack.grad_bytes + 2) / layer.bw_mem
     step = StepBreakdown(
         compute_s=n_micro * t_mb_compute,
         tp_comm_s=n_micro * layers_stage * t_tp_exposed,
@@ -465,8 +515,7 @@ def _evaluate(
         bubble_s=(pp - 1) / vpp * t_mb,
         optimizer_s=t_opt,
     )
-    memory = _memory(setup, hw, lay, stack, params_chip, frac)
-    model_flops = terms.train_flops
+    gemm_passes, core_passes, _ = _recompute_passes(lay.recompute, frac)
     extra = (core_passes - 3.0) * terms.attn_flops + (
         gemm_passes - 3.0
     ) * 2.0 * terms.matmul_params_per_token
@@ -475,11 +524,11 @@ def _evaluate(
         chips=lay.chips,
         layout=lay,
         step=step,
-        memory=memory,
+        memory=_memory(setup, hw, lay, stack, params_chip, frac),
         tokens_per_step=tokens_per_step,
-        model_flops_per_token=model_flops,
-        hardware_flops_per_token=model_flops + extra,
-        peak_flops=gemm_peak,
+        model_flops_per_token=terms.train_flops,
+        hardware_flops_per_token=terms.train_flops + extra,
+        peak_flops=layer.gemm_peak,
         precision=setup.precision,
         stack=stack.name,
         recompute_fraction=frac,

@@ -41,6 +41,7 @@ __all__ = [
     "PublishedRun",
     "RunError",
     "accuracy_summary",
+    "holdout_runs",
     "observed_tokens_per_s_per_chip",
     "predict_run",
     "published_runs",
@@ -75,6 +76,9 @@ class PublishedRun:
     value: float
     unit: str
     notes: str = ""
+    # One key per source document (one paper, one vendor page, one README): the unit that
+    # leave-one-publication-out holds out. Runs without one are each their own publication.
+    publication: str = ""
 
 
 def _opt_int(text: str, acc_id: str, catalog: Catalog, what: str) -> int | None:
@@ -141,6 +145,7 @@ def parse_runs(
                     value=float(row["value"]),
                     unit=unit,
                     notes=row.get("notes", ""),
+                    publication=(row.get("publication") or "").strip() or row["id"],
                 )
             )
         except InputError as exc:
@@ -149,6 +154,19 @@ def parse_runs(
         except (ValueError, KeyError) as exc:
             raise InputError.single(source, f"bad row: {exc}", line=i) from None
     return runs
+
+
+@lru_cache(maxsize=1)
+def holdout_runs() -> tuple[PublishedRun, ...]:
+    """Published runs kept out of every fit (``data/published_holdout_runs.csv``): MoE runs,
+    whose only publication in the table cannot be validated by leaving it out. Their error under
+    the shipped fit is out of sample and sets the band of MoE estimates."""
+    text = (
+        resources.files("computebroker.perf")
+        .joinpath("data", "published_holdout_runs.csv")
+        .read_text("utf-8")
+    )
+    return tuple(parse_runs(text, "perf/data/published_holdout_runs.csv", load_catalog()))
 
 
 @lru_cache(maxsize=1)

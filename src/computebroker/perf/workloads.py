@@ -34,7 +34,7 @@ from computebroker.inputs import LocatedDocument, load_yaml, validation_issues
 from computebroker.perf.layout import LayoutConstraints, Precision, Recompute
 from computebroker.perf.matrix import Mode, WorkloadClass
 from computebroker.perf.presets import resolve_model
-from computebroker.perf.serve import ServeSetup
+from computebroker.perf.serve import ServePrecision, ServeSetup
 from computebroker.perf.stacks import get_stack
 
 __all__ = ["WorkloadEntry", "load_workloads", "parse_workload_entries"]
@@ -71,13 +71,23 @@ class WorkloadEntry(BaseModel):
     ttft_ms: PosF = 2000.0
     tpot_ms: PosF = 50.0
     weight_bytes: Annotated[float, Field(gt=0, le=4)] = 2.0
+    kv_bytes: Annotated[float, Field(gt=0, le=4)] = 2.0
+    batch: Pos | None = None  # fixed sequences in flight per replica
     # an explicit throughput override (work per chip-hour by accelerator) skips the model
     throughput: dict[str, Annotated[float, Field(ge=0)]] | None = None
     description: str = ""
 
     @model_validator(mode="after")
     def _mode_keys(self) -> WorkloadEntry:
-        serve_keys = {"prompt_tokens", "output_tokens", "ttft_ms", "tpot_ms", "weight_bytes"}
+        serve_keys = {
+            "prompt_tokens",
+            "output_tokens",
+            "ttft_ms",
+            "tpot_ms",
+            "weight_bytes",
+            "kv_bytes",
+            "batch",
+        }
         train_keys = {
             "chips",
             "seq_len",
@@ -108,7 +118,13 @@ class WorkloadEntry(BaseModel):
                 output_tokens=self.output_tokens,
                 ttft_ms=self.ttft_ms,
                 tpot_ms=self.tpot_ms,
-                weight_bytes=self.weight_bytes,
+                # precision: fp8 in serve mode means FP8 weights and GEMMs
+                weight_bytes=1.0
+                if self.precision is Precision.FP8 and "weight_bytes" not in self.model_fields_set
+                else self.weight_bytes,
+                kv_bytes=self.kv_bytes,
+                precision=ServePrecision(self.precision.value),
+                batch=self.batch,
             )
             if self.mode is Mode.SERVE
             else None

@@ -6,6 +6,7 @@ from typing import Any
 
 from computebroker.perf import ServeEstimate, TrainEstimate, TrainingReport
 from computebroker.perf.estimate import CostLine
+from computebroker.perf.uncertainty import Band
 
 __all__ = ["cost_record", "serve_record", "train_estimate_record", "training_report_record"]
 
@@ -63,14 +64,35 @@ def training_report_record(r: TrainingReport) -> dict[str, Any]:
         return {"accelerator": r.accelerator, "feasible": False, "error": r.error}
     rec = train_estimate_record(r.best)
     t = r.time_to_train_s
+    tc = r.compute_time_s
     cheapest = r.cheapest
+    if r.band is not None:
+        lo, hi = r.band.bounds(r.best.tokens_per_s_per_chip)
+        rec.update(r.band.as_dict())
+        rec.update(tokens_per_s_per_chip_low=_r(lo, 2), tokens_per_s_per_chip_high=_r(hi, 2))
+        if t:
+            # Slower throughput (low) means more days: the day range inverts the band.
+            rec.update(
+                time_to_train_days_low=_r(t / DAY / (1 + r.band.rel), 3),
+                time_to_train_days_high=_r(t / DAY / max(1e-9, 1 - r.band.rel), 3),
+            )
     rec.update(
         feasible=True,
         tokens=r.tokens,
+        goodput=_r(r.goodput),
+        goodput_assumption=r.goodput_note,
+        compute_days=_r(tc / DAY if tc else None, 3),
+        chip_hours=_r(r.chip_hours, 0),
         time_to_train_days=_r(t / DAY if t else None, 3),
         cost_usd=_r(cheapest.cost_usd, 0) if cheapest else None,
         cheapest_provider=cheapest.quote.provider if cheapest else None,
-        cheapest_contract=cheapest.quote.kind.value if cheapest else None,
+        cheapest_contract=(
+            f"{cheapest.quote.kind.value} (only public price)"
+            if r.spot_only
+            else cheapest.quote.kind.value
+        )
+        if cheapest
+        else None,
         cheapest_price_chip_hour=_r(cheapest.quote.price_chip_hour) if cheapest else None,
         usd_per_million_tokens=_r(cheapest.usd_per_million_tokens) if cheapest else None,
         cheapest=cost_record(cheapest) if cheapest else None,
@@ -88,13 +110,29 @@ def training_report_record(r: TrainingReport) -> dict[str, Any]:
 
 
 def serve_record(
-    e: ServeEstimate, price_chip_hour: float | None = None, where: str = ""
+    e: ServeEstimate,
+    price_chip_hour: float | None = None,
+    where: str = "",
+    *,
+    utilisation: float = 1.0,
+    band: Band | None = None,
 ) -> dict[str, Any]:
-    """One serving configuration and, given a price, dollars per million output tokens."""
+    """One serving configuration and, given a price, dollars per million output tokens.
+
+    ``utilisation`` is the average share of the fleet's serving capacity that demand uses; the
+    paid chip-hours of idle capacity are spread over the tokens served.
+    """
     per_m = None
     if price_chip_hour is not None and e.output_tokens_per_s_per_chip > 0:
-        per_m = price_chip_hour / e.output_tokens_per_chip_hour * 1e6
-    return {
+        per_m = price_chip_hour / (e.output_tokens_per_chip_hour * utilisation) * 1e6
+    extra: dict[str, Any] = {"utilisation": utilisation}
+    if band is not None:
+        lo, hi = band.bounds(e.output_tokens_per_s_per_chip)
+        extra.update(band.as_dict())
+        extra.update(
+            output_tokens_per_s_per_chip_low=_r(lo, 1), output_tokens_per_s_per_chip_high=_r(hi, 1)
+        )
+    return extra | {
         "accelerator": e.accelerator,
         "tp": e.tp,
         "batch": e.batch,
