@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -266,10 +266,11 @@ def demand_trace(
                 )
             )
     jobs.sort(key=lambda j: j.arrival)
-    for i, j in enumerate(jobs):
-        j.index = i
     return Trace(
-        jobs=jobs, source=f"{spec.name}: one demand scenario", format="generated", demand=curves
+        jobs=[replace(j, index=i) for i, j in enumerate(jobs)],
+        source=f"{spec.name}: one demand scenario",
+        format="generated",
+        demand=curves,
     )
 
 

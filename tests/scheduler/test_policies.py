@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from computebroker.scheduler import (
     AllocationInput,
     JobKind,
+    JobState,
     PoolView,
     SimJob,
     ThroughputTable,
@@ -20,12 +23,15 @@ def inp(
     free: list[float],
     rates: dict[tuple[str, str], float],
     now: float = 0.0,
+    demand: dict[str, float] | None = None,
 ) -> AllocationInput:
     table = ThroughputTable(per_chip=rates)
-    for i, j in enumerate(jobs):
-        j.index = i
+    states = [
+        JobState.of(replace(j, index=i), demand=(demand or {}).get(j.id, 0.0))
+        for i, j in enumerate(jobs)
+    ]
     return AllocationInput(
-        now=now, jobs=jobs, pools=pools, free=free, capacity=free, rate=table.rate
+        now=now, jobs=states, pools=pools, free=free, capacity=free, rate=table.rate
     )
 
 
@@ -98,10 +104,12 @@ def test_slo_first_serves_services_before_earlier_training() -> None:
     pool = PoolView(name="x", accelerator="x")
     train = SimJob(id="T", job_type="a", arrival=0, work=10, chips=2)
     svc = SimJob(id="S", job_type="s", arrival=5, work=0, kind=JobKind.SERVE)
-    svc.demand = 3.0  # needs 3 chips at 1/s per chip
+    demand = {"S": 3.0}  # needs 3 chips at 1/s per chip
     rates = {("a", "x"): 1.0, ("s", "x"): 1.0}
-    assert shares("slo-first", inp([train, svc], [pool], [4], rates)) == {("S", "x"): 1.0}
-    assert shares("fifo", inp([train, svc], [pool], [4], rates)) == {
+    assert shares("slo-first", inp([train, svc], [pool], [4], rates, demand=demand)) == {
+        ("S", "x"): 1.0
+    }
+    assert shares("fifo", inp([train, svc], [pool], [4], rates, demand=demand)) == {
         ("T", "x"): 1.0,
         ("S", "x"): 1.0,
     }
@@ -131,9 +139,9 @@ def test_live_placement_is_the_simulators_policy_on_wall_time() -> None:
         def now(self) -> float:
             return 1234.0
 
-    job = SimJob(id="J", job_type="a", arrival=0, work=10, ready_at=2000.0)  # not ready yet at 1234
+    spec = SimJob(id="J", job_type="a", arrival=0, work=10)
+    waiting = JobState.of(spec, ready_at=2000.0)  # not ready yet at 1234
     table = ThroughputTable(per_chip={("a", "x"): 1.0})
-    assert place([job], [X], [4], table, "fifo", clock=Fixed()) == []
-    job.ready_at = 0.0
-    d = place([job], [X], [4], table, "fifo", clock=Fixed())
+    assert place([waiting], [X], [4], table, "fifo", clock=Fixed()) == []
+    d = place([spec], [X], [4], table, "fifo", clock=Fixed())
     assert [(x.job, x.pool, x.chips, x.rate) for x in d] == [("J", "x", 1, 1.0)]

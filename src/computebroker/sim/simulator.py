@@ -29,7 +29,7 @@ import numpy as np
 from computebroker.errors import InputError
 from computebroker.scheduler.registry import Policy, get_policy
 from computebroker.scheduler.throughput import ThroughputTable
-from computebroker.scheduler.types import AllocationInput, JobKind, PoolView, SimJob
+from computebroker.scheduler.types import AllocationInput, JobKind, JobState, PoolView
 from computebroker.sim.engine import Engine
 from computebroker.sim.faults import FaultSpec, Outage, apply_static_faults, draw_outages
 from computebroker.sim.fleet import Fleet
@@ -55,6 +55,7 @@ class SimConfig:
     until_s: float | None = None
     timeline_points: int = 400
     check_invariants: bool = False  # assert capacity and placement rules at every reallocation
+    record_allocations: bool = False  # keep every placement change (SimState.allocations)
 
 
 @dataclass(slots=True)
@@ -115,6 +116,11 @@ class SimState:
     events: int
     outages: list[Outage]
     unit: str
+    # with SimConfig.record_allocations: (time s, job index, ((pool, share, chips), ...)) at every
+    # change of a job's placements, in time order; empty placements mean it stopped running
+    allocations: list[tuple[float, int, tuple[tuple[int, float, int], ...]]] = field(
+        default_factory=list
+    )
 
 
 class _Sim:
@@ -138,7 +144,8 @@ class _Sim:
         self.table = table
         self.policy = policy
         self.rng = np.random.default_rng(cfg.seed)
-        self.jobs = trace.jobs
+        # the trace's jobs are frozen specs; what changes while they run is the simulator's own
+        self.jobs = [JobState.of(spec) for spec in trace.jobs]
         self.demand = trace.demand
         self.round_s = (
             cfg.round_seconds
@@ -176,6 +183,7 @@ class _Sim:
         self.tl_used: list[list[float]] = []
         self.tl_cap: list[list[float]] = []
         self.outages: list[Outage] = []
+        self.alloc_log: list[tuple[float, int, tuple[tuple[int, float, int], ...]]] = []
         self.max_pool = [p.max_chips for p in fleet.pools]
         self.faults = faults
         span = max((j.arrival for j in self.jobs), default=0.0) or 3600.0
@@ -247,6 +255,8 @@ class _Sim:
             self._touch(k)
             self.used[k] -= share * chips
         run.placements = placements
+        if self.cfg.record_allocations:
+            self.alloc_log.append((self.engine.now(), j, tuple(placements)))
         rate = 0.0
         for k, share, chips in placements:
             self._touch(k)
@@ -503,25 +513,26 @@ class _Sim:
             events=self.engine.processed,
             outages=self.outages,
             unit=self.table.unit,
+            allocations=self.alloc_log,
         )
 
 
-class _JobsView(Sequence[SimJob]):
+class _JobsView(Sequence[JobState]):
     """The jobs at the given indices, without copying the index list."""
 
     __slots__ = ("_idx", "_jobs")
 
-    def __init__(self, jobs: list[SimJob], idx: list[int]) -> None:
+    def __init__(self, jobs: list[JobState], idx: list[int]) -> None:
         self._jobs, self._idx = jobs, idx
 
     def __len__(self) -> int:
         return len(self._idx)
 
     @overload
-    def __getitem__(self, i: int) -> SimJob: ...
+    def __getitem__(self, i: int) -> JobState: ...
     @overload
-    def __getitem__(self, i: slice) -> Sequence[SimJob]: ...
-    def __getitem__(self, i: int | slice) -> SimJob | Sequence[SimJob]:
+    def __getitem__(self, i: slice) -> Sequence[JobState]: ...
+    def __getitem__(self, i: int | slice) -> JobState | Sequence[JobState]:
         if isinstance(i, slice):
             return [self._jobs[j] for j in self._idx[i]]
         return self._jobs[self._idx[i]]
@@ -545,12 +556,16 @@ def simulate(
     config: SimConfig | None = None,
     progress: Callable[[float, float], None] | None = None,
 ) -> SimState:
-    """Run ``trace`` on ``fleet`` and return what was measured (see ``metrics.report``)."""
+    """Run ``trace`` on ``fleet`` and return what was measured (see ``metrics.report``).
+
+    The inputs are left as they were (the trace's jobs and the fleet are values; the run keeps
+    its own state), so the same trace and fleet can be simulated again, e.g. under other faults.
+    """
     cfg = config or SimConfig()
     if not trace.jobs:
         raise InputError.single(trace.source, "the trace has no jobs")
     faults = list(faults or [])
-    apply_static_faults(fleet, faults)
+    fleet = apply_static_faults(fleet, faults)
     sim = _Sim(fleet, trace, table, get_policy(cfg.policy), faults, cfg)
     sim.start()
     e = sim.engine

@@ -7,7 +7,7 @@ job does not fit anywhere, nothing behind it starts (no backfilling). Non-preemp
 from __future__ import annotations
 
 from computebroker.scheduler.policies.common import Choice, fits, place_in_order
-from computebroker.scheduler.types import Allocation, AllocationInput, SimJob
+from computebroker.scheduler.types import Allocation, AllocationInput, JobState
 
 __all__ = ["Fifo"]
 
@@ -21,7 +21,7 @@ class Fifo:
     def allocate(self, inp: AllocationInput) -> Allocation:
         """Place the queue's head jobs while they fit."""
 
-        def choose(job: SimJob, free: list[float]) -> Choice:
+        def choose(job: JobState, free: list[float]) -> Choice:
             best: Choice = None
             for k in range(len(inp.pools)):
                 n = fits(inp, job, k, free[k])
