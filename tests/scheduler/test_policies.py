@@ -145,3 +145,29 @@ def test_live_placement_is_the_simulators_policy_on_wall_time() -> None:
     assert place([waiting], [X], [4], table, "fifo", clock=Fixed()) == []
     d = place([spec], [X], [4], table, "fifo", clock=Fixed())
     assert [(x.job, x.pool, x.chips, x.rate) for x in d] == [("J", "x", 1, 1.0)]
+
+
+def test_allocation_lp_falls_back_and_names_the_round_when_every_attempt_fails() -> None:
+    from computebroker.errors import SolverError
+    from computebroker.scheduler.policies._lp import AllocationLp
+    from computebroker.scheduler.policies.max_min_fairness import MaxMinFairness
+
+    jobs = [
+        SimJob(id="A", job_type="a", arrival=0, work=10),
+        SimJob(id="B", job_type="b", arrival=0, work=10),
+    ]
+    rates = {("a", "x"): 2.0, ("a", "y"): 1.0, ("b", "x"): 1.0, ("b", "y"): 1.0}
+    i = replace(inp(jobs, [X, Y], [1, 1], rates, now=720.0), round_seconds=360.0)
+    stuck: dict[str, str | int | float] = {"presolve": "off", "simplex_iteration_limit": 0}
+    # the first attempt cannot finish; the fallback (presolve on) solves it
+    policy = MaxMinFairness()
+    policy._lp = AllocationLp(attempts=(stuck, {"presolve": "on"}))
+    got = policy.allocate(i)
+    assert {(p.job, p.pool): p.share for p in got.placements} == pytest.approx(
+        {(0, 0): 1.0, (1, 1): 1.0}, abs=1e-6
+    )
+    assert policy._lp.fallbacks == 1
+    # nothing solves it: the error says which round and what each attempt answered
+    policy._lp = AllocationLp(attempts=(stuck, stuck))
+    with pytest.raises(SolverError, match=r"max-min-fairness at t = 720 s \(round 2 of 360 s\)"):
+        policy.allocate(i)

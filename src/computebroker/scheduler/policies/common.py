@@ -15,6 +15,7 @@ __all__ = [
     "fastest",
     "fits",
     "place_in_order",
+    "round_label",
     "services_first",
     "spread_service",
 ]
@@ -151,3 +152,19 @@ def services_first(inp: AllocationInput) -> tuple[list[Placement], list[float], 
                 spread_service(inp, j, free, lambda job, k: (-inp.rate(job, inp.pools[k], 1),))
             )
     return out, free, rest
+
+
+def round_label(policy: str, inp: AllocationInput) -> str:
+    """Which decision this is, for messages: the policy, the time and the round.
+
+    Examples
+    --------
+    >>> inp = AllocationInput(now=720.0, jobs=[], pools=[], free=[], capacity=[],
+    ...                       rate=lambda j, p, c: 0.0, round_seconds=360.0)
+    >>> round_label("max-min-fairness", inp)
+    'of max-min-fairness at t = 720 s (round 2 of 360 s)'
+    """
+    label = f"of {policy} at t = {inp.now:,.0f} s"
+    if inp.round_seconds > 0:
+        label += f" (round {int(inp.now // inp.round_seconds + 1e-9):,} of {inp.round_seconds:g} s)"
+    return label

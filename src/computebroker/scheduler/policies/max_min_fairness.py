@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from computebroker.scheduler.policies.common import services_first
+from computebroker.scheduler.policies._lp import AllocationLp
+from computebroker.scheduler.policies.common import round_label, services_first
 from computebroker.scheduler.policies.maxmin import agnostic_shares, max_min_shares
 from computebroker.scheduler.types import Allocation, AllocationInput, Placement
-from computebroker.solvers import SmallLp
 
 __all__ = ["MaxMinFairness", "MaxMinFairnessAgnostic", "group_jobs"]
 
@@ -67,18 +67,19 @@ class _MaxMin:
     preemptive = True
 
     def __init__(self) -> None:
-        self._lp: SmallLp | None = None
+        self._lp: AllocationLp | None = None
 
     def shares(
         self,
-        lp: SmallLp,
+        lp: AllocationLp,
         rates: np.ndarray,
         counts: np.ndarray,
         chips: np.ndarray,
         weights: np.ndarray,
         free: np.ndarray,
+        context: str = "",
     ) -> np.ndarray:
-        """(groups, pools) time shares."""
+        """(groups, pools) time shares (``context`` names the round in a solver error)."""
         raise NotImplementedError
 
     def allocate(self, inp: AllocationInput) -> Allocation:
@@ -88,8 +89,16 @@ class _MaxMin:
         if not ready:
             return Allocation(placements=done)
         members, rates, counts, chips, weights = group_jobs(inp, ready)
-        self._lp = self._lp or SmallLp()
-        x = self.shares(self._lp, rates, counts, chips, weights, np.asarray(free, dtype=float))
+        self._lp = self._lp or AllocationLp()
+        x = self.shares(
+            self._lp,
+            rates,
+            counts,
+            chips,
+            weights,
+            np.asarray(free, dtype=float),
+            context=round_label(self.name, inp),
+        )
         return Allocation(
             placements=done + _placements(members, x, chips), note=f"{len(members)} job groups"
         )
@@ -102,14 +111,15 @@ class MaxMinFairnessAgnostic(_MaxMin):
 
     def shares(
         self,
-        lp: SmallLp,
+        lp: AllocationLp,
         rates: np.ndarray,
         counts: np.ndarray,
         chips: np.ndarray,
         weights: np.ndarray,
         free: np.ndarray,
+        context: str = "",
     ) -> np.ndarray:
-        return agnostic_shares(lp, rates > 0, counts, chips, weights, free)
+        return agnostic_shares(lp, rates > 0, counts, chips, weights, free, context=context)
 
 
 class MaxMinFairness(_MaxMin):
@@ -119,15 +129,17 @@ class MaxMinFairness(_MaxMin):
 
     def shares(
         self,
-        lp: SmallLp,
+        lp: AllocationLp,
         rates: np.ndarray,
         counts: np.ndarray,
         chips: np.ndarray,
         weights: np.ndarray,
         free: np.ndarray,
+        context: str = "",
     ) -> np.ndarray:
-        iso = (rates * agnostic_shares(lp, rates > 0, counts, chips, weights, free)).sum(axis=1)
+        agn = agnostic_shares(lp, rates > 0, counts, chips, weights, free, context=context)
+        iso = (rates * agn).sum(axis=1)
         a = np.where(
             iso[:, None] > 0, rates * (chips / weights / np.where(iso > 0, iso, 1.0))[:, None], 0.0
         )
-        return max_min_shares(lp, a, counts, chips, free)
+        return max_min_shares(lp, a, counts, chips, free, context=context)
