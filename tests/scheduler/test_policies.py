@@ -39,7 +39,7 @@ def shares(policy: str, i: AllocationInput) -> dict[tuple[str, str], float]:
     a = get_policy(policy).allocate(i)
     a.check(i)
     out: dict[tuple[str, str], float] = {}
-    for p in a.placements:
+    for p in a.all_placements():
         key = (i.jobs[p.job].id, i.pools[p.pool].name)
         out[key] = out.get(key, 0.0) + p.share
     return out
@@ -163,7 +163,7 @@ def test_allocation_lp_falls_back_and_names_the_round_when_every_attempt_fails()
     policy = MaxMinFairness()
     policy._lp = AllocationLp(attempts=(stuck, {"presolve": "on"}))
     got = policy.allocate(i)
-    assert {(p.job, p.pool): p.share for p in got.placements} == pytest.approx(
+    assert {(p.job, p.pool): p.share for p in got.all_placements()} == pytest.approx(
         {(0, 0): 1.0, (1, 1): 1.0}, abs=1e-6
     )
     assert policy._lp.fallbacks == 1

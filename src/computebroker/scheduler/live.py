@@ -86,5 +86,5 @@ def place(
             share=p.share,
             rate=p.share * table.rate(inp.jobs[p.job], inp.pools[p.pool], p.chips),
         )
-        for p in alloc.placements
+        for p in alloc.all_placements()
     ]

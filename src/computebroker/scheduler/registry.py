@@ -18,10 +18,13 @@ __all__ = ["POLICIES", "Policy", "get_policy", "policy_names"]
 
 
 class Policy(Protocol):
-    """What every policy is: a name, whether it moves running jobs, and ``allocate``."""
+    """What every policy is: a name, whether it moves running jobs, whether it reads the
+    jobs' remaining work (the simulator then brings it up to date before every decision), and
+    ``allocate``."""
 
     name: str
     preemptive: bool
+    reads_remaining: bool
 
     def allocate(self, inp: AllocationInput) -> Allocation:
         """Placements for the jobs of ``inp`` (see ``scheduler.types``)."""

@@ -16,7 +16,7 @@ policy never reads a clock or a random generator of its own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -29,6 +29,7 @@ __all__ = [
     "Placement",
     "PoolView",
     "RateFn",
+    "SharedPlacement",
     "SimJob",
 ]
 
@@ -233,18 +234,39 @@ class AllocationInput:
     round_seconds: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class SharedPlacement:
+    """Every job of ``jobs`` (indices into the input's jobs) gets ``share`` of its time on
+    pool ``pool`` with ``chips`` chips: one placement for a group of identical jobs (max-min
+    policies give them equal shares), so a round with many jobs costs one object per group."""
+
+    jobs: tuple[int, ...]
+    pool: int
+    share: float
+    chips: int
+
+
 @dataclass(slots=True)
 class Allocation:
-    """The policy's answer: placements, and a note for logs (e.g. LP status)."""
+    """The policy's answer: placements (per job, and ``shared`` by groups of jobs), and a note
+    for logs (e.g. LP status). ``all_placements`` lists them all per job."""
 
     placements: list[Placement] = field(default_factory=list)
     note: str = ""
+    shared: list[SharedPlacement] = field(default_factory=list)
+
+    def all_placements(self) -> Iterator[Placement]:
+        """Every placement, one per job and pool (``shared`` ones expanded)."""
+        yield from self.placements
+        for g in self.shared:
+            for j in g.jobs:
+                yield Placement(job=j, pool=g.pool, share=g.share, chips=g.chips)
 
     def check(self, inp: AllocationInput) -> None:
         """Raise ``AssertionError`` where an invariant of the module docstring is broken."""
         used = [0.0] * len(inp.pools)
         per_job = [0.0] * len(inp.jobs)
-        for p in self.placements:
+        for p in self.all_placements():
             assert p.share >= -1e-9, p
             assert p.chips >= 1, p
             used[p.pool] += p.share * p.chips

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import overload
@@ -185,6 +185,9 @@ class _Sim:
         self.outages: list[Outage] = []
         self.alloc_log: list[tuple[float, int, tuple[tuple[int, float, int], ...]]] = []
         self.max_pool = [p.max_chips for p in fleet.pools]
+        self.spot = any(p.preemption_per_chip_hour > 0 for p in fleet.pools)
+        # the policy reads jobs' remaining work (else it is brought up to date only on change)
+        self.reads_remaining = policy.reads_remaining
         self.faults = faults
         span = max((j.arrival for j in self.jobs), default=0.0) or 3600.0
         self.tl_dt = span / (
@@ -249,11 +252,21 @@ class _Sim:
 
     def _set(self, j: int, placements: list[tuple[int, float, int]]) -> None:
         """Give job ``j`` new placements (a move checkpoints it: no work is lost)."""
-        run, job = self.runs[j], self.jobs[j]
+        self._release(j)
+        self._assign(j, placements)
+
+    def _release(self, j: int) -> None:
+        """Bring job ``j``'s progress up to now and free its chips (``_assign`` must follow)."""
+        run = self.runs[j]
         self._advance(j)
         for k, share, chips in run.placements:
             self._touch(k)
             self.used[k] -= share * chips
+        run.placements = []
+
+    def _assign(self, j: int, placements: list[tuple[int, float, int]]) -> None:
+        """Place job ``j`` (released) and schedule its completion and preemption."""
+        run, job = self.runs[j], self.jobs[j]
         run.placements = placements
         if self.cfg.record_allocations:
             self.alloc_log.append((self.engine.now(), j, tuple(placements)))
@@ -276,6 +289,8 @@ class _Sim:
                 partial(self._complete, j, v),
                 priority=P_STATE,
             )
+        if not self.spot:
+            return
         hazard = (
             sum(
                 self.fleet.pools[k].preemption_per_chip_hour * share * chips
@@ -444,8 +459,9 @@ class _Sim:
         now = self.engine.now()
         if self.policy.preemptive:
             cand = sorted(j for j in self.active if self.jobs[j].ready_at <= now)
-            for j in cand:
-                self._advance(j)
+            if self.reads_remaining:
+                for j in cand:
+                    self._advance(j)
             free = list(self.cap)
         else:
             # the queue as it is (policies skip jobs not ready yet): no copy, so a long queue
@@ -470,23 +486,42 @@ class _Sim:
         new: dict[int, list[tuple[int, float, int]]] = {}
         for p in alloc.placements:
             new.setdefault(cand[p.job], []).append((p.pool, p.share, p.chips))
+        # a group's placements (on one or more pools) as one list its members share
+        groups: dict[int, tuple[tuple[int, ...], list[tuple[int, float, int]]]] = {}
+        for g in alloc.shared:
+            groups.setdefault(id(g.jobs), (g.jobs, []))[1].append((g.pool, g.share, g.chips))
+        for members, places in groups.values():
+            for i in members:
+                j = cand[i]
+                cur = new.get(j)
+                new[j] = places if cur is None else [*cur, *places]
         if self.policy.preemptive:
-            # release first, so a job moving into chips another job leaves never over-fills
-            changed = [j for j in cand if _differs(self.runs[j].placements, new.get(j, []))]
-            for j in changed:
-                self._set(j, [])
-            for j in changed:
-                if new.get(j):
-                    self._set(j, new[j])
-            self.waiting = sorted(j for j in self.active if j not in new)
+            self._apply_moves(cand, new)
         else:
-            positions = sorted({p.job for p in alloc.placements}, reverse=True)
+            positions = sorted({p.job for p in alloc.all_placements()}, reverse=True)
             placed = [cand[i] for i in positions]
             for i in positions:
                 del self.waiting[i]
             for j in reversed(placed):
                 self._set(j, new[j])
         self._record_timeline()
+
+    def _apply_moves(self, cand: list[int], new: dict[int, list[tuple[int, float, int]]]) -> None:
+        """A preemptive policy's answer: every job whose placements changed is released first
+        (so a job moving into chips another leaves never over-fills a pool), then placed."""
+        runs = self.runs
+        none: list[tuple[int, float, int]] = []
+        changed = [
+            j
+            for j in cand
+            if runs[j].placements != new.get(j, none)
+            and _differs(runs[j].placements, new.get(j, none))
+        ]
+        for j in changed:
+            self._release(j)
+        for j in changed:
+            self._assign(j, new.get(j, none))
+        self.waiting = sorted(j for j in self.active if j not in new)
 
     # --- results -----------------------------------------------------------------------------
     def state(self) -> SimState:
@@ -527,6 +562,9 @@ class _JobsView(Sequence[JobState]):
 
     def __len__(self) -> int:
         return len(self._idx)
+
+    def __iter__(self) -> Iterator[JobState]:
+        return map(self._jobs.__getitem__, self._idx)
 
     @overload
     def __getitem__(self, i: int) -> JobState: ...

@@ -17,6 +17,7 @@ class Fifo:
 
     name = "fifo"
     preemptive = False
+    reads_remaining = False
 
     def allocate(self, inp: AllocationInput) -> Allocation:
         """Place the queue's head jobs while they fit."""

@@ -30,6 +30,7 @@ class MinCost:
 
     name = "min-cost"
     preemptive = False
+    reads_remaining = True
 
     def allocate(self, inp: AllocationInput) -> Allocation:
         """Place waiting jobs, deadline jobs first (EDF), each on its cheapest adequate pool."""

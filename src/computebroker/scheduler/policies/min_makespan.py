@@ -20,6 +20,7 @@ class MinMakespan:
 
     name = "min-makespan"
     preemptive = True
+    reads_remaining = True
 
     def __init__(self) -> None:
         self._lp: AllocationLp | None = None
