@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import strategies as st
 
 from computebroker.perf.models import ModelKind, ModelSpec
@@ -76,8 +78,7 @@ def sim_cases(draw: st.DrawFn) -> tuple[object, object, object, str]:
             )
         )
     jobs.sort(key=lambda j: j.arrival)
-    for i, j in enumerate(jobs):
-        j.index = i
+    jobs = [replace(j, index=i) for i, j in enumerate(jobs)]
     from computebroker.scheduler import policy_names
 
     policy = draw(st.sampled_from(policy_names()))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from computebroker.scheduler import (
     AllocationInput,
     JobKind,
+    JobState,
     PoolView,
     SimJob,
     ThroughputTable,
@@ -20,12 +23,15 @@ def inp(
     free: list[float],
     rates: dict[tuple[str, str], float],
     now: float = 0.0,
+    demand: dict[str, float] | None = None,
 ) -> AllocationInput:
     table = ThroughputTable(per_chip=rates)
-    for i, j in enumerate(jobs):
-        j.index = i
+    states = [
+        JobState.of(replace(j, index=i), demand=(demand or {}).get(j.id, 0.0))
+        for i, j in enumerate(jobs)
+    ]
     return AllocationInput(
-        now=now, jobs=jobs, pools=pools, free=free, capacity=free, rate=table.rate
+        now=now, jobs=states, pools=pools, free=free, capacity=free, rate=table.rate
     )
 
 
@@ -33,7 +39,7 @@ def shares(policy: str, i: AllocationInput) -> dict[tuple[str, str], float]:
     a = get_policy(policy).allocate(i)
     a.check(i)
     out: dict[tuple[str, str], float] = {}
-    for p in a.placements:
+    for p in a.all_placements():
         key = (i.jobs[p.job].id, i.pools[p.pool].name)
         out[key] = out.get(key, 0.0) + p.share
     return out
@@ -98,10 +104,12 @@ def test_slo_first_serves_services_before_earlier_training() -> None:
     pool = PoolView(name="x", accelerator="x")
     train = SimJob(id="T", job_type="a", arrival=0, work=10, chips=2)
     svc = SimJob(id="S", job_type="s", arrival=5, work=0, kind=JobKind.SERVE)
-    svc.demand = 3.0  # needs 3 chips at 1/s per chip
+    demand = {"S": 3.0}  # needs 3 chips at 1/s per chip
     rates = {("a", "x"): 1.0, ("s", "x"): 1.0}
-    assert shares("slo-first", inp([train, svc], [pool], [4], rates)) == {("S", "x"): 1.0}
-    assert shares("fifo", inp([train, svc], [pool], [4], rates)) == {
+    assert shares("slo-first", inp([train, svc], [pool], [4], rates, demand=demand)) == {
+        ("S", "x"): 1.0
+    }
+    assert shares("fifo", inp([train, svc], [pool], [4], rates, demand=demand)) == {
         ("T", "x"): 1.0,
         ("S", "x"): 1.0,
     }
@@ -131,9 +139,35 @@ def test_live_placement_is_the_simulators_policy_on_wall_time() -> None:
         def now(self) -> float:
             return 1234.0
 
-    job = SimJob(id="J", job_type="a", arrival=0, work=10, ready_at=2000.0)  # not ready yet at 1234
+    spec = SimJob(id="J", job_type="a", arrival=0, work=10)
+    waiting = JobState.of(spec, ready_at=2000.0)  # not ready yet at 1234
     table = ThroughputTable(per_chip={("a", "x"): 1.0})
-    assert place([job], [X], [4], table, "fifo", clock=Fixed()) == []
-    job.ready_at = 0.0
-    d = place([job], [X], [4], table, "fifo", clock=Fixed())
+    assert place([waiting], [X], [4], table, "fifo", clock=Fixed()) == []
+    d = place([spec], [X], [4], table, "fifo", clock=Fixed())
     assert [(x.job, x.pool, x.chips, x.rate) for x in d] == [("J", "x", 1, 1.0)]
+
+
+def test_allocation_lp_falls_back_and_names_the_round_when_every_attempt_fails() -> None:
+    from computebroker.errors import SolverError
+    from computebroker.scheduler.policies._lp import AllocationLp
+    from computebroker.scheduler.policies.max_min_fairness import MaxMinFairness
+
+    jobs = [
+        SimJob(id="A", job_type="a", arrival=0, work=10),
+        SimJob(id="B", job_type="b", arrival=0, work=10),
+    ]
+    rates = {("a", "x"): 2.0, ("a", "y"): 1.0, ("b", "x"): 1.0, ("b", "y"): 1.0}
+    i = replace(inp(jobs, [X, Y], [1, 1], rates, now=720.0), round_seconds=360.0)
+    stuck: dict[str, str | int | float] = {"presolve": "off", "simplex_iteration_limit": 0}
+    # the first attempt cannot finish; the fallback (presolve on) solves it
+    policy = MaxMinFairness()
+    policy._lp = AllocationLp(attempts=(stuck, {"presolve": "on"}))
+    got = policy.allocate(i)
+    assert {(p.job, p.pool): p.share for p in got.all_placements()} == pytest.approx(
+        {(0, 0): 1.0, (1, 1): 1.0}, abs=1e-6
+    )
+    assert policy._lp.fallbacks == 1
+    # nothing solves it: the error says which round and what each attempt answered
+    policy._lp = AllocationLp(attempts=(stuck, stuck))
+    with pytest.raises(SolverError, match=r"max-min-fairness at t = 720 s \(round 2 of 360 s\)"):
+        policy.allocate(i)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from computebroker.scheduler import SimJob, ThroughputTable
 from computebroker.scheduler.types import PoolView
 from computebroker.sim import Trace
@@ -26,10 +28,12 @@ def fleet(*pools: tuple[str, int], price: float = 0.0, contract: str = "on-deman
 
 
 def trace(*jobs: SimJob) -> Trace:
-    js = list(jobs)
-    for i, j in enumerate(js):
-        j.index = i
-    return Trace(jobs=js, source="test", format="test", demand={})
+    return Trace(
+        jobs=[replace(j, index=i) for i, j in enumerate(jobs)],
+        source="test",
+        format="test",
+        demand={},
+    )
 
 
 def job(

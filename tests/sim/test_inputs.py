@@ -4,6 +4,7 @@ round trips, and errors that name the file, line and field."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,10 @@ def test_native_round_trip_csv_and_jsonl(tmp_path: Path) -> None:
         seed=3,
         multi_chip=True,
     )
-    tr.jobs[0].deadline = 5000.0
-    tr.jobs[1].allowed = frozenset({"h100", "b200"})
+    jobs = list(tr.jobs)
+    jobs[0] = replace(jobs[0], deadline=5000.0)
+    jobs[1] = replace(jobs[1], allowed=frozenset({"h100", "b200"}))
+    tr = replace(tr, jobs=jobs)
     for name in ("t.csv", "t.jsonl"):
         write_text_atomic(tmp_path / name, format_trace(tr, jsonl=name.endswith(".jsonl")))
         back = read_trace(tmp_path / name)

@@ -1,18 +1,149 @@
-"""Root of the command tree and the one place errors become messages and exit codes."""
+"""Root of the command tree and the one place errors become messages and exit codes.
+
+Start-up is cheap: the commands are registered by name (``COMMANDS``) and their modules are
+imported only when one is run (or asked for its own ``--help``), so ``computebroker --version``
+and a bare ``--help`` load none of the numerical stack (scipy, linopy, xarray, pandas).
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import get_close_matches
+from typing import Any
 
 import typer
-from rich.console import Console
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup
 
 from computebroker import __version__
 from computebroker.errors import ComputeBrokerError, InfeasibleRequestError, InputError
 
-__all__ = ["app", "err_console", "run"]
+__all__ = ["COMMANDS", "LazyCommand", "app", "err_console", "run"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LazyCommand:
+    """A command known by name: the module and attribute that define it (a function, or a
+    ``typer.Typer`` for a group of subcommands) and its one-line help for the root ``--help``
+    (a test checks it is the command's own)."""
+
+    name: str
+    module: str
+    attr: str
+    help: str
+    group: bool = False
+
+
+# in the order the root --help lists them (commands, then groups)
+COMMANDS: tuple[LazyCommand, ...] = (
+    LazyCommand(
+        name="plan",
+        module="computebroker.cli.plan_cmd",
+        attr="plan",
+        help="Which commitments to sign, with whom, when: a two-stage stochastic program "
+        "(LP/MILP).",
+    ),
+    LazyCommand(
+        name="simulate",
+        module="computebroker.cli.simulate_cmd",
+        attr="simulate_cmd",
+        help="Run a job stream on a fleet under a policy, with faults; JCT, utilisation, cost, "
+        "SLOs.",
+    ),
+    LazyCommand(
+        name="run",
+        module="computebroker.cli.run_cmd",
+        attr="run",
+        help="Catalog -> estimate -> plan -> simulate -> report on a scenario: does the plan "
+        "survive?",
+    ),
+    LazyCommand(
+        name="serve",
+        module="computebroker.cli.serve_cmd",
+        attr="serve",
+        help="Serve the broker over HTTP (OpenAPI at /openapi.json, docs at /docs).",
+    ),
+    LazyCommand(
+        name="demo",
+        module="computebroker.cli.run_cmd",
+        attr="demo",
+        help="The main job on the bundled frontier-lab example: plan 2026-2028 compute and test "
+        "it.",
+    ),
+    LazyCommand(
+        name="catalog",
+        module="computebroker.cli.catalog_cmd",
+        attr="app",
+        help="What chips exist, who sells them, at what price.",
+        group=True,
+    ),
+    LazyCommand(
+        name="estimate",
+        module="computebroker.cli.estimate_cmd",
+        attr="app",
+        help="How long and how much a workload takes on each accelerator.",
+        group=True,
+    ),
+    LazyCommand(
+        name="token",
+        module="computebroker.cli.serve_cmd",
+        attr="token_app",
+        help="API tokens for teams.",
+        group=True,
+    ),
+)
+_BY_NAME = {c.name: c for c in COMMANDS}
+
+
+def load_command(spec: LazyCommand) -> click.Command:
+    """The click command ``spec`` names (imports its module)."""
+    obj: Any = getattr(importlib.import_module(spec.module), spec.attr)
+    if spec.group:
+        group = typer.main.get_group(obj)
+        group.name = spec.name
+        return group
+    sub = typer.Typer(rich_markup_mode="rich", pretty_exceptions_enable=False)
+    sub.command(spec.name)(obj)
+    command = typer.main.get_command(sub)
+    command.name = spec.name
+    return command
+
+
+class _LazyGroup(TyperGroup):
+    """The root group: lists ``COMMANDS`` from their table and imports one when it runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *(c.name for c in COMMANDS)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        spec = _BY_NAME.get(cmd_name)
+        if found is not None or spec is None:
+            return found
+        # a stand-in that carries the help line (listing commands must not import them)
+        return TyperCommand(name=spec.name, help=spec.help, short_help=spec.help)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            name, command, rest = super().resolve_command(ctx, args)
+        except click.exceptions.UsageError as exc:
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if matches and "Did you mean" not in exc.message:
+                exc.message = (
+                    f"{exc.message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"
+                )
+            raise
+        if name in _BY_NAME and name not in self.commands:
+            command = self.commands[name] = load_command(_BY_NAME[name])
+        return name, command, rest
+
 
 app = typer.Typer(
+    cls=_LazyGroup,
     name="computebroker",
     help="Buy accelerator compute from several vendors at once: catalog, price-performance, "
     "commitment planning under risk, and fleet simulation.",
@@ -21,7 +152,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-err_console = Console(stderr=True)
+
+
+class _ErrConsole:
+    """stderr through rich, made on first use (importing rich's console costs start-up)."""
+
+    def print(self, *objects: Any, **kw: Any) -> None:
+        from rich.console import Console
+
+        Console(stderr=True).print(*objects, **kw)
+
+
+err_console = _ErrConsole()
 
 
 def _version(value: bool) -> None:
@@ -37,29 +179,6 @@ def _root(
     ),
 ) -> None:
     """computebroker: catalog -> estimate -> plan -> simulate -> report."""
-
-
-def _register() -> None:
-    from computebroker.cli import (
-        catalog_cmd,
-        estimate_cmd,
-        plan_cmd,
-        run_cmd,
-        serve_cmd,
-        simulate_cmd,
-    )
-
-    app.add_typer(catalog_cmd.app, name="catalog")
-    app.add_typer(estimate_cmd.app, name="estimate")
-    app.command("plan")(plan_cmd.plan)
-    app.command("simulate")(simulate_cmd.simulate_cmd)
-    app.command("run")(run_cmd.run)
-    app.command("serve")(serve_cmd.serve)
-    app.add_typer(serve_cmd.token_app, name="token")
-    app.command("demo")(run_cmd.demo)
-
-
-_register()
 
 
 def run(argv: Sequence[str]) -> int:

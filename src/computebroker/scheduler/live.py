@@ -15,7 +15,13 @@ from typing import Protocol
 
 from computebroker.scheduler.registry import get_policy
 from computebroker.scheduler.throughput import ThroughputTable
-from computebroker.scheduler.types import Allocation, AllocationInput, PoolView, SimJob
+from computebroker.scheduler.types import (
+    Allocation,
+    AllocationInput,
+    JobState,
+    PoolView,
+    SimJob,
+)
 
 __all__ = ["Decision", "place"]
 
@@ -41,7 +47,7 @@ class Decision:
 
 
 def place(
-    jobs: Sequence[SimJob],
+    jobs: Sequence[SimJob | JobState],
     pools: Sequence[PoolView],
     free: Sequence[float],
     table: ThroughputTable,
@@ -50,6 +56,9 @@ def place(
     clock: _Clock | None = None,
 ) -> list[Decision]:
     """Where each of ``jobs`` should run now on pools with ``free`` chips, under ``policy``.
+
+    A job given as a spec (``SimJob``) has all its work left and is ready now; pass a
+    ``JobState`` to say otherwise (work done, a restart delay). Nothing given is changed.
 
     Examples
     --------
@@ -61,7 +70,7 @@ def place(
     """
     inp = AllocationInput(
         now=(clock or _Wall()).now(),
-        jobs=list(jobs),
+        jobs=[j if isinstance(j, JobState) else JobState.of(j) for j in jobs],
         pools=list(pools),
         free=list(free),
         capacity=list(free),
@@ -77,5 +86,5 @@ def place(
             share=p.share,
             rate=p.share * table.rate(inp.jobs[p.job], inp.pools[p.pool], p.chips),
         )
-        for p in alloc.placements
+        for p in alloc.all_placements()
     ]

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from computebroker.errors import UnknownNameError
 from computebroker.scheduler.policies.fifo import Fifo
+from computebroker.scheduler.policies.fifo_perf import FifoPerf
 from computebroker.scheduler.policies.greedy_fast import GreedyFast
 from computebroker.scheduler.policies.max_min_fairness import MaxMinFairness, MaxMinFairnessAgnostic
 from computebroker.scheduler.policies.min_cost import MinCost
@@ -18,10 +19,13 @@ __all__ = ["POLICIES", "Policy", "get_policy", "policy_names"]
 
 
 class Policy(Protocol):
-    """What every policy is: a name, whether it moves running jobs, and ``allocate``."""
+    """What every policy is: a name, whether it moves running jobs, whether it reads the
+    jobs' remaining work (the simulator then brings it up to date before every decision), and
+    ``allocate``."""
 
     name: str
     preemptive: bool
+    reads_remaining: bool
 
     def allocate(self, inp: AllocationInput) -> Allocation:
         """Placements for the jobs of ``inp`` (see ``scheduler.types``)."""
@@ -30,6 +34,7 @@ class Policy(Protocol):
 
 POLICIES: dict[str, Callable[[], Policy]] = {
     "fifo": Fifo,
+    "fifo-perf": FifoPerf,
     "max-min-fairness": MaxMinFairness,
     "max-min-fairness-agnostic": MaxMinFairnessAgnostic,
     "min-cost": MinCost,
@@ -48,6 +53,7 @@ ALIASES = {
     "gavel:max_min_fairness_perf": "max-min-fairness",
     "gavel:min_total_duration": "min-makespan",
     "gavel:fifo": "fifo",
+    "gavel:fifo_perf": "fifo-perf",
     "greedy": "greedy-fast",
     "cost": "min-cost",
     "edf": "slo-first",

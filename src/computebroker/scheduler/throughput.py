@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from computebroker.scheduler.types import JobKind, PoolView, SimJob
+from computebroker.scheduler.types import JobKind, JobState, PoolView, SimJob
 
 __all__ = ["ThroughputTable"]
 
@@ -26,8 +26,13 @@ class ThroughputTable:
     per_chip: dict[tuple[str, str], float] = field(default_factory=dict)
     unit: str = "work"
     source: str = ""
-    _scales: dict[tuple[str, str], list[int]] = field(default_factory=dict, repr=False)
-    _memo: dict[tuple[str, str, int], float] = field(default_factory=dict, repr=False)
+    # caches of lookups (not part of the table's value)
+    _scales: dict[tuple[str, str], list[int]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _memo: dict[tuple[str, str, int], float] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_per_chip_hour(
@@ -76,7 +81,7 @@ class ThroughputTable:
                 return self.per_gang[(jt, s, acc)] * chips / s
         return 0.0
 
-    def rate(self, job: SimJob, pool: PoolView, chips: int) -> float:
+    def rate(self, job: SimJob | JobState, pool: PoolView, chips: int) -> float:
         """The ``RateFn`` policies use: 0 where the job may not or cannot run."""
         if job.allowed is not None and pool.accelerator.lower() not in job.allowed:
             return 0.0
@@ -86,7 +91,7 @@ class ThroughputTable:
             v = self._memo[key] = self.lookup(job.job_type, pool.accelerator, chips)
         return v
 
-    def per_chip_rate(self, job: SimJob, pool: PoolView) -> float:
+    def per_chip_rate(self, job: SimJob | JobState, pool: PoolView) -> float:
         """Work per second per chip (services size their gang by it)."""
         return (
             self.rate(job, pool, 1)

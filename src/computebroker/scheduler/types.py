@@ -16,12 +16,22 @@ policy never reads a clock or a random generator of its own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-__all__ = ["Allocation", "AllocationInput", "JobKind", "Placement", "PoolView", "RateFn", "SimJob"]
+__all__ = [
+    "Allocation",
+    "AllocationInput",
+    "JobKind",
+    "JobState",
+    "Placement",
+    "PoolView",
+    "RateFn",
+    "SharedPlacement",
+    "SimJob",
+]
 
 
 class JobKind(StrEnum):
@@ -31,15 +41,15 @@ class JobKind(StrEnum):
     SERVE = "serve"
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(frozen=True, slots=True)
 class SimJob:
-    """A job as policies see it (the simulator owns and updates it; policies only read it).
+    """A job as submitted: what it is and what it asks for (a frozen spec; nobody updates it).
 
-    ``work`` and ``remaining`` are in the job type's unit (Gavel: steps; native: tokens);
-    ``chips`` is the gang size it asks for, ``min_chips`` the smallest it accepts (a
-    non-preemptive policy may start it smaller; throughput scales linearly, the
-    data-parallel assumption). For a service ``work`` is 0 and ``demand`` is the current work
-    per second it must serve.
+    ``work`` is in the job type's unit (Gavel: steps; native: tokens); ``chips`` is the gang
+    size it asks for, ``min_chips`` the smallest it accepts (a non-preemptive policy may start
+    it smaller; throughput scales linearly, the data-parallel assumption). For a service
+    ``work`` is 0; its demand over time is in the trace. ``index`` is its position in the
+    trace (a stable tie-breaker). What changes while it runs is in :class:`JobState`.
     """
 
     id: str
@@ -56,17 +66,113 @@ class SimJob:
     data_region: str | None = None
     data_gb: float = 0.0
     end: float | None = None  # services: when the service stops
-    # state the simulator keeps up to date
-    remaining: float = 0.0
-    demand: float = 0.0
-    ready_at: float = 0.0  # not placeable before (restart delay after a fault)
-    started: float | None = None
-    finished: float | None = None
     index: int = -1  # position in the trace (stable tie-breaker)
 
-    def __post_init__(self) -> None:
-        if self.remaining == 0.0 and self.kind is JobKind.TRAIN:
-            self.remaining = self.work
+
+@dataclass(slots=True, eq=False)
+class JobState:
+    """A job as policies see it: its frozen ``spec`` and the state its owner (the simulator, or
+    a live caller) keeps up to date; policies only read it.
+
+    ``remaining`` is the work left (training), ``demand`` the work per second a service must
+    serve now, ``ready_at`` the time before which it may not be placed (restart delay after a
+    fault). The spec's fields read through (``state.chips`` is ``state.spec.chips``).
+    """
+
+    spec: SimJob
+    remaining: float
+    demand: float = 0.0
+    ready_at: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+
+    @classmethod
+    def of(cls, spec: SimJob, *, demand: float = 0.0, ready_at: float = 0.0) -> JobState:
+        """The state of a job not yet run: all its work left.
+
+        Examples
+        --------
+        >>> s = JobState.of(SimJob(id="j", job_type="llm", arrival=0.0, work=5.0, chips=2))
+        >>> (s.remaining, s.chips, s.finished)
+        (5.0, 2, None)
+        """
+        remaining = spec.work if spec.kind is JobKind.TRAIN else 0.0
+        return cls(spec=spec, remaining=remaining, demand=demand, ready_at=ready_at)
+
+    @property
+    def id(self) -> str:
+        """The spec's ``id``."""
+        return self.spec.id
+
+    @property
+    def job_type(self) -> str:
+        """The spec's ``job_type``."""
+        return self.spec.job_type
+
+    @property
+    def arrival(self) -> float:
+        """The spec's ``arrival`` (s)."""
+        return self.spec.arrival
+
+    @property
+    def work(self) -> float:
+        """The spec's ``work``."""
+        return self.spec.work
+
+    @property
+    def chips(self) -> int:
+        """The spec's ``chips``."""
+        return self.spec.chips
+
+    @property
+    def min_chips(self) -> int | None:
+        """The spec's ``min_chips``."""
+        return self.spec.min_chips
+
+    @property
+    def weight(self) -> float:
+        """The spec's ``weight``."""
+        return self.spec.weight
+
+    @property
+    def deadline(self) -> float | None:
+        """The spec's ``deadline`` (s)."""
+        return self.spec.deadline
+
+    @property
+    def allowed(self) -> frozenset[str] | None:
+        """The spec's ``allowed`` accelerators."""
+        return self.spec.allowed
+
+    @property
+    def kind(self) -> JobKind:
+        """The spec's ``kind``."""
+        return self.spec.kind
+
+    @property
+    def checkpoint_s(self) -> float:
+        """The spec's ``checkpoint_s``."""
+        return self.spec.checkpoint_s
+
+    @property
+    def data_region(self) -> str | None:
+        """The spec's ``data_region``."""
+        return self.spec.data_region
+
+    @property
+    def data_gb(self) -> float:
+        """The spec's ``data_gb``."""
+        return self.spec.data_gb
+
+    @property
+    def end(self) -> float | None:
+        """The spec's ``end`` (s)."""
+        return self.spec.end
+
+    @property
+    def index(self) -> int:
+        """The spec's ``index``."""
+        return self.spec.index
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +213,7 @@ class Placement:
 class RateFn(Protocol):
     """Work per second of a job on a pool at a gang size (0: cannot run there)."""
 
-    def __call__(self, job: SimJob, pool: PoolView, chips: int) -> float: ...
+    def __call__(self, job: JobState, pool: PoolView, chips: int) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +226,7 @@ class AllocationInput:
     """
 
     now: float
-    jobs: Sequence[SimJob]
+    jobs: Sequence[JobState]
     pools: Sequence[PoolView]
     free: Sequence[float]
     capacity: Sequence[float]
@@ -128,18 +234,39 @@ class AllocationInput:
     round_seconds: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class SharedPlacement:
+    """Every job of ``jobs`` (indices into the input's jobs) gets ``share`` of its time on
+    pool ``pool`` with ``chips`` chips: one placement for a group of identical jobs (max-min
+    policies give them equal shares), so a round with many jobs costs one object per group."""
+
+    jobs: tuple[int, ...]
+    pool: int
+    share: float
+    chips: int
+
+
 @dataclass(slots=True)
 class Allocation:
-    """The policy's answer: placements, and a note for logs (e.g. LP status)."""
+    """The policy's answer: placements (per job, and ``shared`` by groups of jobs), and a note
+    for logs (e.g. LP status). ``all_placements`` lists them all per job."""
 
     placements: list[Placement] = field(default_factory=list)
     note: str = ""
+    shared: list[SharedPlacement] = field(default_factory=list)
+
+    def all_placements(self) -> Iterator[Placement]:
+        """Every placement, one per job and pool (``shared`` ones expanded)."""
+        yield from self.placements
+        for g in self.shared:
+            for j in g.jobs:
+                yield Placement(job=j, pool=g.pool, share=g.share, chips=g.chips)
 
     def check(self, inp: AllocationInput) -> None:
         """Raise ``AssertionError`` where an invariant of the module docstring is broken."""
         used = [0.0] * len(inp.pools)
         per_job = [0.0] * len(inp.jobs)
-        for p in self.placements:
+        for p in self.all_placements():
             assert p.share >= -1e-9, p
             assert p.chips >= 1, p
             used[p.pool] += p.share * p.chips

@@ -19,7 +19,8 @@ a Poisson process from the simulation's seeded generator, so a seed gives the sa
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -123,20 +124,25 @@ def _check_hits(spec: FaultSpec, hits: list[int], fleet: Fleet, i: int) -> None:
         )
 
 
-def apply_static_faults(fleet: Fleet, faults: list[FaultSpec]) -> None:
-    """Slips (capacity schedules moved and scaled) and preemption rates, in place."""
+def apply_static_faults(fleet: Fleet, faults: Sequence[FaultSpec]) -> Fleet:
+    """The fleet with slips (capacity schedules moved and scaled) and preemption rates applied:
+    a new fleet; ``fleet`` is unchanged."""
+    pools = list(fleet.pools)
     for i, f in enumerate(faults):
-        hits = [k for k, p in enumerate(fleet.pools) if f.matches(p)]
+        hits = [k for k, p in enumerate(pools) if f.matches(p)]
         if f.kind in (FaultKind.SLIP, FaultKind.PREEMPTION):
             _check_hits(f, hits, fleet, i)
         for k in hits:
-            pool = fleet.pools[k]
+            pool = pools[k]
             if f.kind is FaultKind.SLIP:
-                pool.steps = _slipped(pool.steps, f.start_h * HOUR, f.delay_h * HOUR, f.fraction)
+                steps = _slipped(list(pool.steps), f.start_h * HOUR, f.delay_h * HOUR, f.fraction)
+                pools[k] = replace(pool, steps=steps)
             elif f.kind is FaultKind.PREEMPTION:
                 assert f.rate_per_chip_hour is not None
-                pool.preemption_per_chip_hour = f.rate_per_chip_hour
-                pool.restart_s = f.restart_s
+                pools[k] = replace(
+                    pool, preemption_per_chip_hour=f.rate_per_chip_hour, restart_s=f.restart_s
+                )
+    return replace(fleet, pools=pools)
 
 
 def _slipped(
@@ -175,7 +181,7 @@ def _slipped(
 
 
 def draw_outages(
-    fleet: Fleet, faults: list[FaultSpec], horizon_s: float, rng: np.random.Generator
+    fleet: Fleet, faults: Sequence[FaultSpec], horizon_s: float, rng: np.random.Generator
 ) -> list[Outage]:
     """The outages of a run: the fixed ones, and random ones drawn up to ``horizon_s``."""
     out: list[Outage] = []

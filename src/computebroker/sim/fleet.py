@@ -29,14 +29,18 @@ __all__ = ["Fleet", "Pool", "fleet_from_plan", "load_fleet", "parse_inline_fleet
 HOUR = SECONDS_PER_HOUR
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Pool:
-    """A pool and its capacity schedule: ``steps`` of (time s, chips) from that time on."""
+    """A pool and its capacity schedule: ``steps`` of (time s, chips) from that time on (kept
+    as a tuple: a pool is a value; faults make new pools, see ``faults.apply_static_faults``)."""
 
     view: PoolView
-    steps: list[tuple[float, int]]
+    steps: Sequence[tuple[float, int]]
     preemption_per_chip_hour: float = 0.0  # spot: preemptions per chip-hour of use
     restart_s: float = 300.0  # delay before a preempted job runs again
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple((float(at), int(n)) for at, n in self.steps))
 
     def chips_at(self, t: float) -> int:
         """Capacity at time ``t``."""
@@ -54,16 +58,19 @@ class Pool:
         return max((n for _, n in self.steps), default=0)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Fleet:
-    """Pools, and where they came from."""
+    """Pools, and where they came from (a value: ``pools`` is kept as a tuple)."""
 
-    pools: list[Pool]
+    pools: Sequence[Pool]
     source: str = ""
     throughput_rows: list[dict[str, Any]] = field(
         default_factory=list
     )  # plan.json carries the matrix
     units: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pools", tuple(self.pools))
 
     def describe(self) -> str:
         """One line: pools and chips."""

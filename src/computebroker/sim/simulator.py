@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import overload
@@ -29,7 +29,7 @@ import numpy as np
 from computebroker.errors import InputError
 from computebroker.scheduler.registry import Policy, get_policy
 from computebroker.scheduler.throughput import ThroughputTable
-from computebroker.scheduler.types import AllocationInput, JobKind, PoolView, SimJob
+from computebroker.scheduler.types import AllocationInput, JobKind, JobState, PoolView
 from computebroker.sim.engine import Engine
 from computebroker.sim.faults import FaultSpec, Outage, apply_static_faults, draw_outages
 from computebroker.sim.fleet import Fleet
@@ -55,6 +55,7 @@ class SimConfig:
     until_s: float | None = None
     timeline_points: int = 400
     check_invariants: bool = False  # assert capacity and placement rules at every reallocation
+    record_allocations: bool = False  # keep every placement change (SimState.allocations)
 
 
 @dataclass(slots=True)
@@ -115,6 +116,11 @@ class SimState:
     events: int
     outages: list[Outage]
     unit: str
+    # with SimConfig.record_allocations: (time s, job index, ((pool, share, chips), ...)) at every
+    # change of a job's placements, in time order; empty placements mean it stopped running
+    allocations: list[tuple[float, int, tuple[tuple[int, float, int], ...]]] = field(
+        default_factory=list
+    )
 
 
 class _Sim:
@@ -138,7 +144,8 @@ class _Sim:
         self.table = table
         self.policy = policy
         self.rng = np.random.default_rng(cfg.seed)
-        self.jobs = trace.jobs
+        # the trace's jobs are frozen specs; what changes while they run is the simulator's own
+        self.jobs = [JobState.of(spec) for spec in trace.jobs]
         self.demand = trace.demand
         self.round_s = (
             cfg.round_seconds
@@ -176,7 +183,11 @@ class _Sim:
         self.tl_used: list[list[float]] = []
         self.tl_cap: list[list[float]] = []
         self.outages: list[Outage] = []
+        self.alloc_log: list[tuple[float, int, tuple[tuple[int, float, int], ...]]] = []
         self.max_pool = [p.max_chips for p in fleet.pools]
+        self.spot = any(p.preemption_per_chip_hour > 0 for p in fleet.pools)
+        # the policy reads jobs' remaining work (else it is brought up to date only on change)
+        self.reads_remaining = policy.reads_remaining
         self.faults = faults
         span = max((j.arrival for j in self.jobs), default=0.0) or 3600.0
         self.tl_dt = span / (
@@ -241,12 +252,24 @@ class _Sim:
 
     def _set(self, j: int, placements: list[tuple[int, float, int]]) -> None:
         """Give job ``j`` new placements (a move checkpoints it: no work is lost)."""
-        run, job = self.runs[j], self.jobs[j]
+        self._release(j)
+        self._assign(j, placements)
+
+    def _release(self, j: int) -> None:
+        """Bring job ``j``'s progress up to now and free its chips (``_assign`` must follow)."""
+        run = self.runs[j]
         self._advance(j)
         for k, share, chips in run.placements:
             self._touch(k)
             self.used[k] -= share * chips
+        run.placements = []
+
+    def _assign(self, j: int, placements: list[tuple[int, float, int]]) -> None:
+        """Place job ``j`` (released) and schedule its completion and preemption."""
+        run, job = self.runs[j], self.jobs[j]
         run.placements = placements
+        if self.cfg.record_allocations:
+            self.alloc_log.append((self.engine.now(), j, tuple(placements)))
         rate = 0.0
         for k, share, chips in placements:
             self._touch(k)
@@ -266,6 +289,8 @@ class _Sim:
                 partial(self._complete, j, v),
                 priority=P_STATE,
             )
+        if not self.spot:
+            return
         hazard = (
             sum(
                 self.fleet.pools[k].preemption_per_chip_hour * share * chips
@@ -434,8 +459,9 @@ class _Sim:
         now = self.engine.now()
         if self.policy.preemptive:
             cand = sorted(j for j in self.active if self.jobs[j].ready_at <= now)
-            for j in cand:
-                self._advance(j)
+            if self.reads_remaining:
+                for j in cand:
+                    self._advance(j)
             free = list(self.cap)
         else:
             # the queue as it is (policies skip jobs not ready yet): no copy, so a long queue
@@ -460,23 +486,42 @@ class _Sim:
         new: dict[int, list[tuple[int, float, int]]] = {}
         for p in alloc.placements:
             new.setdefault(cand[p.job], []).append((p.pool, p.share, p.chips))
+        # a group's placements (on one or more pools) as one list its members share
+        groups: dict[int, tuple[tuple[int, ...], list[tuple[int, float, int]]]] = {}
+        for g in alloc.shared:
+            groups.setdefault(id(g.jobs), (g.jobs, []))[1].append((g.pool, g.share, g.chips))
+        for members, places in groups.values():
+            for i in members:
+                j = cand[i]
+                cur = new.get(j)
+                new[j] = places if cur is None else [*cur, *places]
         if self.policy.preemptive:
-            # release first, so a job moving into chips another job leaves never over-fills
-            changed = [j for j in cand if _differs(self.runs[j].placements, new.get(j, []))]
-            for j in changed:
-                self._set(j, [])
-            for j in changed:
-                if new.get(j):
-                    self._set(j, new[j])
-            self.waiting = sorted(j for j in self.active if j not in new)
+            self._apply_moves(cand, new)
         else:
-            positions = sorted({p.job for p in alloc.placements}, reverse=True)
+            positions = sorted({p.job for p in alloc.all_placements()}, reverse=True)
             placed = [cand[i] for i in positions]
             for i in positions:
                 del self.waiting[i]
             for j in reversed(placed):
                 self._set(j, new[j])
         self._record_timeline()
+
+    def _apply_moves(self, cand: list[int], new: dict[int, list[tuple[int, float, int]]]) -> None:
+        """A preemptive policy's answer: every job whose placements changed is released first
+        (so a job moving into chips another leaves never over-fills a pool), then placed."""
+        runs = self.runs
+        none: list[tuple[int, float, int]] = []
+        changed = [
+            j
+            for j in cand
+            if runs[j].placements != new.get(j, none)
+            and _differs(runs[j].placements, new.get(j, none))
+        ]
+        for j in changed:
+            self._release(j)
+        for j in changed:
+            self._assign(j, new.get(j, none))
+        self.waiting = sorted(j for j in self.active if j not in new)
 
     # --- results -----------------------------------------------------------------------------
     def state(self) -> SimState:
@@ -503,25 +548,29 @@ class _Sim:
             events=self.engine.processed,
             outages=self.outages,
             unit=self.table.unit,
+            allocations=self.alloc_log,
         )
 
 
-class _JobsView(Sequence[SimJob]):
+class _JobsView(Sequence[JobState]):
     """The jobs at the given indices, without copying the index list."""
 
     __slots__ = ("_idx", "_jobs")
 
-    def __init__(self, jobs: list[SimJob], idx: list[int]) -> None:
+    def __init__(self, jobs: list[JobState], idx: list[int]) -> None:
         self._jobs, self._idx = jobs, idx
 
     def __len__(self) -> int:
         return len(self._idx)
 
+    def __iter__(self) -> Iterator[JobState]:
+        return map(self._jobs.__getitem__, self._idx)
+
     @overload
-    def __getitem__(self, i: int) -> SimJob: ...
+    def __getitem__(self, i: int) -> JobState: ...
     @overload
-    def __getitem__(self, i: slice) -> Sequence[SimJob]: ...
-    def __getitem__(self, i: int | slice) -> SimJob | Sequence[SimJob]:
+    def __getitem__(self, i: slice) -> Sequence[JobState]: ...
+    def __getitem__(self, i: int | slice) -> JobState | Sequence[JobState]:
         if isinstance(i, slice):
             return [self._jobs[j] for j in self._idx[i]]
         return self._jobs[self._idx[i]]
@@ -545,12 +594,16 @@ def simulate(
     config: SimConfig | None = None,
     progress: Callable[[float, float], None] | None = None,
 ) -> SimState:
-    """Run ``trace`` on ``fleet`` and return what was measured (see ``metrics.report``)."""
+    """Run ``trace`` on ``fleet`` and return what was measured (see ``metrics.report``).
+
+    The inputs are left as they were (the trace's jobs and the fleet are values; the run keeps
+    its own state), so the same trace and fleet can be simulated again, e.g. under other faults.
+    """
     cfg = config or SimConfig()
     if not trace.jobs:
         raise InputError.single(trace.source, "the trace has no jobs")
     faults = list(faults or [])
-    apply_static_faults(fleet, faults)
+    fleet = apply_static_faults(fleet, faults)
     sim = _Sim(fleet, trace, table, get_policy(cfg.policy), faults, cfg)
     sim.start()
     e = sim.engine

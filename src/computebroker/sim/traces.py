@@ -23,8 +23,8 @@ import csv
 import io
 import json
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +59,21 @@ NATIVE_FIELDS = (
 )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Trace:
-    """Jobs in arrival order, where they came from, and the services' demand curves."""
+    """Jobs in arrival order, where they came from, and the services' demand curves.
 
-    jobs: list[SimJob]
+    A value: ``jobs`` is kept as a tuple of frozen specs, and the simulator reads ``demand``
+    without changing it, so one trace can be simulated any number of times.
+    """
+
+    jobs: Sequence[SimJob]
     source: str
     format: str
-    demand: dict[str, list[tuple[float, float]]]  # service id -> [(time s, work/s)]
+    demand: Mapping[str, Sequence[tuple[float, float]]]  # service id -> [(time s, work/s)]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "jobs", tuple(self.jobs))
 
     @property
     def span_s(self) -> float:
@@ -78,9 +85,8 @@ def _finish(
     jobs: list[SimJob], demand: dict[str, list[tuple[float, float]]], source: str, fmt: str
 ) -> Trace:
     jobs.sort(key=lambda j: (j.arrival, j.index))
-    for i, j in enumerate(jobs):
-        j.index = i
-    return Trace(jobs=jobs, source=source, format=fmt, demand=demand)
+    ordered = [j if j.index == i else replace(j, index=i) for i, j in enumerate(jobs)]
+    return Trace(jobs=ordered, source=source, format=fmt, demand=demand)
 
 
 # Gavel ----------------------------------------------------------------------------------------

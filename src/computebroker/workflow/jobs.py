@@ -5,7 +5,7 @@ period's rate, sharded so a shard fits a pool."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import replace, dataclass
 
 import numpy as np
 import xarray as xr
@@ -87,8 +87,9 @@ def demand_trace(
                 )
             )
     jobs.sort(key=lambda j: j.arrival)
-    for i, j in enumerate(jobs):
-        j.index = i
     return Trace(
-        jobs=jobs, source=f"{spec.name}: one demand scenario", format="generated", demand=curves
+        jobs=[replace(j, index=i) for i, j in enumerate(jobs)],
+        source=f"{spec.name}: one demand scenario",
+        format="generated",
+        demand=curves,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
-from computebroker.scheduler.types import Allocation, AllocationInput, JobKind, Placement, SimJob
+from computebroker.scheduler.types import Allocation, AllocationInput, JobKind, JobState, Placement
 
 __all__ = [
     "Choice",
@@ -15,6 +15,7 @@ __all__ = [
     "fastest",
     "fits",
     "place_in_order",
+    "round_label",
     "services_first",
     "spread_service",
 ]
@@ -23,7 +24,7 @@ __all__ = [
 Choice = tuple[int, int] | None
 
 
-def chips_needed(inp: AllocationInput, job: SimJob, k: int) -> int:
+def chips_needed(inp: AllocationInput, job: JobState, k: int) -> int:
     """Chips a job asks for on pool ``k``: its gang, or for a service the chips its current
     demand needs there (0: nothing to place or cannot run there)."""
     if job.kind is JobKind.SERVE:
@@ -34,7 +35,7 @@ def chips_needed(inp: AllocationInput, job: SimJob, k: int) -> int:
     return job.chips if inp.rate(job, inp.pools[k], job.chips) > 0 else 0
 
 
-def fits(inp: AllocationInput, job: SimJob, k: int, free: float) -> int:
+def fits(inp: AllocationInput, job: JobState, k: int, free: float) -> int:
     """The gang to start on pool ``k`` with ``free`` chips: what it asks for if that fits,
     else the largest size >= ``min_chips`` that fits (services take what is free); 0: none."""
     need = chips_needed(inp, job, k)
@@ -51,7 +52,7 @@ def fits(inp: AllocationInput, job: SimJob, k: int, free: float) -> int:
     return 0
 
 
-ServiceKey = Callable[[SimJob, int], tuple[float, ...]]
+ServiceKey = Callable[[JobState, int], tuple[float, ...]]
 
 
 def spread_service(
@@ -75,11 +76,11 @@ def spread_service(
     return out
 
 
-def fastest(inp: AllocationInput) -> Callable[[SimJob, list[float]], Choice]:
+def fastest(inp: AllocationInput) -> Callable[[JobState, list[float]], Choice]:
     """A ``choose`` for ``place_in_order``: the pool where the job runs fastest among those
     with room for it."""
 
-    def choose(job: SimJob, free: list[float]) -> Choice:
+    def choose(job: JobState, free: list[float]) -> Choice:
         best: Choice = None
         best_rate = 0.0
         for k in range(len(inp.pools)):
@@ -102,7 +103,7 @@ def by_speed(inp: AllocationInput) -> ServiceKey:
 def place_in_order(
     inp: AllocationInput,
     order: Iterable[int],
-    choose: Callable[[SimJob, list[float]], Choice],
+    choose: Callable[[JobState, list[float]], Choice],
     *,
     block: bool = False,
     service_key: ServiceKey | None = None,
@@ -151,3 +152,19 @@ def services_first(inp: AllocationInput) -> tuple[list[Placement], list[float], 
                 spread_service(inp, j, free, lambda job, k: (-inp.rate(job, inp.pools[k], 1),))
             )
     return out, free, rest
+
+
+def round_label(policy: str, inp: AllocationInput) -> str:
+    """Which decision this is, for messages: the policy, the time and the round.
+
+    Examples
+    --------
+    >>> inp = AllocationInput(now=720.0, jobs=[], pools=[], free=[], capacity=[],
+    ...                       rate=lambda j, p, c: 0.0, round_seconds=360.0)
+    >>> round_label("max-min-fairness", inp)
+    'of max-min-fairness at t = 720 s (round 2 of 360 s)'
+    """
+    label = f"of {policy} at t = {inp.now:,.0f} s"
+    if inp.round_seconds > 0:
+        label += f" (round {int(inp.now // inp.round_seconds + 1e-9):,} of {inp.round_seconds:g} s)"
+    return label

@@ -15,6 +15,7 @@ class GreedyFast:
 
     name = "greedy-fast"
     preemptive = False
+    reads_remaining = False
 
     def allocate(self, inp: AllocationInput) -> Allocation:
         """Place every waiting job that fits somewhere."""

@@ -13,34 +13,54 @@ from __future__ import annotations
 
 import numpy as np
 
-from computebroker.scheduler.policies.common import services_first
+from computebroker.scheduler.policies._lp import AllocationLp
+from computebroker.scheduler.policies.common import round_label, services_first
 from computebroker.scheduler.policies.maxmin import agnostic_shares, max_min_shares
-from computebroker.scheduler.types import Allocation, AllocationInput, Placement
-from computebroker.solvers import SmallLp
+from computebroker.scheduler.types import Allocation, AllocationInput, SharedPlacement, SimJob
 
 __all__ = ["MaxMinFairness", "MaxMinFairnessAgnostic", "group_jobs"]
 
 
+RowKey = tuple[str, int, float, frozenset[str] | None]
+GroupKey = tuple[str, int, float, tuple[float, ...]]
+
+
 def group_jobs(
-    inp: AllocationInput, jobs: list[int]
+    inp: AllocationInput,
+    jobs: list[int],
+    cache: dict[int, tuple[SimJob, GroupKey]] | None = None,
 ) -> tuple[list[list[int]], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Group identical jobs: (members, rates (U, K), counts, chips, weights)."""
-    groups: dict[tuple[object, ...], int] = {}
+    """Group identical jobs (same type, gang, weight and throughputs): (members, rates (U, K),
+    counts, chips, weights). ``cache`` keeps each job's group key (its spec is held, so an id
+    is never reused while cached; valid while the pools and the rate function are the same),
+    so a later round costs one look-up per job, not a rate call per job and pool."""
+    cache = {} if cache is None else cache
+    rows: dict[RowKey, tuple[float, ...]] = {}
+    groups: dict[GroupKey, int] = {}
     members: list[list[int]] = []
-    rates: list[list[float]] = []
+    rates: list[tuple[float, ...]] = []
     chips: list[int] = []
     weights: list[float] = []
     for j in jobs:
-        job = inp.jobs[j]
-        row = [inp.rate(job, pool, job.chips) for pool in inp.pools]
-        key = (job.job_type, job.chips, job.weight, tuple(row))
+        state = inp.jobs[j]
+        spec = state.spec
+        hit = cache.get(id(spec))
+        if hit is not None and hit[0] is spec:
+            key = hit[1]
+        else:
+            kind = (spec.job_type, spec.chips, spec.weight, spec.allowed)
+            row = rows.get(kind)
+            if row is None:
+                row = rows[kind] = tuple(inp.rate(state, pool, spec.chips) for pool in inp.pools)
+            key = (spec.job_type, spec.chips, spec.weight, row)
+            cache[id(spec)] = (spec, key)
         g = groups.get(key)
         if g is None:
             groups[key] = g = len(members)
             members.append([])
-            rates.append(row)
-            chips.append(job.chips)
-            weights.append(job.weight)
+            rates.append(key[3])
+            chips.append(spec.chips)
+            weights.append(spec.weight)
         members[g].append(j)
     return (
         members,
@@ -51,12 +71,13 @@ def group_jobs(
     )
 
 
-def _placements(members: list[list[int]], x: np.ndarray, chips: np.ndarray) -> list[Placement]:
-    out = []
-    for u, ks in zip(*np.nonzero(x > 1e-6), strict=True):
-        for j in members[u]:
-            out.append(Placement(job=j, pool=int(ks), share=float(x[u, ks]), chips=int(chips[u])))
-    return out
+def _shared(members: list[list[int]], x: np.ndarray, chips: np.ndarray) -> list[SharedPlacement]:
+    return [
+        SharedPlacement(
+            jobs=tuple(members[u]), pool=int(k), share=float(x[u, k]), chips=int(chips[u])
+        )
+        for u, k in zip(*np.nonzero(x > 1e-6), strict=True)
+    ]
 
 
 class _MaxMin:
@@ -65,33 +86,52 @@ class _MaxMin:
 
     name = ""
     preemptive = True
+    reads_remaining = False
 
     def __init__(self) -> None:
-        self._lp: SmallLp | None = None
+        self._lp: AllocationLp | None = None
+        self._keys: dict[int, tuple[SimJob, GroupKey]] = {}
+        self._rows_for: tuple[object, object] | None = None
 
     def shares(
         self,
-        lp: SmallLp,
+        lp: AllocationLp,
         rates: np.ndarray,
         counts: np.ndarray,
         chips: np.ndarray,
         weights: np.ndarray,
         free: np.ndarray,
+        context: str = "",
     ) -> np.ndarray:
-        """(groups, pools) time shares."""
+        """(groups, pools) time shares (``context`` names the round in a solver error)."""
         raise NotImplementedError
 
     def allocate(self, inp: AllocationInput) -> Allocation:
         """Services first, then the policy's shares for each group of identical ready jobs."""
         done, free, rest = services_first(inp)
-        ready = [j for j in rest if inp.jobs[j].ready_at <= inp.now]
+        jobs, now = inp.jobs, inp.now
+        ready = [j for j in rest if jobs[j].ready_at <= now]
         if not ready:
             return Allocation(placements=done)
-        members, rates, counts, chips, weights = group_jobs(inp, ready)
-        self._lp = self._lp or SmallLp()
-        x = self.shares(self._lp, rates, counts, chips, weights, np.asarray(free, dtype=float))
+        if (
+            self._rows_for is None
+            or self._rows_for[0] is not inp.pools
+            or self._rows_for[1] != inp.rate
+        ):
+            self._keys, self._rows_for = {}, (inp.pools, inp.rate)
+        members, rates, counts, chips, weights = group_jobs(inp, ready, self._keys)
+        self._lp = self._lp or AllocationLp()
+        x = self.shares(
+            self._lp,
+            rates,
+            counts,
+            chips,
+            weights,
+            np.asarray(free, dtype=float),
+            context=round_label(self.name, inp),
+        )
         return Allocation(
-            placements=done + _placements(members, x, chips), note=f"{len(members)} job groups"
+            placements=done, shared=_shared(members, x, chips), note=f"{len(members)} job groups"
         )
 
 
@@ -102,14 +142,15 @@ class MaxMinFairnessAgnostic(_MaxMin):
 
     def shares(
         self,
-        lp: SmallLp,
+        lp: AllocationLp,
         rates: np.ndarray,
         counts: np.ndarray,
         chips: np.ndarray,
         weights: np.ndarray,
         free: np.ndarray,
+        context: str = "",
     ) -> np.ndarray:
-        return agnostic_shares(lp, rates > 0, counts, chips, weights, free)
+        return agnostic_shares(lp, rates > 0, counts, chips, weights, free, context=context)
 
 
 class MaxMinFairness(_MaxMin):
@@ -119,15 +160,17 @@ class MaxMinFairness(_MaxMin):
 
     def shares(
         self,
-        lp: SmallLp,
+        lp: AllocationLp,
         rates: np.ndarray,
         counts: np.ndarray,
         chips: np.ndarray,
         weights: np.ndarray,
         free: np.ndarray,
+        context: str = "",
     ) -> np.ndarray:
-        iso = (rates * agnostic_shares(lp, rates > 0, counts, chips, weights, free)).sum(axis=1)
+        agn = agnostic_shares(lp, rates > 0, counts, chips, weights, free, context=context)
+        iso = (rates * agn).sum(axis=1)
         a = np.where(
             iso[:, None] > 0, rates * (chips / weights / np.where(iso > 0, iso, 1.0))[:, None], 0.0
         )
-        return max_min_shares(lp, a, counts, chips, free)
+        return max_min_shares(lp, a, counts, chips, free, context=context)

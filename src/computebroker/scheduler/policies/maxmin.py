@@ -17,9 +17,8 @@ plain max-min LP of Gavel (Narayanan et al., OSDI 2020, section 4.1) leaves to c
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
-from computebroker.solvers import SmallLp
+from computebroker.scheduler.policies._lp import AllocationLp
 
 __all__ = ["EPS", "agnostic_shares", "max_min_shares"]
 
@@ -27,9 +26,16 @@ EPS = 1e-3  # weight of the secondary (total normalised throughput) term; small 
 
 
 def max_min_shares(
-    lp: SmallLp, a: np.ndarray, counts: np.ndarray, chips: np.ndarray, free: np.ndarray
+    lp: AllocationLp,
+    a: np.ndarray,
+    counts: np.ndarray,
+    chips: np.ndarray,
+    free: np.ndarray,
+    *,
+    context: str = "",
 ) -> np.ndarray:
-    """(U, K) shares solving the LP of the module docstring."""
+    """(U, K) shares solving the LP of the module docstring (``context`` names the round in
+    an error)."""
     U, K = a.shape
     usable = (a > 0) & (free[None, :] >= 1)
     uu, kk = np.nonzero(usable)
@@ -50,7 +56,6 @@ def max_min_shares(
         [-a[uu, kk], np.ones(n_min), np.ones(nx), (counts * chips)[uu].astype(float)]
     )
     n_rows = n_min + U + K
-    A = sp.csc_matrix((vals, (rows, cols)), shape=(n_rows, nx + 1))
     row_lo = np.full(n_rows, -np.inf)
     row_hi = np.concatenate([np.zeros(n_min), np.ones(U), free.astype(float)])
     c = np.zeros(nx + 1)
@@ -58,19 +63,21 @@ def max_min_shares(
     c[:nx] = -EPS * counts[uu] * a[uu, kk] / max(float(counts[runs].sum()), 1.0)
     col_lo = np.zeros(nx + 1)
     col_hi = np.concatenate([np.ones(nx), [np.inf]])
-    x = lp.solve(c, A, row_lo, row_hi, col_lo, col_hi)
+    x = lp.solve(c, (rows, cols, vals), n_rows, (row_lo, row_hi, col_lo, col_hi), context=context)
     out = np.zeros((U, K))
     out[uu, kk] = np.clip(x[:nx], 0.0, 1.0)
     return out
 
 
 def agnostic_shares(
-    lp: SmallLp,
+    lp: AllocationLp,
     allowed: np.ndarray,
     counts: np.ndarray,
     chips: np.ndarray,
     weights: np.ndarray,
     free: np.ndarray,
+    *,
+    context: str = "",
 ) -> np.ndarray:
     """(U, K) shares of heterogeneity-agnostic max-min fairness: every job's chip-time, scaled by
     its weight, is equal (water-filling up to a job's whole time), and spread over the pools in
@@ -86,7 +93,7 @@ def agnostic_shares(
     common: np.ndarray = np.asarray(usable.any(axis=0), dtype=bool)
     if not (usable == common[None, :]).all():
         a = usable.astype(float) * (chips / weights)[:, None]
-        return max_min_shares(lp, a, counts, chips, free)
+        return max_min_shares(lp, a, counts, chips, free, context=context)
     W = float(free[common].sum())
     s = _water_fill(counts.astype(float), chips.astype(float), weights.astype(float), W)
     spread = np.where(common, free, 0.0) / W

@@ -14,7 +14,7 @@ Non-preemptive.
 from __future__ import annotations
 
 from computebroker.scheduler.policies.common import Choice, fits, place_in_order
-from computebroker.scheduler.types import Allocation, AllocationInput, JobKind, SimJob
+from computebroker.scheduler.types import Allocation, AllocationInput, JobKind, JobState
 
 __all__ = ["EGRESS_USD_PER_GB", "MinCost"]
 
@@ -30,11 +30,12 @@ class MinCost:
 
     name = "min-cost"
     preemptive = False
+    reads_remaining = True
 
     def allocate(self, inp: AllocationInput) -> Allocation:
         """Place waiting jobs, deadline jobs first (EDF), each on its cheapest adequate pool."""
 
-        def choose(job: SimJob, free: list[float]) -> Choice:
+        def choose(job: JobState, free: list[float]) -> Choice:
             options = []
             for k, pool in enumerate(inp.pools):
                 n = fits(inp, job, k, free[k])

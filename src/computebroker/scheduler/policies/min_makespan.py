@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from computebroker.scheduler.policies.common import services_first
+from computebroker.scheduler.policies._lp import AllocationLp
+from computebroker.scheduler.policies.common import round_label, services_first
 from computebroker.scheduler.policies.maxmin import max_min_shares
 from computebroker.scheduler.types import Allocation, AllocationInput, Placement
-from computebroker.solvers import SmallLp
 
 __all__ = ["MinMakespan"]
 
@@ -20,9 +20,10 @@ class MinMakespan:
 
     name = "min-makespan"
     preemptive = True
+    reads_remaining = True
 
     def __init__(self) -> None:
-        self._lp: SmallLp | None = None
+        self._lp: AllocationLp | None = None
 
     def allocate(self, inp: AllocationInput) -> Allocation:
         """One LP row per job (remaining work differs job to job)."""
@@ -40,9 +41,14 @@ class MinMakespan:
         if top <= 0:
             return Allocation(placements=done)
         chips = np.array([inp.jobs[j].chips for j in ready], dtype=float)
-        self._lp = self._lp or SmallLp()
+        self._lp = self._lp or AllocationLp()
         x = max_min_shares(
-            self._lp, a / top, np.ones(len(ready)), chips, np.asarray(free, dtype=float)
+            self._lp,
+            a / top,
+            np.ones(len(ready)),
+            chips,
+            np.asarray(free, dtype=float),
+            context=round_label(self.name, inp),
         )
         out = list(done)
         for u, k in zip(*np.nonzero(x > 1e-6), strict=True):

@@ -15,6 +15,7 @@ class SloFirst:
 
     name = "slo-first"
     preemptive = False
+    reads_remaining = False
 
     def allocate(self, inp: AllocationInput) -> Allocation:
         """Place in SLO order."""

@@ -1,0 +1,124 @@
+"""The allocation LPs' solver: HiGHS through ``highspy``, one instance kept warm, and fallbacks.
+
+Policies solve one small LP per round, thousands of times a run, so the first attempt is the
+fast one for tiny LPs (simplex, presolve off). A large or degenerate round can defeat it
+(HiGHS answers "Unknown" on 10,000-chip max-min rounds with presolve off and solves them with
+it on), so each failure falls back to presolve on, then to the interior-point solver; only
+when every attempt fails is it an error, naming the round and what each attempt answered.
+
+The constraint matrix comes in coordinate form and is compressed by column here with numpy
+(no scipy), and ``highspy`` is imported on the first solve: building a policy costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from computebroker.errors import SolverError
+
+__all__ = ["ATTEMPTS", "AllocationLp", "csc"]
+
+# HiGHS options of each attempt, in order (names and values from the HiGHS options reference)
+ATTEMPTS: tuple[dict[str, str | int | float], ...] = (
+    {"presolve": "off", "solver": "simplex"},
+    {"presolve": "on", "solver": "simplex"},
+    {"presolve": "on", "solver": "ipm"},
+)
+
+
+def csc(
+    rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_cols: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column starts, row indices and values of a matrix given by its entries (duplicates are
+    kept as separate entries; HiGHS sums them).
+
+    Examples
+    --------
+    >>> start, index, value = csc(np.array([1, 0, 0]), np.array([0, 1, 0]), np.array([5., 6., 7.]), 2)
+    >>> start.tolist(), index.tolist(), value.tolist()
+    ([0, 2, 3], [0, 1, 0], [7.0, 5.0, 6.0])
+    """
+    order = np.lexsort((rows, cols))
+    c = np.asarray(cols)[order]
+    start = np.searchsorted(c, np.arange(n_cols + 1), side="left").astype(np.int32)
+    return start, np.asarray(rows, dtype=np.int32)[order], np.asarray(vals, dtype=float)[order]
+
+
+class AllocationLp:
+    """``min c.x`` s.t. ``row_lo <= A x <= row_hi``, ``col_lo <= x <= col_hi``, with ``A``
+    given by its entries ``(rows, cols, vals)`` and ``n_rows`` rows."""
+
+    def __init__(self, attempts: tuple[dict[str, str | int | float], ...] = ATTEMPTS) -> None:
+        self._h: Any = None
+        self._attempts = attempts
+        self.solves = 0
+        self.fallbacks = 0  # solves that needed more than the first attempt
+
+    def _highs(self) -> Any:
+        if self._h is None:
+            import highspy
+
+            from computebroker.solvers import quiet_solver
+
+            with quiet_solver():
+                self._h = highspy.Highs()  # type: ignore[no-untyped-call]
+                self._h.setOptionValue("output_flag", False)
+        return self._h
+
+    def solve(
+        self,
+        c: np.ndarray,
+        entries: tuple[np.ndarray, np.ndarray, np.ndarray],
+        n_rows: int,
+        bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        *,
+        context: str = "",
+    ) -> np.ndarray:
+        """The optimal ``x``; ``bounds`` are ``(row_lo, row_hi, col_lo, col_hi)``. Raises
+        ``SolverError`` (with ``context`` and each attempt's status) when every attempt
+        fails."""
+        import highspy
+
+        h = self._highs()
+        n_cols = len(c)
+        start, index, value = csc(*entries, n_cols)
+        row_lo, row_hi, col_lo, col_hi = bounds
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n_cols, int(n_rows)
+        lp.col_cost_ = np.asarray(c, dtype=float)
+        lp.col_lower_ = np.asarray(col_lo, dtype=float)
+        lp.col_upper_ = np.asarray(col_hi, dtype=float)
+        lp.row_lower_ = np.asarray(row_lo, dtype=float)
+        lp.row_upper_ = np.asarray(row_hi, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = start
+        lp.a_matrix_.index_ = index
+        lp.a_matrix_.value_ = value
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, int(n_rows)
+        self.solves += 1
+        seen: list[str] = []
+        for i, options in enumerate(self._attempts):
+            h.resetOptions()
+            h.setOptionValue("output_flag", False)
+            for k, v in options.items():
+                h.setOptionValue(k, v)
+            h.passModel(lp)
+            h.run()
+            status = h.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
+                x = np.asarray(h.getSolution().col_value, dtype=float)
+                if np.isfinite(x).all():
+                    self.fallbacks += i > 0
+                    return x
+            answer = h.modelStatusToString(status)
+            if status == highspy.HighsModelStatus.kOptimal:
+                answer = "a solution with NaN or infinite values"
+            seen.append(f"{', '.join(f'{k} {v}' for k, v in options.items())}: {answer}")
+            h.clearSolver()
+        where = f" {context}" if context else ""
+        raise SolverError(
+            f"HiGHS could not solve the allocation LP{where} ({n_rows:,} rows, {n_cols:,} "
+            f"columns); tried {'; '.join(seen)}"
+        )
