@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import stat
@@ -35,7 +36,9 @@ __all__ = [
     "LocatedDocument",
     "decode_text",
     "format_loc",
+    "load_json",
     "load_yaml",
+    "parse_json_text",
     "parse_yaml_text",
     "read_csv_rows",
     "read_text",
@@ -309,6 +312,40 @@ def load_yaml(path: Path | str) -> LocatedDocument:
     :class:`InputError`."""
     p = Path(path)
     return parse_yaml_text(read_text(p, max_bytes=MAX_YAML_BYTES), str(p))
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a finite number")
+
+
+def parse_json_text(text: str, source: str) -> Any:
+    """Parse JSON text; bad JSON, NaN/Infinity or nesting deeper than the interpreter's stack
+    is an :class:`InputError` naming the line.
+
+    Examples
+    --------
+    >>> parse_json_text('{"a": [1, 2.5]}', "m.json")
+    {'a': [1, 2.5]}
+    >>> parse_json_text('{"a": NaN}', "m.json")
+    Traceback (most recent call last):
+    ...
+    computebroker.errors.InputError: m.json: not valid JSON: NaN is not a finite number
+    """
+    if len(text) > MAX_TEXT_BYTES:
+        raise InputError.single(source, f"more than {MAX_TEXT_BYTES:,} characters of JSON")
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError.single(source, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+    except ValueError as exc:
+        raise InputError.single(source, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError.single(source, "not valid JSON: nested too deeply") from None
+
+
+def load_json(path: Path | str, *, field: str | None = None) -> Any:
+    """Read and parse a JSON file (see :func:`read_text` and :func:`parse_json_text`)."""
+    return parse_json_text(read_text(path, field=field), str(path))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from computebroker.catalog import (
 )
 from computebroker.cli.output import Format, fmt_money, fmt_num, make_console, render_rows
 from computebroker.errors import ComputeBrokerError, InfeasibleRequestError, InputError
+from computebroker.inputs import read_text
 from computebroker.outputs import write_text_atomic
 from computebroker.perf import (
     LayoutConstraints,
@@ -571,10 +572,7 @@ def calibrate_cmd(
 ) -> None:
     """Fit achievable-efficiency parameters to your measured runs and report residuals."""
     cat = load_catalog(catalog or [])
-    try:
-        text = measurements.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError.single(str(measurements), f"cannot read file: {exc}") from None
+    text = read_text(measurements)
     runs = parse_runs(text, str(measurements), cat)
     if not runs:
         raise InputError.single(str(measurements), "no runs in the file")

@@ -48,10 +48,11 @@ def _status_line(console: Console, fmt: Format, text: str) -> None:
 
 
 def _signed_from(path: Path, periods: tuple[str, ...]) -> dict[tuple[str, int], float]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError.single(str(path), f"cannot read plan JSON: {exc}") from None
+    from computebroker.inputs import load_json
+
+    doc = load_json(path, field="--signed")
+    if not isinstance(doc, dict):
+        raise InputError.single(str(path), "expected a plan.json written by `computebroker plan`")
     out: dict[tuple[str, int], float] = {}
     for i, c in enumerate(doc.get("commitments") or []):
         try:

@@ -9,7 +9,6 @@ capacity per period from its commitments; on-demand and spot offers up to their 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from computebroker.catalog import Catalog, ContractKind, contract_quotes
 from computebroker.errors import InputError
-from computebroker.inputs import load_yaml, validation_issues
+from computebroker.inputs import load_json, load_yaml, validation_issues
 from computebroker.scheduler.types import PoolView
 
 __all__ = ["Fleet", "Pool", "fleet_from_plan_doc", "load_fleet", "parse_inline_fleet"]
@@ -229,10 +228,7 @@ PLAN_SPOT_PREEMPTION_PER_CHIP_HOUR = 1e-4
 
 
 def _fleet_from_plan(path: Path) -> Fleet:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError.single(str(path), f"cannot read plan JSON: {exc}") from None
+    doc = load_json(path, field="--fleet")
     return fleet_from_plan_doc(doc, str(path))
 
 
