@@ -367,6 +367,13 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
             term = 1
         start = period(om.available_from, (*loc, "available_from"), 0)
         until = period(om.available_until, (*loc, "available_until"), None)
+        if start is not None and until is not None and until < start:
+            err(
+                (*loc, "available_until"),
+                f"available_until ({om.available_until}) is before available_from "
+                f"({om.available_from}); give a period on or after it",
+            )
+            continue
         risk = om.delivery_risk
         offers.append(
             OfferSpec(
