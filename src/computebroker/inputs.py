@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import math
+import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +34,14 @@ from computebroker.errors import InputError, Issue
 __all__ = [
     "CsvRow",
     "LocatedDocument",
+    "decode_text",
     "format_loc",
+    "load_json",
     "load_yaml",
+    "parse_json_text",
     "parse_yaml_text",
     "read_csv_rows",
+    "read_text",
     "validation_issues",
 ]
 
@@ -58,54 +66,286 @@ class LocatedDocument:
         return self.lines.get((), None)
 
 
-def _walk(node: yaml.Node, path: Loc, lines: dict[Loc, int]) -> None:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            child = (*path, key)
-            _walk(value_node, child, lines)
-            lines[child] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, (*path, index), lines)
+# Bounds on what a user file may hold. They sit far above any real scenario, catalog, fleet or
+# trace (the bundled frontier-lab scenario is 9 KiB and ~600 YAML nodes; Gavel's largest trace
+# is 1.6 MiB) and far below what exhausts memory or the interpreter's stack: a hostile file is
+# refused in milliseconds instead of growing without bound.
+MAX_TEXT_BYTES = 64 * 1024 * 1024  # any text input (YAML, CSV, JSON, trace)
+MAX_YAML_BYTES = 8 * 1024 * 1024  # a YAML document
+MAX_YAML_NODES = 200_000  # scalars, lists and mappings, counted after alias expansion
+MAX_YAML_DEPTH = 64  # nesting of lists and mappings
+MAX_YAML_ALIASES = 1_000  # `*anchor` references in one document
+
+
+class _Refused(yaml.YAMLError):
+    """A document the bounded loader refuses; carries the line where it was noticed."""
+
+    def __init__(self, problem: str, mark: yaml.Mark | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = mark
+
+
+# YAML 1.1 (PyYAML) reads ``7e0`` and ``15e12`` as strings because its float pattern needs a
+# dot; YAML 1.2 and every user read them as numbers. This pattern adds the dot-less exponent form.
+_EXP_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$")
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses documents too deep, too large after alias expansion, or with a
+    key given twice, and reads ``7e0`` as a number and never constructs NaN or infinity.
+
+    The expanded size of every node is computed once, bottom-up, while composing (an alias
+    reuses the size of its anchor), so an alias bomb is refused after composing a few hundred
+    nodes, never expanded.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise _Refused(
+                    f"more than {MAX_YAML_ALIASES:,} aliases (*name); expand them or split "
+                    "the file",
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                )
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise _Refused(
+                f"nested more than {MAX_YAML_DEPTH} levels deep",
+                self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+            )
+        node: yaml.Node | None = super().compose_node(parent, index)
+        self._depth -= 1
+        if node is not None and id(node) not in self._sizes:
+            self._sizes[id(node)] = self._size(node)
+        total = self._sizes.get(id(node), 0) if node is not None else 0
+        if total > MAX_YAML_NODES:
+            raise _Refused(
+                f"the document expands to more than {MAX_YAML_NODES:,} values (through "
+                "anchors and aliases); a scenario or catalog needs far fewer",
+                node.start_mark if node is not None else None,
+            )
+        return node
+
+    def _size(self, node: yaml.Node) -> int:
+        if isinstance(node, yaml.MappingNode):
+            return 1 + sum(
+                self._sizes.get(id(k), 1) + self._sizes.get(id(v), 1) for k, v in node.value
+            )
+        if isinstance(node, yaml.SequenceNode):
+            return 1 + sum(self._sizes.get(id(v), 1) for v in node.value)
+        return 1
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if (
+                not isinstance(key_node, yaml.ScalarNode)
+                or key_node.tag == "tag:yaml.org,2002:merge"
+            ):
+                continue
+            key = self.construct_object(key_node)
+            try:
+                first = seen.get(key)
+            except TypeError:
+                continue
+            if first is not None:
+                raise _Refused(
+                    f"key {key!r} is given twice (first on line {first.start_mark.line + 1}); "
+                    "each key may appear once in a mapping",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        value = float(super().construct_yaml_float(node))
+        if not math.isfinite(value):
+            raise _Refused(
+                f"{node.value!r} is not a finite number; give a number (e.g. 1e6)",
+                node.start_mark,
+            )
+        return value
+
+
+_BoundedLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+0123456789"))
+_BoundedLoader.add_constructor("tag:yaml.org,2002:float", _BoundedLoader.construct_yaml_float)
+
+
+def _walk(node: yaml.Node, lines: dict[Loc, int]) -> None:
+    """Record the line of every path; iterative, so deep documents cannot exhaust the stack,
+    and each node (alias targets included) is visited once per path, within MAX_YAML_NODES."""
+    stack: list[tuple[yaml.Node, Loc]] = [(node, ())]
+    while stack:
+        current, path = stack.pop()
+        lines.setdefault(path, current.start_mark.line + 1)
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+                child = (*path, key)
+                lines[child] = key_node.start_mark.line + 1
+                stack.append((value_node, child))
+        elif isinstance(current, yaml.SequenceNode):
+            for index, item in enumerate(current.value):
+                stack.append((item, (*path, index)))
 
 
 def parse_yaml_text(text: str, source: str) -> LocatedDocument:
     """Parse YAML text, keeping line numbers; a syntax error becomes an :class:`InputError`.
 
+    The document is bounded (size, nesting, alias expansion) and strict: a key given twice is
+    an error, ``7e0`` is a number, ``.inf`` and ``.nan`` are refused.
+
     Examples
     --------
-    >>> doc = parse_yaml_text("a: 1\\nb:\\n  - x: 2\\n", "t.yaml")
+    >>> doc = parse_yaml_text("a: 1\\nb:\\n  - x: 2e3\\n", "t.yaml")
     >>> doc.data
-    {'a': 1, 'b': [{'x': 2}]}
+    {'a': 1, 'b': [{'x': 2000.0}]}
     >>> doc.line_of(("b", 0, "x"))
     3
+    >>> parse_yaml_text("a: 1\\na: 2\\n", "t.yaml")
+    Traceback (most recent call last):
+    ...
+    computebroker.errors.InputError: t.yaml:2: not valid YAML: key 'a' is given twice (first on line 1); each key may appear once in a mapping
     """
+    if len(text) > MAX_YAML_BYTES:
+        raise InputError.single(
+            source,
+            f"the file is {len(text):,} characters; a YAML input may hold at most "
+            f"{MAX_YAML_BYTES:,}",
+        )
+    loader = _BoundedLoader(text)
     try:
-        node = yaml.compose(io.StringIO(text), Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except RecursionError:
+        raise InputError.single(
+            source, f"not valid YAML: nested more than {MAX_YAML_DEPTH} levels deep"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError.single(source, f"not valid YAML: {problem}", line=line) from None
+    finally:
+        loader.dispose()
     lines: dict[Loc, int] = {}
     if node is not None:
-        _walk(node, (), lines)
+        _walk(node, lines)
     return LocatedDocument(data=data, source=source, lines=lines)
 
 
-def load_yaml(path: Path | str) -> LocatedDocument:
-    """Read and parse a YAML file; a missing or unreadable file is an :class:`InputError`."""
+def read_text(
+    path: Path | str, *, max_bytes: int = MAX_TEXT_BYTES, field: str | None = None
+) -> str:
+    """The text of a user's file, refused with an :class:`InputError` when it is missing, not a
+    regular file (a folder, ``/dev/zero``), larger than ``max_bytes``, binary, or not UTF-8.
+
+    Examples
+    --------
+    >>> read_text("/nonexistent/x.yaml")
+    Traceback (most recent call last):
+    ...
+    computebroker.errors.InputError: /nonexistent/x.yaml: file not found
+    """
     p = Path(path)
+    source = str(p)
     try:
-        text = p.read_text(encoding="utf-8")
+        st = p.stat()
     except FileNotFoundError:
-        raise InputError.single(str(p), "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError.single(str(p), f"cannot read file: {exc}") from None
-    return parse_yaml_text(text, str(p))
+        raise InputError.single(source, "file not found", field=field) from None
+    except OSError as exc:
+        raise InputError.single(source, f"cannot read file: {exc.strerror}", field=field) from None
+    if not stat.S_ISREG(st.st_mode):
+        what = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise InputError.single(source, f"{what}; expected a text file", field=field)
+    if st.st_size > max_bytes:
+        raise InputError.single(
+            source,
+            f"the file is {st.st_size:,} bytes; at most {max_bytes:,} are accepted",
+            field=field,
+        )
+    try:
+        with p.open("rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError.single(source, f"cannot read file: {exc.strerror}", field=field) from None
+    if len(raw) > max_bytes:
+        raise InputError.single(
+            source, f"the file holds more than {max_bytes:,} bytes", field=field
+        )
+    return decode_text(raw, source, field=field)
+
+
+def decode_text(raw: bytes, source: str, *, field: str | None = None) -> str:
+    """UTF-8 text of ``raw`` (a BOM is dropped); binary data is an :class:`InputError`."""
+    if b"\x00" in raw:
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raise InputError.single(
+            source,
+            "binary data (a NUL byte); expected a text file (YAML, CSV or JSON)",
+            line=line,
+            field=field,
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError.single(
+            source,
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the "
+            "file as UTF-8",
+            line=line,
+            field=field,
+        ) from None
+
+
+def load_yaml(path: Path | str) -> LocatedDocument:
+    """Read and parse a YAML file; a missing, unreadable, binary or oversized file is an
+    :class:`InputError`."""
+    p = Path(path)
+    return parse_yaml_text(read_text(p, max_bytes=MAX_YAML_BYTES), str(p))
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a finite number")
+
+
+def parse_json_text(text: str, source: str) -> Any:
+    """Parse JSON text; bad JSON, NaN/Infinity or nesting deeper than the interpreter's stack
+    is an :class:`InputError` naming the line.
+
+    Examples
+    --------
+    >>> parse_json_text('{"a": [1, 2.5]}', "m.json")
+    {'a': [1, 2.5]}
+    >>> parse_json_text('{"a": NaN}', "m.json")
+    Traceback (most recent call last):
+    ...
+    computebroker.errors.InputError: m.json: not valid JSON: NaN is not a finite number
+    """
+    if len(text) > MAX_TEXT_BYTES:
+        raise InputError.single(source, f"more than {MAX_TEXT_BYTES:,} characters of JSON")
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError.single(source, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+    except ValueError as exc:
+        raise InputError.single(source, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError.single(source, "not valid JSON: nested too deeply") from None
+
+
+def load_json(path: Path | str, *, field: str | None = None) -> Any:
+    """Read and parse a JSON file (see :func:`read_text` and :func:`parse_json_text`)."""
+    return parse_json_text(read_text(path, field=field), str(path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,17 +365,14 @@ def read_csv_rows(
     """
     source = str(path)
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise InputError.single(source, "file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError.single(source, f"cannot read file: {exc}") from None
+        text = read_text(path)
     reader = csv.reader(io.StringIO(text))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise InputError.single(source, "empty file: expected a header row", line=1) from None
+    except csv.Error as exc:
+        raise InputError.single(source, f"not valid CSV: {exc}", line=1) from None
     missing = [c for c in required if c not in header]
     if missing:
         raise InputError.single(
@@ -145,7 +382,13 @@ def read_csv_rows(
             line=1,
         )
     rows: list[CsvRow] = []
-    for values in reader:
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError.single(source, f"not valid CSV: {exc}", line=reader.line_num) from None
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue

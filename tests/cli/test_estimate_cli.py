@@ -136,9 +136,16 @@ def test_matrix_writes_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     w.write_text(
         "workloads:\n  - {name: t8, model: llama3-8b, mode: train, chips: 64}\n  - {name: s8, model: llama3-8b, mode: serve}\n"
     )
-    out_path = tmp_path / "matrix.csv"
+    out_path = tmp_path / "out" / "matrix.csv"
     code, _, _ = cli(
-        capsys, "estimate", "matrix", str(w), "-o", str(out_path), "--accelerators", "h100,trn2"
+        capsys,
+        "estimate",
+        "matrix",
+        str(w),
+        "-o",
+        str(out_path.parent),
+        "--accelerators",
+        "h100,trn2",
     )
     assert code == 0
     rows = list(csv.DictReader(out_path.read_text().splitlines()))
@@ -158,8 +165,8 @@ def test_calibrate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         "mine-1,h100,llama3-8b,64,1,1,64,bf16,8192,512,9000,tokens_per_s_per_chip\n"
         "mine-2,h100,llama3-70b,256,8,4,8,bf16,8192,512,1000,tokens_per_s_per_chip\n"
     )
-    out_path = tmp_path / "eff.csv"
-    code, out, _ = cli(capsys, "estimate", "calibrate", str(m), "-o", str(out_path))
+    out_path = tmp_path / "out" / "efficiency.csv"
+    code, out, _ = cli(capsys, "estimate", "calibrate", str(m), "-o", str(out_path.parent))
     assert code == 0 and "median |error|" in out
     text = out_path.read_text()
     assert text.startswith("key,matmul_bf16") and "h100," in text

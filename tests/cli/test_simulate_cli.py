@@ -33,7 +33,7 @@ def test_gavel_json_has_the_documented_keys(
         "--format",
         "json",
         "-o",
-        str(tmp_path / "r.html"),
+        str(tmp_path / "r"),
     )
     assert code == 0, err
     doc = json.loads(out)
@@ -49,8 +49,10 @@ def test_gavel_json_has_the_documented_keys(
     ):
         assert key in doc
     assert doc["jobs"] == 96 and doc["policy"] == "max-min-fairness"
-    assert json.loads((tmp_path / "r.json").read_text())["avg_jct_s"] == doc["avg_jct_s"]
-    html = (tmp_path / "r.html").read_text()
+    assert (
+        json.loads((tmp_path / "r" / "simulate.json").read_text())["avg_jct_s"] == doc["avg_jct_s"]
+    )
+    html = (tmp_path / "r" / "simulate.html").read_text()
     assert "Chips in use by pool" in html and "<script src=" not in html
 
 

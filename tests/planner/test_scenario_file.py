@@ -69,7 +69,7 @@ def test_name_errors_are_all_reported_at_once() -> None:
     assert by_field["demand.classes.ghost"][0] == 8
     assert "did you mean 'h100'" in by_field["offers[0].accelerator"][1]
     assert "duplicate offer id 'b'" in by_field["offers[2].id"][1]
-    assert "no spot price for h100 from nobody" in by_field["offers[3].price_chip_hour"][1]
+    assert "no provider 'nobody' sells h100" in by_field["offers[3].price_chip_hour"][1]
     assert by_field["policy.existing[0].offer"][0] == 15
 
 

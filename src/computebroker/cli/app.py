@@ -8,6 +8,7 @@ and a bare ``--help`` load none of the numerical stack (scipy, linopy, xarray, p
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
@@ -208,4 +209,27 @@ def run(argv: Sequence[str]) -> int:
     except KeyboardInterrupt:
         err_console.print("[red]Interrupted.[/red]")
         return 130
+    except (RecursionError, MemoryError) as exc:
+        # input the edge checks missed (nesting, size); said in one line, never a traceback
+        if os.environ.get("CB_DEBUG"):
+            raise
+        err_console.print(
+            f"[bold red]error:[/bold red] the input is too large or too deeply nested "
+            f"({type(exc).__name__})",
+            highlight=False,
+        )
+        return 2
+    except Exception as exc:
+        # a bug, not bad input: one line and how to see more (CB_DEBUG=1 shows the traceback)
+        if os.environ.get("CB_DEBUG"):
+            raise
+        from rich.markup import escape
+
+        err_console.print(
+            f"[bold red]internal error:[/bold red] {escape(f'{type(exc).__name__}: {exc}')}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        err_console.print("set CB_DEBUG=1 to see the traceback, and please report it")
+        return 70  # EX_SOFTWARE
     return 0

@@ -20,8 +20,16 @@ from computebroker.catalog import (
     contract_quotes,
     load_catalog,
 )
-from computebroker.cli.output import Format, fmt_money, fmt_num, make_console, render_rows
+from computebroker.cli.output import (
+    Format,
+    fmt_money,
+    fmt_num,
+    make_console,
+    output_folder,
+    render_rows,
+)
 from computebroker.errors import ComputeBrokerError, InfeasibleRequestError, InputError
+from computebroker.inputs import read_text
 from computebroker.outputs import write_text_atomic
 from computebroker.perf import (
     LayoutConstraints,
@@ -626,7 +634,8 @@ def matrix(
         Path, typer.Argument(help="Workloads YAML (a top-level 'workloads:' list).")
     ],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the matrix (.csv or .json).")
+        Path | None,
+        typer.Option("--output", "-o", help="Folder for matrix.csv (created if missing)."),
     ] = None,
     accelerators: Annotated[
         str | None,
@@ -639,6 +648,10 @@ def matrix(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """The throughput matrix: work per chip-hour for each workload class x accelerator."""
+    if output is not None:
+        output = output_folder(
+            output, writes=["matrix.csv"], inputs=[workloads, efficiency, *(catalog or [])]
+        )
     cat = load_catalog(catalog or [])
     classes = load_workloads(workloads)
     accs = [a.strip() for a in accelerators.split(",") if a.strip()] if accelerators else None
@@ -656,6 +669,7 @@ def matrix(
             classes, cat, accs, progress=tick, efficiencies=effs, constants=consts
         )
     if output is not None:
+        output = output / "matrix.csv"
         write_text_atomic(output, write_matrix(ds, output))
     if fmt is not Format.TABLE:
         from computebroker.perf import matrix_records
@@ -695,7 +709,9 @@ def calibrate_cmd(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write the fitted efficiencies (CSV) for --efficiency."
+            "--output",
+            "-o",
+            help="Folder for efficiency.csv (for --efficiency), created if missing.",
         ),
     ] = None,
     fit_stacks: Annotated[
@@ -706,11 +722,12 @@ def calibrate_cmd(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Fit achievable-efficiency parameters to your measured runs and report residuals."""
+    if output is not None:
+        output = output_folder(
+            output, writes=["efficiency.csv"], inputs=[measurements, *(catalog or [])]
+        )
     cat = load_catalog(catalog or [])
-    try:
-        text = measurements.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError.single(str(measurements), f"cannot read file: {exc}") from None
+    text = read_text(measurements)
     runs = parse_runs(text, str(measurements), cat)
     if not runs:
         raise InputError.single(str(measurements), "no runs in the file")
@@ -744,7 +761,7 @@ def calibrate_cmd(
             lines.append(
                 f"{key},{e.matmul_bf16:.4f},{e.matmul_fp8:.4f},{ids},fitted by estimate calibrate to {measurements.name}"
             )
-        write_text_atomic(output, "\n".join(lines) + "\n")
+        write_text_atomic(output / "efficiency.csv", "\n".join(lines) + "\n")
     if fmt is not Format.TABLE:
         render_rows(console, rows, fmt)
         return

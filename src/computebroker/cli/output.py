@@ -1,4 +1,12 @@
-"""Rendering rows for the terminal (rich tables), JSON and CSV; one place for number formats."""
+"""Rendering rows for the terminal (rich tables), JSON and CSV; one place for number formats;
+and the one rule for where a command writes its files (:func:`output_folder`).
+
+The ``-o`` rule, the same for every command: ``-o`` names a folder (created if missing) and
+the command writes fixed file names inside it. The folder is checked *before* the work — it
+must be (or be creatable as) a writable folder, and none of the files to be written may be a
+file the user gave as input — so a long computation never ends in "permission denied" and a
+scenario file is never replaced by a report.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +14,149 @@ import csv
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["Format", "fmt_money", "fmt_num", "fmt_usd", "make_console", "render_rows"]
+from computebroker.errors import InputError
+
+__all__ = [
+    "Format",
+    "check_output_file",
+    "fmt_money",
+    "fmt_num",
+    "fmt_usd",
+    "make_console",
+    "output_folder",
+    "render_rows",
+]
+
+# Suffixes that say "this is a file name": `-o report.html` is refused with the rule instead of
+# creating a folder called report.html.
+_FILE_SUFFIXES = frozenset({".html", ".htm", ".json", ".csv", ".yaml", ".yml", ".jsonl", ".txt"})
+
+
+def _existing_ancestor(path: Path) -> Path:
+    current = path.absolute()
+    while not current.exists() and current != current.parent:
+        current = current.parent
+    return current
+
+
+def _probe_writable(folder: Path, source: str, option: str) -> None:
+    """Create and remove a temporary file in ``folder`` (works for root and read-only mounts,
+    where ``os.access`` does not tell)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".computebroker-probe-", dir=folder)
+    except OSError as exc:
+        raise InputError.single(
+            source,
+            f"cannot write in {folder}: {exc.strerror}; give a folder you can write to",
+            field=option,
+        ) from None
+    os.close(fd)
+    Path(tmp).unlink(missing_ok=True)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _refuse_inputs(
+    targets: Iterable[Path], inputs: Iterable[Path | str | None], option: str
+) -> None:
+    given = [Path(p) for p in inputs if p is not None and str(p)]
+    for target in targets:
+        for inp in given:
+            if _same_file(target, inp) or target.absolute() == inp.absolute():
+                raise InputError.single(
+                    str(target),
+                    f"writing here would overwrite the input file {inp}; give {option} "
+                    "another folder",
+                    field=option,
+                )
+
+
+def output_folder(
+    path: Path | str,
+    *,
+    writes: Sequence[str],
+    inputs: Iterable[Path | str | None] = (),
+    option: str = "--output",
+) -> Path:
+    """Check ``-o PATH`` before the work starts and return it as a folder path.
+
+    ``writes`` are the file names the command will write inside the folder; ``inputs`` the
+    files the user gave (scenario, catalog, trace, ...). The folder is not created here (a run
+    that then fails on its input leaves nothing behind); :mod:`computebroker.outputs` creates
+    it when the first file is written.
+
+    Raises
+    ------
+    InputError
+        ``PATH`` is a file, or looks like a file name (``report.html``); a parent is a file; the
+        place is not writable; or a file to be written is one of ``inputs``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> output_folder(d / "out", writes=["plan.json"]) == d / "out"
+    True
+    >>> (d / "s.yaml").write_text("name: x")
+    7
+    >>> output_folder(d / "s.yaml", writes=["plan.json"])
+    Traceback (most recent call last):
+    ...
+    computebroker.errors.InputError: ...s.yaml: --output: is a file; --output names a folder (created if missing) where plan.json are written
+    """
+    folder = Path(path)
+    source = str(folder)
+    listed = ", ".join(writes)
+    rule = f"{option} names a folder (created if missing) where {listed} are written"
+    if folder.exists() and not folder.is_dir():
+        raise InputError.single(source, f"is a file; {rule}", field=option)
+    if not folder.exists() and folder.suffix.lower() in _FILE_SUFFIXES:
+        raise InputError.single(
+            source,
+            f"looks like a file name; {rule} (for example {option} {folder.with_suffix('')})",
+            field=option,
+        )
+    ancestor = _existing_ancestor(folder)
+    if not ancestor.is_dir():
+        raise InputError.single(
+            source, f"{ancestor} is a file, so this folder cannot be created; {rule}", field=option
+        )
+    _probe_writable(ancestor, source, option)
+    _refuse_inputs([folder / name for name in writes], inputs, option)
+    return folder
+
+
+def check_output_file(
+    path: Path | str, *, inputs: Iterable[Path | str | None] = (), option: str
+) -> Path:
+    """Check an option that names one file to write (``--save-trace``) before the work: its
+    folder is writable, it is not a folder, and it is not one of ``inputs``."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError.single(str(target), f"is a folder; {option} names a file", field=option)
+    ancestor = _existing_ancestor(target.parent)
+    if not ancestor.is_dir():
+        raise InputError.single(
+            str(target), f"{ancestor} is a file, so {target} cannot be written", field=option
+        )
+    _probe_writable(ancestor, str(target), option)
+    _refuse_inputs([target], inputs, option)
+    return target
 
 
 def make_console(*, stderr: bool = False) -> Console:

@@ -13,8 +13,16 @@ from rich.console import Console
 from rich.panel import Panel
 
 from computebroker.catalog import Catalog, load_catalog
-from computebroker.cli.output import Format, fmt_money, fmt_num, fmt_usd, make_console, render_rows
-from computebroker.errors import InputError
+from computebroker.cli.output import (
+    Format,
+    fmt_money,
+    fmt_num,
+    fmt_usd,
+    make_console,
+    output_folder,
+    render_rows,
+)
+from computebroker.errors import InfeasibleRequestError, InputError
 from computebroker.outputs import write_json_atomic, write_text_atomic
 from computebroker.planner import (
     FrontierAxis,
@@ -313,6 +321,10 @@ def plan(
 ) -> None:
     """Which commitments to sign, with whom, when: a two-stage stochastic program (LP/MILP)."""
     console = make_console()
+    if output is not None:
+        output = output_folder(
+            output, writes=("plan.json", "plan.html"), inputs=[scenario, signed, *(catalog or [])]
+        )
     if server is not None:
         _on_server(server, token, scenario, scenarios, seed, method, output, fmt, console)
         return

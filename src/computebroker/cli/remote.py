@@ -60,10 +60,9 @@ def remote_plan(
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
     """Upload ``scenario``, plan it on the server, wait, and return the plan document."""
-    try:
-        text = scenario.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError.single(str(scenario), f"cannot read: {exc.strerror}") from None
+    from computebroker.inputs import read_text
+
+    text = read_text(scenario)
     name = re.sub(r"[^A-Za-z0-9_.\-]", "-", scenario.stem) or "scenario"
     stored = _call(server, token, "POST", "/v1/scenarios", {"name": name, "yaml": text})
     progress(f"stored {stored['name']} version {stored['version']} on {server}")

@@ -10,7 +10,7 @@ import typer
 from rich.panel import Panel
 
 from computebroker.catalog import load_catalog
-from computebroker.cli.output import Format, make_console, render_rows
+from computebroker.cli.output import Format, make_console, output_folder, render_rows
 from computebroker.examples import example_path
 from computebroker.outputs import write_json_atomic, write_text_atomic
 from computebroker.planner import load_scenario
@@ -50,9 +50,13 @@ def _summary(run: RunResult) -> dict[str, Any]:
     }
 
 
+RUN_FILES = ("report.html", "plan.json", "run.json")
+
+
 def _execute(scenario: Path, out: Path, opt: RunOptions, fmt: Format, catalog: list[Path]) -> None:
     console = make_console()
     err = make_console(stderr=True)
+    out = output_folder(out, writes=RUN_FILES, inputs=[scenario, *catalog])
     cat = load_catalog(catalog)
     spec = load_scenario(scenario, cat)
 
@@ -63,7 +67,6 @@ def _execute(scenario: Path, out: Path, opt: RunOptions, fmt: Format, catalog: l
     with err.status("running", spinner="dots") if fmt is Format.TABLE else _Null():
         run = run_pipeline(spec, cat, opt, progress=say)
     report = build_run_report(run)
-    out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "report.html", report.render())
     write_json_atomic(out / "plan.json", run.document.to_json())
     summary = _summary(run)

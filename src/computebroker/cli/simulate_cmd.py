@@ -10,7 +10,13 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from computebroker.catalog import load_catalog
-from computebroker.cli.output import Format, make_console, render_rows
+from computebroker.cli.output import (
+    Format,
+    check_output_file,
+    make_console,
+    output_folder,
+    render_rows,
+)
 from computebroker.errors import InputError
 from computebroker.outputs import write_text_atomic
 from computebroker.reports.html import HtmlReport
@@ -33,6 +39,8 @@ from computebroker.sim.fleet import Fleet
 from computebroker.sim.gavel import GAVEL_DIR, gavel_throughputs
 
 __all__ = ["simulate_cmd"]
+
+SIM_FILES = ("simulate.html", "simulate.json")
 
 
 def _throughputs(spec: str | None, fleet: Fleet, catalog_files: list[Path]) -> ThroughputTable:
@@ -153,7 +161,11 @@ def simulate_cmd(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write an HTML report (and a .json beside it)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Folder for simulate.html and simulate.json (created if missing).",
+        ),
     ] = None,
     catalog: Annotated[
         list[Path] | None, typer.Option("--catalog", help="Extra offerings/deals (YAML/CSV).")
@@ -162,6 +174,11 @@ def simulate_cmd(
 ) -> None:
     """Run a job stream on a fleet under a policy, with faults; JCT, utilisation, cost, SLOs."""
     console = make_console()
+    given = [fleet, trace, throughputs, faults, *(catalog or [])]
+    if output is not None:
+        output = output_folder(output, writes=SIM_FILES, inputs=given)
+    if save_trace is not None:
+        check_output_file(save_trace, inputs=given, option="--save-trace")
     cat = load_catalog(catalog or [])
     fl = load_fleet(fleet, cat)
     table = _throughputs(throughputs, fl, catalog or [])
@@ -207,10 +224,8 @@ def simulate_cmd(
             subtitle=f"{len(tr.jobs):,} jobs from {tr.source} on {fl.describe()}",
         )
         add_sim_sections(page, st, r)
-        write_text_atomic(output, page.render())
-        write_text_atomic(
-            output.with_suffix(".json"), json.dumps(doc, indent=2, default=str) + "\n"
-        )
+        write_text_atomic(output / SIM_FILES[0], page.render())
+        write_text_atomic(output / SIM_FILES[1], json.dumps(doc, indent=2, default=str) + "\n")
     if fmt is Format.JSON:
         console.file.write(json.dumps(doc, indent=2, default=str) + "\n")
         return
@@ -243,4 +258,4 @@ def simulate_cmd(
         },
     )
     if output is not None:
-        console.print(f"wrote {output} and {output.with_suffix('.json')}", highlight=False)
+        console.print(f"wrote {output / SIM_FILES[0]} and {output / SIM_FILES[1]}", highlight=False)

@@ -21,6 +21,7 @@ from importlib import resources
 
 from computebroker.catalog import Accelerator
 from computebroker.errors import InfeasibleRequestError, InputError
+from computebroker.inputs import read_text
 
 __all__ = [
     "Constants",
@@ -138,10 +139,7 @@ def load_efficiency_file(path: str) -> tuple[dict[str, Efficiency], Constants]:
     from pathlib import Path
 
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError.single(str(p), f"cannot read file: {exc}") from None
+    text = read_text(p, field="--efficiency")
     shipped, consts = _table()
     mine, consts = parse_efficiency_csv(text, str(p), consts)
     return {**shipped, **mine}, consts

@@ -30,6 +30,7 @@ import xarray as xr
 
 from computebroker.catalog import Catalog
 from computebroker.errors import ComputeBrokerError, InputError
+from computebroker.inputs import parse_json_text, read_text
 from computebroker.perf.estimate import modelable_accelerators
 from computebroker.perf.hardware import Constants, Efficiency, profile_for
 from computebroker.perf.layout import LayoutConstraints, Precision
@@ -300,15 +301,12 @@ def write_matrix(ds: xr.Dataset, path: Path) -> str:
 def read_matrix(path: Path) -> xr.Dataset:
     """Read a matrix CSV or JSON written by ``write_matrix`` (or by hand)."""
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError.single(source, f"cannot read file: {exc}") from None
+    text = read_text(path)
     if path.suffix.lower() == ".json":
+        data = parse_json_text(text, source)
         try:
-            data = json.loads(text)
             rows = data["matrix"] if isinstance(data, dict) else data
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError) as exc:
             raise InputError.single(
                 source, f'not a matrix JSON ({exc}); expected {{"matrix": [rows]}}'
             ) from None

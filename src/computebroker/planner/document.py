@@ -29,6 +29,7 @@ from typing import Any, Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from computebroker.inputs import load_json
 from computebroker.errors import InputError
 from computebroker.inputs import validation_issues
 from computebroker.perf.matrix import matrix_records
@@ -321,11 +322,8 @@ class PlanDocument(_Record):
     @classmethod
     def read(cls, path: Path) -> PlanDocument:
         """``plan.json`` from ``path``."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError.single(str(path), f"cannot read plan JSON: {exc}") from None
-        return cls.from_json(data, str(path))
+        # bounded, checked read (size, binary, NaN) shared with every user file
+        return cls.from_json(load_json(path), str(path))
 
 
 _PLAN_PARTS = (

@@ -460,6 +460,12 @@ def _offer(
         term = err.horizon.months_to_periods(om.term_months or om.contract.term_hint_months)
     start = err.period(om.available_from, (*loc, "available_from"), 0)
     until = err.period(om.available_until, (*loc, "available_until"), None)
+    if start is not None and until is not None and until < start:
+        err(
+            (*loc, "available_until"),
+            f"available_until ({om.available_until}) is before available_from "
+            f"({om.available_from}); give a period on or after it",
+        )
     risk = om.delivery_risk
     return OfferSpec(
         id=om.id,
@@ -554,12 +560,30 @@ def _price(catalog: Catalog, om: OfferModel, provider: str, acc: str) -> tuple[f
     """(USD per chip-hour, where it came from); None and a reason when it cannot be found."""
     if om.price_chip_hour != "catalog":
         return float(om.price_chip_hour), "scenario file"
-    quotes = [q for q in contract_quotes(catalog, acc) if q.provider == provider]
+    every = contract_quotes(catalog, acc)
+    quotes = [q for q in every if q.provider == provider]
+    if not quotes:
+        import difflib
+
+        sellers = sorted({q.provider for q in every})
+        close = difflib.get_close_matches(provider, sellers, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return None, (
+            f"no provider {provider!r} sells {acc} in the catalog; {hint}sellers are "
+            f"{', '.join(sellers) or 'none'}; or give price_chip_hour"
+        )
     if om.region != "any":
         regional = [
             q for q in quotes if fnmatch.fnmatchcase(q.region, om.region) or q.region == om.region
         ]
-        quotes = regional or quotes
+        if not regional:
+            regions = sorted({q.region for q in quotes})
+            return None, (
+                f"the catalog has no price for {acc} from {provider} in region {om.region!r}; "
+                f"regions with a price: {', '.join(regions)}; give one of them, region: any, "
+                "or price_chip_hour"
+            )
+        quotes = regional
     want = {
         ContractKind.ON_DEMAND: ContractKind.ON_DEMAND,
         ContractKind.SPOT: ContractKind.SPOT,

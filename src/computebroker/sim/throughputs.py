@@ -4,7 +4,6 @@ a workloads YAML priced by the performance model for the fleet's chips."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -13,6 +12,7 @@ from typing import Any
 
 from computebroker.catalog import Catalog
 from computebroker.errors import InputError
+from computebroker.inputs import load_json, read_text
 from computebroker.scheduler.throughput import ThroughputTable
 
 __all__ = ["load_throughputs", "read_gavel_throughputs", "table_from_rows"]
@@ -24,12 +24,7 @@ def read_gavel_throughputs(path: Path | str) -> ThroughputTable:
     """Gavel's ``simulation_throughputs.json``: isolated steps per second of each (job type,
     scale factor) on each worker type (the ``*_unconsolidated`` variants are skipped)."""
     source = str(path)
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError.single(source, "file not found") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError.single(source, f"cannot read Gavel throughputs: {exc}") from None
+    raw = load_json(path, field="--throughputs")
     table = ThroughputTable(unit="steps", source=source)
     if not isinstance(raw, dict):
         raise InputError.single(
@@ -86,7 +81,7 @@ def load_throughputs(
     if suffix in (".yaml", ".yml"):
         return _from_workloads(path, accelerators, catalog)
     if suffix == ".json":
-        head = path.read_text(encoding="utf-8")[:4096]
+        head = read_text(path, field="--throughputs")[:4096]
         if "('" in head:
             return read_gavel_throughputs(path)
     from computebroker.perf.matrix import matrix_records, read_matrix

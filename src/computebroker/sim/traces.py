@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from computebroker.errors import InputError, Issue
+from computebroker.inputs import parse_json_text, read_text
 from computebroker.scheduler.types import JobKind, SimJob
 
 __all__ = [
@@ -304,9 +305,9 @@ def _read_native(text: str, source: str, jsonl: bool) -> Trace:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError.single(source, f"not JSON: {exc.msg}", line=n) from None
+                row = parse_json_text(line, source)
+            except InputError as exc:
+                raise InputError.single(source, exc.issues[0].message, line=n) from None
             if not isinstance(row, dict):
                 raise InputError.single(source, "each line must be a JSON object", line=n)
             jobs.append(_native_row(row, n, source, demand))
@@ -326,12 +327,7 @@ def _read_native(text: str, source: str, jsonl: bool) -> Trace:
 def read_trace(path: Path | str) -> Trace:
     """A trace file in any of the supported formats, recognised by extension and shape."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError.single(str(p), "file not found") from None
-    except OSError as exc:
-        raise InputError.single(str(p), f"cannot read: {exc.strerror}") from None
+    text = read_text(p, field="--trace")
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if not lines:
         raise InputError.single(str(p), "the trace is empty")
