@@ -22,7 +22,7 @@ from computebroker.cli.output import (
     output_folder,
     render_rows,
 )
-from computebroker.errors import InfeasibleRequestError, InputError
+from computebroker.errors import InputError
 from computebroker.outputs import write_json_atomic, write_text_atomic
 from computebroker.planner import (
     FrontierAxis,

@@ -29,9 +29,8 @@ from typing import Any, Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from computebroker.inputs import load_json
 from computebroker.errors import InputError
-from computebroker.inputs import validation_issues
+from computebroker.inputs import load_json, validation_issues
 from computebroker.perf.matrix import matrix_records
 from computebroker.planner.frontier import FrontierPoint
 from computebroker.planner.problem import KCHIPS, PlanProblem

@@ -46,7 +46,9 @@ async def _input_error(_: Request, exc: Exception) -> JSONResponse:
 async def _broker_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ComputeBrokerError)
     # 422 for requests that cannot be met; 5xx for the server's own (solver) failures
-    return JSONResponse(status_code=exc.http_status, content={"detail": [{"loc": [], "msg": str(exc)}]})
+    return JSONResponse(
+        status_code=exc.http_status, content={"detail": [{"loc": [], "msg": str(exc)}]}
+    )
 
 
 def create_app(db_url: str | None = None, *, workers: int = 1) -> FastAPI:

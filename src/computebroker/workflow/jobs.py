@@ -5,7 +5,7 @@ period's rate, sharded so a shard fits a pool."""
 from __future__ import annotations
 
 import math
-from dataclasses import replace, dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import xarray as xr
