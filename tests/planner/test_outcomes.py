@@ -145,12 +145,14 @@ def test_feasible_incumbent_at_a_limit_is_a_plan_with_its_gap(
     i = p.commit.index("aws-h100-1y")
     assert res.plan.x[i, 0] * KCHIPS >= 64 - 1e-6  # the signed commitment is in the plan
     doc = plan_document(res, metrics(res.plan), milp=True)
-    assert doc["status"] == "feasible" and doc["solve"]["proven_gap"] == res.gap
-    assert doc["solve"]["stopped_by"] == "other_limit"
+    assert doc.status == "feasible" and doc.solve.proven_gap == res.gap
+    assert doc.solve.stopped_by == "other_limit"
     signed = [
-        c for c in doc["commitments"] if (c["offer"], c["start"]) == ("aws-h100-1y", "2026-01")
+        c
+        for c in doc.planned("t").commitments
+        if (c.offer, c.start) == ("aws-h100-1y", "2026-01")
     ]
-    assert signed and sum(c["chips"] for c in signed) >= 64 - 1e-6
+    assert signed and sum(c.chips for c in signed) >= 64 - 1e-6
     report = HtmlReport(title="t")
     add_plan_sections(report, res.plan, metrics(res.plan))
     assert "not proven optimal" in report.render() and f"{res.gap:.2%}" in report.render()

@@ -58,13 +58,9 @@ class AllocationLp:
 
     def _highs(self) -> Any:
         if self._h is None:
-            import highspy
+            from computebroker.solvers import new_highs
 
-            from computebroker.solvers import quiet_solver
-
-            with quiet_solver():
-                self._h = highspy.Highs()  # type: ignore[no-untyped-call]
-                self._h.setOptionValue("output_flag", False)
+            self._h = new_highs()
         return self._h
 
     def solve(
