@@ -73,11 +73,11 @@ def test_solver_failure_is_a_server_error_not_a_422(
     api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, auth = api
-    from computebroker import planner
+    from computebroker.service.routes import scenarios
 
     def crash(*_a: Any, **_k: Any) -> Any:
         raise SolverError("HiGHS failed: boom")
 
-    monkeypatch.setattr(planner, "parse_scenario", crash)
+    monkeypatch.setattr(scenarios, "parse_scenario", crash)
     r = client.post("/v1/scenarios", json={"name": "t", "yaml": SCENARIO}, headers=auth)
     assert r.status_code == 500 and "boom" in r.text

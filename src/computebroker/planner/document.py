@@ -105,7 +105,8 @@ class CommitmentRow(_Record):
     existing: bool
     term_periods: int
     price_chip_hour: float
-    obligation_usd: float
+    obligation_usd: float  # total contract value (nominal, whole term)
+    after_horizon_usd: float = 0.0  # the part of obligation_usd past the horizon
 
 
 class OfferRow(_Record):
@@ -153,6 +154,9 @@ class ThroughputRow(_Record):
     unit: str
     layout: str
     note: str
+    # the estimate's uncertainty: relative half-width and its label ("fitted on N runs, ±X%")
+    band_rel: float | None = None
+    band_label: str = ""
 
 
 class DemandRecord(_Record):
@@ -165,6 +169,30 @@ class DemandRecord(_Record):
     p50: list[float]
     p75: list[float]
     p95: list[float]
+
+
+class IntervalRecord(_Record):
+    """A mean with its confidence interval."""
+
+    mean: float
+    half_width: float
+    level: float = 0.95
+
+
+class ConvergenceRecord(_Record):
+    """How sure the plan is, from independent replications (see ``replicate``)."""
+
+    replications: int
+    scenarios: int
+    expected_cost: IntervalRecord
+    cvar: IntervalRecord
+    p_shortfall: IntervalRecord
+    gap_mean_usd: float
+    gap_upper_usd: float
+    stability: float
+    signed_chips: dict[str, IntervalRecord]
+    target: float
+    converged: bool
 
 
 class MetricsRecord(_Record):
@@ -189,6 +217,18 @@ class MetricsRecord(_Record):
     usd_per_million_work: dict[str, dict[str, float]]
     committed_spend_usd: float
     post_horizon_usd: float
+    # money apart from penalty, nominal figures, what is signed (PlanMetrics' fields)
+    discount_rate: float = 0.0
+    expected_cost_nominal_usd: float = 0.0
+    expected_penalty_usd: float = 0.0
+    cash_cvar_usd: float = 0.0
+    p_shortfall_any: float = 0.0
+    unmet_volume_share: float = 0.0
+    signed_usd: float = 0.0
+    signed_after_horizon_usd: float = 0.0
+    signed_pv_usd: float = 0.0
+    existing_contract_usd: float = 0.0
+    convergence: ConvergenceRecord | None = None
 
 
 class FrontierRow(_Record):
