@@ -3,6 +3,7 @@ job end to end, live placement, and a restart during a job."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -305,10 +306,34 @@ def test_throughput_matrix_and_cancel(api: Any) -> None:
         client.post("/v1/matrices", json={**body, "accelerators": ["h1000"]}, headers=a).status_code
         == 422
     )
-    client.post("/v1/scenarios", json={"name": "tiny", "yaml": SCENARIO}, headers=a)
-    job = client.post("/v1/plans", json={"scenario": "tiny"}, headers=a).json()
-    r = client.post(f"/v1/jobs/{job['id']}/cancel", headers=a)
-    assert r.status_code == 200 and r.json()["cancel_requested"] is True
-    st = _wait(client, job["id"], a)
-    assert st["status"] in ("cancelled", "done")  # a job already past its last check finishes
-    assert client.post("/v1/jobs/not-a-job/cancel", headers=a).status_code == 404
+
+
+def test_cancel_a_queued_plan_and_a_finished_one(db_url: str) -> None:
+    """The one worker is held busy, so the plan job is certainly still queued when cancelled: it
+    is cancelled at once and never runs (a plan queued after it, which runs after its turn,
+    finishes first). A finished job is left as it is."""
+    (token,) = team_tokens(db_url, "alpha")
+    a = {"Authorization": f"Bearer {token}"}
+    app = create_app(db_url)
+    gate = threading.Event()
+    with TestClient(app) as client:
+        try:
+            app.state.ctx.runner.submit("gate", gate.wait, 60)
+            client.post("/v1/scenarios", json={"name": "tiny", "yaml": SCENARIO}, headers=a)
+            job = client.post("/v1/plans", json={"scenario": "tiny"}, headers=a).json()["id"]
+            assert client.get(f"/v1/jobs/{job}", headers=a).json()["status"] == "queued"
+            r = client.post(f"/v1/jobs/{job}/cancel", headers=a)
+            assert r.json() == {"id": job, "status": "cancelled", "cancel_requested": True}
+            quick = {"scenario": "tiny", "out_of_sample": 0, "frontier": False}
+            later = client.post("/v1/plans", json=quick, headers=a).json()["id"]
+        finally:
+            gate.set()
+        assert _wait(client, later, a)["status"] == "done"
+        st = client.get(f"/v1/jobs/{job}", headers=a).json()
+        assert st["status"] == "cancelled" and st["error"] == "cancelled before it started"
+        assert client.get(f"/v1/plans/{job}", headers=a).status_code == 409
+        assert client.get(f"/v1/reports/{job}.html", headers=a).status_code == 404
+        r = client.post(f"/v1/jobs/{later}/cancel", headers=a)
+        assert r.json() == {"id": later, "status": "done", "cancel_requested": False}
+        assert client.get(f"/v1/plans/{later}", headers=a).status_code == 200
+        assert client.post("/v1/jobs/not-a-job/cancel", headers=a).status_code == 404

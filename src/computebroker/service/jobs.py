@@ -29,7 +29,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._cancelled: set[str] = set()
 
-    def submit(self, job_id: str, fn: Callable[..., None], *args: Any) -> None:
+    def submit(self, job_id: str, fn: Callable[..., object], *args: Any) -> None:
         """Queue ``fn(*args)`` as job ``job_id``; it is skipped when cancelled before it starts."""
         with self._lock:
             if self._pool is None:
@@ -38,7 +38,7 @@ class JobRunner:
                 )
             self._pool.submit(self._start, job_id, fn, args)
 
-    def _start(self, job_id: str, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
+    def _start(self, job_id: str, fn: Callable[..., object], args: tuple[Any, ...]) -> None:
         if self.is_cancelled(job_id):
             return
         fn(*args)
