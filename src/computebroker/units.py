@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
+    "BILLION",
     "GBIT_PER_S_TO_BYTES_PER_S",
     "GIB",
     "HOURS_PER_DAY",
@@ -35,6 +36,7 @@ GBIT_PER_S_TO_BYTES_PER_S: Final = 1e9 / 8
 
 SECONDS_PER_HOUR: Final = 3600.0
 MILLION: Final = 1e6  # "per million units of work", $M
+BILLION: Final = 1e9  # $B in headlines
 HOURS_PER_DAY: Final = 24.0
 HOURS_PER_WEEK: Final = 7 * HOURS_PER_DAY
 # A 365-day year: cloud prices are quoted per hour and commitments per 1- or 3-year term;

@@ -86,8 +86,6 @@ def remote_plan(
     if st["status"] != "done":
         from computebroker.errors import InfeasibleRequestError
 
-        raise InfeasibleRequestError(
-            f"the server's plan job {st['status']}: {st.get('error') or ''}"
-        )
+        raise InfeasibleRequestError(f"the server's plan job {st['status']}: {st['error'] or ''}")
     doc: dict[str, Any] = _call(server, token, "GET", f"/v1/plans/{job['id']}")
     return doc

@@ -17,6 +17,7 @@ from computebroker.planner import load_scenario
 from computebroker.planner.document import schedule_rows
 from computebroker.reports.run import build_run_report, verdict_rows, verdict_text
 from computebroker.reports.sim import summary_rows
+from computebroker.units import BILLION
 from computebroker.workflow import DEFAULT_OUT_OF_SAMPLE, RunOptions, RunResult, run_pipeline
 
 __all__ = ["demo", "run"]
@@ -96,7 +97,7 @@ def _execute(scenario: Path, out: Path, opt: RunOptions, fmt: Format, catalog: l
         console,
         schedule_rows(m)[:20],
         Format.TABLE,
-        title=f"Plan: commitment schedule (expected cost ${m.expected_cost_usd / 1e9:,.1f}B, CVaR{round(m.cvar_alpha * 100)} ${m.cvar_usd / 1e9:,.1f}B, P(shortfall) {m.p_shortfall:.0%})",
+        title=f"Plan: commitment schedule (expected cost ${m.expected_cost_usd / BILLION:,.1f}B, CVaR{round(m.cvar_alpha * 100)} ${m.cvar_usd / BILLION:,.1f}B, P(shortfall) {m.p_shortfall:.0%})",
         columns=[
             ("start", "start"),
             ("offer", "offer"),
@@ -107,7 +108,7 @@ def _execute(scenario: Path, out: Path, opt: RunOptions, fmt: Format, catalog: l
         ],
         formatters={
             "chips": lambda v: f"{v:,.0f}",
-            "obligation_usd": lambda v: f"${v / 1e9:,.2f}B",
+            "obligation_usd": lambda v: f"${v / BILLION:,.2f}B",
         },
     )
     render_rows(

@@ -511,8 +511,8 @@ def price_of_work_rows(m: PlanMetrics, units: dict[str, str]) -> list[dict[str, 
     vendors = sorted({v for per in m.usd_per_million_work.values() for v in per})
     rows = []
     for wname, per in m.usd_per_million_work.items():
-        row: dict[str, Any] = {"class": wname, "unit": units.get(wname, "work")}
-        row.update({v: per.get(v) for v in vendors})
+        row: dict[str, Any] = {"class": wname, "unit": units[wname]}
+        row.update({v: per.get(v) for v in vendors})  # None: the class did not run there
         rows.append(row)
     return rows
 

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from computebroker.reports.html import HtmlReport, money
 from computebroker.reports.plan_figures import add_plan_sections
 from computebroker.reports.sim import add_sim_sections, fig_timeline
+from computebroker.units import BILLION, MILLION, SECONDS_PER_HOUR
 from computebroker.workflow import RunResult, SimCase
 
 __all__ = [
@@ -41,8 +42,10 @@ def verdict_rows(run: RunResult) -> list[dict[str, Any]]:
                 "spend in horizon": money(z.spend_usd),
                 "shortfall penalty": money(z.penalty_usd),
                 "unmet (penalty-weighted)": f"{z.unmet_share:.2%}",
-                "worst class": f"{worst} {z.unmet_by_class.get(worst, 0.0):.1%}" if worst else "—",
-                "avg JCT": "—" if r.avg_jct_s is None else f"{r.avg_jct_s / 3600:,.0f} h",
+                "worst class": f"{worst} {z.unmet_by_class[worst]:.1%}" if worst else "—",
+                "avg JCT": "—"
+                if r.avg_jct_s is None
+                else f"{r.avg_jct_s / SECONDS_PER_HOUR:,.0f} h",
                 "utilisation": f"{r.utilisation:.0%}",
                 "work lost": f"{r.chip_hours_lost:,.0f} chip-h",
             }
@@ -73,7 +76,7 @@ def verdict_text(run: RunResult) -> str:
 
 def fig_cases(run: RunResult) -> go.Figure:
     """Where each case's realised cost falls in the plan's distribution of scenario costs (CDF)."""
-    costs = np.sort(run.plan.cost * 1e6) / 1e9
+    costs = np.sort(run.plan.cost * MILLION) / BILLION
     prob = run.problem.prob[np.argsort(run.plan.cost)]
     cdf = np.cumsum(prob)
     fig = go.Figure()
@@ -88,7 +91,7 @@ def fig_cases(run: RunResult) -> go.Figure:
     )
     colors = ["#2ca02c", "#d62728", "#ff7f0e", "#9467bd"]
     for i, c in enumerate(run.cases):
-        x = c.realised.total_usd / 1e9
+        x = c.realised.total_usd / BILLION
         q = float(np.interp(x, costs, cdf, left=0.0, right=1.0))
         fig.add_trace(
             go.Scatter(
@@ -99,7 +102,7 @@ def fig_cases(run: RunResult) -> go.Figure:
                 name=f"{c.name}: {money(c.realised.total_usd)}",
             )
         )
-    reals = [c.realised.total_usd / 1e9 for c in run.cases]
+    reals = [c.realised.total_usd / BILLION for c in run.cases]
     hi = max([float(np.quantile(costs, 0.99)), *reals]) * 1.05
     lo = min([float(costs[0]), *reals]) * 0.97
     fig.update_layout(
@@ -174,7 +177,7 @@ def _case_section(report: HtmlReport, c: SimCase, i: int) -> None:
     )
     s.table(
         [
-            {"class": w, "unmet share": v, "plan expected unmet": z.plan_expected_unmet.get(w, 0.0)}
+            {"class": w, "unmet share": v, "plan expected unmet": z.plan_expected_unmet[w]}
             for w, v in z.unmet_by_class.items()
         ]
     )

@@ -43,7 +43,10 @@ def realise(
 ) -> Realised:
     """Case ``r`` of ``plan`` on the plan's terms; ``demand[w, t]``: the path it ran (work units)."""
     costs = plan.cost * MUSD
-    unmet_units = {w: float(r.shortfall_by_type.get(w, 0.0)) for w in p.workloads}
+    # the report lists every class that had jobs; a class with none had nothing to fall short
+    unmet_units = {
+        w: float(r.shortfall_by_type[w]) if w in r.shortfall_by_type else 0.0 for w in p.workloads
+    }
     penalty_per_unit = {
         w: float(p.penalty[i] * MUSD / p.scale[i]) for i, w in enumerate(p.workloads)
     }
