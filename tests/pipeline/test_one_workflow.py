@@ -13,9 +13,14 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from computebroker.catalog import shipped_catalog
 from computebroker.cli.app import run
+from computebroker.errors import InfeasibleRequestError, InputError
+from computebroker.planner import parse_scenario
 from computebroker.planner.document import PlanDocument
 from computebroker.service import create_app
+from computebroker.sim.fleet import fleet_from_plan
+from computebroker.workflow import plan_run
 from tests.planner.helpers import tiny
 from tests.servers import team_tokens
 
@@ -110,3 +115,36 @@ def test_cli_service_and_run_make_the_same_plan(
     expect = _comparable(cli)
     assert _comparable(api) == expect
     assert _comparable(whole) == expect
+
+
+def test_a_scenario_without_a_plan_gives_a_document_that_cannot_be_simulated() -> None:
+    """Infeasible (signed capacity over the budget): the run says so, its document keeps the
+    status and explanation through JSON, and a fleet cannot be built from it."""
+    doc = tiny(
+        periods=2,
+        offers=[
+            {
+                "id": "c",
+                "provider": "aws",
+                "accelerator": "h100",
+                "contract": "commit-1y",
+                "price_chip_hour": 2.0,
+                "term_periods": 2,
+            }
+        ],
+        demand={"classes": {"w": {"start": 1e9}}},
+        policy={
+            "existing": [{"offer": "c", "start": "2026Q1", "chips": 1000}],
+            "budget_per_period": 1e6,
+        },
+        count=5,
+    )
+    cat = shipped_catalog()
+    planned = plan_run(parse_scenario(yaml.safe_dump(doc), cat), cat)
+    assert planned.plan is None and not planned.document.has_plan
+    with pytest.raises(InfeasibleRequestError, match="no plan: the scenario is infeasible"):
+        planned.require()
+    back = PlanDocument.from_json(json.loads(planned.document.text()), "plan.json")
+    assert back == planned.document and back.status == "infeasible" and back.explanation
+    with pytest.raises(InputError, match=r"plan.json: the plan document has no plan \(status"):
+        fleet_from_plan(back, "plan.json")
