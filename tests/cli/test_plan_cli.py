@@ -106,3 +106,32 @@ def test_as_of_without_signed_plan_and_bad_period(
         capsys, "plan", str(repo_root / "examples" / "startup.yaml"), "--as-of", "2031-01"
     )
     assert code == 2 and "--as-of" in err
+
+
+def test_replan_keeps_what_the_signed_plan_json_committed(
+    capsys: pytest.CaptureFixture[str], repo_root: Path, tmp_path: Path
+) -> None:
+    """`--signed plan.json --as-of P`: the first plan's commitments before P come back as
+    signed (existing) in the re-plan, chip for chip; a plan.json naming a period outside the
+    scenario is refused at the file."""
+    startup = str(repo_root / "examples" / "startup.yaml")
+    quick = ["--scenarios", "20", "--out-of-sample", "0", "-f", "json"]
+    code, out, err = cli(capsys, "plan", startup, "-o", str(tmp_path), *quick)
+    assert code == 0, err
+    first = json.loads(out)
+    before = [c for c in first["commitments"] if c["start"] < "2026-02"]
+    assert before
+    signed = str(tmp_path / "plan.json")
+    code, out, err = cli(capsys, "plan", startup, "--as-of", "2026-02", "--signed", signed, *quick)
+    assert code == 0, err
+    again = [c for c in json.loads(out)["commitments"] if c["start"] < "2026-02"]
+    expect = sorted((c["offer"], c["start"], round(c["chips"], 3)) for c in before)
+    assert sorted((c["offer"], c["start"], round(c["chips"], 3)) for c in again) == expect
+    assert all(c["existing"] for c in again)
+    bad = json.loads((tmp_path / "plan.json").read_text())
+    bad["commitments"][0]["start"] = "2031-01"
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    code, _, err = cli(
+        capsys, "plan", startup, "--as-of", "2026-02", "--signed", str(tmp_path / "bad.json")
+    )
+    assert code == 2 and "bad.json: commitments[0].start '2031-01'" in err

@@ -148,9 +148,7 @@ def test_feasible_incumbent_at_a_limit_is_a_plan_with_its_gap(
     assert doc.status == "feasible" and doc.solve.proven_gap == res.gap
     assert doc.solve.stopped_by == "other_limit"
     signed = [
-        c
-        for c in doc.planned("t").commitments
-        if (c.offer, c.start) == ("aws-h100-1y", "2026-01")
+        c for c in doc.planned("t").commitments if (c.offer, c.start) == ("aws-h100-1y", "2026-01")
     ]
     assert signed and sum(c.chips for c in signed) >= 64 - 1e-6
     report = HtmlReport(title="t")

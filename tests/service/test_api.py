@@ -337,3 +337,40 @@ def test_cancel_a_queued_plan_and_a_finished_one(db_url: str) -> None:
         assert r.json() == {"id": later, "status": "done", "cancel_requested": False}
         assert client.get(f"/v1/plans/{later}", headers=a).status_code == 200
         assert client.post("/v1/jobs/not-a-job/cancel", headers=a).status_code == 404
+
+
+def test_cancel_a_running_plan_stops_it_at_its_next_stage(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan job is held at its first stage until the cancel is in: it then stops there
+    (cancelled, no plan, no report) instead of running to the end."""
+    from computebroker.service.routes import plans
+    from computebroker.workflow import plan_run as real
+
+    started, go = threading.Event(), threading.Event()
+
+    def held(*args: Any, progress: Any, **kw: Any) -> Any:
+        def first(msg: str) -> None:
+            if not started.is_set():
+                started.set()
+                assert go.wait(30)
+            progress(msg)
+
+        return real(*args, progress=first, **kw)
+
+    monkeypatch.setattr(plans, "plan_run", held)
+    (token,) = team_tokens(db_url, "alpha")
+    a = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(db_url)) as client:
+        try:
+            client.post("/v1/scenarios", json={"name": "tiny", "yaml": SCENARIO}, headers=a)
+            job = client.post("/v1/plans", json={"scenario": "tiny"}, headers=a).json()["id"]
+            assert started.wait(30)
+            r = client.post(f"/v1/jobs/{job}/cancel", headers=a)
+            assert r.json() == {"id": job, "status": "running", "cancel_requested": True}
+        finally:
+            go.set()
+        st = _wait(client, job, a)
+        assert st["status"] == "cancelled" and st["error"] == "cancelled"
+        assert client.get(f"/v1/plans/{job}", headers=a).status_code == 409
+        assert client.get(f"/v1/reports/{job}.html", headers=a).status_code == 404

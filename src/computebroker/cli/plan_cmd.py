@@ -92,7 +92,7 @@ def _on_server(
             "--server needs --token (or $CB_TOKEN): computebroker token create --team T",
             field="--token",
         )
-    doc = remote_plan(
+    plan = remote_plan(
         server,
         token,
         scenario,
@@ -101,7 +101,6 @@ def _on_server(
         method=method,
         progress=lambda m: _status_line(console, fmt, m),
     )
-    plan = PlanDocument.from_json(doc, server)
     if output is not None:
         write_json_atomic(output / "plan.json", plan.to_json())
     if fmt is Format.JSON:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from computebroker.errors import ComputeBrokerError, InputError
+from computebroker.planner.document import PlanDocument
 
 __all__ = ["remote_plan"]
 
@@ -58,7 +59,7 @@ def remote_plan(
     seed: int | None,
     method: str,
     progress: Callable[[str], None],
-) -> dict[str, Any]:
+) -> PlanDocument:
     """Upload ``scenario``, plan it on the server, wait, and return the plan document."""
     from computebroker.inputs import read_text
 
@@ -86,5 +87,4 @@ def remote_plan(
         from computebroker.errors import InfeasibleRequestError
 
         raise InfeasibleRequestError(f"the server's plan job {st['status']}: {st['error'] or ''}")
-    doc: dict[str, Any] = _call(server, token, "GET", f"/v1/plans/{job['id']}")
-    return doc
+    return PlanDocument.from_json(_call(server, token, "GET", f"/v1/plans/{job['id']}"), server)

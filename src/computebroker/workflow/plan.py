@@ -8,6 +8,7 @@ of them made it (timings aside).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,9 @@ class PlanRun:
     frontier: list[FrontierPoint] | None
     whatif: WhatIfRun | None
     document: PlanDocument
+    # wall seconds per stage: estimate (pricing and sampling), solve, out_of_sample, frontier,
+    # whatif (timings, kept out of the document)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def plan(self) -> Plan | None:
@@ -130,7 +134,9 @@ def _solve(
     opt: PlanRunOptions,
     say: Progress,
     bounds: Bounds | None,
+    seconds: dict[str, float] | None = None,
 ) -> tuple[PlanProblem, PlanResult]:
+    t = time.perf_counter()
     problem = prepare_problem(
         spec,
         catalog,
@@ -140,8 +146,14 @@ def _solve(
         signed=dict(opt.signed),
         progress=say,
     )
+    if seconds is not None:
+        seconds["estimate"] = time.perf_counter() - t
     say("solving")
-    return problem, solve_plan(problem, opt.solve, progress=say, bounds=bounds)
+    t = time.perf_counter()
+    result = solve_plan(problem, opt.solve, progress=say, bounds=bounds)
+    if seconds is not None:
+        seconds["solve"] = time.perf_counter() - t
+    return problem, result
 
 
 def _whatif(
@@ -195,18 +207,22 @@ def plan_run(
     """
     opt = options or PlanRunOptions()
     say = progress or (lambda _m: None)
-    problem, result = _solve(spec, catalog, opt, say, bounds)
+    seconds: dict[str, float] = {}
+    problem, result = _solve(spec, catalog, opt, say, bounds, seconds)
     if result.plan is None:
         doc = plan_document(result, None, milp=opt.solve.milp)
-        return PlanRun(spec, problem, result, None, None, None, None, doc)
+        return PlanRun(spec, problem, result, None, None, None, None, doc, seconds)
     m = metrics(result.plan)
     oos = None
     if opt.out_of_sample > 0:
         say(f"re-scoring the plan on {opt.out_of_sample:,} fresh scenarios")
+        t = time.perf_counter()
         oos, _ = evaluate_out_of_sample(result.plan, catalog, count=opt.out_of_sample)
+        seconds["out_of_sample"] = time.perf_counter() - t
     points = None
     if opt.frontier is not None:
         say(f"frontier over the {opt.frontier.value}")
+        t = time.perf_counter()
         points = frontier(
             problem,
             opt.frontier,
@@ -214,10 +230,13 @@ def plan_run(
             base=opt.solve,
             progress=frontier_progress,
         )
-    wrun, wrecord = (
-        (None, None) if whatif is None else _whatif(whatif, catalog, opt, m, say, bounds)
-    )
+        seconds["frontier"] = time.perf_counter() - t
+    wrun, wrecord = None, None
+    if whatif is not None:
+        t = time.perf_counter()
+        wrun, wrecord = _whatif(whatif, catalog, opt, m, say, bounds)
+        seconds["whatif"] = time.perf_counter() - t
     doc = plan_document(
         result, m, out_of_sample=oos, frontier=points, whatif=wrecord, milp=opt.solve.milp
     )
-    return PlanRun(spec, problem, result, m, oos, points, wrun, doc)
+    return PlanRun(spec, problem, result, m, oos, points, wrun, doc, seconds)

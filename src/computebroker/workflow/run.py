@@ -218,7 +218,8 @@ def run_pipeline(
     planned = plan_run(spec, catalog, opt.plan_options(), progress=lambda m_: say(f"plan: {m_}"))
     plan, m = planned.require()
     ranking = price_performance(spec, planned.problem.matrix, offers)
-    seconds["plan"] = time.perf_counter() - t
+    seconds["estimate"] = planned.seconds["estimate"]  # pricing and sampling
+    seconds["plan"] = time.perf_counter() - t - seconds["estimate"]
 
     t = time.perf_counter()
     trace, delivered, cases = _simulate_cases(spec, opt, planned, say)
