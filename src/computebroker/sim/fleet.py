@@ -13,16 +13,18 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from computebroker.catalog import Catalog, ContractKind, contract_quotes
 from computebroker.errors import InputError
 from computebroker.inputs import load_yaml, validation_issues
-from computebroker.planner.document import OfferRow, PlanDocument
 from computebroker.scheduler.types import PoolView
 from computebroker.units import SECONDS_PER_HOUR
+
+if TYPE_CHECKING:  # the planner stack loads only when a plan.json is read
+    from computebroker.planner.document import OfferRow, PlanDocument
 
 __all__ = ["Fleet", "Pool", "fleet_from_plan", "load_fleet", "parse_inline_fleet"]
 
@@ -306,6 +308,8 @@ def load_fleet(spec: str, catalog: Catalog | None = None) -> Fleet:
     if path.suffix.lower() == ".json":
         if not path.exists():
             raise InputError.single(spec, "file not found")
+        from computebroker.planner.document import PlanDocument
+
         return fleet_from_plan(PlanDocument.read(path), str(path))
     if path.suffix.lower() in (".yaml", ".yml"):
         return _fleet_from_yaml(path, catalog)
