@@ -276,7 +276,7 @@ def demand_trace(
 def _realise(
     r: SimReport, p: PlanProblem, plan: Plan, m: PlanMetrics, demand: np.ndarray
 ) -> Realised:
-    costs = plan.cost * MUSD
+    costs = plan.cost_nominal * MUSD  # the simulator bills nominal dollars: compare like with like
     unmet_units = {w: float(r.shortfall_by_type.get(w, 0.0)) for w in p.workloads}
     penalty_per_unit = {
         w: float(p.penalty[i] * MUSD / p.scale[i]) for i, w in enumerate(p.workloads)
@@ -289,9 +289,9 @@ def _realise(
     weighted = sum(total_demand[w] * penalty_per_unit[w] for w in p.workloads)
     return Realised(
         spend_usd=r.cost_usd,
-        post_horizon_usd=m.post_horizon_usd,
+        post_horizon_usd=m.post_horizon_nominal_usd,
         penalty_usd=penalty,
-        total_usd=r.cost_usd + m.post_horizon_usd + penalty,
+        total_usd=r.cost_usd + m.post_horizon_nominal_usd + penalty,
         unmet_by_class=unmet_by,
         unmet_share=penalty / weighted if weighted > 0 else 0.0,
         plan_p05_usd=float(np.quantile(costs, 0.05)),
