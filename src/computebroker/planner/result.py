@@ -257,6 +257,7 @@ class PlanMetrics:
     signed_after_horizon_usd: float = 0.0  # the part of signed_usd past the horizon
     signed_pv_usd: float = 0.0  # signed_usd at present value
     existing_contract_usd: float = 0.0  # the same for policy.existing (already signed)
+    post_horizon_nominal_usd: float = 0.0  # post_horizon_usd undiscounted
     convergence: Convergence | None = None  # from replicate.replicate; None: not measured
 
 
@@ -361,6 +362,9 @@ def metrics(plan: Plan) -> PlanMetrics:
         signed_after_horizon_usd=signed[1],
         signed_pv_usd=signed[2],
         existing_contract_usd=signed[3],
+        post_horizon_nominal_usd=float(
+            (_costs(p, plan.x, plan.k, plan.y, plan.u, nominal=True)[3] * prob).sum() * MUSD
+        ),
     )
 
 

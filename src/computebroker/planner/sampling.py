@@ -127,12 +127,11 @@ def _explicit(spec: ScenarioSpec, n: int) -> tuple[np.ndarray, np.ndarray, np.nd
     for j, (_, paths) in enumerate(spec.demand.explicit):
         for name, path in paths.items():
             rows[names.index(name), :, j] = path
-    level = _level(rows)
     if not any(o.slip_prob > 0 or o.partial_prob > 0 for o in spec.offers if o.is_commitment):
-        return rows, weights / weights.sum(), level
+        return rows, weights / weights.sum(), _level(rows)
     cum = np.cumsum(weights / weights.sum())
     pick = np.minimum(np.searchsorted(cum, (np.arange(n) + 0.5) / n), len(weights) - 1)
-    return rows[:, :, pick], np.full(n, 1.0 / n), level[pick]
+    return rows[:, :, pick], np.full(n, 1.0 / n), _level(rows[:, :, pick])
 
 
 def _delivery(

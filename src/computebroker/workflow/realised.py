@@ -42,7 +42,7 @@ def realise(
     r: SimReport, p: PlanProblem, plan: Plan, m: PlanMetrics, demand: np.ndarray
 ) -> Realised:
     """Case ``r`` of ``plan`` on the plan's terms; ``demand[w, t]``: the path it ran (work units)."""
-    costs = plan.cost * MUSD
+    costs = plan.cost_nominal * MUSD  # the simulator bills nominal dollars: compare like with like
     # the report lists every class that had jobs; a class with none had nothing to fall short
     unmet_units = {
         w: float(r.shortfall_by_type[w]) if w in r.shortfall_by_type else 0.0 for w in p.workloads
@@ -58,9 +58,9 @@ def realise(
     weighted = sum(total_demand[w] * penalty_per_unit[w] for w in p.workloads)
     return Realised(
         spend_usd=r.cost_usd,
-        post_horizon_usd=m.post_horizon_usd,
+        post_horizon_usd=m.post_horizon_nominal_usd,
         penalty_usd=penalty,
-        total_usd=r.cost_usd + m.post_horizon_usd + penalty,
+        total_usd=r.cost_usd + m.post_horizon_nominal_usd + penalty,
         unmet_by_class=unmet_by,
         unmet_share=penalty / weighted if weighted > 0 else 0.0,
         plan_p05_usd=float(np.quantile(costs, 0.05)),
