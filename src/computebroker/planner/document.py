@@ -217,6 +217,7 @@ class MetricsRecord(_Record):
     usd_per_million_work: dict[str, dict[str, float]]
     committed_spend_usd: float
     post_horizon_usd: float
+    post_horizon_nominal_usd: float = 0.0
     # money apart from penalty, nominal figures, what is signed (PlanMetrics' fields)
     discount_rate: float = 0.0
     expected_cost_nominal_usd: float = 0.0
