@@ -212,9 +212,10 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_cli_one_second_limit_without_a_plan_exits_1_and_writes_no_plan(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """The issue's command: frontier-lab with whole blocks and a 1 s limit. At 600 scenarios
-    HiGHS cannot even finish the root LP in 1 s (its first incumbent needs the root LP), so the
-    outcome does not depend on the machine's speed."""
+    """The issue's command: frontier-lab with whole blocks and a 1 s limit, in the extensive
+    form. At 600 scenarios HiGHS cannot even finish the root LP in 1 s (its first incumbent
+    needs the root LP), so the outcome does not depend on the machine's speed. (``auto`` would
+    decompose here, and the decomposition has a plan after its first iteration.)"""
     code, out, err = cli(
         capsys,
         "plan",
@@ -224,6 +225,8 @@ def test_cli_one_second_limit_without_a_plan_exits_1_and_writes_no_plan(
         "1",
         "--scenarios",
         "600",
+        "--method",
+        "extensive",
         "-o",
         str(tmp_path),
         "--format",
