@@ -198,6 +198,7 @@ def test_decomposition_stopped_early_says_so() -> None:
     p = _startup_with_existing()
     b = solve_benders(p, bopt=BendersOptions(max_iterations=1, executor="serial", gap=0.0))
     assert not b.converged and b.stopped_by is PlanStatus.ITERATION_LIMIT
+    assert b.plan.x[p.commit.index("aws-h100-1y"), 0] * KCHIPS >= 64 - 1e-6  # what is signed
     res = solve_plan(p, PlanOptions(method="benders", executor="serial", benders_gap=1e-9))
     assert res.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE)
     assert res.gap is not None

@@ -349,6 +349,9 @@ class Decomposition:
             self.cuts += len(cuts)
         if best_x is None:  # no iteration ran (max_iterations < 1)
             raise SolverError("the decomposition evaluated no first stage")
+        if (best_x < p.x_lb - 1e-6 * np.maximum(1.0, p.x_lb)).any():
+            raise SolverError("the decomposition's plan drops commitments already signed")
+        best_x = np.maximum(best_x, p.x_lb)
         y, a, u = best_primal  # the recourse of the best first stage, kept when it was evaluated
         return BendersResult(
             plan=plan_from_arrays(p, x=best_x, y=y, a=a, u=u, risk_weight=lam),
