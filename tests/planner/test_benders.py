@@ -52,6 +52,44 @@ def test_matches_on_the_frontier_lab_example() -> None:
     assert b.lower <= ref * (1 + 1e-9)
 
 
+def _integer_doc() -> dict:  # type: ignore[type-arg]
+    doc = two_vendor_doc(min_vendors=2, max_vendor_share=0.9)
+    aws, gcp = doc["offers"][0], doc["offers"][1]
+    aws.update(block_chips=200, min_chips=600)
+    gcp.update(block_chips=150, min_chips=300)
+    return doc
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5])
+def test_milp_decomposition_matches_the_extensive_form(weight: float) -> None:
+    """Whole blocks, minimum quantities and the vendor minimum in the master (a MILP with the
+    same cuts): the same objective as the extensive-form MILP, within the MIP gap."""
+    doc = _integer_doc()
+    doc["policy"]["risk"] = {"cvar_alpha": 0.9, "weight": weight}
+    p = problem_of(doc)
+    ef = solve_plan(p, PlanOptions(milp=True, mip_gap=1e-6, method="extensive"))
+    assert ef.plan is not None and ef.relaxed == ()
+    b = solve_benders(p, PlanOptions(milp=True, mip_gap=1e-6), BendersOptions(gap=1e-6))
+    assert b.converged
+    ref = _objective(ef.plan, p, weight, 0.9)
+    assert _objective(b.plan, p, weight, 0.9) == pytest.approx(ref, rel=1e-4)
+    assert b.lower <= ref * (1 + 1e-4)
+    chips = b.plan.x * 1000
+    for o, (block, least) in enumerate([(200, 600), (150, 300)]):
+        for c in chips[o]:
+            assert c < 0.5 or (c >= least - 1e-6 and abs(c / block - round(c / block)) < 1e-6)
+    assert (chips[0] > 0.5).any() and (chips[1] > 0.5).any()  # two vendors, as required
+
+
+def test_milp_decomposition_is_what_auto_and_benders_choose() -> None:
+    p = problem_of(_integer_doc())
+    res = solve_plan(p, PlanOptions(milp=True, mip_gap=1e-6, method="benders", benders_gap=1e-6))
+    ef = solve_plan(p, PlanOptions(milp=True, mip_gap=1e-6, method="extensive"))
+    assert res.plan is not None and ef.objective is not None and res.objective is not None
+    assert res.termination.startswith("optimal: decomposition")
+    assert res.objective == pytest.approx(ef.objective, rel=1e-4)
+
+
 def test_cut_slope_is_the_derivative_of_the_recourse() -> None:
     p = problem_of(two_vendor_doc())
     rec = Recourse(p)
@@ -67,7 +105,7 @@ def test_cut_slope_is_the_derivative_of_the_recourse() -> None:
 def test_says_when_the_extensive_form_is_needed() -> None:
     p = problem_of(two_vendor_doc(shortfall_risk={"alpha": 0.9, "max_unmet_fraction": 0.02}))
     assert "shortfall-risk" in benders_supported(p, PlanOptions())
-    assert "blocks" in benders_supported(p, PlanOptions(milp=True))
+    assert benders_supported(problem_of(two_vendor_doc()), PlanOptions(milp=True)) == ""
     with pytest.raises(ValueError, match="does not apply"):
         solve_benders(p)
 
@@ -101,3 +139,18 @@ def test_ray_two_workers_same_objective() -> None:
         ray.shutdown()
     assert on_ray.upper == pytest.approx(serial.upper, rel=1e-4)
     assert on_ray.gap <= 1e-4
+
+
+def test_auto_decomposes_the_lp_at_scale_and_milp_only_when_asked() -> None:
+    from computebroker.planner.solve import AUTO_BENDERS_SCENARIOS, decomposes
+
+    doc = _integer_doc()
+    doc["scenarios"]["count"] = AUTO_BENDERS_SCENARIOS
+    big = problem_of(doc)
+    small = problem_of(_integer_doc())
+    assert decomposes(big, PlanOptions()) and not decomposes(small, PlanOptions())
+    assert not decomposes(big, PlanOptions(milp=True))  # auto: extensive until stabilised
+    assert decomposes(big, PlanOptions(milp=True, method="benders"))
+    assert not decomposes(big, PlanOptions(method="extensive"))
+    risky = problem_of(two_vendor_doc(shortfall_risk={"alpha": 0.9, "max_unmet_fraction": 0.02}))
+    assert not decomposes(risky, PlanOptions(method="benders"))

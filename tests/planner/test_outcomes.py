@@ -198,6 +198,7 @@ def test_decomposition_stopped_early_says_so() -> None:
     p = _startup_with_existing()
     b = solve_benders(p, bopt=BendersOptions(max_iterations=1, executor="serial", gap=0.0))
     assert not b.converged and b.stopped_by is PlanStatus.ITERATION_LIMIT
+    assert b.plan.x[p.commit.index("aws-h100-1y"), 0] * KCHIPS >= 64 - 1e-6  # what is signed
     res = solve_plan(p, PlanOptions(method="benders", executor="serial", benders_gap=1e-9))
     assert res.status in (PlanStatus.OPTIMAL, PlanStatus.FEASIBLE)
     assert res.gap is not None
@@ -212,9 +213,10 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_cli_one_second_limit_without_a_plan_exits_1_and_writes_no_plan(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """The issue's command: frontier-lab with whole blocks and a 1 s limit. At 600 scenarios
-    HiGHS cannot even finish the root LP in 1 s (its first incumbent needs the root LP), so the
-    outcome does not depend on the machine's speed."""
+    """The issue's command: frontier-lab with whole blocks and a 1 s limit, in the extensive
+    form. At 600 scenarios HiGHS cannot even finish the root LP in 1 s (its first incumbent
+    needs the root LP), so the outcome does not depend on the machine's speed. (``auto`` would
+    decompose here, and the decomposition has a plan after its first iteration.)"""
     code, out, err = cli(
         capsys,
         "plan",
@@ -224,6 +226,8 @@ def test_cli_one_second_limit_without_a_plan_exits_1_and_writes_no_plan(
         "1",
         "--scenarios",
         "600",
+        "--method",
+        "extensive",
         "-o",
         str(tmp_path),
         "--format",

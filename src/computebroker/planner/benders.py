@@ -14,9 +14,12 @@ duals of the capacity rows; CVaR stays exact in the Rockafellar-Uryasev form
 bound is the master's optimum, the upper bound the true objective of the best first stage seen;
 the loop stops when they are within ``gap``.
 
-What the decomposition covers: vendor caps and everything of the LP except the rules that tie
-scenarios' recourse together or to integers — a shortfall-risk limit, budgets, whole blocks and
-the vendor minimum (``benders_supported`` says which; those plans use the extensive form).
+What the decomposition covers: vendor caps and everything of the LP, and under ``--milp`` the
+first-stage integer rules — whole blocks, minimum quantities and the vendor minimum — which make
+the master a MILP with the same cuts (the integer L-shaped method: exact, because the recourse
+stays continuous; the lower bound is the master's proven dual bound). Not yet: the rules that tie
+the scenarios' recourse together — a shortfall-risk limit and budgets (``benders_supported``
+says which; those plans use the extensive form).
 """
 
 from __future__ import annotations
@@ -84,8 +87,6 @@ class BendersResult:
 def benders_supported(p: PlanProblem, opt: PlanOptions) -> str:
     """Empty when the decomposition applies; otherwise why the extensive form is needed."""
     pol = p.spec.policy
-    if opt.milp:
-        return "whole blocks (--milp) need the extensive form"
     if pol.shortfall_max_fraction is not None:
         return "a shortfall-risk limit ties the scenarios' recourse together"
     if pol.budget_per_period is not None or pol.budget_total is not None:
@@ -269,6 +270,12 @@ class Decomposition:
         master.passModel(lp)
         _add_rows(master, rows)
         self.master = master
+        self.milp = opt.milp
+        # a MILP master is solved to the MIP gap, so the loop cannot prove better than that
+        self.target_gap = max(bopt.gap, opt.mip_gap) if opt.milp else bopt.gap
+        if opt.milp:
+            _add_integer_rules(master, p, self.col_x, self.col_k, upper[self.col_x])
+            master.setOptionValue("mip_rel_gap", max(opt.mip_gap, bopt.gap) / 2)
         from computebroker.planner.parallel import make_executor
 
         self.ex = make_executor(p, bopt.executor, bopt.workers, bopt.ray_address)
@@ -320,14 +327,13 @@ class Decomposition:
         while it < bopt.max_iterations:
             it += 1
             t0 = time.perf_counter()
-            m.run()
+            ran = self._run_master(t_start, first=best_x is None)
             t_master += time.perf_counter() - t0
-            if m.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                raise SolverError(f"Benders master: {m.modelStatusToString(m.getModelStatus())}")
-            sol = _solved(m.getSolution().col_value, m.getNumCol(), "Benders master values")
-            lower_bound = max(
-                lower_bound, float(m.getInfo().objective_function_value) + expected_const
-            )
+            if ran is None:  # the master stopped without a new point: keep the best so far
+                stopped_by = PlanStatus.TIME_LIMIT
+                break
+            sol, bound, master_stopped = ran
+            lower_bound = max(lower_bound, bound + expected_const)
             x_hat = sol[self.col_x].reshape(C, P)
             k_hat = sol[self.col_k].reshape(C, P)
             theta = sol[self.col_th]
@@ -350,16 +356,24 @@ class Decomposition:
             history.append((it, lower_bound, upper_bound))
             if progress is not None:
                 progress(it, lower_bound, upper_bound)
-            if upper_bound - lower_bound <= bopt.gap * max(abs(upper_bound), 1e-12) or not cuts:
+            if not master_stopped and (
+                upper_bound - lower_bound <= self.target_gap * max(abs(upper_bound), 1e-12)
+                or not cuts
+            ):
                 converged, stopped_by = True, None
                 break
-            if bopt.time_limit_s is not None and time.perf_counter() - t_start > bopt.time_limit_s:
+            if master_stopped or (
+                bopt.time_limit_s is not None and time.perf_counter() - t_start > bopt.time_limit_s
+            ):
                 stopped_by = PlanStatus.TIME_LIMIT
                 break
             _add_rows(m, cuts)
             self.cuts += len(cuts)
         if best_x is None:  # no iteration ran (max_iterations < 1)
             raise SolverError("the decomposition evaluated no first stage")
+        if (best_x < p.x_lb - 1e-6 * np.maximum(1.0, p.x_lb)).any():
+            raise SolverError("the decomposition's plan drops commitments already signed")
+        best_x = np.maximum(best_x, p.x_lb)
         y, a, u = best_primal  # the recourse of the best first stage, kept when it was evaluated
         return BendersResult(
             plan=plan_from_arrays(p, x=best_x, y=y, a=a, u=u, risk_weight=lam),
@@ -373,6 +387,38 @@ class Decomposition:
             master_seconds=t_master,
             stopped_by=stopped_by,
         )
+
+    def _run_master(self, t_start: float, *, first: bool) -> tuple[np.ndarray, float, bool] | None:
+        """Solve the master (an LP, or a MILP with whole blocks, minimums and the vendor
+        minimum) within the time left: (solution, lower bound on its optimum, stopped at the
+        time limit), or None when it stopped without a solution after earlier iterations found
+        a plan. Stopped without one on the ``first`` iteration: ``SolveStoppedError``."""
+        m, limit = self.master, self.bopt.time_limit_s
+        if limit is not None:
+            m.setOptionValue("time_limit", max(limit - (time.perf_counter() - t_start), 1e-3))
+        m.run()
+        status = m.getModelStatus()
+        info = m.getInfo()
+        has = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
+        stopped = status == highspy.HighsModelStatus.kTimeLimit
+        if stopped and not has and not first:
+            return None
+        if stopped and not has:
+            from computebroker.planner.outcome import stopped_error
+
+            raise stopped_error(
+                PlanStatus.TIME_LIMIT,
+                time.perf_counter() - t_start,
+                limit,
+                ("a longer --time-limit", "a looser --gap", "fewer --scenarios"),
+            )
+        if status != highspy.HighsModelStatus.kOptimal and not stopped:
+            raise SolverError(f"Benders master: {m.modelStatusToString(status)}")
+        sol = _solved(m.getSolution().col_value, m.getNumCol(), "Benders master values")
+        bound = float(info.mip_dual_bound if self.milp else info.objective_function_value)
+        if not np.isfinite(bound):
+            raise SolverError("Benders master: no finite bound")
+        return sol, bound, stopped
 
     def close(self) -> None:
         """Release the workers."""
@@ -392,6 +438,56 @@ def solve_benders(
         return dcp.solve(progress)
     finally:
         dcp.close()
+
+
+def _add_integer_rules(
+    h: highspy.Highs, p: PlanProblem, col_x: np.ndarray, col_k: np.ndarray, ub_x: np.ndarray
+) -> None:
+    """Whole blocks, minimum quantities and the vendor minimum on the master's first stage,
+    written as in the extensive form (``build.define_commitments``, ``define_min_vendors``):
+    first-stage rules only, so the same cuts stay valid and the integer L-shaped method is
+    exact (the recourse is continuous)."""
+    P = p.n_periods
+    free = (~p.x_fixed & (p.x_ub > 0)).reshape(-1)
+    lb = p.x_lb.reshape(-1)
+    fixed = np.nonzero(~free)[0]
+    if len(fixed):  # what is not free is what is signed
+        h.changeColsBounds(len(fixed), col_x[fixed].astype(np.int32), lb[fixed], lb[fixed])
+    block = np.repeat(p.block, P)
+    mins = np.repeat(p.min_start, P)
+    j = np.nonzero(free)[0]
+    rows: list[tuple[np.ndarray, np.ndarray, float, float]] = []
+    blocks = _add_int_cols(h, np.zeros(len(j)), np.ceil(ub_x[j] / block[j]))
+    for i, col in zip(j, blocks, strict=True):  # x = block * n
+        rows.append((np.array([col_x[i], col]), np.array([1.0, -block[i]]), 0.0, 0.0))
+    jm = j[mins[j] > 0]
+    used = _add_int_cols(h, np.zeros(len(jm)), np.ones(len(jm)))
+    for i, col in zip(jm, used, strict=True):  # signed: x >= min; not signed: x = 0
+        rows.append((np.array([col_x[i], col]), np.array([1.0, -mins[i]]), 0.0, INF))
+        rows.append((np.array([col_x[i], col]), np.array([1.0, -ub_x[i]]), -INF, 0.0))
+    n = p.spec.policy.min_vendors
+    if n is not None and n > 1:
+        big = float((p.c_commit * np.minimum(_capacity_bound(p), 1e6)).sum() * P) + 1.0
+        cost = np.repeat(p.c_commit, P)
+        use = _add_int_cols(h, np.zeros(len(p.providers)), np.ones(len(p.providers)))
+        for v, col in zip(p.providers, use, strict=True):
+            mine = np.repeat([prov == v for prov in p.commit_provider], P)
+            rows.append((np.append(col_k, col), np.append(cost * mine, -big), -INF, 0.0))
+            share = cost * mine - cost / (2 * n)
+            rows.append((np.append(col_k, col), np.append(share, -big), -big, INF))
+        rows.append((use, np.ones(len(use)), float(n), INF))
+    _add_rows(h, rows)
+
+
+def _add_int_cols(h: highspy.Highs, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Append integer columns (cost 0) and return their indices."""
+    first = h.getNumCol()
+    if len(lower):
+        h.addVars(len(lower), lower, upper)
+        idx = np.arange(first, first + len(lower), dtype=np.int32)
+        kinds = np.full(len(lower), highspy.HighsVarType.kInteger)
+        h.changeColsIntegrality(len(lower), idx, kinds)
+    return np.arange(first, first + len(lower))
 
 
 def _solved(values: object, n: int, name: str) -> np.ndarray:

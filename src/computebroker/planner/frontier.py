@@ -61,14 +61,11 @@ def frontier(
         if values is not None
         else list(DEFAULT_RISK_WEIGHTS if axis is FrontierAxis.RISK else DEFAULT_CAPS)
     )
-    from computebroker.planner.benders import BendersOptions, Decomposition, benders_supported
-    from computebroker.planner.solve import AUTO_BENDERS_SCENARIOS, PlanStatus
+    from computebroker.planner.benders import BendersOptions, Decomposition
+    from computebroker.planner.solve import PlanStatus, decomposes
 
     dcp = None
-    if not benders_supported(problem, opts) and (
-        opts.method == "benders"
-        or (opts.method == "auto" and problem.n_scenarios >= AUTO_BENDERS_SCENARIOS)
-    ):
+    if decomposes(problem, opts):
         # one master for every point: the cuts found for one policy bound the recourse of all
         dcp = Decomposition(
             problem,
