@@ -5,7 +5,8 @@ interruption rate and effective training time (Dubey et al. 2024, Sec. 3.3.4: 46
 in 54 days on 16,384 H100s, "higher than 90% effective training time"), and the Llama 3.1 model
 card's training GPU-hours (405B: 30.84M H100-80GB hours; 70B: 7.0M). The throughput comes from
 the model as any user gets it; only Meta's published setup (16,384 H100s, 8,192-token
-sequences, 16M-token batches, 15.6T tokens for 405B, Meta's own PyTorch stack) is given.
+sequences then the long-context stage, 16M-token batches, 15.6T tokens for 405B, Meta's own
+PyTorch stack) is given. Nothing is fitted to the GPU-hours.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ from computebroker.catalog import load_catalog
 from computebroker.perf import TrainingRequest, estimate_training, get_model, get_stack
 from computebroker.perf.goodput import LLAMA3, NO_INTERRUPTIONS
 
+# Llama 3 pre-training ends with ~800B tokens of long-context training in six stages from 8K
+# to 128K context (Dubey et al. 2024, Sec. 3.4.2); the split across stages is not published,
+# so it is spread evenly over 16K, 32K, 64K and 128K here (an assumption).
+LONG_CONTEXT_TOKENS = 0.8e12
+LONG_CONTEXT_STAGES = (16384, 32768, 65536, 131072)
 
-def _meta_chip_hours(model: str, tokens: float) -> tuple[float, float]:
+
+def _phase(model: str, tokens: float, seq: int) -> tuple[float, float]:
     (r,) = estimate_training(
         load_catalog(),
         TrainingRequest(
@@ -25,13 +32,20 @@ def _meta_chip_hours(model: str, tokens: float) -> tuple[float, float]:
             accelerator="h100",
             chips=16384,
             tokens=tokens,
-            seq_len=8192,
+            seq_len=seq,
             global_batch_tokens=16 * 2**20,
             stack=get_stack("torchtitan"),
         ),
     )
-    assert r.chip_hours is not None and r.compute_time_s is not None
+    assert r.chip_hours is not None, r.error
     return r.chip_hours, r.goodput
+
+
+def _meta_chip_hours(model: str, tokens: float) -> tuple[float, float]:
+    hours, good = _phase(model, tokens - LONG_CONTEXT_TOKENS, 8192)
+    for seq in LONG_CONTEXT_STAGES:
+        hours += _phase(model, LONG_CONTEXT_TOKENS / len(LONG_CONTEXT_STAGES), seq)[0]
+    return hours, good
 
 
 def test_llama3_effective_training_time_is_about_90_percent() -> None:
@@ -50,13 +64,9 @@ def test_llama31_405b_gpu_hours_within_15_percent_of_meta() -> None:
     assert hours == pytest.approx(30.84e6, rel=0.15), f"{hours / 1e6:.2f}M"
 
 
-def test_llama31_70b_gpu_hours_known_gap() -> None:
-    # Meta's 7.0M hours imply ~28% MFU for 70B; how Meta ran it (chips, layout) is not
-    # published, and the model, given the 405B setup, is optimistic by ~20%. Recorded, not
-    # hidden: the 15% target is not met for 70B (see docs/estimate.md, Goodput).
+def test_llama31_70b_gpu_hours_within_15_percent_of_meta() -> None:
     hours, _ = _meta_chip_hours("llama3.1-70b", 15e12)
-    err = hours / 7.0e6 - 1
-    assert -0.30 < err < 0.0, f"{err:+.1%}"
+    assert hours == pytest.approx(7.0e6, rel=0.15), f"{hours / 1e6:.2f}M"
 
 
 def test_cost_and_days_include_goodput() -> None:

@@ -168,3 +168,23 @@ def test_more_chips_never_lower_aggregate_throughput(model, acc, k) -> None:
     large = search_layouts(setup, h, 2 * n, top=1)[0]
     assert large.tokens_per_s >= small.tokens_per_s * (1 - 1e-9)
     assert not math.isnan(large.tokens_per_s)
+
+
+def test_fsdp_with_pipeline_parallelism_when_pinned() -> None:
+    # FSDP2 + PP (torchtitan) used to be rejected as "no layout".
+    from computebroker.catalog import load_catalog
+    from computebroker.perf import LayoutConstraints, TrainingRequest, estimate_training
+    from computebroker.perf.presets import get_model
+
+    (r,) = estimate_training(
+        load_catalog(),
+        TrainingRequest(
+            model=get_model("llama3-70b"),
+            accelerator="h100",
+            chips=64,
+            constraints=LayoutConstraints(zero=3, pp=4),
+        ),
+    )
+    assert r.best is not None, r.error
+    assert (r.best.layout.zero, r.best.layout.pp) == (3, 4)
+    assert r.best.step.dp_comm_s >= 0 and r.best.memory.fits

@@ -228,9 +228,9 @@ def candidate_layouts(
                             if vpp > 1 and n_micro % pp:
                                 continue
                             for zero in zeros:
-                                # ZeRO-3 with pipelining re-gathers weights per stage: not a
-                                # combination frameworks offer by default.
-                                if zero == 3 and pp > 1:
+                                # FSDP with pipelining (torchtitan FSDP2 + PP) is searched
+                                # only when ZeRO-3 is pinned: most stacks do not offer it.
+                                if zero == 3 and pp > 1 and fixed.zero != 3:
                                     continue
                                 for rc in recs:
                                     yield Layout(

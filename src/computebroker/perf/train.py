@@ -466,8 +466,14 @@ def _data_parallel(
         expert_stage / (ep * tp) * gb, d_exp, inner, hw
     )
     if lay.zero >= 3:
-        # FSDP: gather weights forward and backward, reduce-scatter gradients, per micro-batch.
+        # FSDP: gather weights forward and backward, reduce-scatter gradients.
         gathers = 3.0 * sync * (2.0 / gb) / stack.fsdp_bw_factor
+        if pp > 1:
+            # With pipelining, FSDP2 keeps a stage's weights gathered across its micro-batches
+            # (torchtitan sets reshard_after_forward=False under PP): once per step, overlapped
+            # like the DP sync.
+            exposed = max(0.0, gathers - stack.dp_overlap * (2.0 / 3.0) * t_mb_compute)
+            return exposed, 0.0, params_chip, d_dense
         return 0.0, max(0.0, gathers - stack.dp_overlap * t_mb_compute), params_chip, d_dense
     exposed = max(0.0, 2.0 * sync - stack.dp_overlap * (2.0 / 3.0) * t_mb_compute)
     return exposed, 0.0, params_chip, d_dense
@@ -578,7 +584,9 @@ def _memory(
 ) -> MemoryBreakdown:
     d = lay.dp * lay.cp
     w_bytes = 2.0 + (1.0 if setup.precision is Precision.FP8 else 0.0)
-    weights = params_chip * w_bytes / (d if lay.zero >= 3 else 1)
+    # FSDP shards weights, except under pipelining where a stage's weights stay gathered
+    # for the whole step (see _data_parallel).
+    weights = params_chip * w_bytes / (d if lay.zero >= 3 and lay.pp == 1 else 1)
     grads = params_chip * stack.grad_bytes / (d if lay.zero >= 2 else 1)
     optimizer = params_chip * 12.0 / (d if lay.zero >= 1 else 1)
     stored, full, one_layer = _activation_parts(setup, lay, stack)

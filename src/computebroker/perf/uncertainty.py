@@ -43,8 +43,23 @@ class Band:
         return f"{self.label}, ±{self.rel:.0%}"
 
     def bounds(self, value: float) -> tuple[float, float]:
-        """(low, high) of ``value``."""
-        return value * max(0.0, 1.0 - self.rel), value * (1.0 + self.rel)
+        """(low, high) of the true throughput given the estimate ``value``.
+
+        Errors are (estimate - observed) / observed, so |error| <= rel means the observed value
+        lies in [value / (1 + rel), value / (1 - rel)]; beyond rel = 0.9 the high end is capped
+        at 10 x value. A time or cost is proportional to 1 / throughput: its range is
+        [t x (1 - rel), t x (1 + rel)] (``time_bounds``).
+
+        Examples
+        --------
+        >>> Band(rel=0.25, label="vendor default", basis="").bounds(100.0)
+        (80.0, 133.33333333333334)
+        """
+        return value / (1.0 + self.rel), value / max(0.1, 1.0 - self.rel)
+
+    def time_bounds(self, t: float) -> tuple[float, float]:
+        """(low, high) of a duration or cost estimated as ``t``."""
+        return t * max(0.0, 1.0 - self.rel), t * (1.0 + self.rel)
 
     def as_dict(self) -> dict[str, object]:
         """Plain dict for JSON."""
@@ -96,8 +111,8 @@ def band_for(efficiency: Efficiency, vendor: str, stack: str, *, moe: bool = Fal
     Examples
     --------
     >>> from computebroker.perf.hardware import efficiency_table
-    >>> band_for(efficiency_table()["h100"], "nvidia", "megatron-core").label
-    'fitted on 5 runs'
+    >>> band_for(efficiency_table()["h100"], "nvidia", "megatron-core").label.startswith("fitted on")
+    True
     >>> band_for(efficiency_table()["amd"], "amd", "megatron-core").label
     'vendor default'
     """

@@ -159,8 +159,10 @@ def parse_runs(
 @lru_cache(maxsize=1)
 def holdout_runs() -> tuple[PublishedRun, ...]:
     """Published runs kept out of every fit (``data/published_holdout_runs.csv``): MoE runs,
-    whose only publication in the table cannot be validated by leaving it out. Their error under
-    the shipped fit is out of sample and sets the band of MoE estimates."""
+    whose only publication in the table cannot be validated by leaving it out, and runs whose
+    publication leaves the global batch unstated (the prediction then rests on an assumed
+    batch, so the row may test the model but not set its parameters). Their error under the
+    shipped fit is out of sample; the MoE runs set the band of MoE estimates."""
     text = (
         resources.files("computebroker.perf")
         .joinpath("data", "published_holdout_runs.csv")

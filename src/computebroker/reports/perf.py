@@ -71,11 +71,8 @@ def training_report_record(r: TrainingReport) -> dict[str, Any]:
         rec.update(r.band.as_dict())
         rec.update(tokens_per_s_per_chip_low=_r(lo, 2), tokens_per_s_per_chip_high=_r(hi, 2))
         if t:
-            # Slower throughput (low) means more days: the day range inverts the band.
-            rec.update(
-                time_to_train_days_low=_r(t / DAY / (1 + r.band.rel), 3),
-                time_to_train_days_high=_r(t / DAY / max(1e-9, 1 - r.band.rel), 3),
-            )
+            d_lo, d_hi = r.band.time_bounds(t / DAY)
+            rec.update(time_to_train_days_low=_r(d_lo, 3), time_to_train_days_high=_r(d_hi, 3))
     rec.update(
         feasible=True,
         tokens=r.tokens,
