@@ -18,6 +18,7 @@ preemptions, random outages) comes from one generator seeded by ``SimConfig.seed
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -175,7 +176,10 @@ class _Sim:
             )
             for j in self.jobs
         ]
-        self.waiting: list[int] = []  # job indices, arrival order
+        # job indices in arrival order, from position ``head`` on (jobs leaving the head of the
+        # queue move ``head`` instead of shifting a long list; compacted now and then)
+        self.waiting: list[int] = []
+        self.head = 0
         self.active: set[int] = set()
         self.pending: set[float] = set()
         self.reallocs = 0
@@ -185,6 +189,7 @@ class _Sim:
         self.outages: list[Outage] = []
         self.alloc_log: list[tuple[float, int, tuple[tuple[int, float, int], ...]]] = []
         self.max_pool = [p.max_chips for p in fleet.pools]
+        self.why_not: dict[tuple[object, ...], str] = {}
         self.spot = any(p.preemption_per_chip_hour > 0 for p in fleet.pools)
         # the policy reads jobs' remaining work (else it is brought up to date only on change)
         self.reads_remaining = policy.reads_remaining
@@ -325,7 +330,7 @@ class _Sim:
             self.recs[j].rejected = why
             return
         self.active.add(j)
-        bisect.insort(self.waiting, j)
+        bisect.insort(self.waiting, j, lo=self.head)
         if job.deadline is not None and job.kind is JobKind.TRAIN:
             self.engine.schedule(
                 max(job.deadline, job.arrival), partial(self._deadline, j), priority=P_STATE
@@ -344,6 +349,15 @@ class _Sim:
         self._request()
 
     def _unschedulable(self, j: int) -> str:
+        """Why job ``j`` can never run on this fleet ("" if it can), once per kind of job."""
+        spec = self.jobs[j].spec
+        kind = (spec.job_type, spec.kind, spec.chips, spec.min_chips, spec.allowed)
+        why = self.why_not.get(kind)
+        if why is None:
+            why = self.why_not[kind] = self._why_not(j)
+        return why
+
+    def _why_not(self, j: int) -> str:
         job = self.jobs[j]
         need = (job.min_chips or job.chips) if job.kind is JobKind.TRAIN else 1
         ok = [
@@ -366,7 +380,7 @@ class _Sim:
         # re-size: release and place again at the next decision
         if self.runs[j].placements:
             self._set(j, [])
-            bisect.insort(self.waiting, j)
+            bisect.insort(self.waiting, j, lo=self.head)
         self._request()
 
     def _deadline(self, j: int) -> None:
@@ -386,7 +400,7 @@ class _Sim:
         self._request()
 
     def _unwait(self, j: int) -> None:
-        i = bisect.bisect_left(self.waiting, j)
+        i = bisect.bisect_left(self.waiting, j, lo=self.head)
         if i < len(self.waiting) and self.waiting[i] == j:
             self.waiting.pop(i)
 
@@ -417,7 +431,7 @@ class _Sim:
         job.ready_at = self.engine.now() + delay
         if delay > 0:
             self.engine.schedule(job.ready_at, self._request, priority=P_STATE)
-        bisect.insort(self.waiting, j)
+        bisect.insort(self.waiting, j, lo=self.head)
 
     def _jobs_on(self, k: int) -> list[int]:
         return [j for j in self.active if any(p[0] == k for p in self.runs[j].placements)]
@@ -458,7 +472,7 @@ class _Sim:
         self.reallocs += 1
         now = self.engine.now()
         if self.policy.preemptive:
-            cand = sorted(j for j in self.active if self.jobs[j].ready_at <= now)
+            cand, base = sorted(j for j in self.active if self.jobs[j].ready_at <= now), 0
             if self.reads_remaining:
                 for j in cand:
                     self._advance(j)
@@ -466,14 +480,14 @@ class _Sim:
         else:
             # the queue as it is (policies skip jobs not ready yet): no copy, so a long queue
             # costs nothing when the head blocks (FIFO) or the pools are full
-            cand = self.waiting
+            cand, base = self.waiting, self.head
             free = [c - u for c, u in zip(self.cap, self.used, strict=True)]
-        if not cand:
+        if len(cand) <= base:
             self._record_timeline()
             return
         inp = AllocationInput(
             now=now,
-            jobs=_JobsView(self.jobs, cand),
+            jobs=_JobsView(self.jobs, cand, base),
             pools=self.views,
             free=free,
             capacity=list(self.cap),
@@ -485,24 +499,30 @@ class _Sim:
             alloc.check(inp)
         new: dict[int, list[tuple[int, float, int]]] = {}
         for p in alloc.placements:
-            new.setdefault(cand[p.job], []).append((p.pool, p.share, p.chips))
+            new.setdefault(cand[base + p.job], []).append((p.pool, p.share, p.chips))
         # a group's placements (on one or more pools) as one list its members share
         groups: dict[int, tuple[tuple[int, ...], list[tuple[int, float, int]]]] = {}
         for g in alloc.shared:
             groups.setdefault(id(g.jobs), (g.jobs, []))[1].append((g.pool, g.share, g.chips))
         for members, places in groups.values():
             for i in members:
-                j = cand[i]
+                j = cand[base + i]
                 cur = new.get(j)
                 new[j] = places if cur is None else [*cur, *places]
         if self.policy.preemptive:
             self._apply_moves(cand, new)
         else:
-            positions = sorted({p.job for p in alloc.all_placements()}, reverse=True)
+            positions = sorted({base + p.job for p in alloc.all_placements()})
             placed = [cand[i] for i in positions]
-            for i in positions:
-                del self.waiting[i]
-            for j in reversed(placed):
+            if positions and positions[-1] == base + len(positions) - 1:
+                self.head += len(positions)  # the head of the queue left
+                if self.head > 4096 and 2 * self.head > len(self.waiting):
+                    del self.waiting[: self.head]
+                    self.head = 0
+            else:
+                for i in reversed(positions):
+                    del self.waiting[i]
+            for j in placed:
                 self._set(j, new[j])
         self._record_timeline()
 
@@ -521,7 +541,7 @@ class _Sim:
             self._release(j)
         for j in changed:
             self._assign(j, new.get(j, none))
-        self.waiting = sorted(j for j in self.active if j not in new)
+        self.waiting, self.head = sorted(j for j in self.active if j not in new), 0
 
     # --- results -----------------------------------------------------------------------------
     def state(self) -> SimState:
@@ -553,18 +573,18 @@ class _Sim:
 
 
 class _JobsView(Sequence[JobState]):
-    """The jobs at the given indices, without copying the index list."""
+    """The jobs at the given indices from position ``base`` on, without copying the list."""
 
-    __slots__ = ("_idx", "_jobs")
+    __slots__ = ("_base", "_idx", "_jobs")
 
-    def __init__(self, jobs: list[JobState], idx: list[int]) -> None:
-        self._jobs, self._idx = jobs, idx
+    def __init__(self, jobs: list[JobState], idx: list[int], base: int = 0) -> None:
+        self._jobs, self._idx, self._base = jobs, idx, base
 
     def __len__(self) -> int:
-        return len(self._idx)
+        return len(self._idx) - self._base
 
     def __iter__(self) -> Iterator[JobState]:
-        return map(self._jobs.__getitem__, self._idx)
+        return map(self._jobs.__getitem__, itertools.islice(self._idx, self._base, None))
 
     @overload
     def __getitem__(self, i: int) -> JobState: ...
@@ -572,8 +592,10 @@ class _JobsView(Sequence[JobState]):
     def __getitem__(self, i: slice) -> Sequence[JobState]: ...
     def __getitem__(self, i: int | slice) -> JobState | Sequence[JobState]:
         if isinstance(i, slice):
-            return [self._jobs[j] for j in self._idx[i]]
-        return self._jobs[self._idx[i]]
+            return [self._jobs[j] for j in self._idx[self._base :][i]]
+        if i < 0:
+            i += len(self)
+        return self._jobs[self._idx[self._base + i]]
 
 
 def _differs(a: list[tuple[int, float, int]], b: list[tuple[int, float, int]]) -> bool:
