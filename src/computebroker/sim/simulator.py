@@ -22,6 +22,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from functools import partial
 from typing import overload
 
@@ -30,18 +31,26 @@ import numpy as np
 from computebroker.errors import InputError
 from computebroker.scheduler.registry import Policy, get_policy
 from computebroker.scheduler.throughput import ThroughputTable
-from computebroker.scheduler.types import AllocationInput, JobKind, JobState, PoolView
+from computebroker.scheduler.types import Allocation, AllocationInput, JobKind, JobState, PoolView
 from computebroker.sim.engine import Engine
 from computebroker.sim.faults import FaultSpec, Outage, apply_static_faults, draw_outages
 from computebroker.sim.fleet import Fleet
+from computebroker.sim.gavel_rounds import SPEED_BLIND, GavelRounds, gavel_order
 from computebroker.sim.traces import Trace
 
-__all__ = ["DEFAULT_ROUND_S", "JobRecord", "SimConfig", "SimState", "simulate"]
+__all__ = ["DEFAULT_ROUND_S", "JobRecord", "RoundMode", "SimConfig", "SimState", "simulate"]
 
 DEFAULT_ROUND_S = 360.0  # Gavel's round length in its simulations (6 minutes; OSDI 2020, section 6)
 
 # event priorities at the same instant: state changes first, then the reallocation
 P_STATE, P_REALLOC = 0, 10
+
+
+class RoundMode(StrEnum):
+    """How a preemptive policy's time shares are realised (docs/simulate.md, "Rounds")."""
+
+    FLUID = "fluid"  # each job at the average rate its shares give (the default)
+    GAVEL = "gavel"  # Gavel's whole-round placements by priority (sim.gavel_rounds)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +66,7 @@ class SimConfig:
     timeline_points: int = 400
     check_invariants: bool = False  # assert capacity and placement rules at every reallocation
     record_allocations: bool = False  # keep every placement change (SimState.allocations)
+    rounds: RoundMode = RoundMode.FLUID
 
 
 @dataclass(slots=True)
@@ -190,6 +200,14 @@ class _Sim:
         self.alloc_log: list[tuple[float, int, tuple[tuple[int, float, int], ...]]] = []
         self.max_pool = [p.max_chips for p in fleet.pools]
         self.why_not: dict[tuple[object, ...], str] = {}
+        self.gavel = (
+            GavelRounds(
+                order=gavel_order([v.accelerator for v in self.views]),
+                shuffle=self.rng if policy.name in SPEED_BLIND else None,
+            )
+            if cfg.rounds is RoundMode.GAVEL and policy.preemptive and self.round_s > 0
+            else None
+        )
         self.spot = any(p.preemption_per_chip_hour > 0 for p in fleet.pools)
         # the policy reads jobs' remaining work (else it is brought up to date only on change)
         self.reads_remaining = policy.reads_remaining
@@ -318,6 +336,9 @@ class _Sim:
             if self.round_s <= 0
             else max(now, math.ceil(now / self.round_s - 1e-9) * self.round_s)
         )
+        self._request_at(at)
+
+    def _request_at(self, at: float) -> None:
         if at not in self.pending:
             self.pending.add(at)
             self.engine.schedule(at, partial(self._realloc, at), priority=P_REALLOC)
@@ -494,21 +515,13 @@ class _Sim:
             rate=self.table.rate,
             round_seconds=self.round_s,
         )
+        if self.gavel is not None:
+            self._gavel_round(inp, cand)
+            return
         alloc = self.policy.allocate(inp)
         if self.cfg.check_invariants:
             alloc.check(inp)
-        new: dict[int, list[tuple[int, float, int]]] = {}
-        for p in alloc.placements:
-            new.setdefault(cand[base + p.job], []).append((p.pool, p.share, p.chips))
-        # a group's placements (on one or more pools) as one list its members share
-        groups: dict[int, tuple[tuple[int, ...], list[tuple[int, float, int]]]] = {}
-        for g in alloc.shared:
-            groups.setdefault(id(g.jobs), (g.jobs, []))[1].append((g.pool, g.share, g.chips))
-        for members, places in groups.values():
-            for i in members:
-                j = cand[base + i]
-                cur = new.get(j)
-                new[j] = places if cur is None else [*cur, *places]
+        new = _new_placements(alloc, cand, base)
         if self.policy.preemptive:
             self._apply_moves(cand, new)
         else:
@@ -525,6 +538,33 @@ class _Sim:
             for j in placed:
                 self._set(j, new[j])
         self._record_timeline()
+
+    def _gavel_round(self, inp: AllocationInput, cand: list[int]) -> None:
+        """One of Gavel's rounds: the allocation recomputed when due, whole jobs placed by
+        priority, and the next round booked while jobs are active."""
+        g, now = self.gavel, inp.now
+        assert g is not None
+        if g.due(now, cand):
+            alloc = self.policy.allocate(inp)
+            if self.cfg.check_invariants:
+                alloc.check(inp)
+            shares: dict[int, dict[int, float]] = {j: {} for j in cand}
+            for p in alloc.all_placements():
+                per = shares[cand[p.job]]
+                per[p.pool] = per.get(p.pool, 0.0) + p.share
+            g.reset(now, shares)
+
+        def fits(j: int, k: int) -> int:
+            job = self.jobs[j]
+            if job.kind is JobKind.SERVE:
+                per = self.table.rate(job, self.views[k], 1)
+                return max(1, math.ceil(job.demand / per - 1e-9)) if per > 0 < job.demand else 0
+            return job.chips if self.table.rate(job, self.views[k], job.chips) > 0 else 0
+
+        self._apply_moves(cand, g.round(now, self.round_s, cand, fits, self.cap))
+        self._record_timeline()
+        if self.active:
+            self._request_at((round(now / self.round_s) + 1) * self.round_s)
 
     def _apply_moves(self, cand: list[int], new: dict[int, list[tuple[int, float, int]]]) -> None:
         """A preemptive policy's answer: every job whose placements changed is released first
@@ -596,6 +636,25 @@ class _JobsView(Sequence[JobState]):
         if i < 0:
             i += len(self)
         return self._jobs[self._idx[self._base + i]]
+
+
+def _new_placements(
+    alloc: Allocation, cand: list[int], base: int
+) -> dict[int, list[tuple[int, float, int]]]:
+    """Job index -> its placements, from an allocation over ``cand[base:]``."""
+    new: dict[int, list[tuple[int, float, int]]] = {}
+    for p in alloc.placements:
+        new.setdefault(cand[base + p.job], []).append((p.pool, p.share, p.chips))
+    # a group's placements (on one or more pools) as one list its members share
+    groups: dict[int, tuple[tuple[int, ...], list[tuple[int, float, int]]]] = {}
+    for g in alloc.shared:
+        groups.setdefault(id(g.jobs), (g.jobs, []))[1].append((g.pool, g.share, g.chips))
+    for members, places in groups.values():
+        for i in members:
+            j = cand[base + i]
+            cur = new.get(j)
+            new[j] = places if cur is None else [*cur, *places]
+    return new
 
 
 def _differs(a: list[tuple[int, float, int]], b: list[tuple[int, float, int]]) -> bool:
