@@ -76,10 +76,12 @@ def _scale_case(name: str, n: int) -> dict[str, float]:
     tr = _scaled_trace(n, rate)
     fast, slow = chips * 4 // 10, chips * 3 // 10
     fleet = parse_inline_fleet(f"v100={fast},p100={slow},k80={chips - fast - slow}")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     r = report(simulate(fleet, tr, table, config=SimConfig(policy=policy)))
     return {
         "seconds": time.perf_counter() - t0,
+        "cpu_seconds": time.process_time() - c0,
+        "load_average": os.getloadavg()[0],
         "peak_rss_mib": peak_rss_mib(),
         "jobs": r.jobs,
         "chips": chips,
@@ -203,7 +205,8 @@ def _scale_results(scale: float) -> list[Result]:
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"    {name} at {n:,} jobs: {r['seconds']:.2f} s, {r['peak_rss_mib']:,.0f} MiB")
         detail = (
-            f"{r['jobs']:,.0f} jobs on {r['chips']:,.0f} chips, {r['seconds']:.1f} s, peak "
+            f"{r['jobs']:,.0f} jobs on {r['chips']:,.0f} chips, {r['seconds']:.1f} s "
+            f"({r['cpu_seconds']:.1f} s of CPU; load average {r['load_average']:.1f}), peak "
             f"{r['peak_rss_mib']:,.0f} MiB, average JCT {r['avg_jct_h']:.2f} h, "
             f"{r['reallocations']:,.0f} reallocations"
         )
