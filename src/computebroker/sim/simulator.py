@@ -5,7 +5,9 @@ share x throughput (a share below 1 is time-sharing, the limit Gavel's round-rob
 over successive rounds). Reallocation happens at every event (event-driven) or, with
 ``round_seconds`` > 0, at the next round boundary after something changed (arrivals and
 completions wait for it, as in Gavel's round-based scheduler); the policies that move running
-jobs (max-min fairness, min-makespan) default to 6-minute rounds, the others to event-driven.
+jobs (fifo-perf, max-min fairness, min-makespan) default to 6-minute rounds, the others to
+event-driven. With ``SimConfig.rounds = gavel`` their shares are realised in whole rounds as
+Gavel's simulator does (``gavel_rounds``).
 
 Accounting: each job's remaining work, gross work executed and work lost to faults; each
 pool's capacity and busy chip-seconds (piecewise-constant integrals), from which utilisation
@@ -18,85 +20,29 @@ preemptions, random outages) comes from one generator seeded by ``SimConfig.seed
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from functools import partial
-from typing import overload
 
 import numpy as np
 
 from computebroker.errors import InputError
 from computebroker.scheduler.registry import Policy, get_policy
 from computebroker.scheduler.throughput import ThroughputTable
-from computebroker.scheduler.types import Allocation, AllocationInput, JobKind, JobState, PoolView
+from computebroker.scheduler.types import AllocationInput, JobKind, JobState
+from computebroker.sim._apply import JobsView, differs, new_placements
 from computebroker.sim.engine import Engine
 from computebroker.sim.faults import FaultSpec, Outage, apply_static_faults, draw_outages
 from computebroker.sim.fleet import Fleet
 from computebroker.sim.gavel_rounds import SPEED_BLIND, GavelRounds, gavel_order
+from computebroker.sim.records import DEFAULT_ROUND_S, JobRecord, RoundMode, SimConfig, SimState
 from computebroker.sim.traces import Trace
 
 __all__ = ["DEFAULT_ROUND_S", "JobRecord", "RoundMode", "SimConfig", "SimState", "simulate"]
 
-DEFAULT_ROUND_S = 360.0  # Gavel's round length in its simulations (6 minutes; OSDI 2020, section 6)
-
 # event priorities at the same instant: state changes first, then the reallocation
 P_STATE, P_REALLOC = 0, 10
-
-
-class RoundMode(StrEnum):
-    """How a preemptive policy's time shares are realised (docs/simulate.md, "Rounds")."""
-
-    FLUID = "fluid"  # each job at the average rate its shares give (the default)
-    GAVEL = "gavel"  # Gavel's whole-round placements by priority (sim.gavel_rounds)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SimConfig:
-    """How to run: policy, rounds, seed, when to stop, how fine the timeline is."""
-
-    policy: str = "max-min-fairness"
-    round_seconds: float | None = (
-        None  # None: 360 s for preemptive policies, event-driven otherwise
-    )
-    seed: int = 0
-    until_s: float | None = None
-    timeline_points: int = 400
-    check_invariants: bool = False  # assert capacity and placement rules at every reallocation
-    record_allocations: bool = False  # keep every placement change (SimState.allocations)
-    rounds: RoundMode = RoundMode.FLUID
-
-
-@dataclass(slots=True)
-class JobRecord:
-    """What happened to one job."""
-
-    id: str
-    job_type: str
-    kind: JobKind
-    arrival: float
-    work: float
-    chips: int
-    started: float | None = None
-    finished: float | None = None
-    deadline: float | None = None
-    remaining: float = 0.0
-    executed: float = 0.0  # gross work run (including work later lost)
-    lost: float = 0.0  # work lost to faults
-    lost_chip_s: float = 0.0
-    restarts: int = 0
-    late: float = 0.0  # work not done by the deadline
-    served: float = 0.0  # services: work served
-    wanted: float = 0.0  # services: work demanded
-    rejected: str = ""  # why it could never run
-    pools: set[str] = field(default_factory=set)
-
-    @property
-    def jct(self) -> float | None:
-        """Job completion time (s), arrival to finish."""
-        return None if self.finished is None else self.finished - self.arrival
 
 
 @dataclass(slots=True)
@@ -106,32 +52,6 @@ class _Run:
     t_upd: float = 0.0
     ckpt_t: float = 0.0
     version: int = 0
-
-
-@dataclass(slots=True)
-class SimState:
-    """Everything measured, handed to ``metrics.report``."""
-
-    config: SimConfig
-    policy: str
-    pools: list[PoolView]
-    records: list[JobRecord]
-    end: float
-    busy_chip_s: list[float]
-    capacity_chip_s: list[float]
-    paid_chip_s: list[float]
-    timeline_t: list[float]
-    timeline_used: list[list[float]]
-    timeline_capacity: list[list[float]]
-    reallocations: int
-    events: int
-    outages: list[Outage]
-    unit: str
-    # with SimConfig.record_allocations: (time s, job index, ((pool, share, chips), ...)) at every
-    # change of a job's placements, in time order; empty placements mean it stopped running
-    allocations: list[tuple[float, int, tuple[tuple[int, float, int], ...]]] = field(
-        default_factory=list
-    )
 
 
 class _Sim:
@@ -508,7 +428,7 @@ class _Sim:
             return
         inp = AllocationInput(
             now=now,
-            jobs=_JobsView(self.jobs, cand, base),
+            jobs=JobsView(self.jobs, cand, base),
             pools=self.views,
             free=free,
             capacity=list(self.cap),
@@ -521,7 +441,7 @@ class _Sim:
         alloc = self.policy.allocate(inp)
         if self.cfg.check_invariants:
             alloc.check(inp)
-        new = _new_placements(alloc, cand, base)
+        new = new_placements(alloc, cand, base)
         if self.policy.preemptive:
             self._apply_moves(cand, new)
         else:
@@ -575,7 +495,7 @@ class _Sim:
             j
             for j in cand
             if runs[j].placements != new.get(j, none)
-            and _differs(runs[j].placements, new.get(j, none))
+            and differs(runs[j].placements, new.get(j, none))
         ]
         for j in changed:
             self._release(j)
@@ -610,60 +530,6 @@ class _Sim:
             unit=self.table.unit,
             allocations=self.alloc_log,
         )
-
-
-class _JobsView(Sequence[JobState]):
-    """The jobs at the given indices from position ``base`` on, without copying the list."""
-
-    __slots__ = ("_base", "_idx", "_jobs")
-
-    def __init__(self, jobs: list[JobState], idx: list[int], base: int = 0) -> None:
-        self._jobs, self._idx, self._base = jobs, idx, base
-
-    def __len__(self) -> int:
-        return len(self._idx) - self._base
-
-    def __iter__(self) -> Iterator[JobState]:
-        return map(self._jobs.__getitem__, itertools.islice(self._idx, self._base, None))
-
-    @overload
-    def __getitem__(self, i: int) -> JobState: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[JobState]: ...
-    def __getitem__(self, i: int | slice) -> JobState | Sequence[JobState]:
-        if isinstance(i, slice):
-            return [self._jobs[j] for j in self._idx[self._base :][i]]
-        if i < 0:
-            i += len(self)
-        return self._jobs[self._idx[self._base + i]]
-
-
-def _new_placements(
-    alloc: Allocation, cand: list[int], base: int
-) -> dict[int, list[tuple[int, float, int]]]:
-    """Job index -> its placements, from an allocation over ``cand[base:]``."""
-    new: dict[int, list[tuple[int, float, int]]] = {}
-    for p in alloc.placements:
-        new.setdefault(cand[base + p.job], []).append((p.pool, p.share, p.chips))
-    # a group's placements (on one or more pools) as one list its members share
-    groups: dict[int, tuple[tuple[int, ...], list[tuple[int, float, int]]]] = {}
-    for g in alloc.shared:
-        groups.setdefault(id(g.jobs), (g.jobs, []))[1].append((g.pool, g.share, g.chips))
-    for members, places in groups.values():
-        for i in members:
-            j = cand[base + i]
-            cur = new.get(j)
-            new[j] = places if cur is None else [*cur, *places]
-    return new
-
-
-def _differs(a: list[tuple[int, float, int]], b: list[tuple[int, float, int]]) -> bool:
-    if len(a) != len(b):
-        return True
-    return any(
-        x[0] != y[0] or x[2] != y[2] or abs(x[1] - y[1]) > 1e-9
-        for x, y in zip(sorted(a), sorted(b), strict=True)
-    )
 
 
 def simulate(
