@@ -120,6 +120,7 @@ class _Sim:
         self.alloc_log: list[tuple[float, int, tuple[tuple[int, float, int], ...]]] = []
         self.max_pool = [p.max_chips for p in fleet.pools]
         self.why_not: dict[tuple[object, ...], str] = {}
+        self.latest_ready = 0.0  # the latest restart delay any job has had to wait out
         self.gavel = (
             GavelRounds(
                 order=gavel_order([v.accelerator for v in self.views]),
@@ -370,6 +371,7 @@ class _Sim:
             rec.restarts += 1
         self._set(j, [])
         job.ready_at = self.engine.now() + delay
+        self.latest_ready = max(self.latest_ready, job.ready_at)
         if delay > 0:
             self.engine.schedule(job.ready_at, self._request, priority=P_STATE)
         bisect.insort(self.waiting, j, lo=self.head)
@@ -408,12 +410,18 @@ class _Sim:
         self._request()
 
     # --- decisions ---------------------------------------------------------------------------
+    def _ready(self, now: float) -> list[int]:
+        """The active jobs that may run now, in arrival order."""
+        if now >= self.latest_ready:  # no job is waiting out a restart delay
+            return sorted(self.active)
+        return sorted(j for j in self.active if self.jobs[j].ready_at <= now)
+
     def _realloc(self, at: float) -> None:
         self.pending.discard(at)
         self.reallocs += 1
         now = self.engine.now()
         if self.policy.preemptive:
-            cand, base = sorted(j for j in self.active if self.jobs[j].ready_at <= now), 0
+            cand, base = self._ready(now), 0
             if self.reads_remaining:
                 for j in cand:
                     self._advance(j)
@@ -501,7 +509,7 @@ class _Sim:
             self._release(j)
         for j in changed:
             self._assign(j, new.get(j, none))
-        self.waiting, self.head = sorted(j for j in self.active if j not in new), 0
+        self.waiting, self.head = sorted(self.active.difference(new)), 0
 
     # --- results -----------------------------------------------------------------------------
     def state(self) -> SimState:
