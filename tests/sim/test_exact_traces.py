@@ -7,7 +7,7 @@ import pytest
 
 from computebroker.sim import SimConfig, SimState, Trace, report, simulate
 from computebroker.sim.faults import FaultSpec
-from computebroker.sim.simulator import JobRecord
+from computebroker.sim.simulator import JobRecord, RoundMode
 from tests.sim.helpers import fleet, job, table, trace
 
 RATE = table({("a", "x"): 1.0})  # 1 unit of work per second per chip
@@ -140,3 +140,40 @@ def test_fifo_perf_head_of_queue_blocks() -> None:
     r = {x.id: x for x in st.records}
     assert (r["B"].started, r["B"].finished) == pytest.approx((100, 105))
     assert (r["C"].started, r["C"].finished) == pytest.approx((105, 115))
+
+
+def test_gavel_rounds_alternate_whole_rounds_where_fluid_shares() -> None:
+    # one chip, two equal jobs of 1,000 s, 100-s rounds, each allocated half the chip. Fluid:
+    # both at half speed, both end at 2,000. Gavel's rounds: whole rounds by priority (share /
+    # time received), so A runs rounds 0, 2, ..., 18 and ends at 1,900; B ends at 2,000.
+    tr = trace(job("A", 0, 1000), job("B", 0, 1000))
+    for mode, a_end in ((RoundMode.FLUID, 2000.0), (RoundMode.GAVEL, 1900.0)):
+        st = simulate(
+            fleet(("x", 1)),
+            tr,
+            RATE,
+            config=SimConfig(
+                policy="max-min-fairness-agnostic",
+                round_seconds=100.0,
+                rounds=mode,
+                check_invariants=True,
+            ),
+        )
+        r = {x.id: x for x in st.records}
+        assert (r["A"].finished, r["B"].finished) == pytest.approx((a_end, 2000.0)), mode
+
+
+def test_gavel_rounds_recompute_the_allocation_at_most_every_1920_s() -> None:
+    # A runs alone from 0; B arrives at 50 and waits for the next allocation, which the
+    # throttle allows only at 1,920 s (the first round boundary at or after it: 2,000). Then
+    # both have half the chip and no time received under it: the tie goes to the earlier job,
+    # so A runs the round at 2,000 and B starts at 2,100.
+    tr = trace(job("A", 0, 5000), job("B", 50, 100))
+    st = simulate(
+        fleet(("x", 1)),
+        tr,
+        RATE,
+        config=SimConfig(policy="max-min-fairness", round_seconds=100.0, rounds=RoundMode.GAVEL),
+    )
+    r = {x.id: x for x in st.records}
+    assert r["B"].started == pytest.approx(2100.0)

@@ -15,14 +15,20 @@ from hypothesis import strategies as st
 from computebroker.scheduler import JobKind, ThroughputTable
 from computebroker.sim import SimConfig, SimState, Trace, report, simulate
 from computebroker.sim.faults import FaultSpec
+from computebroker.sim.simulator import RoundMode
 from tests.strategies import sim_cases
 
 
 def _run(
-    case: tuple[Any, Any, Any, str], seed: int, faults: list[FaultSpec], round_s: float | None
+    case: tuple[Any, Any, Any, str],
+    seed: int,
+    faults: list[FaultSpec],
+    round_s: float | None,
+    gavel: bool = False,
 ) -> tuple[SimState, Any, Any]:
     fleet, trace, table, policy = case
     cfg = SimConfig(
+        rounds=RoundMode.GAVEL if gavel else RoundMode.FLUID,
         policy=policy,
         seed=seed,
         round_seconds=round_s,
@@ -82,6 +88,7 @@ def check_work_conserved(st: SimState, trace: Trace, table: ThroughputTable) -> 
     outage=st.booleans(),
     spot=st.booleans(),
     slip=st.booleans(),
+    gavel=st.booleans(),
     rounds=st.sampled_from([None, 0.0, 30.0]),
 )
 def test_invariants(
@@ -90,6 +97,7 @@ def test_invariants(
     outage: bool,
     spot: bool,
     slip: bool,
+    gavel: bool,
     rounds: float | None,
 ) -> None:
     fleet = case[0]
@@ -108,7 +116,7 @@ def test_invariants(
     if slip:
         faults.append(FaultSpec(kind="slip", pool="*", delay_h=60 / 3600, fraction=0.5))
     before = copy.deepcopy((case, faults))
-    st1, trace, table = _run(case, seed, faults, rounds)
+    st1, trace, table = _run(case, seed, faults, rounds, gavel)
     # the inputs are left as they were: trace (jobs, demand), fleet, table, faults
     assert (case, faults) == before
     rep = report(st1)
@@ -127,7 +135,7 @@ def test_invariants(
     # utilisation can never exceed 1
     assert all(u <= 1 + 1e-9 for u in rep.utilisation_by_pool.values())
     # the same seed gives the same result
-    st2, _, _ = _run(case, seed, faults, rounds)
+    st2, _, _ = _run(case, seed, faults, rounds, gavel)
     assert [(r.id, r.finished, r.lost) for r in st2.records] == [
         (r.id, r.finished, r.lost) for r in st1.records
     ]

@@ -54,6 +54,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "SLOs.",
     ),
     LazyCommand(
+        name="place",
+        module="computebroker.cli.place_cmd",
+        attr="place",
+        help="Where to rent a job's chips: instance shapes with exactly that many, cheapest first.",
+    ),
+    LazyCommand(
         name="run",
         module="computebroker.cli.run_cmd",
         attr="run",

@@ -37,6 +37,7 @@ from computebroker.sim import (
 )
 from computebroker.sim.fleet import Fleet
 from computebroker.sim.gavel import GAVEL_DIR, gavel_throughputs
+from computebroker.sim.simulator import RoundMode
 
 __all__ = ["simulate_cmd"]
 
@@ -136,6 +137,14 @@ def simulate_cmd(
             help="Round length; 0 = event-driven (default: 360 for preemptive policies).",
         ),
     ] = None,
+    rounds: Annotated[
+        RoundMode,
+        typer.Option(
+            "--rounds",
+            help="How preemptive policies' shares run: 'fluid' (average rates, the default) or "
+            "'gavel' (Gavel's whole-round placements, to reproduce its results).",
+        ),
+    ] = RoundMode.FLUID,
     until_hours: Annotated[
         float | None,
         typer.Option("--until-hours", min=0.0, help="Stop after this many simulated hours."),
@@ -189,6 +198,7 @@ def simulate_cmd(
     cfg = SimConfig(
         policy=policy,
         round_seconds=round_seconds,
+        rounds=rounds,
         seed=seed,
         until_s=until_hours * 3600.0 if until_hours is not None else None,
     )

@@ -3,7 +3,10 @@
 ``engine`` is a tiny discrete-event loop; ``fleet`` reads pools (inline, YAML, plan.json);
 ``traces`` reads and generates job streams (native CSV/JSONL, Gavel's formats);
 ``throughputs`` reads throughput tables; ``faults`` reads outages, slips and preemptions;
-``simulator.simulate`` runs it all and ``metrics.report`` turns the result into figures.
+``simulator.simulate`` runs it all (``records``: its config, per-job records and state;
+``gavel_rounds``: Gavel's round mechanism for ``--rounds gavel``) and ``metrics.report`` turns
+the result into figures. The inputs (trace, fleet, table, faults) are values a run never
+changes.
 """
 
 from computebroker.sim.engine import Clock, Engine, WallClock

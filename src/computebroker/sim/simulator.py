@@ -5,7 +5,9 @@ share x throughput (a share below 1 is time-sharing, the limit Gavel's round-rob
 over successive rounds). Reallocation happens at every event (event-driven) or, with
 ``round_seconds`` > 0, at the next round boundary after something changed (arrivals and
 completions wait for it, as in Gavel's round-based scheduler); the policies that move running
-jobs (max-min fairness, min-makespan) default to 6-minute rounds, the others to event-driven.
+jobs (fifo-perf, max-min fairness, min-makespan) default to 6-minute rounds, the others to
+event-driven. With ``SimConfig.rounds = gavel`` their shares are realised in whole rounds as
+Gavel's simulator does (``gavel_rounds``).
 
 Accounting: each job's remaining work, gross work executed and work lost to faults; each
 pool's capacity and busy chip-seconds (piecewise-constant integrals), from which utilisation
@@ -19,73 +21,28 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import overload
 
 import numpy as np
 
 from computebroker.errors import InputError
 from computebroker.scheduler.registry import Policy, get_policy
 from computebroker.scheduler.throughput import ThroughputTable
-from computebroker.scheduler.types import AllocationInput, JobKind, JobState, PoolView
+from computebroker.scheduler.types import AllocationInput, JobKind, JobState
+from computebroker.sim._apply import JobsView, differs, new_placements
 from computebroker.sim.engine import Engine
 from computebroker.sim.faults import FaultSpec, Outage, apply_static_faults, draw_outages
 from computebroker.sim.fleet import Fleet
+from computebroker.sim.gavel_rounds import SPEED_BLIND, GavelRounds, gavel_order
+from computebroker.sim.records import DEFAULT_ROUND_S, JobRecord, RoundMode, SimConfig, SimState
 from computebroker.sim.traces import Trace
 
-__all__ = ["DEFAULT_ROUND_S", "JobRecord", "SimConfig", "SimState", "simulate"]
-
-DEFAULT_ROUND_S = 360.0  # Gavel's round length in its simulations (6 minutes; OSDI 2020, section 6)
+__all__ = ["DEFAULT_ROUND_S", "JobRecord", "RoundMode", "SimConfig", "SimState", "simulate"]
 
 # event priorities at the same instant: state changes first, then the reallocation
 P_STATE, P_REALLOC = 0, 10
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SimConfig:
-    """How to run: policy, rounds, seed, when to stop, how fine the timeline is."""
-
-    policy: str = "max-min-fairness"
-    round_seconds: float | None = (
-        None  # None: 360 s for preemptive policies, event-driven otherwise
-    )
-    seed: int = 0
-    until_s: float | None = None
-    timeline_points: int = 400
-    check_invariants: bool = False  # assert capacity and placement rules at every reallocation
-    record_allocations: bool = False  # keep every placement change (SimState.allocations)
-
-
-@dataclass(slots=True)
-class JobRecord:
-    """What happened to one job."""
-
-    id: str
-    job_type: str
-    kind: JobKind
-    arrival: float
-    work: float
-    chips: int
-    started: float | None = None
-    finished: float | None = None
-    deadline: float | None = None
-    remaining: float = 0.0
-    executed: float = 0.0  # gross work run (including work later lost)
-    lost: float = 0.0  # work lost to faults
-    lost_chip_s: float = 0.0
-    restarts: int = 0
-    late: float = 0.0  # work not done by the deadline
-    served: float = 0.0  # services: work served
-    wanted: float = 0.0  # services: work demanded
-    rejected: str = ""  # why it could never run
-    pools: set[str] = field(default_factory=set)
-
-    @property
-    def jct(self) -> float | None:
-        """Job completion time (s), arrival to finish."""
-        return None if self.finished is None else self.finished - self.arrival
 
 
 @dataclass(slots=True)
@@ -95,32 +52,6 @@ class _Run:
     t_upd: float = 0.0
     ckpt_t: float = 0.0
     version: int = 0
-
-
-@dataclass(slots=True)
-class SimState:
-    """Everything measured, handed to ``metrics.report``."""
-
-    config: SimConfig
-    policy: str
-    pools: list[PoolView]
-    records: list[JobRecord]
-    end: float
-    busy_chip_s: list[float]
-    capacity_chip_s: list[float]
-    paid_chip_s: list[float]
-    timeline_t: list[float]
-    timeline_used: list[list[float]]
-    timeline_capacity: list[list[float]]
-    reallocations: int
-    events: int
-    outages: list[Outage]
-    unit: str
-    # with SimConfig.record_allocations: (time s, job index, ((pool, share, chips), ...)) at every
-    # change of a job's placements, in time order; empty placements mean it stopped running
-    allocations: list[tuple[float, int, tuple[tuple[int, float, int], ...]]] = field(
-        default_factory=list
-    )
 
 
 class _Sim:
@@ -175,7 +106,10 @@ class _Sim:
             )
             for j in self.jobs
         ]
-        self.waiting: list[int] = []  # job indices, arrival order
+        # job indices in arrival order, from position ``head`` on (jobs leaving the head of the
+        # queue move ``head`` instead of shifting a long list; compacted now and then)
+        self.waiting: list[int] = []
+        self.head = 0
         self.active: set[int] = set()
         self.pending: set[float] = set()
         self.reallocs = 0
@@ -185,6 +119,16 @@ class _Sim:
         self.outages: list[Outage] = []
         self.alloc_log: list[tuple[float, int, tuple[tuple[int, float, int], ...]]] = []
         self.max_pool = [p.max_chips for p in fleet.pools]
+        self.why_not: dict[tuple[object, ...], str] = {}
+        self.latest_ready = 0.0  # the latest restart delay any job has had to wait out
+        self.gavel = (
+            GavelRounds(
+                order=gavel_order([v.accelerator for v in self.views]),
+                shuffle=self.rng if policy.name in SPEED_BLIND else None,
+            )
+            if cfg.rounds is RoundMode.GAVEL and policy.preemptive and self.round_s > 0
+            else None
+        )
         self.spot = any(p.preemption_per_chip_hour > 0 for p in fleet.pools)
         # the policy reads jobs' remaining work (else it is brought up to date only on change)
         self.reads_remaining = policy.reads_remaining
@@ -313,6 +257,9 @@ class _Sim:
             if self.round_s <= 0
             else max(now, math.ceil(now / self.round_s - 1e-9) * self.round_s)
         )
+        self._request_at(at)
+
+    def _request_at(self, at: float) -> None:
         if at not in self.pending:
             self.pending.add(at)
             self.engine.schedule(at, partial(self._realloc, at), priority=P_REALLOC)
@@ -325,7 +272,7 @@ class _Sim:
             self.recs[j].rejected = why
             return
         self.active.add(j)
-        bisect.insort(self.waiting, j)
+        bisect.insort(self.waiting, j, lo=self.head)
         if job.deadline is not None and job.kind is JobKind.TRAIN:
             self.engine.schedule(
                 max(job.deadline, job.arrival), partial(self._deadline, j), priority=P_STATE
@@ -344,6 +291,15 @@ class _Sim:
         self._request()
 
     def _unschedulable(self, j: int) -> str:
+        """Why job ``j`` can never run on this fleet ("" if it can), once per kind of job."""
+        spec = self.jobs[j].spec
+        kind = (spec.job_type, spec.kind, spec.chips, spec.min_chips, spec.allowed)
+        why = self.why_not.get(kind)
+        if why is None:
+            why = self.why_not[kind] = self._why_not(j)
+        return why
+
+    def _why_not(self, j: int) -> str:
         job = self.jobs[j]
         need = (job.min_chips or job.chips) if job.kind is JobKind.TRAIN else 1
         ok = [
@@ -366,7 +322,7 @@ class _Sim:
         # re-size: release and place again at the next decision
         if self.runs[j].placements:
             self._set(j, [])
-            bisect.insort(self.waiting, j)
+            bisect.insort(self.waiting, j, lo=self.head)
         self._request()
 
     def _deadline(self, j: int) -> None:
@@ -386,7 +342,7 @@ class _Sim:
         self._request()
 
     def _unwait(self, j: int) -> None:
-        i = bisect.bisect_left(self.waiting, j)
+        i = bisect.bisect_left(self.waiting, j, lo=self.head)
         if i < len(self.waiting) and self.waiting[i] == j:
             self.waiting.pop(i)
 
@@ -415,9 +371,10 @@ class _Sim:
             rec.restarts += 1
         self._set(j, [])
         job.ready_at = self.engine.now() + delay
+        self.latest_ready = max(self.latest_ready, job.ready_at)
         if delay > 0:
             self.engine.schedule(job.ready_at, self._request, priority=P_STATE)
-        bisect.insort(self.waiting, j)
+        bisect.insort(self.waiting, j, lo=self.head)
 
     def _jobs_on(self, k: int) -> list[int]:
         return [j for j in self.active if any(p[0] == k for p in self.runs[j].placements)]
@@ -453,12 +410,18 @@ class _Sim:
         self._request()
 
     # --- decisions ---------------------------------------------------------------------------
+    def _ready(self, now: float) -> list[int]:
+        """The active jobs that may run now, in arrival order."""
+        if now >= self.latest_ready:  # no job is waiting out a restart delay
+            return sorted(self.active)
+        return sorted(j for j in self.active if self.jobs[j].ready_at <= now)
+
     def _realloc(self, at: float) -> None:
         self.pending.discard(at)
         self.reallocs += 1
         now = self.engine.now()
         if self.policy.preemptive:
-            cand = sorted(j for j in self.active if self.jobs[j].ready_at <= now)
+            cand, base = self._ready(now), 0
             if self.reads_remaining:
                 for j in cand:
                     self._advance(j)
@@ -466,45 +429,70 @@ class _Sim:
         else:
             # the queue as it is (policies skip jobs not ready yet): no copy, so a long queue
             # costs nothing when the head blocks (FIFO) or the pools are full
-            cand = self.waiting
+            cand, base = self.waiting, self.head
             free = [c - u for c, u in zip(self.cap, self.used, strict=True)]
-        if not cand:
+        if len(cand) <= base:
             self._record_timeline()
             return
         inp = AllocationInput(
             now=now,
-            jobs=_JobsView(self.jobs, cand),
+            jobs=JobsView(self.jobs, cand, base),
             pools=self.views,
             free=free,
             capacity=list(self.cap),
             rate=self.table.rate,
             round_seconds=self.round_s,
         )
+        if self.gavel is not None:
+            self._gavel_round(inp, cand)
+            return
         alloc = self.policy.allocate(inp)
         if self.cfg.check_invariants:
             alloc.check(inp)
-        new: dict[int, list[tuple[int, float, int]]] = {}
-        for p in alloc.placements:
-            new.setdefault(cand[p.job], []).append((p.pool, p.share, p.chips))
-        # a group's placements (on one or more pools) as one list its members share
-        groups: dict[int, tuple[tuple[int, ...], list[tuple[int, float, int]]]] = {}
-        for g in alloc.shared:
-            groups.setdefault(id(g.jobs), (g.jobs, []))[1].append((g.pool, g.share, g.chips))
-        for members, places in groups.values():
-            for i in members:
-                j = cand[i]
-                cur = new.get(j)
-                new[j] = places if cur is None else [*cur, *places]
+        new = new_placements(alloc, cand, base)
         if self.policy.preemptive:
             self._apply_moves(cand, new)
         else:
-            positions = sorted({p.job for p in alloc.all_placements()}, reverse=True)
+            positions = sorted({base + p.job for p in alloc.all_placements()})
             placed = [cand[i] for i in positions]
-            for i in positions:
-                del self.waiting[i]
-            for j in reversed(placed):
+            if positions and positions[-1] == base + len(positions) - 1:
+                self.head += len(positions)  # the head of the queue left
+                if self.head > 4096 and 2 * self.head > len(self.waiting):
+                    del self.waiting[: self.head]
+                    self.head = 0
+            else:
+                for i in reversed(positions):
+                    del self.waiting[i]
+            for j in placed:
                 self._set(j, new[j])
         self._record_timeline()
+
+    def _gavel_round(self, inp: AllocationInput, cand: list[int]) -> None:
+        """One of Gavel's rounds: the allocation recomputed when due, whole jobs placed by
+        priority, and the next round booked while jobs are active."""
+        g, now = self.gavel, inp.now
+        assert g is not None
+        if g.due(now, cand):
+            alloc = self.policy.allocate(inp)
+            if self.cfg.check_invariants:
+                alloc.check(inp)
+            shares: dict[int, dict[int, float]] = {j: {} for j in cand}
+            for p in alloc.all_placements():
+                per = shares[cand[p.job]]
+                per[p.pool] = per.get(p.pool, 0.0) + p.share
+            g.reset(now, shares)
+
+        def fits(j: int, k: int) -> int:
+            job = self.jobs[j]
+            if job.kind is JobKind.SERVE:
+                per = self.table.rate(job, self.views[k], 1)
+                return max(1, math.ceil(job.demand / per - 1e-9)) if per > 0 < job.demand else 0
+            return job.chips if self.table.rate(job, self.views[k], job.chips) > 0 else 0
+
+        self._apply_moves(cand, g.round(now, self.round_s, cand, fits, self.cap))
+        self._record_timeline()
+        if self.active:
+            self._request_at((round(now / self.round_s) + 1) * self.round_s)
 
     def _apply_moves(self, cand: list[int], new: dict[int, list[tuple[int, float, int]]]) -> None:
         """A preemptive policy's answer: every job whose placements changed is released first
@@ -515,13 +503,13 @@ class _Sim:
             j
             for j in cand
             if runs[j].placements != new.get(j, none)
-            and _differs(runs[j].placements, new.get(j, none))
+            and differs(runs[j].placements, new.get(j, none))
         ]
         for j in changed:
             self._release(j)
         for j in changed:
             self._assign(j, new.get(j, none))
-        self.waiting = sorted(j for j in self.active if j not in new)
+        self.waiting, self.head = sorted(self.active.difference(new)), 0
 
     # --- results -----------------------------------------------------------------------------
     def state(self) -> SimState:
@@ -550,39 +538,6 @@ class _Sim:
             unit=self.table.unit,
             allocations=self.alloc_log,
         )
-
-
-class _JobsView(Sequence[JobState]):
-    """The jobs at the given indices, without copying the index list."""
-
-    __slots__ = ("_idx", "_jobs")
-
-    def __init__(self, jobs: list[JobState], idx: list[int]) -> None:
-        self._jobs, self._idx = jobs, idx
-
-    def __len__(self) -> int:
-        return len(self._idx)
-
-    def __iter__(self) -> Iterator[JobState]:
-        return map(self._jobs.__getitem__, self._idx)
-
-    @overload
-    def __getitem__(self, i: int) -> JobState: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[JobState]: ...
-    def __getitem__(self, i: int | slice) -> JobState | Sequence[JobState]:
-        if isinstance(i, slice):
-            return [self._jobs[j] for j in self._idx[i]]
-        return self._jobs[self._idx[i]]
-
-
-def _differs(a: list[tuple[int, float, int]], b: list[tuple[int, float, int]]) -> bool:
-    if len(a) != len(b):
-        return True
-    return any(
-        x[0] != y[0] or x[2] != y[2] or abs(x[1] - y[1]) > 1e-9
-        for x, y in zip(sorted(a), sorted(b), strict=True)
-    )
 
 
 def simulate(

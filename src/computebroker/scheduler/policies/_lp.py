@@ -55,6 +55,10 @@ class AllocationLp:
         self._attempts = attempts
         self.solves = 0
         self.fallbacks = 0  # solves that needed more than the first attempt
+        self.warm = 0  # solves started from the basis of an earlier LP of the same shape
+        # optimal bases by the LP's sparsity pattern: a round whose groups and pools are those
+        # of an earlier one (only counts and free chips changed) starts from its basis
+        self._bases: dict[tuple[int, int, int], Any] = {}
 
     def _highs(self) -> Any:
         if self._h is None:
@@ -94,6 +98,7 @@ class AllocationLp:
         lp.a_matrix_.value_ = value
         lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, int(n_rows)
         self.solves += 1
+        shape = (int(n_rows), n_cols, hash((start.tobytes(), index.tobytes())))
         seen: list[str] = []
         for i, options in enumerate(self._attempts):
             h.resetOptions()
@@ -101,12 +106,19 @@ class AllocationLp:
             for k, v in options.items():
                 h.setOptionValue(k, v)
             h.passModel(lp)
+            basis = self._bases.get(shape) if i == 0 else None
+            if basis is not None:
+                h.setBasis(basis)
+                self.warm += 1
             h.run()
             status = h.getModelStatus()
             if status == highspy.HighsModelStatus.kOptimal:
                 x = np.asarray(h.getSolution().col_value, dtype=float)
                 if np.isfinite(x).all():
                     self.fallbacks += i > 0
+                    if len(self._bases) >= 64:
+                        self._bases.clear()
+                    self._bases[shape] = h.getBasis()
                     return x
             answer = h.modelStatusToString(status)
             if status == highspy.HighsModelStatus.kOptimal:

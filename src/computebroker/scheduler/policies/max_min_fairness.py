@@ -11,12 +11,21 @@ services first from the capacity their demand needs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from computebroker.scheduler.policies._lp import AllocationLp
 from computebroker.scheduler.policies.common import round_label, services_first
 from computebroker.scheduler.policies.maxmin import agnostic_shares, max_min_shares
-from computebroker.scheduler.types import Allocation, AllocationInput, SharedPlacement, SimJob
+from computebroker.scheduler.types import (
+    Allocation,
+    AllocationInput,
+    JobKind,
+    JobState,
+    SharedPlacement,
+    SimJob,
+)
 
 __all__ = ["MaxMinFairness", "MaxMinFairnessAgnostic", "group_jobs"]
 
@@ -29,20 +38,19 @@ def group_jobs(
     inp: AllocationInput,
     jobs: list[int],
     cache: dict[int, tuple[SimJob, GroupKey]] | None = None,
+    states: Sequence[JobState] | None = None,
 ) -> tuple[list[list[int]], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Group identical jobs (same type, gang, weight and throughputs): (members, rates (U, K),
     counts, chips, weights). ``cache`` keeps each job's group key (its spec is held, so an id
     is never reused while cached; valid while the pools and the rate function are the same),
-    so a later round costs one look-up per job, not a rate call per job and pool."""
+    so a later round costs one look-up per job, not a rate call per job and pool; ``states``
+    is ``inp.jobs`` as a list, when the caller has one."""
     cache = {} if cache is None else cache
+    states = inp.jobs if states is None else states
     rows: dict[RowKey, tuple[float, ...]] = {}
-    groups: dict[GroupKey, int] = {}
-    members: list[list[int]] = []
-    rates: list[tuple[float, ...]] = []
-    chips: list[int] = []
-    weights: list[float] = []
+    groups: dict[GroupKey, list[int]] = {}
     for j in jobs:
-        state = inp.jobs[j]
+        state = states[j]
         spec = state.spec
         hit = cache.get(id(spec))
         if hit is not None and hit[0] is spec:
@@ -56,12 +64,14 @@ def group_jobs(
             cache[id(spec)] = (spec, key)
         g = groups.get(key)
         if g is None:
-            groups[key] = g = len(members)
-            members.append([])
-            rates.append(key[3])
-            chips.append(spec.chips)
-            weights.append(spec.weight)
-        members[g].append(j)
+            groups[key] = [j]
+        else:
+            g.append(j)
+    members = list(groups.values())
+    keys = list(groups)
+    rates = [k[3] for k in keys]
+    chips = [k[1] for k in keys]
+    weights = [k[2] for k in keys]
     return (
         members,
         np.array(rates, dtype=float).reshape(len(members), len(inp.pools)),
@@ -108,9 +118,13 @@ class _MaxMin:
 
     def allocate(self, inp: AllocationInput) -> Allocation:
         """Services first, then the policy's shares for each group of identical ready jobs."""
-        done, free, rest = services_first(inp)
-        jobs, now = inp.jobs, inp.now
-        ready = [j for j in rest if jobs[j].ready_at <= now]
+        states, now = list(inp.jobs), inp.now
+        if any(s.spec.kind is JobKind.SERVE for s in states):
+            done, free, rest = services_first(inp)
+            ready = [j for j in rest if states[j].ready_at <= now]
+        else:  # no services: every ready job is a training job
+            done, free = [], [float(f) for f in inp.free]
+            ready = [j for j, s in enumerate(states) if s.ready_at <= now]
         if not ready:
             return Allocation(placements=done)
         if (
@@ -119,7 +133,7 @@ class _MaxMin:
             or self._rows_for[1] != inp.rate
         ):
             self._keys, self._rows_for = {}, (inp.pools, inp.rate)
-        members, rates, counts, chips, weights = group_jobs(inp, ready, self._keys)
+        members, rates, counts, chips, weights = group_jobs(inp, ready, self._keys, states)
         self._lp = self._lp or AllocationLp()
         x = self.shares(
             self._lp,
