@@ -10,6 +10,7 @@ import typer
 from rich.panel import Panel
 
 from computebroker.catalog import load_catalog
+from computebroker.cli.limits import MAX_OUT_OF_SAMPLE, MAX_SCENARIOS
 from computebroker.cli.output import Format, make_console, output_folder, render_rows
 from computebroker.examples import example_path
 from computebroker.outputs import write_json_atomic, write_text_atomic
@@ -161,7 +162,12 @@ def run(
     ] = Path("out"),
     scenarios: Annotated[
         int | None,
-        typer.Option("--scenarios", min=1, help="Planning scenarios (default: the file's)."),
+        typer.Option(
+            "--scenarios",
+            min=1,
+            max=MAX_SCENARIOS,
+            help="Planning scenarios (default: the file's).",
+        ),
     ] = None,
     seed: Annotated[
         int | None, typer.Option("--seed", min=0, help="Seed (default: the file's).")
@@ -174,7 +180,13 @@ def run(
         bool, typer.Option("--no-frontier", help="Skip the efficient frontier.")
     ] = False,
     out_of_sample: Annotated[
-        int, typer.Option("--out-of-sample", min=0, help="Fresh scenarios to re-score the plan on.")
+        int,
+        typer.Option(
+            "--out-of-sample",
+            min=0,
+            max=MAX_OUT_OF_SAMPLE,
+            help="Fresh scenarios to re-score the plan on.",
+        ),
     ] = 300,
     catalog: Annotated[
         list[Path] | None, typer.Option("--catalog", help="Extra offerings/deals (YAML/CSV).")

@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from computebroker.catalog import load_catalog
+from computebroker.cli.limits import MAX_GENERATED_JOBS
 from computebroker.cli.output import (
     Format,
     check_output_file,
@@ -143,7 +144,10 @@ def simulate_cmd(
     generate: Annotated[
         int | None,
         typer.Option(
-            "--generate", min=1, help="Instead of --trace: generate N jobs (Philly-like durations)."
+            "--generate",
+            min=1,
+            max=MAX_GENERATED_JOBS,
+            help="Instead of --trace: generate N jobs (Philly-like durations).",
         ),
     ] = None,
     arrival_rate: Annotated[

@@ -125,13 +125,13 @@ def parse_inline_fleet(text: str, catalog: Catalog | None = None) -> Fleet:
 
 
 class _Step(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     at_hours: Annotated[float, Field(ge=0)]
     chips: Annotated[int, Field(ge=0)]
 
 
 class _PoolModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: Annotated[str, Field(min_length=1)] | None = None
     provider: str = "any"
     accelerator: Annotated[str, Field(min_length=1)]
@@ -145,7 +145,7 @@ class _PoolModel(BaseModel):
 
 
 class _FleetModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     pools: list[_PoolModel] = Field(min_length=1)
 
 
