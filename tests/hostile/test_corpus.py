@@ -56,7 +56,9 @@ def test_hostile_input(
     elapsed = time.perf_counter() - started
     out = capsys.readouterr()
     err = out.err.lower()
-    assert code == case.code, f"exit {code}, expected {case.code}\nstderr: {out.err}\nstdout: {out.out[-2000:]}"
+    assert code == case.code, (
+        f"exit {code}, expected {case.code}\nstderr: {out.err}\nstdout: {out.out[-2000:]}"
+    )
     assert "traceback" not in err, out.err
     after = _snapshot(tmp_path)
     changed = [k for k in before if before[k] != after.get(k)]

@@ -43,7 +43,9 @@ def _blank_to_none(value: Any) -> Any:
 
 
 class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, str_strip_whitespace=True, frozen=True
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -53,6 +53,7 @@ from computebroker.perf import (
     write_matrix,
 )
 from computebroker.perf.hardware import Constants, Efficiency, load_efficiency_file
+from computebroker.perf.layout import MAX_CHIPS
 from computebroker.perf.validation import accuracy_summary, parse_runs
 from computebroker.reports.perf import serve_record, training_report_record
 
@@ -89,6 +90,10 @@ def _effs(path: Path | None) -> tuple[dict[str, Efficiency] | None, Constants | 
 
 def _count(text: str | None, catalog: Catalog, acc: str, what: str) -> int | None:
     if text is None or acc == "all":
+        if text is not None and text.strip().isdigit() and not 1 <= int(text) <= MAX_CHIPS:
+            raise InputError.single(
+                "<args>", f"{text!r}: expected between 1 and {MAX_CHIPS:,} chips", field=what
+            )
         return None if text is None else int(text) if text.isdigit() else None
     return parse_count(text, catalog.accelerator(acc), what=what)
 
@@ -115,7 +120,9 @@ def train(
     ] = "1024",
     tokens: Annotated[
         float | None,
-        typer.Option("--tokens", "-t", help="Tokens to train (e.g. 15e12) for time and cost."),
+        typer.Option(
+            "--tokens", "-t", min=1, help="Tokens to train (e.g. 15e12) for time and cost."
+        ),
     ] = None,
     tp: Annotated[
         str | None, typer.Option("--tp", help="Pin tensor parallel degree (chips, or 'Nc' cores).")

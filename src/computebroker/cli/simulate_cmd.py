@@ -26,6 +26,7 @@ from computebroker.scheduler import ThroughputTable, policy_names
 from computebroker.sim import (
     SimConfig,
     Trace,
+    check_runnable,
     format_trace,
     generate_trace,
     load_faults,
@@ -187,6 +188,7 @@ def simulate_cmd(
     fl = load_fleet(fleet, cat)
     table = _throughputs(throughputs, fl, catalog or [])
     tr = _trace(trace, generate, arrival_rate, bursty, multi_chip, seed, table)
+    check_runnable(tr, table, [p.view.accelerator for p in fl.pools], fl.source)
     fault_specs = load_faults(faults) if faults is not None else []
     if save_trace is not None:
         write_text_atomic(save_trace, format_trace(tr, jsonl=save_trace.suffix.lower() == ".jsonl"))

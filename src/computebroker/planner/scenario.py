@@ -367,6 +367,20 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
             term = 1
         start = period(om.available_from, (*loc, "available_from"), 0)
         until = period(om.available_until, (*loc, "available_until"), None)
+        span = f"{horizon.labels[0]}..{horizon.labels[-1]}"
+        if start is not None and not 0 <= start < horizon.count:
+            err(
+                (*loc, "available_from"),
+                f"available_from ({om.available_from}) is outside the horizon {span}; the offer "
+                "could never be used",
+            )
+            continue
+        if until is not None and until < 0:
+            err(
+                (*loc, "available_until"),
+                f"available_until ({om.available_until}) is before the horizon {span}",
+            )
+            continue
         if start is not None and until is not None and until < start:
             err(
                 (*loc, "available_until"),
