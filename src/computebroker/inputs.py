@@ -221,7 +221,10 @@ def parse_yaml_text(text: str, source: str) -> LocatedDocument:
             f"the file is {len(text):,} characters; a YAML input may hold at most "
             f"{MAX_YAML_BYTES:,}",
         )
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.YAMLError as exc:  # the reader refuses control characters up front
+        raise InputError.single(source, f"not valid YAML: {exc}") from None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -74,6 +74,7 @@ YAML_GARBAGE: dict[str, tuple[str | bytes, tuple[str, ...]]] = {
     "inf": ("a: .inf\n", ("finite",)),
     "nan": ("a: .nan\n", ("finite",)),
     "overflow-float": ("a: 1e400\n", ("finite",)),
+    "control-char": ("a: b\x07c\n", ("not valid yaml",)),
     "python-tag": ("!!python/object/apply:os.system ['echo hi']\n", ("not valid yaml",)),
 }
 
