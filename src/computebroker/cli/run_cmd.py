@@ -16,7 +16,12 @@ from computebroker.examples import example_path
 from computebroker.outputs import write_json_atomic, write_text_atomic
 from computebroker.pipeline import RunOptions, RunResult, run_pipeline
 from computebroker.planner import load_scenario
-from computebroker.reports.run import build_run_report, verdict_rows, verdict_text
+from computebroker.reports.run import (
+    build_run_report,
+    plan_percentile,
+    verdict_rows,
+    verdict_text,
+)
 from computebroker.reports.sim import summary_rows
 
 __all__ = ["demo", "run"]
@@ -39,6 +44,7 @@ def _summary(run: RunResult) -> dict[str, Any]:
                     "unmet_share": c.realised.unmet_share,
                     "unmet_by_class": c.realised.unmet_by_class,
                     "within_plan_range": c.realised.within_range,
+                    "plan_percentile": plan_percentile(run, c.realised.total_usd),
                     "plan_p05_usd": c.realised.plan_p05_usd,
                     "plan_p95_usd": c.realised.plan_p95_usd,
                 },
@@ -122,9 +128,11 @@ def _execute(scenario: Path, out: Path, opt: RunOptions, fmt: Format, catalog: l
             (k, k)
             for k in (
                 "case",
-                "realised cost",
-                "plan p05-p95",
-                "within plan range",
+                "spend in horizon",
+                "+ shortfall penalty",
+                "+ after horizon",
+                "= realised cost",
+                "percentile in plan",
                 "unmet (penalty-weighted)",
                 "worst class",
                 "utilisation",

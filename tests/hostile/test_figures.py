@@ -1,0 +1,87 @@
+"""Every total on screen is the visible sum of its labelled parts, and the headline states what
+is signed (on the reduced frontier-lab run shared with the pipeline tests)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from computebroker.pipeline import RunResult
+from computebroker.reports.html import money
+from computebroker.reports.run import (
+    plan_percentile,
+    signed_obligations,
+    verdict_rows,
+    verdict_text,
+)
+
+
+def _usd(text: str) -> float:
+    """Parse what ``money`` prints ($1.23B, $45.6M, $789)."""
+    m = re.fullmatch(r"(-?)\$([\d,.]+)([BMK]?)", text.strip())
+    assert m, text
+    scale = {"B": 1e9, "M": 1e6, "K": 1e3, "": 1.0}[m.group(3)]
+    return (-1 if m.group(1) else 1) * float(m.group(2).replace(",", "")) * scale
+
+
+def _resolution(text: str) -> float:
+    """Half a unit of the last printed digit."""
+    number = re.sub(r"[^\d.]", "", text)
+    decimals = len(number.split(".")[1]) if "." in number else 0
+    scale = {"B": 1e9, "M": 1e6, "K": 1e3}.get(text.strip()[-1], 1.0)
+    return 0.5 * 10.0**-decimals * scale
+
+
+def test_realised_cost_is_the_visible_sum_of_its_parts(small_run: Any) -> None:
+    run: RunResult = small_run
+    for row, case in zip(verdict_rows(run), run.cases, strict=True):
+        parts = ["spend in horizon", "+ shortfall penalty", "+ after horizon"]
+        shown = sum(_usd(row[k]) for k in parts)
+        slack = sum(_resolution(row[k]) for k in [*parts, "= realised cost"])
+        assert shown == pytest.approx(_usd(row["= realised cost"]), abs=slack), row
+        z = case.realised
+        assert z.total_usd == pytest.approx(z.spend_usd + z.penalty_usd + z.post_horizon_usd)
+
+
+def test_headline_states_signed_obligations_and_what_falls_after(small_run: Any) -> None:
+    run: RunResult = small_run
+    tcv, after = signed_obligations(run)
+    assert tcv == pytest.approx(sum(c["obligation_usd"] for c in run.plan_doc["commitments"]))
+    assert 0 <= after <= tcv
+    # what is billed in the horizon + what falls after = what is signed
+    assert run.metrics.committed_spend_usd + after == pytest.approx(tcv, rel=1e-9) or after == 0
+    text = verdict_text(run)
+    assert f"signs {money(tcv)} of contracts" in text
+    assert f"{money(after)} after it" in text
+    base = run.cases[0].realised
+    assert (
+        f"{money(base.spend_usd)} spend + {money(base.penalty_usd)} shortfall penalty + "
+        f"{money(base.post_horizon_usd)} after the horizon" in text
+    )
+    assert "within plan range" not in text.lower() and "scenario range" not in text
+
+
+def test_percentile_is_where_the_cost_falls_in_the_plan(small_run: Any) -> None:
+    run: RunResult = small_run
+    costs = sorted(run.plan.cost * 1e6)
+    assert plan_percentile(run, costs[0] - 1) == 0.0
+    assert plan_percentile(run, costs[-1]) == pytest.approx(1.0)
+    mid = costs[len(costs) // 2]
+    assert 0.0 < plan_percentile(run, mid) < 1.0
+    for row, c in zip(verdict_rows(run), run.cases, strict=True):
+        assert row["percentile in plan"].startswith(
+            str(round(plan_percentile(run, c.realised.total_usd) * 100))
+        )
+
+
+def test_a_stress_cheaper_than_the_base_is_explained(small_run: Any) -> None:
+    run: RunResult = small_run
+    base = run.cases[0].realised.total_usd
+    text = verdict_text(run)
+    for c in run.cases[1:]:
+        said = f"Stress '{c.name}'"
+        sentence = text[text.index(said) :].split("Stress '")[1]
+        explained = "cheaper than the plan as drawn" in sentence
+        assert explained == (c.realised.total_usd < base), sentence
