@@ -85,3 +85,43 @@ def test_a_stress_cheaper_than_the_base_is_explained(small_run: Any) -> None:
         sentence = text[text.index(said) :].split("Stress '")[1]
         explained = "cheaper than the plan as drawn" in sentence
         assert explained == (c.realised.total_usd < base), sentence
+
+
+def test_piped_tables_honour_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from computebroker.cli.output import PIPE_COLUMNS, make_console
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert make_console().width == PIPE_COLUMNS == 120
+    monkeypatch.setenv("COLUMNS", "90")
+    assert make_console().width == 90
+
+
+def test_utilisation_of_committed_and_rented_capacity_reported_apart(small_run: Any) -> None:
+    run: RunResult = small_run
+    st, r = run.cases[0].state, run.cases[0].report
+    committed = [k for k, p in enumerate(st.pools) if p.committed]
+    rented = [k for k, p in enumerate(st.pools) if not p.committed]
+    assert committed and rented
+    busy_c = sum(st.busy_chip_s[k] for k in committed)
+    cap_c = sum(st.capacity_chip_s[k] for k in committed)
+    assert r.utilisation_committed == pytest.approx(busy_c / cap_c)
+    busy_r = sum(st.busy_chip_s[k] for k in rented)
+    cap_r = sum(st.capacity_chip_s[k] for k in rented)
+    assert r.utilisation_rented == pytest.approx(busy_r / cap_r)
+    # the all-pools figure is their capacity-weighted mean, so it is never reported alone
+    assert r.utilisation == pytest.approx((busy_c + busy_r) / (cap_c + cap_r))
+    row = verdict_rows(run)[0]
+    assert row["util. committed"] == f"{r.utilisation_committed:.0%}"
+
+
+def test_jct_curve_is_training_jobs_only(small_run: Any) -> None:
+    from computebroker.reports.sim import fig_jct_cdf
+    from computebroker.scheduler.types import JobKind
+
+    st = small_run.cases[0].state
+    train = [x.jct for x in st.records if x.jct is not None and x.kind is JobKind.TRAIN]
+    services = [x for x in st.records if x.kind is JobKind.SERVE]
+    assert services
+    fig = fig_jct_cdf(st)
+    assert len(fig.data[0].x) == len(train)
+    assert max(fig.data[0].x) == pytest.approx(max(train) / 3600.0)

@@ -159,15 +159,19 @@ def check_output_file(
     return target
 
 
-def make_console(*, stderr: bool = False) -> Console:
-    """A console for command output: terminal width on a TTY, at least 160 columns otherwise
-    (pipes, logs, CI), so that tables do not fold into unreadable columns."""
-    import os
+# Width of piped output (logs, CI, `| less`) when COLUMNS does not say: tables are laid out to
+# fit it.
+PIPE_COLUMNS = 120
 
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for command output: the terminal's width on a TTY; otherwise (pipes, logs,
+    CI) ``$COLUMNS`` when set, else 120 columns."""
     probe = Console(stderr=stderr)
     if probe.is_terminal:
         return probe
-    width = max(160, int(os.environ.get("COLUMNS", "0") or 0))
+    raw = os.environ.get("COLUMNS", "").strip()
+    width = int(raw) if raw.isdigit() and int(raw) >= 40 else PIPE_COLUMNS
     return Console(stderr=stderr, width=width)
 
 

@@ -135,7 +135,8 @@ def _execute(scenario: Path, out: Path, opt: RunOptions, fmt: Format, catalog: l
                 "percentile in plan",
                 "unmet (penalty-weighted)",
                 "worst class",
-                "utilisation",
+                "util. committed",
+                "util. rentals",
                 "work lost",
             )
         ],

@@ -72,7 +72,12 @@ def verdict_rows(run: RunResult) -> list[dict[str, Any]]:
                 "unmet (penalty-weighted)": f"{z.unmet_share:.2%}",
                 "worst class": f"{worst} {z.unmet_by_class.get(worst, 0.0):.1%}" if worst else "—",
                 "avg JCT": "—" if r.avg_jct_s is None else f"{r.avg_jct_s / 3600:,.0f} h",
-                "utilisation": f"{r.utilisation:.0%}",
+                "util. committed": "—"
+                if r.utilisation_committed is None
+                else f"{r.utilisation_committed:.0%}",
+                "util. rentals": "—"
+                if r.utilisation_rented is None
+                else f"{r.utilisation_rented:.0%}",
                 "work lost": f"{r.chip_hours_lost:,.0f} chip-h",
             }
         )
