@@ -125,3 +125,27 @@ def test_jct_curve_is_training_jobs_only(small_run: Any) -> None:
     fig = fig_jct_cdf(st)
     assert len(fig.data[0].x) == len(train)
     assert max(fig.data[0].x) == pytest.approx(max(train) / 3600.0)
+
+
+def test_estimate_train_shows_the_obligation_a_commitment_rate_requires(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from computebroker.cli.app import run as cli_run
+
+    code = cli_run(
+        ["estimate", "train", "-m", "llama3.1-70b", "-a", "h100", "--chips", "4096",
+         "--tokens", "15e12", "-f", "json"]
+    )  # fmt: skip
+    assert code == 0
+    rec = json.loads(capsys.readouterr().out)
+    chips = rec["chips"]
+    terms = {"commit-1y": 12, "commit-3y": 36}
+    for c in rec["costs"]:
+        if c["contract"] in terms:
+            whole_term = c["price_chip_hour"] * chips * terms[c["contract"]] * 730
+            assert c["obligation_usd"] == pytest.approx(max(whole_term, c["cost_usd"]), rel=1e-3)
+            assert c["obligation_usd"] > c["cost_usd"]  # a 46-day job does not end a 1-3 y term
+        elif c["contract"] in ("on-demand", "spot"):
+            assert c["obligation_usd"] == pytest.approx(c["cost_usd"])

@@ -363,12 +363,14 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
                 ("price_chip_hour", "$/chip-h"),
                 ("usd_per_million_tokens", "$/M tokens"),
                 ("cost_usd", "job cost"),
+                ("obligation_usd", "obligation (whole term)"),
                 ("confidence", "price confidence"),
             ],
             formatters={
                 "price_chip_hour": lambda v: fmt_money(v, 3),
                 "usd_per_million_tokens": lambda v: fmt_money(v, 3),
                 "cost_usd": lambda v: fmt_money(v, 0),
+                "obligation_usd": lambda v: fmt_money(v, 0),
             },
         )
     for n in rec.get("notes") or []:
