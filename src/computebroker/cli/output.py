@@ -258,11 +258,15 @@ def render_rows(
     table = Table(title=title, caption=caption, header_style="bold", show_lines=False)
     for key, header in cols:
         numeric = bool(rows) and isinstance(rows[0].get(key), int | float)
+        # short text cells ($1.23B, 45%, yes) are never folded mid-figure; headers may fold
+        widths = [len(str(r.get(key, ""))) for r in rows]
+        short = bool(rows) and max(widths) <= 12
         table.add_column(
             header,
             justify="right" if numeric else "left",
             overflow="fold",
             no_wrap=numeric or key == cols[0][0],
+            min_width=max(widths) if short else None,
         )
     fmts = formatters or {}
     for r in rows:

@@ -125,21 +125,19 @@ def _execute(scenario: Path, out: Path, opt: RunOptions, fmt: Format, catalog: l
         Format.TABLE,
         title="Simulate: each case on the plan's terms",
         columns=[
-            (k, k)
-            for k in (
-                "case",
-                "spend in horizon",
-                "+ shortfall penalty",
-                "+ after horizon",
-                "= realised cost",
-                "percentile in plan",
-                "unmet (penalty-weighted)",
-                "worst class",
-                "util. committed",
-                "util. rentals",
-                "work lost",
-            )
+            ("case", "case"),
+            ("spend in horizon", "spend"),
+            ("+ shortfall penalty", "+ penalty"),
+            ("+ after horizon", "+ after\nhorizon"),
+            ("= realised cost", "= realised"),
+            ("percentile in plan", "plan\npctile"),
+            ("unmet (penalty-weighted)", "unmet"),
+            ("util. committed", "util.\ncommitted"),
+            ("util. rentals", "util.\nrentals"),
         ],
+        caption="realised = spend in the horizon + shortfall penalty + charged after the horizon;"
+        " plan pctile: where it falls among the plan's scenario costs; worst class and work lost"
+        " are in report.html and run.json",
     )
     if run.cases:
         render_rows(
