@@ -149,3 +149,21 @@ def test_estimate_train_shows_the_obligation_a_commitment_rate_requires(
             assert c["obligation_usd"] > c["cost_usd"]  # a 46-day job does not end a 1-3 y term
         elif c["contract"] in ("on-demand", "spot"):
             assert c["obligation_usd"] == pytest.approx(c["cost_usd"])
+
+
+def test_report_tables_speak_human() -> None:
+    from computebroker.reports.html import table_html
+
+    html = table_html(
+        [{"obligation_usd": 2.5e9, "unmet_share": 0.0123, "existing": True, "cost_usd": -0.2}]
+    )
+    assert "obligation ($)" in html and "obligation_usd" not in html
+    assert "$2.50B" in html and "1.2%" in html and "yes" in html
+    assert "$-0" not in html and "-$0" not in html and "$0" in html
+
+
+def test_no_infinite_or_negative_zero_dollars() -> None:
+    from computebroker.cli.output import fmt_usd
+
+    assert money(float("inf")) == "—" and money(float("nan")) == "—"
+    assert money(-0.3) == "$0" and fmt_usd(-0.3) == "$0" and fmt_usd(float("inf")) == "—"

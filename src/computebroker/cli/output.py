@@ -191,7 +191,7 @@ def fmt_num(value: float | int | None, digits: int = 2) -> str:
     >>> fmt_num(1234567.891), fmt_num(None), fmt_num(0.01234, 3)
     ('1,234,567.89', '—', '0.012')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     if isinstance(value, int):
         return f"{value:,}"
@@ -217,8 +217,10 @@ def fmt_usd(value: float | None) -> str:
     >>> fmt_usd(132_748_195_476), fmt_usd(84_907_150), fmt_usd(950.0), fmt_usd(-1.5e9)
     ('$132.75B', '$84.9M', '$950', '-$1.50B')
     """
-    if value is None:
+    if value is None or not math.isfinite(value):
         return "—"
+    if abs(value) < 0.5:
+        return "$0"  # never "-$0"
     sign = "-" if value < 0 else ""
     v = abs(value)
     if v >= 1e9:
