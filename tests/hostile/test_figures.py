@@ -167,3 +167,13 @@ def test_no_infinite_or_negative_zero_dollars() -> None:
 
     assert money(float("inf")) == "—" and money(float("nan")) == "—"
     assert money(-0.3) == "$0" and fmt_usd(-0.3) == "$0" and fmt_usd(float("inf")) == "—"
+
+
+def test_cost_histogram_labels_do_not_overlap(small_run: Any) -> None:
+    from computebroker.reports.plan_figures import fig_cost_distribution, fig_demand_fan
+
+    fig = fig_cost_distribution(small_run.plan, small_run.metrics)
+    shifts = [a.yshift or 0 for a in fig.layout.annotations]
+    assert len(shifts) == 3 and len(set(shifts)) == 3
+    fan = fig_demand_fan(small_run.plan)
+    assert all(fan.layout[k].title.text in (None, "") for k in fan.layout if k.startswith("yaxis"))
