@@ -74,6 +74,8 @@ YAML_GARBAGE: dict[str, tuple[str | bytes, tuple[str, ...]]] = {
     "inf": ("a: .inf\n", ("finite",)),
     "nan": ("a: .nan\n", ("finite",)),
     "overflow-float": ("a: 1e400\n", ("finite",)),
+    "recursive-alias-list": ("a: &a [*a]\n", ("recursive",)),
+    "recursive-alias-map": ("a: &a {b: *a}\n", ("recursive",)),
     "control-char": ("a: b\x07c\n", ("not valid yaml",)),
     "python-tag": ("!!python/object/apply:os.system ['echo hi']\n", ("not valid yaml",)),
 }
@@ -315,6 +317,12 @@ FLAG_CASES = [
         "set-nan",
         ("plan", "{d}/s.yaml", "--set", "policy.max_vendor_share=.nan"),
         ("max_vendor_share",),
+    ),
+    _flag("set-deep", ("plan", "{d}/s.yaml", "--set", "policy.x=" + "[" * 5000), ("nested",)),
+    _flag(
+        "set-bomb",
+        ("plan", "{d}/s.yaml", "--set", "policy.x=" + _BOMB.replace("\n", ", ").join("{}")),
+        ("--set",),
     ),
     _flag("slip-bad", ("plan", "{d}/s.yaml", "--slip", "aws-1y"), ("--slip",)),
     _flag("slip-unknown-offer", ("plan", "{d}/s.yaml", "--slip", "nope:2"), ("nope",)),
