@@ -216,8 +216,7 @@ def _scale_results(scale: float) -> list[Result]:
                     name=label,
                     value=r["seconds"],
                     unit="s",
-                    target=f"< {target:g} s",
-                    passed=r["seconds"] < target,
+                    target=below(target),
                     notes=detail,
                 )
             )

@@ -108,6 +108,15 @@ class _BoundedLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            target = self.anchors.get(event.anchor)
+            if target is not None and id(target) not in self._sizes:
+                # the anchor is still being composed: the alias is inside it (a: &a [*a])
+                raise _Refused(
+                    f"the alias *{event.anchor} refers to a value that contains it (a "
+                    "recursive structure); expand it by hand",
+                    event.start_mark,
+                )
             self._aliases += 1
             if self._aliases > MAX_YAML_ALIASES:
                 raise _Refused(
@@ -183,8 +192,12 @@ def _walk(node: yaml.Node, lines: dict[Loc, int]) -> None:
     """Record the line of every path; iterative, so deep documents cannot exhaust the stack,
     and each node (alias targets included) is visited once per path, within MAX_YAML_NODES."""
     stack: list[tuple[yaml.Node, Loc]] = [(node, ())]
+    visited = 0
     while stack:
         current, path = stack.pop()
+        visited += 1
+        if visited > MAX_YAML_NODES:  # the composer bounds this; a second guard, never reached
+            break
         lines.setdefault(path, current.start_mark.line + 1)
         if isinstance(current, yaml.MappingNode):
             for key_node, value_node in current.value:
@@ -221,7 +234,10 @@ def parse_yaml_text(text: str, source: str) -> LocatedDocument:
             f"the file is {len(text):,} characters; a YAML input may hold at most "
             f"{MAX_YAML_BYTES:,}",
         )
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.YAMLError as exc:  # the reader refuses control characters up front
+        raise InputError.single(source, f"not valid YAML: {exc}") from None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

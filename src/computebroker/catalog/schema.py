@@ -43,7 +43,9 @@ def _blank_to_none(value: Any) -> Any:
 
 
 class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, str_strip_whitespace=True, frozen=True
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -192,7 +194,7 @@ class ContractTermRow(_Row):
 class DeliveryStepRow(BaseModel):
     """From ``start`` on, ``chips`` are delivered and usable (cumulative)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
     start: Annotated[str, Field(min_length=1)]
     chips: Annotated[int, Field(ge=0)]
 
@@ -272,7 +274,7 @@ class DealRow(_Row):
 class UserCatalogFile(BaseModel):
     """Top level of a YAML user catalog: private accelerators, offerings and deals."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     accelerators: list[dict[str, Any]] = Field(default_factory=list)
     offerings: list[dict[str, Any]] = Field(default_factory=list)
     deals: list[dict[str, Any]] = Field(default_factory=list)

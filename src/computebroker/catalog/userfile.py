@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,79 @@ def _records_from_csv(path: Path) -> dict[str, list[tuple[int | None, Any, tuple
     return out
 
 
+_Records = dict[str, list[tuple[int | None, Any, tuple[str | int, ...]]]]
+
+
+def _load_records(path: Path, text: str | None) -> tuple[LocatedDocument | None, _Records]:
+    suffix = path.suffix.lower()
+    if text is not None:
+        doc = parse_yaml_text(text, str(path))
+        return doc, _records_from_yaml(doc)
+    if suffix in {".yaml", ".yml"}:
+        doc = load_yaml(path)
+        return doc, _records_from_yaml(doc)
+    if suffix == ".csv":
+        return None, _records_from_csv(path)
+    raise InputError.single(
+        str(path), f"unsupported file type {suffix!r}; expected .yaml, .yml or .csv"
+    )
+
+
+@dataclass(slots=True)
+class _Reader:
+    """State of one validation pass: where, what is known, and every issue found so far."""
+
+    source: str
+    doc: LocatedDocument | None
+    defaults: dict[str, str]
+    issues: list[Issue] = field(default_factory=list)
+
+    def parse(
+        self, kind: str, records: _Records
+    ) -> list[tuple[int | None, Any, tuple[str | int, ...]]]:
+        parsed = []
+        for line, raw, loc in records[kind]:
+            if not isinstance(raw, dict):
+                self.issues.append(
+                    Issue(
+                        source=self.source,
+                        line=line,
+                        field=_fmt(loc),
+                        message="expected a mapping of field: value",
+                    )
+                )
+                continue
+            record = {**self.defaults, **raw} if kind == "accelerators" else raw
+            try:
+                parsed.append((line, _MODELS[kind].model_validate(record), loc))
+            except ValidationError as exc:
+                self.issues.extend(
+                    validation_issues(exc, self.source, doc=self.doc, prefix=loc, line=line)
+                )
+        return parsed
+
+    def unique(self, seen: dict[str, int | None], key: str, line: int | None) -> None:
+        if key in seen:
+            self.issues.append(_dup(self.source, line, "id", key, seen[key]))
+        seen[key] = line
+
+    def resolve(
+        self, index: AcceleratorIndex, name: str, line: int | None, loc: tuple[str | int, ...]
+    ) -> str | None:
+        full = (*loc, "accelerator")
+        if self.doc is not None:
+            line = self.doc.line_of(full)
+        try:
+            return index.resolve(name, source=self.source, line=line).id
+        except UnknownNameError as exc:
+            self.issues.append(
+                Issue(
+                    source=self.source, line=line, field=_fmt(full), message=exc.issues[0].message
+                )
+            )
+            return None
+
+
 def read_user_catalog_text(name: str, text: str, base: Catalog) -> Catalog:
     """:func:`read_user_catalog` of YAML ``text`` (a file's contents, e.g. a team's stored
     offers) named ``name`` in every message."""
@@ -133,22 +207,7 @@ def read_user_catalog(path: Path, base: Catalog, *, text: str | None = None) -> 
     InputError
         Every problem found, each with file, line, field and what was expected.
     """
-    source = str(path)
-    suffix = path.suffix.lower()
-    if text is not None:
-        doc = parse_yaml_text(text, source)
-        records = _records_from_yaml(doc)
-    elif suffix in {".yaml", ".yml"}:
-        doc = load_yaml(path)
-        records = _records_from_yaml(doc)
-    elif suffix == ".csv":
-        doc = None
-        records = _records_from_csv(path)
-    else:
-        raise InputError.single(
-            source, f"unsupported file type {suffix!r}; expected .yaml, .yml or .csv"
-        )
-
+    doc, records = _load_records(path, text)
     try:
         mtime = (
             "unknown"
@@ -158,65 +217,25 @@ def read_user_catalog(path: Path, base: Catalog, *, text: str | None = None) -> 
     except OSError:
         mtime = "unknown"
     default_source = f"user file {path.name}"
-    issues: list[Issue] = []
-
-    def parse(kind: str) -> list[tuple[int | None, Any, tuple[str | int, ...]]]:
-        parsed = []
-        for line, raw, loc in records[kind]:
-            if not isinstance(raw, dict):
-                issues.append(
-                    Issue(
-                        source=source,
-                        line=line,
-                        field=_fmt(loc),
-                        message="expected a mapping of field: value",
-                    )
-                )
-                continue
-            record = (
-                {"source": default_source, "as_of": mtime, **raw} if kind == "accelerators" else raw
-            )
-            try:
-                parsed.append((line, _MODELS[kind].model_validate(record), loc))
-            except ValidationError as exc:
-                issues.extend(validation_issues(exc, source, doc=doc, prefix=loc, line=line))
-        return parsed
-
-    acc_rows = parse("accelerators")
-    off_rows = parse("offerings")
-    deal_rows = parse("deals")
+    reader = _Reader(str(path), doc, {"source": default_source, "as_of": mtime})
+    acc_rows = reader.parse("accelerators", records)
+    off_rows = reader.parse("offerings", records)
+    deal_rows = reader.parse("deals", records)
 
     new_accs: list[Accelerator] = []
     seen: dict[str, int | None] = {}
     for line, row, _ in acc_rows:
         assert isinstance(row, AcceleratorRow)
-        if row.id in seen:
-            issues.append(_dup(source, line, "id", row.id, seen[row.id]))
-        seen[row.id] = line
+        reader.unique(seen, row.id, line)
         new_accs.append(row.to_domain(private=True))
     index = AcceleratorIndex.build([*base.accelerators, *new_accs])
-
-    def resolve(name: str, line: int | None, loc: tuple[str | int, ...]) -> str | None:
-        full = (*loc, "accelerator")
-        field = _fmt(full)
-        if doc is not None:
-            line = doc.line_of(full)
-        try:
-            return index.resolve(name, source=source, line=line).id
-        except UnknownNameError as exc:
-            issues.append(
-                Issue(source=source, line=line, field=field, message=exc.issues[0].message)
-            )
-            return None
 
     offerings: list[Offering] = []
     seen = {}
     for line, row, loc in off_rows:
         assert isinstance(row, UserOfferingRow)
-        if row.key in seen:
-            issues.append(_dup(source, line, "id", row.key, seen[row.key]))
-        seen[row.key] = line
-        acc_id = resolve(row.accelerator, line, loc)
+        reader.unique(seen, row.key, line)
+        acc_id = reader.resolve(index, row.accelerator, line, loc)
         if acc_id is not None:
             offerings.append(
                 row.to_domain(acc_id, source=default_source, as_of=mtime, private=True)
@@ -226,16 +245,14 @@ def read_user_catalog(path: Path, base: Catalog, *, text: str | None = None) -> 
     seen = {}
     for line, row, loc in deal_rows:
         assert isinstance(row, DealRow)
-        if row.id in seen:
-            issues.append(_dup(source, line, "id", row.id, seen[row.id]))
-        seen[row.id] = line
-        acc_id = resolve(row.accelerator, line, loc)
+        reader.unique(seen, row.id, line)
+        acc_id = reader.resolve(index, row.accelerator, line, loc)
         if acc_id is not None:
             deals.append(row.to_domain(acc_id, source=default_source, as_of=mtime))
 
-    if issues:
-        raise InputError(sorted(issues, key=lambda i: i.line or 0))
-    return base.merged(accelerators=new_accs, offerings=offerings, deals=deals, source=source)
+    if reader.issues:
+        raise InputError(sorted(reader.issues, key=lambda i: i.line or 0))
+    return base.merged(accelerators=new_accs, offerings=offerings, deals=deals, source=str(path))
 
 
 def _dup(source: str, line: int | None, field: str, value: str, first: int | None) -> Issue:

@@ -8,6 +8,7 @@ and a bare ``--help`` load none of the numerical stack (scipy, linopy, xarray, p
 from __future__ import annotations
 
 import importlib
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -188,6 +189,31 @@ def _root(
     """computebroker: catalog -> estimate -> plan -> simulate -> report."""
 
 
+def _non_finite(argv: Sequence[str]) -> InputError | None:
+    """A number on the command line that is NaN or infinite (``nan``, ``inf``, ``1e400``).
+
+    No option of any command means "infinitely many" or "not a number", so the rule is checked
+    once for all of them, before typer converts anything.
+    """
+    for i, token in enumerate(argv):
+        flag, _, value = token.partition("=") if token.startswith("--") else ("", "", token)
+        if not value:
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        if not math.isfinite(number):
+            if not flag and i > 0 and argv[i - 1].startswith("-"):
+                flag = argv[i - 1]
+            return InputError.single(
+                "<args>",
+                f"{value!r} is not a finite number; give a number such as 1e12",
+                field=flag or None,
+            )
+    return None
+
+
 def run(argv: Sequence[str]) -> int:
     """Run the CLI on ``argv`` and return the exit code (errors printed to stderr).
 
@@ -195,6 +221,9 @@ def run(argv: Sequence[str]) -> int:
     errors propagate out of typer and are reported here.
     """
     try:
+        bad = _non_finite(argv)
+        if bad is not None:
+            raise bad
         app(args=list(argv), prog_name="computebroker")
     except SystemExit as exc:
         code = exc.code

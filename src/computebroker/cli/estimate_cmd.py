@@ -54,6 +54,7 @@ from computebroker.perf import (
 )
 from computebroker.perf.goodput import LLAMA3, NO_INTERRUPTIONS, Goodput
 from computebroker.perf.hardware import Constants, Efficiency, load_efficiency_file
+from computebroker.perf.layout import MAX_CHIPS
 from computebroker.perf.serve import WEIGHT_BYTES, ServePrecision
 from computebroker.perf.serve_validation import KV_BYTES
 from computebroker.perf.uncertainty import serve_band_for
@@ -93,6 +94,10 @@ def _effs(path: Path | None) -> tuple[dict[str, Efficiency] | None, Constants | 
 
 def _count(text: str | None, catalog: Catalog, acc: str, what: str) -> int | None:
     if text is None or acc == "all":
+        if text is not None and text.strip().isdigit() and not 1 <= int(text) <= MAX_CHIPS:
+            raise InputError.single(
+                "<args>", f"{text!r}: expected between 1 and {MAX_CHIPS:,} chips", field=what
+            )
         return None if text is None else int(text) if text.isdigit() else None
     return parse_count(text, catalog.accelerator(acc), what=what)
 
@@ -119,7 +124,9 @@ def train(
     ] = "1024",
     tokens: Annotated[
         float | None,
-        typer.Option("--tokens", "-t", help="Tokens to train (e.g. 15e12) for time and cost."),
+        typer.Option(
+            "--tokens", "-t", min=1, help="Tokens to train (e.g. 15e12) for time and cost."
+        ),
     ] = None,
     tp: Annotated[
         str | None, typer.Option("--tp", help="Pin tensor parallel degree (chips, or 'Nc' cores).")
@@ -424,12 +431,14 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
                 ("price_chip_hour", "$/chip-h"),
                 ("usd_per_million_tokens", "$/M tokens"),
                 ("cost_usd", "job cost"),
+                ("obligation_usd", "obligation (whole term)"),
                 ("confidence", "price confidence"),
             ],
             formatters={
                 "price_chip_hour": lambda v: fmt_money(v, 3),
                 "usd_per_million_tokens": lambda v: fmt_money(v, 3),
                 "cost_usd": lambda v: fmt_money(v, 0),
+                "obligation_usd": lambda v: fmt_money(v, 0),
             },
         )
     for n in rec.get("notes") or []:

@@ -159,15 +159,19 @@ def check_output_file(
     return target
 
 
-def make_console(*, stderr: bool = False) -> Console:
-    """A console for command output: terminal width on a TTY, at least 160 columns otherwise
-    (pipes, logs, CI), so that tables do not fold into unreadable columns."""
-    import os
+# Width of piped output (logs, CI, `| less`) when COLUMNS does not say: tables are laid out to
+# fit it.
+PIPE_COLUMNS = 120
 
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for command output: the terminal's width on a TTY; otherwise (pipes, logs,
+    CI) ``$COLUMNS`` when set, else 120 columns."""
     probe = Console(stderr=stderr)
     if probe.is_terminal:
         return probe
-    width = max(160, int(os.environ.get("COLUMNS", "0") or 0))
+    raw = os.environ.get("COLUMNS", "").strip()
+    width = int(raw) if raw.isdigit() and int(raw) >= 40 else PIPE_COLUMNS
     return Console(stderr=stderr, width=width)
 
 
@@ -187,7 +191,7 @@ def fmt_num(value: float | int | None, digits: int = 2) -> str:
     >>> fmt_num(1234567.891), fmt_num(None), fmt_num(0.01234, 3)
     ('1,234,567.89', '—', '0.012')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     if isinstance(value, int):
         return f"{value:,}"
@@ -213,8 +217,10 @@ def fmt_usd(value: float | None) -> str:
     >>> fmt_usd(132_748_195_476), fmt_usd(84_907_150), fmt_usd(950.0), fmt_usd(-1.5e9)
     ('$132.75B', '$84.9M', '$950', '-$1.50B')
     """
-    if value is None:
+    if value is None or not math.isfinite(value):
         return "—"
+    if abs(value) < 0.5:
+        return "$0"  # never "-$0"
     sign = "-" if value < 0 else ""
     v = abs(value)
     if v >= 1e9:
@@ -254,11 +260,15 @@ def render_rows(
     table = Table(title=title, caption=caption, header_style="bold", show_lines=False)
     for key, header in cols:
         numeric = bool(rows) and isinstance(rows[0].get(key), int | float)
+        # short text cells ($1.23B, 45%, yes) are never folded mid-figure; headers may fold
+        widths = [len(str(r.get(key, ""))) for r in rows]
+        short = bool(rows) and max(widths) <= 12
         table.add_column(
             header,
             justify="right" if numeric else "left",
             overflow="fold",
             no_wrap=numeric or key == cols[0][0],
+            min_width=max(widths) if short else None,
         )
     fmts = formatters or {}
     for r in rows:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from computebroker.catalog import Catalog, load_catalog
+from computebroker.cli.limits import MAX_OUT_OF_SAMPLE, MAX_SCENARIOS, MAX_WORKERS
 from computebroker.cli.output import (
     Format,
     fmt_money,
@@ -226,7 +227,10 @@ def plan(
         Path | None, typer.Option("--output", "-o", help="Folder for plan.json and plan.html.")
     ] = None,
     scenarios: Annotated[
-        int | None, typer.Option("--scenarios", min=1, help="Scenario count (default: the file's).")
+        int | None,
+        typer.Option(
+            "--scenarios", min=1, max=MAX_SCENARIOS, help="Scenario count (default: the file's)."
+        ),
     ] = None,
     seed: Annotated[
         int | None, typer.Option("--seed", min=0, help="Sampling seed (default: the file's).")
@@ -254,7 +258,10 @@ def plan(
         ),
     ] = "local",
     workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Subproblem workers (default: cores).")
+        int | None,
+        typer.Option(
+            "--workers", min=1, max=MAX_WORKERS, help="Subproblem workers (default: cores)."
+        ),
     ] = None,
     ray_address: Annotated[
         str | None,
@@ -302,7 +309,10 @@ def plan(
     out_of_sample: Annotated[
         int,
         typer.Option(
-            "--out-of-sample", min=0, help="Fresh scenarios to re-score the plan on (0: skip)."
+            "--out-of-sample",
+            min=0,
+            max=MAX_OUT_OF_SAMPLE,
+            help="Fresh scenarios to re-score the plan on (0: skip).",
         ),
     ] = DEFAULT_OUT_OF_SAMPLE,
     catalog: Annotated[

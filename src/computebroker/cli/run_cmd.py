@@ -10,12 +10,18 @@ import typer
 from rich.panel import Panel
 
 from computebroker.catalog import load_catalog
+from computebroker.cli.limits import MAX_OUT_OF_SAMPLE, MAX_SCENARIOS
 from computebroker.cli.output import Format, make_console, output_folder, render_rows
 from computebroker.examples import example_path
 from computebroker.outputs import write_json_atomic, write_text_atomic
 from computebroker.planner import load_scenario
 from computebroker.planner.document import schedule_rows
-from computebroker.reports.run import build_run_report, verdict_rows, verdict_text
+from computebroker.reports.run import (
+    build_run_report,
+    plan_percentile,
+    verdict_rows,
+    verdict_text,
+)
 from computebroker.reports.sim import summary_rows
 from computebroker.units import BILLION
 from computebroker.workflow import DEFAULT_OUT_OF_SAMPLE, RunOptions, RunResult, run_pipeline
@@ -40,6 +46,7 @@ def _summary(run: RunResult) -> dict[str, Any]:
                     "unmet_share": c.realised.unmet_share,
                     "unmet_by_class": c.realised.unmet_by_class,
                     "within_plan_range": c.realised.within_range,
+                    "plan_percentile": plan_percentile(run, c.realised.total_usd),
                     "plan_p05_usd": c.realised.plan_p05_usd,
                     "plan_p95_usd": c.realised.plan_p95_usd,
                 },
@@ -120,18 +127,19 @@ def _execute(scenario: Path, out: Path, opt: RunOptions, fmt: Format, catalog: l
         Format.TABLE,
         title="Simulate: each case on the plan's terms",
         columns=[
-            (k, k)
-            for k in (
-                "case",
-                "realised cost",
-                "plan p05-p95",
-                "within plan range",
-                "unmet (penalty-weighted)",
-                "worst class",
-                "utilisation",
-                "work lost",
-            )
+            ("case", "case"),
+            ("spend in horizon", "spend"),
+            ("+ shortfall penalty", "+ penalty"),
+            ("+ after horizon", "+ after\nhorizon"),
+            ("= realised cost", "= realised"),
+            ("percentile in plan", "plan\npctile"),
+            ("unmet (penalty-weighted)", "unmet"),
+            ("util. committed", "util.\ncommitted"),
+            ("util. rentals", "util.\nrentals"),
         ],
+        caption="realised = spend in the horizon + shortfall penalty + charged after the horizon;"
+        " plan pctile: where it falls among the plan's scenario costs; worst class and work lost"
+        " are in report.html and run.json",
     )
     if run.cases:
         render_rows(
@@ -163,7 +171,12 @@ def run(
     ] = Path("out"),
     scenarios: Annotated[
         int | None,
-        typer.Option("--scenarios", min=1, help="Planning scenarios (default: the file's)."),
+        typer.Option(
+            "--scenarios",
+            min=1,
+            max=MAX_SCENARIOS,
+            help="Planning scenarios (default: the file's).",
+        ),
     ] = None,
     seed: Annotated[
         int | None, typer.Option("--seed", min=0, help="Seed (default: the file's).")
@@ -176,7 +189,13 @@ def run(
         bool, typer.Option("--no-frontier", help="Skip the efficient frontier.")
     ] = False,
     out_of_sample: Annotated[
-        int, typer.Option("--out-of-sample", min=0, help="Fresh scenarios to re-score the plan on.")
+        int,
+        typer.Option(
+            "--out-of-sample",
+            min=0,
+            max=MAX_OUT_OF_SAMPLE,
+            help="Fresh scenarios to re-score the plan on.",
+        ),
     ] = DEFAULT_OUT_OF_SAMPLE,
     catalog: Annotated[
         list[Path] | None, typer.Option("--catalog", help="Extra offerings/deals (YAML/CSV).")

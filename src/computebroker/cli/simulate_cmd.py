@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from computebroker.catalog import load_catalog
+from computebroker.cli.limits import MAX_GENERATED_JOBS
 from computebroker.cli.output import (
     Format,
     check_output_file,
@@ -25,6 +26,7 @@ from computebroker.scheduler import ThroughputTable, policy_names
 from computebroker.sim import (
     SimConfig,
     Trace,
+    check_runnable,
     format_trace,
     generate_trace,
     load_faults,
@@ -152,7 +154,10 @@ def simulate_cmd(
     generate: Annotated[
         int | None,
         typer.Option(
-            "--generate", min=1, help="Instead of --trace: generate N jobs (Philly-like durations)."
+            "--generate",
+            min=1,
+            max=MAX_GENERATED_JOBS,
+            help="Instead of --trace: generate N jobs (Philly-like durations).",
         ),
     ] = None,
     arrival_rate: Annotated[
@@ -192,6 +197,7 @@ def simulate_cmd(
     fl = load_fleet(fleet, cat)
     table = _throughputs(throughputs, fl, catalog or [])
     tr = _trace(trace, generate, arrival_rate, bursty, multi_chip, seed, table)
+    check_runnable(tr, table, [p.view.accelerator for p in fl.pools], fl.source)
     fault_specs = load_faults(faults) if faults is not None else []
     if save_trace is not None:
         write_text_atomic(save_trace, format_trace(tr, jsonl=save_trace.suffix.lower() == ".jsonl"))

@@ -67,6 +67,9 @@ class CostLine:
     quote: ContractQuote
     cost_usd: float | None
     usd_per_million_tokens: float
+    # what signing for the job obliges: a commitment is paid for its whole term (its hourly
+    # rate is only available on those terms), on-demand and spot for the job's hours only
+    obligation_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,6 +133,11 @@ def modelable_accelerators(catalog: Catalog) -> list[str]:
     ]
 
 
+def _term_hours(kind: ContractKind) -> float:
+    """Hours of a contract kind's usual term (730 hours a month; 0 for on-demand and spot)."""
+    return kind.term_hint_months * 730.0 if kind.is_commitment else 0.0
+
+
 def _costs(
     catalog: Catalog, acc: str, est: TrainEstimate, tokens: float | None, goodput: float
 ) -> list[CostLine]:
@@ -143,6 +151,9 @@ def _costs(
                 quote=q,
                 cost_usd=None if hours is None else q.price_chip_hour * est.chips * hours,
                 usd_per_million_tokens=q.price_chip_hour / per_chip_hour_tokens * 1e6,
+                obligation_usd=None
+                if hours is None
+                else q.price_chip_hour * est.chips * max(hours, _term_hours(q.kind)),
             )
         )
     out.sort(key=lambda c: c.usd_per_million_tokens)

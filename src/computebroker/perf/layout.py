@@ -121,6 +121,9 @@ class LayoutConstraints:
     recompute: Recompute | None = None
 
 
+# No cluster has 10M accelerators; a larger count is a typo and would make the layout search run
+# for hours.
+MAX_CHIPS = 10_000_000
 _COUNT = re.compile(r"^\s*(?:(?:tpu-)?(v\d+[a-z]*)-)?(\d+)\s*(c|nc|cores?)?\s*$", re.IGNORECASE)
 
 
@@ -150,6 +153,12 @@ def parse_count(text: str | int, acc: Accelerator, *, what: str = "chips") -> in
             field=what,
         )
     slice_gen, n, cores = m.group(1), int(m.group(2)), m.group(3)
+    if not 1 <= n <= MAX_CHIPS:
+        raise InputError.single(
+            "<args>",
+            f"{text!r}: expected between 1 and {MAX_CHIPS:,} chips (or cores)",
+            field=what,
+        )
     per_chip = acc.cores_per_chip
     if slice_gen is not None or cores is not None:
         if n % per_chip:

@@ -242,9 +242,13 @@ def matrix_from_records(rows: Sequence[dict[str, object]], source: str = "<matri
                 raise InputError.single(
                     source, "work_per_chip_hour must be a number", line=line, value=v
                 ) from None
-            if val < 0:
+            if val < 0 or math.isinf(val):
                 raise InputError.single(
-                    source, "work_per_chip_hour must be >= 0", line=line, value=v
+                    source,
+                    "work_per_chip_hour must be a finite number >= 0",
+                    line=line,
+                    field="work_per_chip_hour",
+                    value=v,
                 )
             work[i, j] = val
         layout[i, j] = str(r.get("layout") or "")
@@ -322,4 +326,11 @@ def read_matrix(path: Path) -> xr.Dataset:
         rows = list(reader)
     if not rows:
         raise InputError.single(source, "the matrix has no rows")
+    need = {"workload", "accelerator", "work_per_chip_hour"}
+    if not isinstance(rows, list) or not all(
+        isinstance(r, dict) and need <= r.keys() for r in rows
+    ):
+        raise InputError.single(
+            source, 'expected {"matrix": [{"workload": ..., "accelerator": ..., ...}, ...]}'
+        )
     return matrix_from_records(rows, source)

@@ -40,7 +40,7 @@ _OPTIONAL_DEFAULTS: dict[str, Any] = {
 class ModelFile(BaseModel):
     """One model spec as written in YAML (presets and user files)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
     name: Annotated[str, Field(min_length=1)]
     type: ModelKind = ModelKind.DENSE

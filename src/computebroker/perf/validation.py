@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from computebroker.catalog import Catalog, load_catalog
 from computebroker.errors import ComputeBrokerError, InputError
@@ -87,6 +88,25 @@ def _opt_int(text: str, acc_id: str, catalog: Catalog, what: str) -> int | None:
     return parse_count(text.strip(), catalog.accelerator(acc_id), what=what)
 
 
+def _csv_rows(reader: csv.DictReader[str], source: str) -> list[dict[str, str]]:
+    try:
+        return [{k: v or "" for k, v in row.items() if k is not None} for row in reader]
+    except csv.Error as exc:
+        raise InputError.single(source, f"not valid CSV: {exc}", line=reader.line_num) from None
+
+
+def _positive(text: str, field: str, *, integer: bool = False) -> Any:
+    """A finite number > 0 (an integer when ``integer``); else an InputError naming ``field``."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise InputError.single("", f"must be a number, got {text!r}", field=field) from None
+    if not math.isfinite(value) or value <= 0 or (integer and value != int(value)):
+        kind = "a whole number" if integer else "a finite number"
+        raise InputError.single("", f"must be {kind} > 0, got {text!r}", field=field)
+    return int(value) if integer else value
+
+
 def parse_runs(
     text: str, source: str, catalog: Catalog, models: Mapping[str, ModelSpec] | None = None
 ) -> list[PublishedRun]:
@@ -107,7 +127,8 @@ def parse_runs(
     missing = required - set(reader.fieldnames or [])
     if missing:
         raise InputError.single(source, f"missing column(s) {', '.join(sorted(missing))}", line=1)
-    for i, row in enumerate(reader, start=2):
+    rows = _csv_rows(reader, source)
+    for i, row in enumerate(rows, start=2):
         try:
             acc = catalog.accelerator(row["accelerator"])
             model = (models or {}).get(row["model"]) or get_model(row["model"])
@@ -140,9 +161,11 @@ def parse_runs(
                     ),
                     precision=Precision(row["precision"].strip() or "bf16"),
                     stack=get_stack(row["stack"]) if row.get("stack", "").strip() else None,
-                    seq_len=int(row["seq_len"]),
-                    global_batch_seqs=int(row["global_batch_seqs"]),
-                    value=float(row["value"]),
+                    seq_len=_positive(row["seq_len"], "seq_len", integer=True),
+                    global_batch_seqs=_positive(
+                        row["global_batch_seqs"], "global_batch_seqs", integer=True
+                    ),
+                    value=_positive(row["value"], "value"),
                     unit=unit,
                     notes=row.get("notes", ""),
                     publication=(row.get("publication") or "").strip() or row["id"],

@@ -46,7 +46,7 @@ PosF = Annotated[float, Field(gt=0)]
 class WorkloadEntry(BaseModel):
     """One workload class in a file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
     model: Annotated[str, Field(min_length=1)]

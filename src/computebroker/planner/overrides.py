@@ -14,8 +14,6 @@ import fnmatch
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
-
 from computebroker.errors import InputError
 
 __all__ = ["apply_overrides", "parse_set", "parse_slip"]
@@ -32,10 +30,18 @@ def parse_set(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise InputError.single("<args>", f"--set needs KEY=VALUE, got {text!r}", field="--set")
     key, raw = text.split("=", 1)
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        value = raw
+    from computebroker.inputs import parse_yaml_text
+
+    try:  # the same bounded, strict reader as the scenario file itself
+        value = parse_yaml_text(raw, "--set").data
+    except InputError as exc:
+        if "not valid YAML" not in str(exc) or any(
+            w in str(exc) for w in ("nested", "expands", "alias", "finite", "twice")
+        ):
+            raise InputError.single(
+                "<args>", f"{key.strip()}: {exc.issues[0].message}", field="--set"
+            ) from None
+        value = raw  # not YAML: taken as a plain string
     return key.strip(), value
 
 

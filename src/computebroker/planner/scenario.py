@@ -48,7 +48,7 @@ NonNeg = Annotated[float, Field(ge=0)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
 
 class HorizonModel(_Strict):
@@ -460,12 +460,7 @@ def _offer(
         term = err.horizon.months_to_periods(om.term_months or om.contract.term_hint_months)
     start = err.period(om.available_from, (*loc, "available_from"), 0)
     until = err.period(om.available_until, (*loc, "available_until"), None)
-    if start is not None and until is not None and until < start:
-        err(
-            (*loc, "available_until"),
-            f"available_until ({om.available_until}) is before available_from "
-            f"({om.available_from}); give a period on or after it",
-        )
+    _check_window(om, start, until, err, loc)
     risk = om.delivery_risk
     return OfferSpec(
         id=om.id,
@@ -491,6 +486,35 @@ def _offer(
         if om.usable_fraction is not None
         else (SPOT_USABLE_DEFAULT if om.contract is ContractKind.SPOT else 1.0),
     )
+
+
+def _check_window(
+    om: OfferModel,
+    start: int | None,
+    until: int | None,
+    err: _Errors,
+    loc: tuple[str | int, ...],
+) -> None:
+    """An offer's availability window must lie in the horizon and run forwards."""
+    horizon = err.horizon
+    span = f"{horizon.labels[0]}..{horizon.labels[-1]}"
+    if start is not None and not 0 <= start < horizon.count:
+        err(
+            (*loc, "available_from"),
+            f"available_from ({om.available_from}) is outside the horizon {span}; the offer "
+            "could never be used",
+        )
+    if until is not None and until < 0:
+        err(
+            (*loc, "available_until"),
+            f"available_until ({om.available_until}) is before the horizon {span}",
+        )
+    if start is not None and until is not None and until < start:
+        err(
+            (*loc, "available_until"),
+            f"available_until ({om.available_until}) is before available_from "
+            f"({om.available_from}); give a period on or after it",
+        )
 
 
 def _policy(sf: ScenarioFile, names: list[str], offers: list[OfferSpec], err: _Errors) -> Policy:

@@ -7,6 +7,7 @@ machine without network. Functions here only build strings; writing them is the 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-__all__ = ["PALETTE", "HtmlReport", "Section", "money", "table_html"]
+__all__ = ["PALETTE", "HtmlReport", "Section", "human_header", "money", "table_html"]
 
 _CSS = """
 body { font-family: -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif; margin: 0; color: #1f2933; background: #f7f8fa; }
@@ -61,9 +62,13 @@ def money(v: float) -> str:
 
     Examples
     --------
-    >>> money(2.5e9), money(3.21e6), money(1234.4)
-    ('$2.50B', '$3.2M', '$1,234')
+    >>> money(2.5e9), money(3.21e6), money(1234.4), money(-0.2), money(float("inf"))
+    ('$2.50B', '$3.2M', '$1,234', '$0', '—')
     """
+    if not math.isfinite(v):
+        return "—"  # never "$inf" or "$nan" on a page
+    if abs(v) < 0.5:
+        return "$0"  # never "$-0"
     if abs(v) >= 1e9:
         return f"${v / 1e9:,.2f}B"
     if abs(v) >= 1e6:
@@ -71,8 +76,43 @@ def money(v: float) -> str:
     return f"${v:,.0f}"
 
 
+_PERCENT_WORDS = ("share", "fraction", "utilisation", "unmet", "discount", "mfu", "hfu", "prob")
+
+
+def human_header(key: str) -> str:
+    """A column header for people from a record key.
+
+    Examples
+    --------
+    >>> human_header("obligation_usd"), human_header("price_chip_hour"), human_header("p_shortfall")
+    ('obligation ($)', '$/chip-hour', 'P(shortfall)')
+    """
+    special = {"price_chip_hour": "$/chip-hour", "p_shortfall": "P(shortfall)", "hhi": "HHI"}
+    if key in special:
+        return special[key]
+    if key.endswith("_usd"):
+        return key.removesuffix("_usd").replace("_", " ") + " ($)"
+    return key.replace("_", " ")
+
+
+def _fmt_cell(key: str, v: Any) -> str:
+    """A cell, formatted by what its column holds: yes/no, $ amounts, % shares."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        if isinstance(v, float) and not math.isfinite(v):
+            return "—"
+        if key.endswith("_usd") or key.startswith("cost") or key == "price_chip_hour":
+            return f"${v:,.3f}" if key == "price_chip_hour" else money(float(v))
+        if any(w in key for w in _PERCENT_WORDS) and -1.5 <= v <= 1.5:
+            return f"{v:.1%}"
+    return _fmt(v)
+
+
 def _fmt(v: Any) -> str:
     if v is None:
+        return "—"
+    if isinstance(v, float) and not math.isfinite(v):
         return "—"
     if isinstance(v, float):
         if abs(v) >= 1e6:
@@ -94,11 +134,13 @@ def table_html(
     """A plain HTML table of ``rows`` (``columns`` = (key, header) pairs)."""
     if not rows:
         return '<p class="note">(none)</p>'
-    cols = list(columns or [(k, k) for k in rows[0]])
+    cols = list(columns or [(k, human_header(k)) for k in rows[0]])
     head = "".join(f'<th scope="col">{html.escape(h)}</th>' for _, h in cols)
     body = []
     for r in rows[:limit]:
-        body.append("<tr>" + "".join(f"<td>{_fmt(r.get(k))}</td>" for k, _ in cols) + "</tr>")
+        body.append(
+            "<tr>" + "".join(f"<td>{_fmt_cell(k, r.get(k))}</td>" for k, _ in cols) + "</tr>"
+        )
     more = (
         f'<p class="note">{len(rows) - limit:,} more rows in the JSON.</p>'
         if len(rows) > limit

@@ -26,6 +26,7 @@ def cost_record(c: CostLine) -> dict[str, Any]:
         "contract": q.kind.value,
         "price_chip_hour": _r(q.price_chip_hour),
         "cost_usd": _r(c.cost_usd, 0),
+        "obligation_usd": _r(c.obligation_usd, 0),
         "usd_per_million_tokens": _r(c.usd_per_million_tokens),
         "basis": q.basis,
         "confidence": q.confidence,

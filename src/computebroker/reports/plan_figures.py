@@ -55,7 +55,16 @@ def fig_demand_fan(plan: Plan) -> go.Figure:
     """Per class: demand percentiles (fan) vs expected work done and the capacity ceiling."""
     p = plan.problem
     n = len(p.workloads)
-    fig = make_subplots(rows=1, cols=n, subplot_titles=list(p.workloads))
+    # units go in each subplot's title, not its y-axis title, which would run into the
+    # neighbouring plot; spacing and automargin keep the ticks inside the figure
+    fig = make_subplots(
+        rows=1,
+        cols=n,
+        subplot_titles=[
+            f"{w}<br><sup>{p.units[i]} per period</sup>" for i, w in enumerate(p.workloads)
+        ],
+        horizontal_spacing=min(0.08, 0.6 / max(n, 1)),
+    )
     x = list(p.periods)
     avail = np.zeros((len(p.pools), p.n_periods, p.n_scenarios))
     delivered = p.delivered(plan.k)
@@ -146,12 +155,13 @@ def fig_demand_fan(plan: Plan) -> go.Figure:
             row=1,
             col=col,
         )
-        fig.update_yaxes(title_text=p.units[i], row=1, col=col)
+        fig.update_yaxes(automargin=True, tickformat="~s", row=1, col=col)
+        fig.update_xaxes(automargin=True, tickangle=-45, nticks=6, row=1, col=col)
     fig.update_layout(
         title="Demand fan against capacity",
-        height=380,
-        margin={"t": 60, "b": 40},
-        legend={"orientation": "h", "y": -0.2},
+        height=420,
+        margin={"t": 90, "b": 60, "l": 50, "r": 20},
+        legend={"orientation": "h", "y": -0.3},
     )
     return fig
 
@@ -168,16 +178,21 @@ def fig_cost_distribution(plan: Plan, m: PlanMetrics) -> go.Figure:
             hovertemplate="$%{x:.2f}B: %{y} scenarios<extra></extra>",
         )
     )
-    for value, label, color in (
-        (m.expected_cost_usd, "expected", "#102a43"),
-        (m.cost_p95_usd, "p95", "#f0b429"),
-        (m.cvar_usd, f"CVaR{round(m.cvar_alpha * 100)}", "#d62728"),
+    for i, (value, label, color) in enumerate(
+        (
+            (m.expected_cost_usd, "expected", "#102a43"),
+            (m.cost_p95_usd, "p95", "#f0b429"),
+            (m.cvar_usd, f"CVaR{round(m.cvar_alpha * 100)}", "#d62728"),
+        )
     ):
+        # each label on its own line (they would overlap where the values are close)
         fig.add_vline(
             x=value / 1e9,
             line={"color": color, "dash": "dash"},
             annotation_text=f"{label} {money(value)}",
-            annotation_position="top",
+            annotation_position="top right",
+            annotation_yshift=-18 * i,
+            annotation_font_color=color,
         )
     fig.update_layout(
         title="Cost distribution over scenarios",

@@ -23,12 +23,43 @@ __all__ = [
     "fig_cases",
     "fig_price_performance",
     "fig_throughput_heatmap",
+    "plan_percentile",
+    "signed_obligations",
     "verdict_rows",
+    "verdict_text",
 ]
 
 
+def plan_percentile(run: RunResult, total_usd: float) -> float:
+    """Share (0-1) of the plan's scenario costs, probability-weighted, at or below ``total_usd``:
+    where a realised cost falls in the plan's own distribution."""
+    costs = run.plan.cost_nominal * MILLION  # realised totals are nominal bills
+    return float(run.problem.prob[costs <= total_usd].sum())
+
+
+def signed_obligations(run: RunResult) -> tuple[float, float]:
+    """(total contract value of the schedule, the part of it due after the horizon), nominal.
+
+    The total is the sum of every commitment's obligation (chips x price x hours over its whole
+    term from delivery, past the horizon included); the part after the horizon is the sum of the
+    commitments' own ``after_horizon_usd``, so what is due within the horizon is the
+    difference."""
+    schedule = run.metrics.schedule
+    return (
+        float(sum(c.obligation_usd for c in schedule)),
+        float(sum(c.after_horizon_usd for c in schedule)),
+    )
+
+
+def _ordinal(q: float) -> str:
+    n = round(q * 100)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def verdict_rows(run: RunResult) -> list[dict[str, Any]]:
-    """One row per simulated case, on the plan's terms."""
+    """One row per simulated case, on the plan's terms: realised cost is shown with its three
+    labelled parts (spend in the horizon + shortfall penalty + charged after the horizon)."""
     rows = []
     for c in run.cases:
         z, r = c.realised, c.report
@@ -36,41 +67,74 @@ def verdict_rows(run: RunResult) -> list[dict[str, Any]]:
         rows.append(
             {
                 "case": c.name,
-                "realised cost": money(z.total_usd),
-                "plan p05-p95": f"{money(z.plan_p05_usd)} - {money(z.plan_p95_usd)}",
-                "within plan range": "yes" if z.within_range else "NO",
                 "spend in horizon": money(z.spend_usd),
-                "shortfall penalty": money(z.penalty_usd),
+                "+ shortfall penalty": money(z.penalty_usd),
+                "+ after horizon": money(z.post_horizon_usd),
+                "= realised cost": money(z.total_usd),
+                "percentile in plan": _ordinal(plan_percentile(run, z.total_usd)),
+                "plan p05-p95": f"{money(z.plan_p05_usd)} - {money(z.plan_p95_usd)}",
                 "unmet (penalty-weighted)": f"{z.unmet_share:.2%}",
                 "worst class": f"{worst} {z.unmet_by_class[worst]:.1%}" if worst else "—",
                 "avg JCT": "—"
                 if r.avg_jct_s is None
                 else f"{r.avg_jct_s / SECONDS_PER_HOUR:,.0f} h",
-                "utilisation": f"{r.utilisation:.0%}",
+                "util. committed": "—"
+                if r.utilisation_committed is None
+                else f"{r.utilisation_committed:.0%}",
+                "util. rentals": "—"
+                if r.utilisation_rented is None
+                else f"{r.utilisation_rented:.0%}",
                 "work lost": f"{r.chip_hours_lost:,.0f} chip-h",
             }
         )
     return rows
 
 
+def _cheaper_than_base(base: SimCase, case: SimCase) -> str:
+    """Why a stress case can come out cheaper than the base: say it, with the figures."""
+    zb, zc = base.realised, case.realised
+    if zc.total_usd >= zb.total_usd:
+        return ""
+    return (
+        f" It is cheaper than the plan as drawn because capacity that is late or down is not "
+        f"billed while unusable (terms run from first usable capacity): spend falls by "
+        f"{money(zb.spend_usd - zc.spend_usd)} while the shortfall penalty rises by "
+        f"{money(zc.penalty_usd - zb.penalty_usd)}; the unmet work, not the bill, is the cost "
+        "of this stress."
+    )
+
+
 def verdict_text(run: RunResult) -> str:
     """One paragraph a strategy team reads first."""
     m = run.metrics
     base = run.cases[0] if run.cases else None
+    tcv, after = signed_obligations(run)
+    labels = run.problem.periods
     parts = [
-        f"The plan commits {money(m.committed_spend_usd)} of capacity (expected), expects a total cost of "
-        f"{money(m.expected_cost_usd)} with {m.p_shortfall:.0%} probability of some shortfall."
+        f"The plan signs {money(tcv)} of contracts (total contract value of "
+        f"{len(m.schedule)} commitments, nominal): {money(tcv - after)} due in "
+        f"{labels[0]}–{labels[-1]} and {money(after)} after it. It expects a total cost of {money(m.expected_cost_usd)} "
+        f"(p05–p95 {money(m.cost_p05_usd)}–{money(m.cost_p95_usd)}) with {m.p_shortfall:.0%} "
+        "probability of some shortfall."
     ]
     if base is not None:
         z = base.realised
         parts.append(
-            f"Run against a fresh demand and delivery draw, the planned fleet cost {money(z.total_usd)} on the plan's terms "
-            f"({'inside' if z.within_range else 'OUTSIDE'} the plan's scenario range), leaving {z.unmet_share:.1%} of the "
-            "penalty-weighted work undone in its period."
+            f"Run against a fresh demand and delivery draw, the planned fleet cost "
+            f"{money(z.total_usd)} on the plan's terms ({money(z.spend_usd)} spend + "
+            f"{money(z.penalty_usd)} shortfall penalty + {money(z.post_horizon_usd)} after the "
+            f"horizon), the {_ordinal(plan_percentile(run, z.total_usd))} percentile of the "
+            f"plan's scenario costs, leaving {z.unmet_share:.1%} of the penalty-weighted work "
+            "undone in its period."
         )
     for c in run.cases[1:]:
         z = c.realised
-        parts.append(f"Stress '{c.name}': {money(z.total_usd)}, {z.unmet_share:.1%} undone.")
+        parts.append(
+            f"Stress '{c.name}': {money(z.total_usd)} "
+            f"({_ordinal(plan_percentile(run, z.total_usd))} percentile), "
+            f"{z.unmet_share:.1%} undone."
+            + (_cheaper_than_base(base, c) if base is not None else "")
+        )
     return " ".join(parts)
 
 
@@ -169,7 +233,10 @@ def _case_section(report: HtmlReport, c: SimCase, i: int) -> None:
     z = c.realised
     s.kpis(
         [
-            ("realised cost", money(z.total_usd)),
+            ("spend in horizon", money(z.spend_usd)),
+            ("+ shortfall penalty", money(z.penalty_usd)),
+            ("+ after horizon", money(z.post_horizon_usd)),
+            ("= realised cost", money(z.total_usd)),
             ("unmet (penalty-weighted)", f"{z.unmet_share:.2%}"),
             ("utilisation", f"{c.report.utilisation:.0%}"),
             ("work lost", f"{c.report.chip_hours_lost:,.0f} chip-h"),

@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from computebroker.reports.html import PALETTE, HtmlReport
+from computebroker.scheduler.types import JobKind
 from computebroker.sim.metrics import SimReport
 from computebroker.sim.simulator import SimState
 
@@ -17,6 +18,10 @@ __all__ = ["add_sim_sections", "fig_jct_cdf", "fig_timeline", "pool_rows", "summ
 
 def _h(s: float | None) -> str:
     return "—" if s is None else f"{s / 3600:,.2f} h"
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1%}"
 
 
 def summary_rows(r: SimReport) -> list[dict[str, Any]]:
@@ -31,7 +36,9 @@ def summary_rows(r: SimReport) -> list[dict[str, Any]]:
         ("p50 / p99 JCT", f"{_h(r.p50_jct_s)} / {_h(r.p99_jct_s)}"),
         ("makespan", _h(r.makespan_s)),
         ("average queueing delay", _h(r.avg_queue_s)),
-        ("utilisation", f"{r.utilisation:.1%}"),
+        ("utilisation, all pools", f"{r.utilisation:.1%}"),
+        ("utilisation of committed capacity", _pct(r.utilisation_committed)),
+        ("utilisation of rental caps (on-demand, spot)", _pct(r.utilisation_rented)),
         ("cost", f"${r.cost_usd:,.0f}"),
         (
             "work lost to faults",
@@ -108,7 +115,11 @@ def fig_timeline(r: SimReport) -> go.Figure:
 
 def fig_jct_cdf(st: SimState) -> go.Figure:
     """Cumulative distribution of job completion times."""
-    jct = np.sort([r.jct for r in st.records if r.jct is not None]) / 3600.0
+    # training jobs only: a service runs until its end, so its "completion time" is its lifetime
+    jct = (
+        np.sort([r.jct for r in st.records if r.jct is not None and r.kind is JobKind.TRAIN])
+        / 3600.0
+    )
     fig = go.Figure()
     if len(jct):
         fig.add_trace(

@@ -15,7 +15,13 @@ from computebroker.sim.fleet import Fleet, Pool, load_fleet, parse_inline_fleet
 from computebroker.sim.metrics import SimReport, report
 from computebroker.sim.simulator import SimConfig, SimState, simulate
 from computebroker.sim.throughputs import load_throughputs, read_gavel_throughputs, table_from_rows
-from computebroker.sim.traces import Trace, format_trace, generate_trace, read_trace
+from computebroker.sim.traces import (
+    Trace,
+    check_runnable,
+    format_trace,
+    generate_trace,
+    read_trace,
+)
 
 __all__ = [
     "Clock",
@@ -28,6 +34,7 @@ __all__ = [
     "SimState",
     "Trace",
     "WallClock",
+    "check_runnable",
     "format_trace",
     "generate_trace",
     "load_faults",

@@ -47,7 +47,7 @@ class FaultKind(StrEnum):
 class FaultSpec(BaseModel):
     """One fault (see the module docstring)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
     kind: FaultKind
     pool: str | None = None
@@ -90,7 +90,7 @@ class FaultSpec(BaseModel):
 
 
 class _FaultsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     faults: list[FaultSpec] = Field(default_factory=list)
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from computebroker.catalog import Catalog, ContractKind, contract_quotes
-from computebroker.errors import InputError
+from computebroker.errors import InputError, UnknownNameError
 from computebroker.inputs import load_yaml, validation_issues
 from computebroker.scheduler.types import PoolView
 from computebroker.units import SECONDS_PER_HOUR
@@ -80,6 +80,21 @@ class Fleet:
         return ", ".join(parts)
 
 
+# A pool larger than any real cluster is a typo, and would make per-chip bookkeeping huge.
+MAX_POOL_CHIPS = 10_000_000
+
+
+def _check_provider(catalog: Catalog | None, provider: str, where: str, field: str) -> None:
+    """A provider named explicitly must be one the catalog knows (a typo would price at $0)."""
+    if catalog is None or provider == "any":
+        return
+    known = {o.cloud.lower() for o in catalog.offerings} | {d.provider for d in catalog.deals}
+    if provider.lower() not in known:
+        raise UnknownNameError(
+            kind="provider", name=provider, known=sorted(known), source=where, field=field
+        )
+
+
 def _catalog_price(
     catalog: Catalog | None, provider: str, accelerator: str, contract: ContractKind
 ) -> float:
@@ -122,6 +137,13 @@ def parse_inline_fleet(text: str, catalog: Catalog | None = None) -> Fleet:
             )
         provider = m["provider"] or "any"
         acc = m["acc"].lower()
+        if not 1 <= int(m["n"]) <= MAX_POOL_CHIPS:
+            raise InputError.single(
+                "--fleet",
+                f"item {i + 1} {part.strip()!r}: expected between 1 and {MAX_POOL_CHIPS:,} chips",
+                field="--fleet",
+            )
+        _check_provider(catalog, provider, "--fleet", "--fleet")
         name = acc if provider == "any" else f"{provider}-{acc}"
         price = _catalog_price(catalog, provider, acc, ContractKind.ON_DEMAND)
         view = PoolView(name=name, accelerator=acc, provider=provider, price_chip_hour=price)
@@ -137,19 +159,19 @@ def parse_inline_fleet(text: str, catalog: Catalog | None = None) -> Fleet:
 
 
 class _Step(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     at_hours: Annotated[float, Field(ge=0)]
-    chips: Annotated[int, Field(ge=0)]
+    chips: Annotated[int, Field(ge=0, le=MAX_POOL_CHIPS)]
 
 
 class _PoolModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: Annotated[str, Field(min_length=1)] | None = None
     provider: str = "any"
     accelerator: Annotated[str, Field(min_length=1)]
     region: str = "any"
     contract: ContractKind = ContractKind.ON_DEMAND
-    chips: Annotated[int, Field(ge=0)] | None = None
+    chips: Annotated[int, Field(ge=0, le=MAX_POOL_CHIPS)] | None = None
     capacity: list[_Step] = Field(default_factory=list)
     price_chip_hour: Annotated[float, Field(ge=0)] | None = None
     preemption_per_chip_hour: Annotated[float, Field(ge=0)] = 0.0
@@ -157,7 +179,7 @@ class _PoolModel(BaseModel):
 
 
 class _FleetModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     pools: list[_PoolModel] = Field(min_length=1)
 
 
@@ -178,6 +200,7 @@ def _fleet_from_yaml(path: Path, catalog: Catalog | None) -> Fleet:
                 field=f"pools[{i}]",
             )
         acc = pm.accelerator.lower()
+        _check_provider(catalog, pm.provider, doc.source, f"pools[{i}].provider")
         name = pm.name or "-".join(
             x
             for x in (

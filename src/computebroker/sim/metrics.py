@@ -56,6 +56,10 @@ class SimReport:
     events: int
     timeline: dict[str, Any] = field(default_factory=dict)
     rejected_reasons: dict[str, int] = field(default_factory=dict)
+    # busy / available chip-time of committed pools, and of rental pools (on-demand and spot,
+    # whose "capacity" is a cap, not chips paid for); None where the fleet has none
+    utilisation_committed: float | None = None
+    utilisation_rented: float | None = None
 
     def record(self) -> dict[str, Any]:
         """JSON-ready dict (the ``simulate --format json`` document)."""
@@ -100,6 +104,12 @@ def report(st: SimState) -> SimReport:
     }
     cap_total = sum(st.capacity_chip_s)
     util = sum(st.busy_chip_s) / cap_total if cap_total > 0 else 0.0
+
+    def _util(committed: bool) -> float | None:
+        ks = [k for k, p in enumerate(st.pools) if p.committed is committed]
+        cap = sum(st.capacity_chip_s[k] for k in ks)
+        return sum(st.busy_chip_s[k] for k in ks) / cap if cap > 0 else None
+
     by_provider: dict[str, float] = {}
     by_contract: dict[str, float] = {}
     total = 0.0
@@ -138,6 +148,8 @@ def report(st: SimState) -> SimReport:
         finished=len(done),
         unfinished=len(train) - len(done),
         rejected=sum(1 for r in recs if r.rejected),
+        utilisation_committed=_util(True),
+        utilisation_rented=_util(False),
         avg_jct_s=float(np.mean(jct)) if jct else None,
         p50_jct_s=_pct(jct, 50),
         p99_jct_s=_pct(jct, 99),

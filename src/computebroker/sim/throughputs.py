@@ -40,7 +40,14 @@ def read_gavel_throughputs(path: Path | str) -> ThroughputTable:
                     source,
                     f"{worker}: key {key!r} is not Gavel's \"('job type', scale)\" with a 'null' entry",
                 )
-            v = float(entry["null"])
+            try:
+                v = float(entry["null"])
+            except (TypeError, ValueError):
+                raise InputError.single(
+                    source,
+                    f"{worker}: {key}: throughput {entry['null']!r} is not a number",
+                    field="--throughputs",
+                ) from None
             if v > 0 and math.isfinite(v):
                 table.per_gang[(m["model"].lower(), int(m["sf"]), worker.lower())] = v
     if not table.per_gang:
@@ -54,8 +61,15 @@ def table_from_rows(rows: Iterable[Mapping[str, Any]], source: str) -> Throughpu
     units: set[str] = set()
     for r in rows:
         v = r.get("work_per_chip_hour")
-        if v is None or v == "" or not math.isfinite(float(v)):
-            continue
+        if v is None or v == "" or math.isnan(float(v)):
+            continue  # a pair the model cannot price (NaN in the matrix): no entry
+        if not math.isfinite(float(v)) or float(v) < 0:
+            raise InputError.single(
+                source,
+                f"work_per_chip_hour of {r.get('workload')} on {r.get('accelerator')} must be a "
+                f"finite number >= 0, got {v!r}",
+                field="work_per_chip_hour",
+            )
         vals[(str(r["workload"]), str(r["accelerator"]))] = float(v)
         units.add(str(r.get("unit") or "work"))
     unit = units.pop() if len(units) == 1 else "work units (mixed: see each job type)"

@@ -32,14 +32,18 @@ import numpy as np
 
 from computebroker.errors import InputError, Issue
 from computebroker.inputs import parse_json_text, read_text
+from computebroker.scheduler.throughput import ThroughputTable
 from computebroker.scheduler.types import JobKind, SimJob
 
 __all__ = [
     "Trace",
+    "check_runnable",
     "format_trace",
     "generate_trace",
     "read_trace",
 ]
+
+MAX_JOB_CHIPS = 10_000_000  # a gang larger than any cluster is a typo
 
 NATIVE_FIELDS = (
     "id",
@@ -176,6 +180,7 @@ def _num(
     required: bool = False,
     integer: bool = False,
     minimum: float = 0.0,
+    maximum: float = math.inf,
 ) -> Any:
     if v is None or v == "":
         if required:
@@ -189,7 +194,14 @@ def _num(
         ) from None
     if not math.isfinite(x) or x < minimum:
         raise InputError.single(
-            source, f"{name} must be >= {minimum:g}, got {v!r}", line=line, field=name
+            source,
+            f"{name} must be a finite number >= {minimum:g}, got {v!r}",
+            line=line,
+            field=name,
+        )
+    if x > maximum:
+        raise InputError.single(
+            source, f"{name} must be <= {maximum:,.0f}, got {v!r}", line=line, field=name
         )
     if integer:
         if x != int(x):
@@ -249,8 +261,21 @@ def _native_row(
     if accs:
         names = accs if isinstance(accs, list) else str(accs).split("|")
         allowed = frozenset(str(a).strip().lower() for a in names if str(a).strip())
-    chips = _num(row.get("chips"), "chips", source, line, integer=True, minimum=1) or 1
-    min_chips = _num(row.get("min_chips"), "min_chips", source, line, integer=True, minimum=1)
+    chips = (
+        _num(
+            row.get("chips"), "chips", source, line, integer=True, minimum=1, maximum=MAX_JOB_CHIPS
+        )
+        or 1
+    )
+    min_chips = _num(
+        row.get("min_chips"),
+        "min_chips",
+        source,
+        line,
+        integer=True,
+        minimum=1,
+        maximum=MAX_JOB_CHIPS,
+    )
     if min_chips is not None and min_chips > chips:
         raise InputError.single(
             source,
@@ -313,15 +338,52 @@ def _read_native(text: str, source: str, jsonl: bool) -> Trace:
             jobs.append(_native_row(row, n, source, demand))
     else:
         reader = csv.DictReader(io.StringIO(text))
-        for n, row in enumerate(reader, start=2):
-            if None in row:
-                raise InputError.single(source, "more values than header columns", line=n)
-            jobs.append(_native_row(dict(row), n, source, demand))
+        try:
+            for n, row in enumerate(reader, start=2):
+                if None in row:
+                    raise InputError.single(source, "more values than header columns", line=n)
+                jobs.append(_native_row(dict(row), n, source, demand))
+        except csv.Error as exc:
+            raise InputError.single(source, f"not valid CSV: {exc}", line=reader.line_num) from None
     ids = [j.id for j in jobs]
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
         raise InputError.single(source, f"duplicate job id {dup!r}", field="id")
     return _finish(jobs, demand, source, "jsonl" if jsonl else "csv")
+
+
+def check_runnable(
+    trace: Trace, table: ThroughputTable, accelerators: Sequence[str], fleet_source: str = "--fleet"
+) -> None:
+    """Refuse a trace and fleet on which jobs could never run, saying why, instead of a
+    simulation in which every job is rejected: a pool's accelerator or a job's type that the
+    throughput table does not know (a typo such as ``h1000`` or a model name)."""
+    import difflib
+
+    known_accs = sorted(table.accelerators())
+    missing = sorted({a.lower() for a in accelerators} - set(known_accs))
+    if missing:
+        close = [m for a in missing for m in difflib.get_close_matches(a, known_accs, n=1)]
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise InputError.single(
+            fleet_source,
+            f"no throughput for accelerator(s) {', '.join(missing)} in {table.source}, so no job "
+            f"could run on those pools; the table covers {', '.join(known_accs) or 'nothing'}"
+            f"{hint}",
+            field="--fleet",
+        )
+    known_types = table.job_types()
+    unknown = [j for j in trace.jobs if j.job_type.lower() not in known_types]
+    if unknown:
+        first = unknown[0]
+        shown = ", ".join(sorted(known_types)[:12]) + (", ..." if len(known_types) > 12 else "")
+        raise InputError.single(
+            trace.source,
+            f"{len(unknown):,} job(s) have a job_type with no throughput in {table.source} "
+            f"(first: {first.job_type!r}), so they could never run; known types: {shown}",
+            line=first.index if trace.format in ("csv", "jsonl") else None,
+            field="job_type",
+        )
 
 
 def read_trace(path: Path | str) -> Trace:

@@ -1,0 +1,15 @@
+"""Upper bounds on counts given on the command line, so a typo (``--scenarios 100000000``) is
+refused at once (exit 2) instead of exhausting memory after minutes.
+
+Each bound matches the file format's own where there is one (``scenarios.count`` <= 100,000
+in a scenario file) and sits far above what a run needs.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MAX_GENERATED_JOBS", "MAX_OUT_OF_SAMPLE", "MAX_SCENARIOS", "MAX_WORKERS"]
+
+MAX_SCENARIOS = 100_000  # = ScenariosModel.count's bound in planner/scenario.py
+MAX_OUT_OF_SAMPLE = 100_000
+MAX_GENERATED_JOBS = 1_000_000  # simulate --generate: about a minute of simulation per 100k
+MAX_WORKERS = 1_024
