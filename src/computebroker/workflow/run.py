@@ -19,7 +19,6 @@ The realised cost of each case is put on the plan's terms (:mod:`~computebroker.
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -177,7 +176,7 @@ def _simulate_cases(
         fleet = fleet_from_plan(planned.document, "plan", delivered=delivered)
         st = simulate(
             fleet,
-            _copy_trace(trace),
+            trace,  # the simulator never changes its inputs
             table,
             faults=faults,
             config=SimConfig(policy=opt.policy, seed=seed, until_s=until),
@@ -237,8 +236,3 @@ def run_pipeline(
         cases=cases,
         seconds=seconds,
     )
-
-
-def _copy_trace(tr: Trace) -> Trace:
-    """A fresh copy (the simulator updates jobs in place)."""
-    return Trace(jobs=copy.deepcopy(tr.jobs), source=tr.source, format=tr.format, demand=tr.demand)

@@ -3,7 +3,6 @@ typed plan document) runs a trace under a policy; with a plan, each named stress
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -59,7 +58,7 @@ def _fault_effects(
             else report(
                 simulate(
                     fleet_from_plan(doc, "plan job"),
-                    copy.deepcopy(trace),
+                    trace,
                     table,
                     faults=faults,
                     config=SimConfig(policy=body.policy, seed=body.seed),
@@ -127,9 +126,7 @@ def run_simulation(ctx: ServiceContext, job_id: str, team_id: int, body: Simulat
         doc = _plan_of(ctx, team_id, body.plan_job) if body.plan_job else None
         fleet, table, trace = _inputs(body, doc)
         # the trace stays pristine: each fault case runs the same jobs from the start
-        st = simulate(
-            fleet, copy.deepcopy(trace), table, config=SimConfig(policy=body.policy, seed=body.seed)
-        )
+        st = simulate(fleet, trace, table, config=SimConfig(policy=body.policy, seed=body.seed))
         rep = report(st)
         page = HtmlReport(
             title=f"computebroker simulate: {rep.policy}",
