@@ -187,14 +187,20 @@ class PlanProblem:
     def vendor_cap_by_period(self, cap: float) -> np.ndarray:
         """(period,) the per-period vendor cap in force: ``max(cap, 1 / n_t)`` with ``n_t`` the
         vendors whose commitments can be usable in period t (a cap never forbids committing
-        while fewer vendors exist than it allows)."""
+        while fewer vendors exist than it allows). A period whose every usable commitment was
+        decided before the re-plan's ``as_of`` is history: the cap there is 1 (no rule), since
+        nothing left to decide can change it (and the signed chips, rounded to whole chips in
+        ``plan.json``, may sit a hair above the cap they were planned under)."""
         can = (self.x_ub > 0)[:, :, None] & (self.R > 0)  # (o, start, t)
         live = np.asarray(can.any(axis=1), dtype=bool)  # (o, t)
+        open_ = np.asarray((can & ~self.x_fixed[:, :, None]).any(axis=(0, 1)), dtype=bool)  # (t,)
         out = np.full(self.n_periods, float(cap))
         for t in range(self.n_periods):
             n = len({self.commit_provider[o] for o in np.nonzero(live[:, t])[0]})
             if n > 0:
                 out[t] = max(cap, 1.0 / n)
+            if not open_[t] and live[:, t].any():
+                out[t] = 1.0
         return out
 
     @property
