@@ -89,6 +89,24 @@ def test_train_all_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "h100" in out and "tpu-v5p" in out
 
 
+def test_train_all_table_fits_120_columns(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Piped output honours COLUMNS=120: no line is wider, and a chip's row takes at most two
+    lines (the issue saw 6-9), with the obligation its contract's term requires."""
+    monkeypatch.setenv("COLUMNS", "120")
+    code, out, _ = cli(
+        capsys, "estimate", "train", "-m", "llama3.1-70b", "--chips", "4096", "--tokens", "15e12"
+    )
+    assert code == 0
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 120
+    assert "obligation" in out
+    body = [ln for ln in lines if ln.startswith("│")]
+    chips = [ln for ln in body if ln.split("│")[1].strip()]
+    assert chips and len(body) <= 2 * len(chips)
+
+
 def test_train_infeasible_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(
         capsys, "estimate", "train", "-m", "llama3.1-405b", "-a", "l4", "--chips", "8"

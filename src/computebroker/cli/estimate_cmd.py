@@ -24,6 +24,7 @@ from computebroker.cli.output import (
     Format,
     fmt_money,
     fmt_num,
+    fmt_usd,
     make_console,
     output_folder,
     render_rows,
@@ -273,36 +274,36 @@ def train(
     if acc != "all":
         _print_single(console, spec.name, records[0])
         return
-    rows = [r for r in records if r.get("feasible")]
+    rows = [_ranked_row(r) for r in records if r.get("feasible")]
     render_rows(
         console,
         rows,
         Format.TABLE,
-        title=f"{spec.name} on {n_chips:,} chips, every accelerator (ranked by cheapest $ per million tokens)",
+        title=f"{spec.name} on {n_chips:,} chips, every accelerator (cheapest $/M tokens first)",
         columns=[
             ("accelerator", "chip"),
-            ("layout", "best layout"),
+            ("parallel", "layout"),
             ("tokens_per_s_per_chip", "tok/s/chip"),
-            ("band_label", "band (out of sample)"),
-            ("mfu", "MFU"),
-            ("memory_gib_per_chip", "GiB/chip"),
             ("time_to_train_days", "days"),
-            ("cheapest_provider", "provider"),
-            ("cheapest_contract", "contract"),
+            ("band", "±"),
+            ("offer", "cheapest offer"),
             ("cheapest_price_chip_hour", "$/chip-h"),
-            ("usd_per_million_tokens", "$/M tokens"),
+            ("usd_per_million_tokens", "$/M tok"),
             ("cost_usd", "job cost"),
+            ("obligation", "obligation"),
         ],
         formatters={
-            "tokens_per_s_per_chip": lambda v: fmt_num(v, 1),
-            "mfu": lambda v: f"{v:.1%}",
-            "memory_gib_per_chip": lambda v: fmt_num(v, 1),
+            "tokens_per_s_per_chip": lambda v: fmt_num(v, 0),
             "time_to_train_days": lambda v: fmt_num(v, 1),
-            "cost_usd": lambda v: fmt_money(v, 0),
-            "cheapest_price_chip_hour": lambda v: fmt_money(v, 3),
+            "cheapest_price_chip_hour": lambda v: fmt_money(v, 2),
+            "cost_usd": fmt_usd,
+            "obligation": fmt_usd,
             "usd_per_million_tokens": lambda v: fmt_money(v, 3),
         },
-        caption="Cheapest firm (non-spot) contract per chip, spot where it is the only public price; every contract: --accelerator CHIP or --format json",
+        caption="Cheapest firm (non-spot) contract per chip; spot* where spot is the only public "
+        "price. ±: out-of-sample band (f: fitted on runs of the chip's family, d: vendor "
+        "default). obligation: what the contract's whole term costs at the job's chip count. "
+        "Full layout, memory, band label and every contract: --format json or --accelerator CHIP",
     )
     if rows:
         console.print(f"[dim]assumption: {rows[0]['goodput_assumption']}[/dim]", highlight=False)
@@ -885,3 +886,29 @@ def models(
             ("seq_len", "seq"),
         ],
     )
+
+
+def _ranked_row(r: dict[str, Any]) -> dict[str, Any]:
+    """A training record with the short cells the every-accelerator table shows (120 columns):
+    the layout's parallel degrees above 1, the band as ±X% with f/d (fitted / vendor default),
+    the cheapest offer as provider and term, and the obligation its term requires."""
+    layout = str(r.get("layout") or "")
+    parallel = " ".join(
+        p for p in layout.split() if p[:2] in {"TP", "PP", "DP", "CP", "EP"} and p[2:] != "1"
+    )
+    rel = r.get("band_rel")
+    kind = "d" if "default" in str(r.get("band_label", "")) else "f"
+    band = "—" if rel is None else f"±{float(rel):.0%} {kind}"
+    contract = str(r.get("cheapest_contract") or "")
+    short = contract.split(" ", maxsplit=1)[0].replace("commit-", "")
+    if "only public price" in contract:
+        short += "*"
+    cheapest = r.get("cheapest") or {}
+    offer = f"{r.get('cheapest_provider') or ''} {short}".strip()
+    return {
+        **r,
+        "parallel": parallel or layout,
+        "band": band,
+        "offer": offer or "—",
+        "obligation": cheapest.get("obligation_usd"),
+    }
