@@ -18,7 +18,7 @@ import pytest
 
 from computebroker.catalog import shipped_catalog
 from computebroker.planner import load_scenario
-from computebroker.planner.rolling import Evaluation, evaluate_policies
+from computebroker.planner.policy_eval import Evaluation, evaluate_policies
 
 TWO_REGIME = Path(__file__).parent / "data" / "two-regime.yaml"
 
