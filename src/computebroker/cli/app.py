@@ -43,6 +43,7 @@ def _register() -> None:
     from computebroker.cli import (
         catalog_cmd,
         estimate_cmd,
+        evaluate_cmd,
         plan_cmd,
         run_cmd,
         serve_cmd,
@@ -52,6 +53,7 @@ def _register() -> None:
     app.add_typer(catalog_cmd.app, name="catalog")
     app.add_typer(estimate_cmd.app, name="estimate")
     app.command("plan")(plan_cmd.plan)
+    app.command("evaluate")(evaluate_cmd.evaluate)
     app.command("simulate")(simulate_cmd.simulate_cmd)
     app.command("run")(run_cmd.run)
     app.command("serve")(serve_cmd.serve)

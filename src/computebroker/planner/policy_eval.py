@@ -55,6 +55,7 @@ __all__ = [
     "PolicyKind",
     "PolicySummary",
     "evaluate_policies",
+    "evaluation_document",
 ]
 
 
@@ -443,3 +444,60 @@ def _policy_kinds(policies: Sequence[str]) -> tuple[PolicyKind, ...]:
             "--policies", "no policy given; use static, rolling", field="--policies"
         )
     return tuple(out)
+
+
+def _interval_doc(i: Interval | None) -> dict[str, float] | None:
+    if i is None:
+        return None
+    return {"mean": i.mean, "ci95_low": i.low, "ci95_high": i.high, "p05": i.p05, "p95": i.p95}
+
+
+def evaluation_document(ev: Evaluation) -> dict[str, Any]:
+    """The evaluation as plain JSON-ready data (money in USD, chips in chips).
+
+    Examples
+    --------
+    >>> # tests/cli/test_evaluate_cli.py reads it back from evaluation.json
+    """
+    flex = ev.value_of_flexibility_usd
+    return {
+        "scenario": ev.scenario,
+        "paths": ev.paths,
+        "periods": list(ev.periods),
+        "options": {
+            "replan_scenarios": ev.options.replan_scenarios,
+            "decision_lead": ev.options.decision_lead,
+            "information_lag": ev.options.information_lag,
+        },
+        "value_of_flexibility_usd": _interval_doc(flex),
+        "policies": [
+            {
+                "policy": s.policy,
+                "cost_usd": _interval_doc(s.cost_usd),
+                "pv_usd": _interval_doc(s.pv_usd),
+                "unmet": {w: _interval_doc(i) for w, i in s.unmet.items()},
+                "obligations_usd": _interval_doc(s.obligations_usd),
+                "vendor_shares": s.vendor_shares,
+                "signed_chips": [
+                    {"offer": o, "start": t, "chips": float(s.signed_chips.sel(offer=o, start=t))}
+                    for o in ev.offers
+                    for t in ev.periods
+                    if float(s.signed_chips.sel(offer=o, start=t)) > 1e-6
+                ],
+            }
+            for s in ev.policies
+        ],
+        "paths_detail": [
+            {
+                "policy": o.policy,
+                "path": o.path,
+                "cost_usd": o.cost_usd,
+                "pv_usd": o.pv_usd,
+                "penalty_usd": o.penalty_usd,
+                "obligations_usd": o.obligations_usd,
+                "unmet": o.unmet,
+                "cost_by_period_usd": list(o.cost_by_period_usd),
+            }
+            for o in ev.outcomes
+        ],
+    }
