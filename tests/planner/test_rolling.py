@@ -12,13 +12,15 @@ now ($1.8M) and 600 short in the high regime ($1.44M): $2.52M expected = 12.5% b
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from computebroker.catalog import shipped_catalog
 from computebroker.planner import load_scenario
-from computebroker.planner.policy_eval import Evaluation, evaluate_policies
+from computebroker.planner.policy_eval import Evaluation, PathOutcome, evaluate_policies
+from computebroker.planner.sampling import ScenarioSet
 
 TWO_REGIME = Path(__file__).parent / "data" / "two-regime.yaml"
 
@@ -66,3 +68,56 @@ def test_both_policies_meet_the_same_paths(evaluation: Evaluation) -> None:
         assert sorted(o.path for o in evaluation.outcomes if o.policy == policy) == [0, 1, 2, 3]
     # equal odds and an even number of paths: exactly half of them are high
     assert sum(o.cost_usd > 2.0e6 for o in evaluation.outcomes if o.policy == "rolling") == 2
+
+
+def test_paths_are_shared_by_the_policies_and_are_not_the_planning_samples(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import yaml
+
+    from computebroker.planner import parse_scenario, policy_eval, sample_scenarios
+    from tests.planner.helpers import tiny
+
+    doc = tiny(
+        offers=[
+            {
+                "id": "c",
+                "provider": "aws",
+                "accelerator": "h100",
+                "contract": "commit-1y",
+                "price_chip_hour": 1.0,
+                "term_periods": 2,
+            },
+            {
+                "id": "od",
+                "provider": "azure",
+                "accelerator": "h100",
+                "contract": "on-demand",
+                "price_chip_hour": 2.0,
+            },
+        ],
+        demand={
+            "classes": {"w": {"base": [1e6, 1e6], "volatility": 0.2, "growth_volatility": 0.1}}
+        },
+        periods=2,
+        count=4,
+        seed=3,
+    )
+    cat = shipped_catalog()
+    spec = parse_scenario(yaml.safe_dump(doc, sort_keys=False), cat)
+    seen: dict[str, list[np.ndarray]] = {"static": [], "rolling": []}
+    realise = policy_eval._realise
+
+    def spy(ctx: Any, policy: str, path: int, x: np.ndarray, ss: ScenarioSet) -> PathOutcome:
+        seen[policy].append(ss.demand.values[:, :, 0].copy())
+        return realise(ctx, policy, path, x, ss)
+
+    monkeypatch.setattr(policy_eval, "_realise", spy)
+    # the same seed as the planning samples: the paths must still be others
+    evaluate_policies(spec, cat, ["static", "rolling"], 2, np.random.default_rng(3), "serial")
+    assert len(seen["static"]) == 2
+    for a, b in zip(seen["static"], seen["rolling"], strict=True):
+        assert (a == b).all()
+    planning = sample_scenarios(spec).demand.values
+    for path in seen["static"]:
+        assert not np.isclose(planning, path[:, :, None]).all(axis=(0, 1)).any()
