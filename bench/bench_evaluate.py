@@ -1,6 +1,6 @@
 """Policy evaluation (issue 16): frontier-lab, static and rolling on the same true paths.
 
-Target: 50 paths in under 10 minutes on 2 cores, through the CLI's defaults (20 conditioned
+Target: 50 paths in under 10 minutes on 2 cores, through the CLI's defaults (10 conditioned
 scenarios per re-plan, the local process pool with one worker per core). ``BENCH_EVALUATE_PATHS``
 measures fewer paths on a busy machine; the 50-path time is then extrapolated linearly (paths
 are independent and spread evenly over the workers) and the section says so.

@@ -94,7 +94,7 @@ def evaluate(
     ] = None,
     replan_scenarios: Annotated[
         int, typer.Option("--replan-scenarios", min=2, help="Conditioned scenarios per re-plan.")
-    ] = 20,
+    ] = 10,
     decision_lead: Annotated[
         int, typer.Option("--decision-lead", min=0, help="Rolling signs starts t .. t + this.")
     ] = 0,

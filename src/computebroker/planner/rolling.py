@@ -52,7 +52,7 @@ class EvaluationOptions:
     ``t``'s are known when its commitments are signed, 1: only finished periods); ``plan``: solve settings of every
     plan (the static one uses the scenario's own sample count and seed)."""
 
-    replan_scenarios: int = 20
+    replan_scenarios: int = 10
     decision_lead: int = 0
     information_lag: int = 0
     plan: PlanOptions = field(default_factory=PlanOptions)
