@@ -59,3 +59,15 @@ def test_unknown_policy_exits_2_naming_the_choices(capsys: pytest.CaptureFixture
     code, _, err = cli(capsys, "evaluate", TWO_REGIME, "--policies", "static,greedy")
     assert code == 2
     assert "greedy" in err and "static, rolling" in err
+
+
+def test_ray_executor_without_ray_exits_2_before_solving(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is not None:
+        pytest.skip("Ray is installed here")
+    code, _, err = cli(capsys, "evaluate", TWO_REGIME, "--paths", "2", "--executor", "ray")
+    assert code == 2
+    assert "pip install 'computebroker[ray]'" in err

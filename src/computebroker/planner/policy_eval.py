@@ -21,6 +21,7 @@ Paths are independent given the static plan, so they run in parallel: ``serial``
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -308,17 +309,19 @@ def _run_all(
     return results
 
 
+def _no_ray() -> InputError:
+    return InputError.single(
+        "--executor", "Ray is not installed: pip install 'computebroker[ray]'", field="--executor"
+    )
+
+
 def _run_ray(
     ctx: _Context, tasks: list[tuple[int, ScenarioSet, int]], progress: Callable[[int, int], None]
 ) -> list[PathOutcome]:
     try:
         import ray
     except ImportError:
-        raise InputError.single(
-            "--executor",
-            "Ray is not installed: pip install 'computebroker[ray]'",
-            field="--executor",
-        ) from None
+        raise _no_ray() from None
     r: Any = ray
     if not r.is_initialized():
         r.init(ignore_reinit_error=True, log_to_driver=False)
@@ -390,6 +393,8 @@ def evaluate_policies(
             f"unknown executor {executor!r}; use serial, local or ray",
             field="--executor",
         )
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise _no_ray()
     accs = sorted({o.accelerator for o in spec.offers})
     matrix = throughput_matrix(spec.workloads, catalog, accs)
     planning = sample_scenarios(spec)
