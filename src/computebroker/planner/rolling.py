@@ -16,7 +16,11 @@ offer per scenario that delivers, bills and supplies only in its scenario, with 
 post-horizon obligation and vendor-share weight at the scenario's probability. Later decisions
 thus see their scenario's whole future (a wait-and-see relaxation of the later stages, which
 values waiting optimistically); the commitments actually signed at ``t`` are shared by all
-scenarios (non-anticipative). Skipped when nothing can start in the window.
+scenarios (non-anticipative). Skipped when nothing can start in the window. One more piece of
+that optimism: an offer's usable-chip cap (``max_chips``) binds the shared starts and each
+scenario's later starts separately, so a re-plan may count on later capacity that the shared
+commitments already use; what is signed always respects the cap, because a signed start is
+shared in every later re-plan.
 """
 
 from __future__ import annotations
@@ -46,11 +50,14 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EvaluationOptions:
-    """How the policies plan. ``replan_scenarios``: conditioned scenarios per rolling re-plan;
-    ``decision_lead``: the rolling policy signs starts ``t .. t + decision_lead`` at ``t``;
-    ``information_lag``: how many periods late demand and deliveries are seen (0: period
-    ``t``'s are known when its commitments are signed, 1: only finished periods); ``plan``: solve settings of every
-    plan (the static one uses the scenario's own sample count and seed)."""
+    """How the policies plan.
+
+    ``replan_scenarios``: conditioned scenarios per rolling re-plan; ``decision_lead``: the
+    rolling policy signs starts ``t .. t + decision_lead`` at ``t``; ``information_lag``: how
+    many periods late demand and deliveries are seen (0: period ``t``'s are known when its
+    commitments are signed, 1: only finished periods); ``plan``: solve settings of every plan
+    (the static one uses the scenario's own sample count and seed).
+    """
 
     replan_scenarios: int = 10
     decision_lead: int = 0
@@ -77,6 +84,7 @@ def _available(spec: ScenarioSpec) -> np.ndarray:
 def signed_chips(
     ids: Sequence[str], x: np.ndarray, mask: np.ndarray
 ) -> dict[tuple[str, int], float]:
+    """(offer, start) -> chips of the kchips ``x`` (C, start) where ``mask``, for ``as_of``."""
     return {
         (oid, st): float(x[i, st] * KCHIPS)
         for i, oid in enumerate(ids)
