@@ -57,8 +57,10 @@ def test_policy_evaluation_all() -> None:
     assert sorted(conditional.__all__) == ["History", "sample_conditional", "sample_paths"]
     assert sorted(rolling.__all__) == [
         "EvaluationOptions",
+        "WaitValue",
         "commit_ids",
         "rolling_commitments",
+        "sign_now_or_wait",
         "signed_chips",
         "solve_or_raise",
     ]

@@ -62,6 +62,19 @@ def test_rolling_costs_12_5_percent_less_than_static(evaluation: Evaluation) -> 
     assert flex is not None and flex.mean == pytest.approx(0.36e6, rel=1e-6)
 
 
+def test_signing_the_long_contract_now_is_worth_2_12m_against_waiting(
+    evaluation: Evaluation,
+) -> None:
+    # waiting a quarter: the long contract can start only now, so Q1's 1,000 chips rent
+    # on demand (1,000 x 2.0 x 1,000 h = $2.0M) and Q2-Q3 take the short contract for the whole
+    # need (0.5 x 1,600 + 0.5 x 600) x 2.4k = $2.64M: $4.64M against $2.52M signing now
+    (w,) = evaluation.sign_now_or_wait
+    assert w.offer == "long-3q" and w.chips_now == pytest.approx(1000, abs=1e-3)
+    assert w.cost_sign_now_usd == pytest.approx(2.52e6, rel=1e-6)
+    assert w.cost_wait_usd == pytest.approx(4.64e6, rel=1e-6)
+    assert w.value_of_signing_now_usd == pytest.approx(2.12e6, rel=1e-6)
+
+
 def test_both_policies_meet_the_same_paths(evaluation: Evaluation) -> None:
     assert evaluation.paths == 4
     for policy in ("static", "rolling"):

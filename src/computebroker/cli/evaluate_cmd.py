@@ -67,6 +67,26 @@ def _print(console: Console, ev: Evaluation) -> None:
         ],
         formatters=money,
     )
+    if ev.sign_now_or_wait:
+        render_rows(
+            console,
+            [
+                {
+                    "offer": w.offer,
+                    "chips_now": w.chips_now,
+                    "wait": w.cost_wait_usd - w.cost_sign_now_usd,
+                }
+                for w in ev.sign_now_or_wait
+            ],
+            Format.TABLE,
+            title="Sign now or wait one quarter (rolling's first re-plan, expected cost)",
+            columns=[
+                ("offer", "offer"),
+                ("chips_now", "chips signed now"),
+                ("wait", "extra cost of waiting"),
+            ],
+            formatters={"wait": fmt_usd, "chips_now": lambda v: f"{v:,.0f}"},
+        )
     flex = ev.value_of_flexibility_usd
     if flex is not None:
         console.print(

@@ -41,8 +41,10 @@ from computebroker.planner.problem import KCHIPS, MUSD, PlanProblem, build_probl
 from computebroker.planner.result import Plan, plan_from_arrays
 from computebroker.planner.rolling import (
     EvaluationOptions,
+    WaitValue,
     commit_ids,
     rolling_commitments,
+    sign_now_or_wait,
     signed_chips,
     solve_or_raise,
 )
@@ -141,6 +143,7 @@ class Evaluation:
     outcomes: tuple[PathOutcome, ...]
     value_of_flexibility_usd: Interval | None  # static - rolling, paired on the paths
     options: EvaluationOptions
+    sign_now_or_wait: tuple[WaitValue, ...] = ()  # per offer signed now by rolling's first re-plan
 
     def summary(self, policy: str) -> PolicySummary:
         """The summary of ``policy``."""
@@ -404,7 +407,7 @@ def evaluate_policies(
     static_x = (
         solve_or_raise(problem, opt.plan, "static plan").x if PolicyKind.STATIC in kinds else None
     )
-    path_rng, plan_rng = rng.spawn(2)
+    path_rng, plan_rng, wait_rng = rng.spawn(3)
     true = sample_paths(spec, paths, path_rng)
     seeds = plan_rng.integers(0, 2**63 - 1, size=paths)
     ctx = _Context(
@@ -429,6 +432,11 @@ def evaluate_policies(
         outcomes=tuple(outcomes),
         value_of_flexibility_usd=flex,
         options=opt,
+        sign_now_or_wait=(
+            sign_now_or_wait(spec, matrix, catalog, wait_rng, opt)
+            if PolicyKind.ROLLING in kinds
+            else ()
+        ),
     )
 
 
@@ -475,6 +483,16 @@ def evaluation_document(ev: Evaluation) -> dict[str, Any]:
             "information_lag": ev.options.information_lag,
         },
         "value_of_flexibility_usd": _interval_doc(flex),
+        "sign_now_or_wait": [
+            {
+                "offer": w.offer,
+                "chips_now": w.chips_now,
+                "cost_sign_now_usd": w.cost_sign_now_usd,
+                "cost_wait_usd": w.cost_wait_usd,
+                "value_of_signing_now_usd": w.value_of_signing_now_usd,
+            }
+            for w in ev.sign_now_or_wait
+        ],
         "policies": [
             {
                 "policy": s.policy,

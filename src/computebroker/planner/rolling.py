@@ -35,14 +35,16 @@ from computebroker.catalog import Catalog
 from computebroker.errors import SolverError
 from computebroker.planner.build import PlanOptions
 from computebroker.planner.conditional import History, sample_conditional
-from computebroker.planner.problem import KCHIPS, PlanProblem, build_problem
+from computebroker.planner.problem import KCHIPS, MUSD, PlanProblem, build_problem
 from computebroker.planner.result import Plan
 from computebroker.planner.spec import ScenarioSpec
 
 __all__ = [
     "EvaluationOptions",
+    "WaitValue",
     "commit_ids",
     "rolling_commitments",
+    "sign_now_or_wait",
     "signed_chips",
     "solve_or_raise",
 ]
@@ -189,3 +191,53 @@ def _adaptive(p: PlanProblem, split: int) -> PlanProblem:
         share_weight=np.concatenate([p.share_weight, p.share_weight[idx] * prob]),
         d=np.concatenate([p.d, copy_d]),
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitValue:
+    """Sign an offer now, or wait one period: the re-plan's expected cost both ways (USD).
+
+    ``cost_wait_usd`` is the same re-plan with the offer's start now forbidden (it may still
+    start later, if the offer allows); ``value_of_signing_now_usd`` is the difference: what the
+    planner expects to lose by waiting (negative: waiting is cheaper).
+    """
+
+    offer: str
+    chips_now: float
+    cost_sign_now_usd: float
+    cost_wait_usd: float
+
+    @property
+    def value_of_signing_now_usd(self) -> float:
+        """Expected cost of waiting less that of signing now."""
+        return self.cost_wait_usd - self.cost_sign_now_usd
+
+
+def sign_now_or_wait(
+    spec: ScenarioSpec,
+    matrix: xr.Dataset,
+    catalog: Catalog,
+    rng: np.random.Generator,
+    options: EvaluationOptions | None = None,
+) -> tuple[WaitValue, ...]:
+    """For each offer the rolling policy would sign in the first period (before anything is
+    observed), the expected cost of signing it now against waiting one period."""
+    opt = options or EvaluationOptions()
+    scen = sample_conditional(spec, History.empty(spec), opt.replan_scenarios, rng)
+    p = build_problem(spec, matrix, scen, catalog, as_of=0, signed={})
+
+    def expected(q: PlanProblem) -> tuple[float, Plan]:
+        plan = solve_or_raise(_adaptive(q, 1), opt.plan, "sign-now-or-wait re-plan")
+        return float(plan.cost @ q.prob) * MUSD, plan
+
+    now, plan = expected(p)
+    out = []
+    for i, oid in enumerate(p.commit):
+        chips = float(plan.x[i, 0] - p.x_lb[i, 0]) * KCHIPS
+        if chips <= 1e-6:
+            continue
+        ub = p.x_ub.copy()
+        ub[i, 0] = p.x_lb[i, 0]
+        wait, _ = expected(replace(p, x_ub=ub))
+        out.append(WaitValue(offer=oid, chips_now=chips, cost_sign_now_usd=now, cost_wait_usd=wait))
+    return tuple(out)

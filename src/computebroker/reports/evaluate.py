@@ -100,5 +100,22 @@ def add_evaluation_sections(report: HtmlReport, ev: Evaluation) -> None:
             }
         )
     sec.table(rows)
+    if ev.sign_now_or_wait:
+        sec.text(
+            "Sign now or wait one quarter: the rolling policy's first re-plan, before anything is "
+            "observed, against the same re-plan with the offer's start now forbidden."
+        )
+        sec.table(
+            [
+                {
+                    "offer": w.offer,
+                    "chips signed now": f"{w.chips_now:,.0f}",
+                    "expected cost, signing now": money(w.cost_sign_now_usd),
+                    "expected cost, waiting": money(w.cost_wait_usd),
+                    "value of signing now": money(w.value_of_signing_now_usd),
+                }
+                for w in ev.sign_now_or_wait
+            ]
+        )
     sec.figure(fig_cost_distributions(ev))
     sec.figure(fig_signed_over_time(ev))
