@@ -134,3 +134,113 @@ def test_paths_are_shared_by_the_policies_and_are_not_the_planning_samples(
     planning = sample_scenarios(spec).demand.values
     for path in seen["static"]:
         assert not np.isclose(planning, path[:, :, None]).all(axis=(0, 1)).any()
+
+
+def test_with_a_discount_rate_the_present_value_is_below_the_nominal_cost() -> None:
+    # the same decisions at 8% a year (both offers are billed in the same quarters); PV by hand
+    # with d_t = 1.08 ** (-t / 4): static 1,600 x 0.6k x (1 + d1 + d2), rolling 1,000 x 0.6k x
+    # (1 + d1 + d2) plus 600 x 1.2k x (d1 + d2) in the high regime
+    from dataclasses import replace
+
+    cat = shipped_catalog()
+    spec = load_scenario(TWO_REGIME, cat)
+    spec = replace(spec, policy=replace(spec.policy, discount_rate=0.08))
+    ev = evaluate_policies(spec, cat, ["static", "rolling"], 2, np.random.default_rng(7), "serial")
+    d1, d2 = 1.08**-0.25, 1.08**-0.5
+    for o in ev.outcomes:
+        assert o.pv_usd < o.cost_usd
+        assert sum(o.cost_by_period_usd) == pytest.approx(o.cost_usd, rel=1e-9)
+        high = o.cost_usd > 3.0e6 if o.policy == "rolling" else False
+        long = 1.6e3 if o.policy == "static" else 1.0e3
+        pv = long * 600 * (1 + d1 + d2) + (600 * 1200 * (d1 + d2) if high else 0.0)
+        assert o.pv_usd == pytest.approx(pv, rel=1e-6)
+    assert ev.summary("static").cost_usd.mean == pytest.approx(2.88e6, rel=1e-6)
+    assert ev.summary("rolling").cost_usd.mean == pytest.approx(2.52e6, rel=1e-6)
+    assert ev.summary("rolling").pv_usd.mean < ev.summary("rolling").cost_usd.mean
+
+
+def test_a_slip_shifts_the_realised_bill_and_the_term() -> None:
+    # "c" always slips one quarter: signed in Q1 for 1,000 chips with a 2-quarter term, it
+    # delivers and bills Q2-Q3 ($1.0M each); Q1 rents on demand ($2.0M). Nominal $4.0M.
+    import yaml
+
+    from computebroker.planner import parse_scenario
+    from tests.planner.helpers import tiny
+
+    doc = tiny(
+        offers=[
+            {
+                "id": "c",
+                "provider": "aws",
+                "accelerator": "h100",
+                "contract": "commit-1y",
+                "price_chip_hour": 1.0,
+                "term_periods": 2,
+                "available_until": "2026Q1",
+                "delivery_risk": {"slip_prob": 1.0, "slip_periods": 1},
+            },
+            {
+                "id": "od",
+                "provider": "azure",
+                "accelerator": "h100",
+                "contract": "on-demand",
+                "price_chip_hour": 2.0,
+            },
+        ],
+        demand={"classes": {"w": {"base": [1e9, 1e9, 1e9]}}},
+        periods=3,
+        count=2,
+    )
+    cat = shipped_catalog()
+    spec = parse_scenario(yaml.safe_dump(doc, sort_keys=False), cat)
+    ev = evaluate_policies(spec, cat, ["static", "rolling"], 1, np.random.default_rng(1), "serial")
+    for o in ev.outcomes:
+        assert o.signed_chips[0, 0] == pytest.approx(1000, abs=1e-3)
+        assert o.cost_by_period_usd == pytest.approx((2.0e6, 1.0e6, 1.0e6), rel=1e-6)
+        assert o.obligations_usd == pytest.approx(2.0e6, rel=1e-6)  # whole term, from delivery
+        assert o.vendor_spend_usd == pytest.approx({"aws": 2.0e6, "azure": 2.0e6}, rel=1e-6)
+
+
+def test_adaptive_extends_every_per_offer_field() -> None:
+    # a problem whose offer count (3) is no other dimension (periods 4, scenarios 5, one class
+    # and one pool): every field with the offer axis first must be extended by _adaptive
+    import dataclasses
+
+    import yaml
+
+    from computebroker.perf.matrix import throughput_matrix
+    from computebroker.planner import parse_scenario
+    from computebroker.planner.problem import build_problem
+    from computebroker.planner.rolling import PER_OFFER_FIELDS, _adaptive
+    from computebroker.planner.sampling import sample_scenarios
+    from tests.planner.helpers import tiny
+
+    def offer(oid: str, **kw: Any) -> dict[str, Any]:
+        return {"id": oid, "provider": "aws", "accelerator": "h100", "price_chip_hour": 1.0, **kw}
+
+    doc = tiny(
+        offers=[
+            offer("a", contract="commit-1y", term_periods=2),
+            offer("b", contract="commit-1y", term_periods=3),
+            offer("c", contract="commit-1y", term_periods=1, lead_periods=1),
+            offer("od", contract="on-demand", price_chip_hour=2.0),
+        ],
+        demand={"classes": {"w": {"base": [1e9] * 4, "volatility": 0.2}}},
+        periods=4,
+        count=5,
+    )
+    cat = shipped_catalog()
+    spec = parse_scenario(yaml.safe_dump(doc, sort_keys=False), cat)
+    matrix = throughput_matrix(spec.workloads, cat, ["h100"])
+    p = build_problem(spec, matrix, sample_scenarios(spec), cat)
+    C = len(p.commit)
+    assert C == 3 and p.n_periods == 4 and p.n_scenarios == 5
+    per_offer = {
+        f.name
+        for f in dataclasses.fields(p)
+        if isinstance(getattr(p, f.name), tuple | np.ndarray) and len(getattr(p, f.name)) == C
+    }
+    assert per_offer == set(PER_OFFER_FIELDS)
+    q = _adaptive(p, 1)
+    for name in PER_OFFER_FIELDS:
+        assert len(getattr(q, name)) == C + 3 * 5, name  # 3 offers can start later, 5 scenarios

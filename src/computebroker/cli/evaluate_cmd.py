@@ -37,7 +37,7 @@ def _rows(ev: Evaluation) -> list[dict[str, object]]:
                 "expected_cost_usd": c.mean,
                 "ci95": f"{fmt_usd(c.low)} .. {fmt_usd(c.high)}",
                 "p05_p95": f"{fmt_usd(c.p05)} .. {fmt_usd(c.p95)}",
-                "pv_usd": s.pv_usd.mean if s.pv_usd else None,
+                "pv_usd": s.pv_usd.mean,
                 "obligations_usd": s.obligations_usd.mean,
                 "unmet": ", ".join(f"{w} {i.mean:,.3g}" for w, i in s.unmet.items()),
                 "vendors": ", ".join(
@@ -57,7 +57,7 @@ def _print(console: Console, ev: Evaluation) -> None:
         title=f"{ev.scenario}: {ev.paths} true paths, the same for every policy",
         columns=[
             ("policy", "policy"),
-            ("expected_cost_usd", "expected cost"),
+            ("expected_cost_usd", "expected cost (nominal)"),
             ("ci95", "95% CI"),
             ("p05_p95", "p5 .. p95"),
             ("pv_usd", "PV"),

@@ -14,14 +14,24 @@ exactly (``_growth_posterior``). The future then continues from the observed sta
 fresh shocks and ``G`` drawn from its posterior. Explicit demand rows: the future is one of the
 rows that agree with the observed periods, with their weights renormalised.
 
-Deliveries: an offer's slip (its first deliveries late) and partial delivery are drawn once per
-scenario. Once the first period of the slip window has been observed the slip is known (a zero
-share); once a period after it has been observed the partial delivery is known (a share below
-one). Unknown events are drawn with their prior probabilities (they are independent of the
-observed demand). Observed periods are copied into every scenario as they were.
+Deliveries: the slip model of ``sampling.py`` (``_delivery``): an offer's slip shifts the
+delivery and the term of its new commitments by ``slip_periods``; slips share common factors per
+vendor and per chip and move with the demand level; a partial delivery delivers
+``partial_fraction`` of the (shifted) capacity throughout. An offer's slip is known once the
+period its first commitment would deliver on time (``available_from + lead``) has been
+observed (whether anything arrived reveals the true path's ``History.shift``: a slip is
+always ``slip_periods``); its partial delivery
+once its first (shifted) delivery period has been observed (the share seen then). Every event
+not yet visible is drawn by ``sampling._delivery`` itself, on the conditioned demand's level, so
+it keeps its prior odds and its correlation with the other unseen events and with demand.
+**Approximation**: the common vendor/chip factors are treated as independent of what was
+observed: an observed slip does not raise the odds of an unseen slip of the same vendor or chip
+(exact conditioning would need the factors' posterior given binary events), and an unseen
+slip's link to demand is to the conditioned future's level relative to the other conditioned
+scenarios (its prior odds), not to the observed history's level.
 
 All randomness comes from the ``numpy.random.Generator`` passed in. An empty history gives
-draws from the unconditional model (the true paths of ``rolling.evaluate_policies``).
+draws from the unconditional model (the true paths of ``policy_eval.evaluate_policies``).
 """
 
 from __future__ import annotations
@@ -31,12 +41,10 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from computebroker.planner.sampling import ScenarioSet
-from computebroker.planner.spec import OfferSpec, ScenarioSpec
+from computebroker.planner.sampling import ScenarioSet, _base, _delivery, _level
+from computebroker.planner.spec import ScenarioSpec
 
 __all__ = ["History", "sample_conditional", "sample_paths"]
-
-_TOL = 1e-9
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,12 +52,15 @@ class History:
     """What has been observed in the first ``observed`` periods.
 
     ``demand``: (workload, observed) work per period in each class's unit, classes in the
-    order of ``spec.workloads``; ``delivery``: (commitment offer, observed) delivered share, in
-    the order of the spec's commitment offers.
+    order of ``spec.workloads``; ``delivery``: (commitment offer, observed) delivered share of
+    the (shifted) capacity, in the order of the spec's commitment offers; ``shift``: (commitment
+    offer,) periods late of each offer's new commitments on the true path, read only for the
+    offers whose slip is visible (see the module docstring).
     """
 
     demand: np.ndarray
     delivery: np.ndarray
+    shift: np.ndarray
 
     @property
     def observed(self) -> int:
@@ -60,22 +71,21 @@ class History:
     def empty(spec: ScenarioSpec) -> History:
         """Nothing observed yet."""
         commit = sum(1 for o in spec.offers if o.is_commitment)
-        return History(demand=np.zeros((len(spec.workloads), 0)), delivery=np.zeros((commit, 0)))
+        return History(
+            demand=np.zeros((len(spec.workloads), 0)),
+            delivery=np.zeros((commit, 0)),
+            shift=np.zeros(commit, dtype=int),
+        )
 
 
 def _model(spec: ScenarioSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Base path (W, P), volatility (W,), growth volatility (W,) and the class correlation."""
-    names = [w.name for w in spec.workloads]
-    base = np.zeros((len(names), spec.horizon.count))
-    vol = np.zeros(len(names))
-    gvol = np.zeros(len(names))
-    for c in spec.demand.classes:
-        i = names.index(c.workload)
-        base[i], vol[i], gvol[i] = c.base, c.volatility, c.growth_volatility
-    k = len(names)
+    """Base path (W, P), volatility (W,), growth volatility (W,) (``sampling._base``) and the
+    square root of the class correlation, as ``sampling._demand_model`` builds it (the valid
+    correlation nearest to the one given: eigenvalues clipped)."""
+    base, vol, gvol = _base(spec)
+    k = len(spec.workloads)
     rho = spec.demand.correlation
     corr = np.full((k, k), rho) + np.eye(k) * (1 - rho)
-    # the valid correlation nearest to it, as sampling.py does (eigenvalues clipped)
     vals, vecs = np.linalg.eigh(corr)
     chol = vecs @ np.diag(np.sqrt(np.clip(vals, 1e-9, None)))
     return base, vol, gvol, chol
@@ -167,30 +177,23 @@ def _explicit_demand(
     return demand, prob
 
 
-def _offer_delivery(
-    o: OfferSpec, observed: np.ndarray, P: int, n: int, rng: np.random.Generator
-) -> np.ndarray:
-    """(P, n) delivered share of offer ``o`` given its first observed shares."""
-    m = len(observed)
-    out = np.ones((P, n))
-    first = max(0, o.available_from + o.lead_periods)
-    lo, hi = first, min(P, first + o.slip_periods)
-    slipped = np.zeros(n, dtype=bool)
-    if o.slip_prob > 0 and o.slip_periods > 0 and hi > lo:
-        if m > lo:  # the first delivery has been seen: the slip is known
-            slipped[:] = observed[lo] <= _TOL
-        else:
-            slipped = rng.random(n) < o.slip_prob
-        out[lo:hi, slipped] = 0.0
-    if o.partial_prob > 0 and o.partial_fraction < 1:
-        seen = [t for t in range(first, m) if observed[t] > _TOL]
-        if seen:  # a delivered period shows whether the delivery is partial
-            partial = np.full(n, observed[seen[0]] < 1 - _TOL)
-        else:
-            partial = rng.random(n) < o.partial_prob
-        out[first:, partial] *= o.partial_fraction
-    out[:m] = observed[:, None]
-    return out
+def _deliveries(
+    spec: ScenarioSpec, history: History, demand: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(share delivered (C, P, n), periods late (C, n)): ``sampling._delivery`` on the
+    conditioned demand, with the slips and partial deliveries already visible set as observed."""
+    delivery, shift = _delivery(spec, rng, demand.shape[2], _level(demand))
+    m = history.observed
+    for i, o in enumerate(o for o in spec.offers if o.is_commitment):
+        first = max(0, o.available_from + o.lead_periods)  # first delivery, on time
+        if m <= first:
+            continue  # nothing due yet: the slip is unseen, drawn with its prior odds
+        late = int(history.shift[i]) if o.slip_prob > 0 and o.slip_periods > 0 else 0
+        shift[i] = late  # the true path's slip, now visible
+        arrived = first + late  # first period its capacity arrives
+        if o.partial_prob > 0 and m > arrived:
+            delivery[i] = history.delivery[i, arrived]
+    return delivery, shift
 
 
 def sample_conditional(
@@ -202,17 +205,14 @@ def sample_conditional(
     --------
     >>> # tests/planner/test_rolling_conditional.py checks the conditioning by hand
     """
-    P = spec.horizon.count
     if spec.demand.explicit:
         demand, prob = _explicit_demand(spec, history, count, rng)
     else:
         demand = _lognormal_demand(spec, history, count, rng)
         prob = np.full(count, 1.0 / count)
     n = demand.shape[2]
-    commit = [o for o in spec.offers if o.is_commitment]
-    delivery = np.ones((len(commit), P, n))
-    for i, o in enumerate(commit):
-        delivery[i] = _offer_delivery(o, history.delivery[i], P, n, rng)
+    commit = [o.id for o in spec.offers if o.is_commitment]
+    delivery, shift = _deliveries(spec, history, demand, rng)
     scen = np.arange(n)
     periods = list(spec.horizon.labels)
     return ScenarioSet(
@@ -229,7 +229,10 @@ def sample_conditional(
         delivery=xr.DataArray(
             delivery,
             dims=("offer", "period", "scenario"),
-            coords={"offer": [o.id for o in commit], "period": periods, "scenario": scen},
+            coords={"offer": commit, "period": periods, "scenario": scen},
+        ),
+        shift=xr.DataArray(
+            shift, dims=("offer", "scenario"), coords={"offer": commit, "scenario": scen}
         ),
         seed=-1,  # drawn from a caller's generator, not from a seed of the spec
         method=f"conditional on {history.observed} observed periods",
@@ -258,6 +261,7 @@ def sample_paths(spec: ScenarioSpec, count: int, rng: np.random.Generator) -> Sc
         ),
         demand=draws.demand.isel(scenario=pick).assign_coords(scenario=scen),
         delivery=draws.delivery.isel(scenario=pick).assign_coords(scenario=scen),
+        shift=draws.shift.isel(scenario=pick).assign_coords(scenario=scen),
         seed=-1,
         method="paths (explicit rows, systematic)",
     )

@@ -10,7 +10,10 @@ Every policy runs along the same paths; its realised cost on a path is the commi
 signed, billed for what the path delivers, plus the cheapest recourse on that path (rentals,
 allocation, unmet work at its penalty: recourse is per period, so choosing it with the path's
 demand known is choosing it each period as the period is seen) plus the post-horizon
-obligations net of salvage, as ``result.plan_from_arrays`` scores any plan. Vendor caps and the
+obligations net of salvage, as ``result.plan_from_arrays`` scores any plan: delivered
+capacity on the path's slip shifts and partial shares, rentals at the path's (scarcity) prices,
+nominal and at present value with the problem's discount factors; what a policy signed is its
+total contract value (``PlanProblem.tcv``, whole terms from delivery). Vendor caps and the
 shortfall-risk limit are rules for choosing commitments, so they are not imposed on the
 realisation (as in ``evaluate.py``). The value of flexibility is the paired difference
 static - rolling on the same paths.
@@ -76,11 +79,11 @@ class PathOutcome:
     policy: str
     path: int
     cost_usd: float  # realised, nominal: commitments delivered + rentals + penalties + post-horizon
-    pv_usd: float | None  # the same discounted, when the scenario states a discount rate
-    cost_by_period_usd: tuple[float, ...]
-    penalty_usd: float
+    pv_usd: float  # the same at present value (policy.discount_rate; equal to cost_usd at 0)
+    cost_by_period_usd: tuple[float, ...]  # nominal; the post-horizon obligations in the last
+    penalty_usd: float  # nominal
     unmet: dict[str, float]  # work units left unmet over the horizon, per class
-    obligations_usd: float  # contract value signed by the policy (whole terms)
+    obligations_usd: float  # total contract value signed by the policy (nominal, whole terms)
     vendor_spend_usd: dict[str, float]  # commitments delivered + rentals, per vendor
     signed_chips: np.ndarray  # (commitment offer, start) chips signed by the policy
 
@@ -124,7 +127,7 @@ class PolicySummary:
 
     policy: str
     cost_usd: Interval
-    pv_usd: Interval | None
+    pv_usd: Interval
     unmet: dict[str, Interval]
     obligations_usd: Interval
     vendor_shares: dict[str, float]  # share of spend over all paths
@@ -189,7 +192,7 @@ def _realise(ctx: _Context, policy: str, path: int, x: np.ndarray, ss: ScenarioS
     plan = _recourse(
         p, x, replace(ctx.options.plan, milp=False, risk_weight=0.0), f"{policy} on path {path}"
     )
-    return _outcome(spec, p, plan, policy, path)
+    return _outcome(p, plan, policy, path)
 
 
 def _recourse(p: PlanProblem, x: np.ndarray, options: PlanOptions, what: str) -> Plan:
@@ -209,35 +212,35 @@ def _recourse(p: PlanProblem, x: np.ndarray, options: PlanOptions, what: str) ->
     return plan_from_arrays(p, x=x_full, y=y, a=a, u=u)
 
 
-def _outcome(spec: ScenarioSpec, p: PlanProblem, plan: Plan, policy: str, path: int) -> PathOutcome:
+def _outcome(p: PlanProblem, plan: Plan, policy: str, path: int) -> PathOutcome:
+    """The path's bill by period (nominal), its total nominal and at present value (the
+    problem's own discount factors, ``Plan.cost``), and what the policy signed."""
     P = p.n_periods
+    # delivered capacity on the path: the slip shifts delivery and term, partial shares apply
     delivered = p.delivered(plan.k)[:, :, 0] if len(p.commit) else np.zeros((0, P))
     commit_t = p.c_commit[:, None] * delivered  # (C, P) $M
-    rent_t = p.c_recourse[:, None] * plan.y[:, :, 0] if len(p.recourse) else np.zeros((0, P))
+    rent_t = p.rent_price[:, :, 0] * plan.y[:, :, 0] if len(p.recourse) else np.zeros((0, P))
     pen_t = (p.penalty[:, None] * plan.u[:, :, 0]).sum(axis=0)
     by_period = commit_t.sum(axis=0) + rent_t.sum(axis=0) + pen_t
-    by_period[-1] += plan.cost_first  # post-horizon obligations, net of salvage, at the end
     new = plan.x - p.x_delivered
-    terms = np.array([spec.offer(o).term_periods for o in p.commit])
+    if len(p.commit):  # post-horizon obligations (shifted terms), net of salvage, at the end
+        post = p.post_coef(nominal=True)[:, :, 0]
+        owed = (post * new).sum() + (p.post_existing(nominal=True) * p.x_delivered).sum()
+        by_period[-1] += float(owed)
     vendors: dict[str, float] = {}
     for i, prov in enumerate(p.commit_provider):
         vendors[prov] = vendors.get(prov, 0.0) + float(commit_t[i].sum()) * MUSD
     for i, prov in enumerate(p.recourse_provider):
         vendors[prov] = vendors.get(prov, 0.0) + float(rent_t[i].sum()) * MUSD
-    rate = getattr(spec.policy, "discount_rate", None)  # stated by the scenario, if at all
-    pv = None
-    if rate:
-        years = np.arange(P) / spec.horizon.kind.per_year
-        pv = float((by_period / (1 + float(rate)) ** years).sum() * MUSD)
     return PathOutcome(
         policy=policy,
         path=path,
-        cost_usd=float(by_period.sum() * MUSD),
-        pv_usd=pv,
+        cost_usd=float(plan.cost_nominal[0] * MUSD),
+        pv_usd=float(plan.cost[0] * MUSD),
         cost_by_period_usd=tuple(float(v * MUSD) for v in by_period),
         penalty_usd=float(pen_t.sum() * MUSD),
         unmet={w: float(plan.u[i].sum() * p.scale[i]) for i, w in enumerate(p.workloads)},
-        obligations_usd=float((p.c_commit[:, None] * terms[:, None] * new).sum() * MUSD),
+        obligations_usd=float((p.tcv * new).sum() * MUSD) if len(p.commit) else 0.0,
         vendor_spend_usd=vendors,
         signed_chips=new * KCHIPS,
     )
@@ -246,6 +249,7 @@ def _outcome(spec: ScenarioSpec, p: PlanProblem, plan: Plan, policy: str, path: 
 def _run_path(ctx: _Context, path: int, ss: ScenarioSet, seed: int) -> list[PathOutcome]:
     demand = ss.demand.values[:, :, 0]
     delivery = ss.delivery.values[:, :, 0]
+    shift = ss.shift.values[:, 0]
     out = []
     for policy in ctx.policies:
         if policy is PolicyKind.STATIC:
@@ -254,7 +258,7 @@ def _run_path(ctx: _Context, path: int, ss: ScenarioSet, seed: int) -> list[Path
         else:
             rng = np.random.default_rng(seed)
             x = rolling_commitments(
-                ctx.spec, ctx.matrix, ctx.catalog, demand, delivery, rng, ctx.options
+                ctx.spec, ctx.matrix, ctx.catalog, demand, delivery, shift, rng, ctx.options
             )
         out.append(_realise(ctx, policy.value, path, x, ss))
     return out
@@ -283,6 +287,7 @@ def _one(ss: ScenarioSet, j: int) -> ScenarioSet:
         probability=xr.DataArray([1.0], dims=("scenario",), coords={"scenario": [0]}),
         demand=ss.demand.isel(sel).assign_coords(scenario=[0]),
         delivery=ss.delivery.isel(sel).assign_coords(scenario=[0]),
+        shift=ss.shift.isel(sel).assign_coords(scenario=[0]),
     )
 
 
@@ -347,11 +352,10 @@ def _summarise(policy: str, outcomes: list[PathOutcome], problem: PlanProblem) -
         for v, usd in o.vendor_spend_usd.items():
             spend[v] = spend.get(v, 0.0) + usd
     total = sum(spend.values())
-    pvs = [o.pv_usd for o in outcomes if o.pv_usd is not None]
     return PolicySummary(
         policy=policy,
         cost_usd=Interval.of([o.cost_usd for o in outcomes]),
-        pv_usd=Interval.of(pvs) if len(pvs) == len(outcomes) else None,
+        pv_usd=Interval.of([o.pv_usd for o in outcomes]),
         unmet={w: Interval.of([o.unmet[w] for o in outcomes]) for w in problem.workloads},
         obligations_usd=Interval.of([o.obligations_usd for o in outcomes]),
         vendor_shares={v: (usd / total if total else 0.0) for v, usd in sorted(spend.items())},

@@ -12,21 +12,25 @@ unlike ``policy.existing``), and signs only the commitments that start in
 The re-plan must know that later starts can still wait: in a plain two-stage re-plan every
 later start is a first-stage decision fixed now, which is the static plan again and sees no
 value in waiting. So each later start is decided per scenario (``_adaptive``): a copy of the
-offer per scenario that delivers, bills and supplies only in its scenario, with its
-post-horizon obligation and vendor-share weight at the scenario's probability. Later decisions
+offer per scenario that delivers, bills, supplies and owes its post-horizon obligation only in
+its scenario (on that scenario's slip shift, rental prices and discount factors, like any
+offer), with its vendor-share weight at the scenario's probability. Later decisions
 thus see their scenario's whole future (a wait-and-see relaxation of the later stages, which
 values waiting optimistically); the commitments actually signed at ``t`` are shared by all
 scenarios (non-anticipative). Skipped when nothing can start in the window. One more piece of
 that optimism: an offer's usable-chip cap (``max_chips``) binds the shared starts and each
 scenario's later starts separately, so a re-plan may count on later capacity that the shared
 commitments already use; what is signed always respects the cap, because a signed start is
-shared in every later re-plan.
+shared in every later re-plan. The other way round, a signed-contract budget
+(``budget_basis: signed``) counts every scenario's later starts in full, not at their
+probability, so it binds a re-plan harder than it binds the plan (conservative).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -112,11 +116,14 @@ def rolling_commitments(
     catalog: Catalog,
     demand: np.ndarray,
     delivery: np.ndarray,
+    shift: np.ndarray,
     rng: np.random.Generator,
     options: EvaluationOptions | None = None,
 ) -> np.ndarray:
-    """(C, P) kchips the rolling policy signs along the true path ``demand`` (W, P) and
-    ``delivery`` (C, P), re-planning each period on conditioned scenarios drawn from ``rng``."""
+    """(C, P) kchips the rolling policy signs along the true path ``demand`` (W, P),
+    ``delivery`` (C, P) and ``shift`` (C,) (periods late of each offer's new commitments: seen
+    only once due, ``conditional.History``), re-planning each period on conditioned scenarios
+    drawn from ``rng``."""
     opt = options or EvaluationOptions()
     P = spec.horizon.count
     ids = commit_ids(spec)
@@ -128,7 +135,7 @@ def rolling_commitments(
         if not np.any(~done[:, window] & avail[:, window]):
             continue  # nothing can be signed now: no re-plan needed
         seen = max(0, t + 1 - opt.information_lag)
-        history = History(demand=demand[:, :seen], delivery=delivery[:, :seen])
+        history = History(demand=demand[:, :seen], delivery=delivery[:, :seen], shift=shift)
         scen = sample_conditional(spec, history, opt.replan_scenarios, rng)
         mask = done.copy()
         mask[:, :t] = True
@@ -148,14 +155,40 @@ def rolling_commitments(
     return x
 
 
+# PlanProblem's fields indexed by commitment offer first: ``_adaptive`` extends each of them
+# (tests/planner/test_rolling.py checks that no such field is missing).
+PER_OFFER_FIELDS = (
+    "commit",
+    "commit_provider",
+    "commit_pool",
+    "c_commit",
+    "R",
+    "Rext",
+    "post",
+    "x_lb",
+    "x_delivered",
+    "x_ub",
+    "x_fixed",
+    "active_max",
+    "block",
+    "min_start",
+    "share_weight",
+    "d",
+    "shift",
+)
+
+
 def _adaptive(p: PlanProblem, split: int) -> PlanProblem:
     """The re-plan with every commitment starting from ``split`` on decided per scenario.
 
-    Each such (offer, scenario) becomes a copy of the offer that delivers only in its scenario
-    (delivered share 0 elsewhere), so it is billed and supplies capacity only there; its
-    post-horizon obligation and its weight in vendor shares are scaled by the scenario's
-    probability (their expectation). Starts before ``split`` stay shared (non-anticipative).
-    Without this, a two-stage re-plan would fix later starts now and see no value in waiting.
+    Each such (offer, scenario) becomes a copy of the offer (same price, profiles, slip
+    ``shift`` and caps) that delivers only in its scenario (delivered share 0 elsewhere), so it
+    is billed, supplies capacity and owes its post-horizon obligation only there (the
+    obligation follows the delivered share, ``PlanProblem.post_coef``); its weight in vendor
+    shares is scaled by the scenario's probability (its expectation). Starts before ``split``
+    stay shared (non-anticipative). Without this, a two-stage re-plan would fix later starts
+    now and see no value in waiting. Every field not indexed by offer carries over unchanged
+    (``dataclasses.replace``); the per-offer ones (``PER_OFFER_FIELDS``) take the copied rows.
     """
     later = p.x_ub[:, split:] > p.x_lb[:, split:]
     offers = [i for i in range(len(p.commit)) if later[i].any()]
@@ -165,32 +198,31 @@ def _adaptive(p: PlanProblem, split: int) -> PlanProblem:
     pairs = [(i, s) for i in offers for s in range(S)]
     idx = np.array([i for i, _ in pairs])
     prob = np.array([p.prob[s] for _, s in pairs])
-    x_ub = p.x_ub.copy()
-    x_ub[:, split:] = p.x_lb[:, split:]  # shared offers: only what is already fixed there
+    shared_ub = p.x_ub.copy()
+    shared_ub[:, split:] = p.x_lb[:, split:]  # shared offers: only what is already fixed there
     copy_ub = p.x_ub[idx].copy()
     copy_ub[:, :split] = 0.0
     copy_d = np.zeros((len(pairs), p.n_periods, S))
     for j, (i, s) in enumerate(pairs):
         copy_d[j, :, s] = p.d[i, :, s]
     zeros = np.zeros((len(pairs), p.n_periods))
-    return replace(
-        p,
-        commit=p.commit + tuple(f"{p.commit[i]}#s{s}" for i, s in pairs),
-        commit_provider=p.commit_provider + tuple(p.commit_provider[i] for i in idx),
-        commit_pool=p.commit_pool + tuple(p.commit_pool[i] for i in idx),
-        c_commit=np.concatenate([p.c_commit, p.c_commit[idx]]),
-        R=np.concatenate([p.R, p.R[idx]]),
-        post=np.concatenate([p.post, p.post[idx] * prob[:, None]]),
-        x_lb=np.concatenate([p.x_lb, zeros]),
-        x_delivered=np.concatenate([p.x_delivered, zeros]),
-        x_ub=np.concatenate([x_ub, copy_ub]),
-        x_fixed=np.concatenate([p.x_fixed, zeros.astype(bool)]),
-        active_max=np.concatenate([p.active_max, p.active_max[idx]]),
-        block=np.concatenate([p.block, p.block[idx]]),
-        min_start=np.concatenate([p.min_start, p.min_start[idx]]),
-        share_weight=np.concatenate([p.share_weight, p.share_weight[idx] * prob]),
-        d=np.concatenate([p.d, copy_d]),
-    )
+    copies: dict[str, Any] = {
+        "commit": tuple(f"{p.commit[i]}#s{s}" for i, s in pairs),
+        "x_lb": zeros,
+        "x_delivered": zeros,
+        "x_ub": copy_ub,
+        "x_fixed": zeros.astype(bool),
+        "share_weight": p.share_weight[idx] * prob,
+        "d": copy_d,
+    }
+    changes: dict[str, Any] = {}
+    for name in PER_OFFER_FIELDS:
+        old = shared_ub if name == "x_ub" else getattr(p, name)
+        if isinstance(old, tuple):
+            changes[name] = old + tuple(copies.get(name, [old[i] for i in idx]))
+        else:
+            changes[name] = np.concatenate([old, copies.get(name, old[idx])])
+    return replace(p, **changes)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

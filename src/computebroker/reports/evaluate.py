@@ -79,7 +79,8 @@ def add_evaluation_sections(report: HtmlReport, ev: Evaluation) -> None:
     sec.kpis(kpis)
     sec.text(
         f"{ev.paths} true paths of demand and deliveries, drawn independently of the planning "
-        "samples; every policy meets the same paths. Intervals: 95% for the mean; p5-p95 of the "
+        "samples; every policy meets the same paths. Costs are nominal, PV at the scenario's "
+        "discount rate (policy.discount_rate); intervals: 95% for the mean; p5-p95 of the "
         "distribution."
     )
     rows = []
@@ -91,7 +92,7 @@ def add_evaluation_sections(report: HtmlReport, ev: Evaluation) -> None:
                 "expected cost": money(c.mean),
                 "95% CI": f"{money(c.low)} .. {money(c.high)}",
                 "p5 .. p95": f"{money(c.p05)} .. {money(c.p95)}",
-                "PV": money(s.pv_usd.mean) if s.pv_usd else "—",
+                "PV": money(s.pv_usd.mean),
                 "obligations signed": money(s.obligations_usd.mean),
                 "unmet work": ", ".join(f"{w} {i.mean:,.3g}" for w, i in s.unmet.items()),
                 "vendor shares": ", ".join(
