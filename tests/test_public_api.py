@@ -49,3 +49,30 @@ def test_perf_all() -> None:
         "calibrate",
         "search_layouts",
     } <= set(perf.__all__)
+
+
+def test_policy_evaluation_all() -> None:
+    from computebroker.planner import conditional, policy_eval, rolling
+
+    assert sorted(conditional.__all__) == ["History", "sample_conditional", "sample_paths"]
+    assert sorted(rolling.__all__) == [
+        "EvaluationOptions",
+        "WaitValue",
+        "commit_ids",
+        "rolling_commitments",
+        "sign_now_or_wait",
+        "signed_chips",
+        "solve_or_raise",
+    ]
+    assert sorted(policy_eval.__all__) == [
+        "Evaluation",
+        "Interval",
+        "PathOutcome",
+        "PolicyKind",
+        "PolicySummary",
+        "evaluate_policies",
+        "evaluation_document",
+    ]
+    for mod in (conditional, rolling, policy_eval):
+        for name in mod.__all__:
+            assert hasattr(mod, name), name

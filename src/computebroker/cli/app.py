@@ -48,6 +48,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "(LP/MILP).",
     ),
     LazyCommand(
+        name="evaluate",
+        module="computebroker.cli.evaluate_cmd",
+        attr="evaluate",
+        help="Run static and rolling commitment policies along the same simulated futures.",
+    ),
+    LazyCommand(
         name="simulate",
         module="computebroker.cli.simulate_cmd",
         attr="simulate_cmd",
