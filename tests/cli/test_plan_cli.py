@@ -6,6 +6,7 @@ import html
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -140,7 +141,7 @@ def test_replan_keeps_what_the_signed_plan_json_committed(
     assert code == 2 and "bad.json: commitments[0].start '2031-01'" in err
 
 
-def _newsvendor(vol: float, count: int, **policy: object) -> dict:  # type: ignore[type-arg]
+def _newsvendor(vol: float, count: int, **policy: Any) -> dict[str, Any]:
     """Commit (2-quarter term, so a late start runs past the 3-quarter horizon) or rent."""
     return tiny(
         periods=3,
@@ -168,11 +169,10 @@ def _newsvendor(vol: float, count: int, **policy: object) -> dict:  # type: igno
 
 
 def _plan_table(
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    doc: dict,
-    *args: str,  # type: ignore[type-arg]
-) -> tuple[str, dict, str]:  # type: ignore[type-arg]
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, doc: dict[str, Any], *args: str
+) -> tuple[str, dict[str, Any], str]:
+    """``plan`` in table format with ``-o``: (the output with runs of whitespace as one space,
+    plan.json, plan.html)."""
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(doc))
     out_dir = tmp_path / "out"
