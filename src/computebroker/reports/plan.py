@@ -16,6 +16,7 @@ from computebroker.workflow import PlanRun
 
 __all__ = [
     "CLI_HINT",
+    "add_headline_section",
     "convergence_line",
     "convergence_status",
     "headline_rows",
@@ -87,7 +88,8 @@ def _state(c: Convergence) -> str:
     return "converged" if c.converged else "NOT converged"
 
 
-def _add_headline(page: HtmlReport, m: PlanMetrics) -> None:
+def add_headline_section(page: HtmlReport, m: PlanMetrics) -> None:
+    """The section "Plan: cost, risk and what is signed" (any report that shows a plan)."""
     s = page.section("Plan: cost, risk and what is signed", "plan-headline")
     c = m.convergence
     if c is None:
@@ -108,7 +110,7 @@ def plan_report(run: PlanRun) -> HtmlReport:
     frontier, what-if."""
     plan, m = run.require()
     page = HtmlReport(title=f"computebroker plan: {run.spec.name}", subtitle=run.spec.description)
-    _add_headline(page, m)
+    add_headline_section(page, m)
     add_plan_sections(
         page,
         plan,
