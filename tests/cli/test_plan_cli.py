@@ -229,8 +229,8 @@ def test_summary_and_report_state_each_honest_figure(
         f"expected cost {money(c['expected_cost']['mean'])} ± "
         f"{money(c['expected_cost']['half_width'])}",
         f"CVaR95 {money(c['cvar']['mean'])} ± {money(c['cvar']['half_width'])}, P(shortfall) "
-        f"{c['p_shortfall']['mean']:.1%} ± {c['p_shortfall']['half_width']:.1%}; optimality gap "
-        f"≤ {money(c['gap_upper_usd'])}",
+        f"{c['p_shortfall']['mean']:.1%} ± {c['p_shortfall']['half_width']:.1%};",
+        f"optimality gap ≤ {money(c['gap_upper_usd'])}",
         f"decision stability {c['stability']:.2f}",
     ]
     page = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", report)).split())

@@ -498,7 +498,10 @@ def _print_frontier(console: Console, run: PlanRun) -> None:
 
 def _convergence_markup(m: PlanMetrics) -> str:
     """The convergence line, in yellow unless the plan converged."""
-    line = f"{'convergence':<27}{convergence_line(m)}"
+    # the intervals on one line, the gap bound and stability on the next
+    line = f"{'convergence':<27}{convergence_line(m)}".replace(
+        "; optimality gap", ";\n" + " " * 27 + "optimality gap"
+    )
     return (
         line
         if m.convergence is not None and m.convergence.converged
