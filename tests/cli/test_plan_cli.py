@@ -270,3 +270,7 @@ def test_bad_scenario_count_is_refused(capsys: pytest.CaptureFixture[str], repo_
         capsys, "plan", str(repo_root / "examples" / "startup.yaml"), "--scenarios", "many"
     )
     assert code == 2 and "--scenarios must be a positive count or auto" in err
+    code, _, err = cli(
+        capsys, "plan", str(repo_root / "examples" / "startup.yaml"), "--replications", "1"
+    )
+    assert code == 2 and "--replications must be 0 (not measured) or at least 2" in err

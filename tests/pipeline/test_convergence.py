@@ -138,3 +138,5 @@ def test_the_api_plans_until_converged_and_says_whether_it_did(tmp_path: Path) -
         assert "; NOT converged at 10 scenarios" in noisy["message"]
         bad = client.post("/v1/plans", json={"scenario": "s", "scenarios": "many"}, headers=a)
         assert bad.status_code == 422
+        one = client.post("/v1/plans", json={"scenario": "s", "replications": 1}, headers=a)
+        assert one.status_code == 422

@@ -369,6 +369,12 @@ def plan(
             output, writes=("plan.json", "plan.html"), inputs=[scenario, signed, *(catalog or [])]
         )
     count = _scenario_count(scenarios)
+    if replications == 1:  # a t interval needs two
+        raise InputError.single(
+            "<args>",
+            "--replications must be 0 (not measured) or at least 2",
+            field="--replications",
+        )
     if server is not None:
         _on_server(server, token, scenario, count, replications, seed, method, output, fmt, console)
         return

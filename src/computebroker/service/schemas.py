@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from computebroker.workflow import DEFAULT_OUT_OF_SAMPLE
 
@@ -45,6 +45,13 @@ class PlanIn(BaseModel):
     frontier: bool = True
     # fresh scenarios to re-score the plan on (0: skip), as `plan --out-of-sample`
     out_of_sample: Annotated[int, Field(ge=0, le=20_000)] = DEFAULT_OUT_OF_SAMPLE
+
+    @field_validator("replications")
+    @classmethod
+    def _two_or_none(cls, v: int) -> int:
+        if v == 1:
+            raise ValueError("replications must be 0 (not measured) or at least 2")
+        return v
 
 
 class OffersIn(BaseModel):
