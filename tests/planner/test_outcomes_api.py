@@ -64,7 +64,8 @@ def test_solved_job_reports_its_proof(api: Any) -> None:
     ).is_success
     job = client.post("/v1/plans", json={"scenario": "t"}, headers=auth).json()["id"]
     st = _finished(client, job, auth)
-    assert st["status"] == "done" and st["message"] == "optimal", st
+    # the termination, then how sure the plan is (here: not measured)
+    assert st["status"] == "done" and st["message"].split("; ")[0] == "optimal", st
     plan = client.get(f"/v1/plans/{job}", headers=auth).json()
     assert plan["solve"]["proven_gap"] == 0.0 and plan["solve"]["stopped_by"] is None
 

@@ -27,6 +27,7 @@ from computebroker.errors import InputError
 from computebroker.outputs import write_json_atomic, write_text_atomic
 from computebroker.planner import (
     FrontierAxis,
+    PlanMetrics,
     PlanOptions,
     ScenarioSpec,
     load_scenario,
@@ -39,7 +40,7 @@ from computebroker.planner.document import (
     price_of_work_rows,
     schedule_rows,
 )
-from computebroker.reports.plan import plan_report
+from computebroker.reports.plan import CLI_HINT, convergence_line, headline_rows, plan_report
 from computebroker.workflow import (
     DEFAULT_OUT_OF_SAMPLE,
     PlanRun,
@@ -77,7 +78,8 @@ def _on_server(
     server: str,
     token: str | None,
     scenario: Path,
-    scenarios: int | None,
+    scenarios: int | str | None,
+    replications: int,
     seed: int | None,
     method: str,
     output: Path | None,
@@ -98,6 +100,7 @@ def _on_server(
         token,
         scenario,
         scenarios=scenarios,
+        replications=replications,
         seed=seed,
         method=method,
         progress=lambda m: _status_line(console, fmt, m),
@@ -112,6 +115,16 @@ def _on_server(
     console.print(
         f"{plan.scenario}: expected cost ${m.expected_cost_usd:,.0f}, CVaR ${m.cvar_usd:,.0f}, "
         f"P(shortfall) {m.p_shortfall:.1%} ({plan.termination})",
+        highlight=False,
+    )
+    c = m.convergence
+    console.print(
+        "convergence: "
+        + (
+            f"not measured: {CLI_HINT}"
+            if c is None
+            else f"{'converged' if c.converged else 'NOT converged'} at {c.scenarios:,} scenarios"
+        ),
         highlight=False,
     )
     render_rows(
@@ -205,6 +218,23 @@ def _replan_from(
     return index, ({} if signed is None else _signed_from(signed, spec.horizon.labels))
 
 
+def _scenario_count(value: str | None) -> int | str | None:
+    """``--scenarios``: a positive count, ``auto``, or None (the file's count)."""
+    if value is None or value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_SCENARIOS:
+        raise InputError.single(
+            "<args>",
+            f"--scenarios must be a count from 1 to {MAX_SCENARIOS:,} or auto, got {value!r}",
+            field="--scenarios",
+        )
+    return n
+
+
 def _choice(value: str, allowed: tuple[str, ...], flag: str) -> str:
     if value not in allowed:
         raise InputError.single(
@@ -227,11 +257,23 @@ def plan(
         Path | None, typer.Option("--output", "-o", help="Folder for plan.json and plan.html.")
     ] = None,
     scenarios: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            "--scenarios", min=1, max=MAX_SCENARIOS, help="Scenario count (default: the file's)."
+            "--scenarios",
+            help="Scenario count (default: the file's), or auto: grow the sample until the "
+            "optimality gap and the interval of the expected cost meet 1%.",
         ),
     ] = None,
+    replications: Annotated[
+        int,
+        typer.Option(
+            "--replications",
+            min=0,
+            max=50,
+            help="Independent replications measuring the plan's intervals, optimality gap and "
+            "stability (0: not measured; with --scenarios auto, per sample size, default 5).",
+        ),
+    ] = 0,
     seed: Annotated[
         int | None, typer.Option("--seed", min=0, help="Sampling seed (default: the file's).")
     ] = None,
@@ -334,8 +376,15 @@ def plan(
         output = output_folder(
             output, writes=("plan.json", "plan.html"), inputs=[scenario, signed, *(catalog or [])]
         )
+    count = _scenario_count(scenarios)
+    if replications == 1:  # a t interval needs two
+        raise InputError.single(
+            "<args>",
+            "--replications must be 0 (not measured) or at least 2",
+            field="--replications",
+        )
     if server is not None:
-        _on_server(server, token, scenario, scenarios, seed, method, output, fmt, console)
+        _on_server(server, token, scenario, count, replications, seed, method, output, fmt, console)
         return
     cat = load_catalog(catalog or [])
     spec = load_scenario(scenario, cat)
@@ -352,7 +401,9 @@ def plan(
         ray_address=ray_address,
     )
     options = PlanRunOptions(
-        scenarios=scenarios,
+        scenarios=count if isinstance(count, int) else None,
+        converge=count == "auto",
+        replications=replications,
         seed=seed,
         solve=solve,
         out_of_sample=out_of_sample,
@@ -459,6 +510,19 @@ def _print_frontier(console: Console, run: PlanRun) -> None:
     )
 
 
+def _convergence_markup(m: PlanMetrics) -> str:
+    """The convergence line, in yellow unless the plan converged."""
+    # the intervals on one line, the gap bound and stability on the next
+    line = f"{'convergence':<27}{convergence_line(m)}".replace(
+        "; optimality gap", ";\n" + " " * 27 + "optimality gap"
+    )
+    return (
+        line
+        if m.convergence is not None and m.convergence.converged
+        else f"[yellow]{line}[/yellow]"
+    )
+
+
 def _print_plan(console: Console, run: PlanRun) -> None:
     plan, m = run.require()
     result, oos, p = run.result, run.out_of_sample, plan.problem
@@ -477,20 +541,21 @@ def _print_plan(console: Console, run: PlanRun) -> None:
             else []
         ),
         *[f"[yellow]relaxed: {note}[/yellow]" for note in result.relaxed],
-        f"expected cost   {fmt_usd(m.expected_cost_usd)}   (p05 {fmt_usd(m.cost_p05_usd)}, p95 {fmt_usd(m.cost_p95_usd)})",
-        f"CVaR{round(m.cvar_alpha * 100)}          {fmt_usd(m.cvar_usd)}",
-        f"P(shortfall)    {m.p_shortfall:.1%}   expected unmet: "
+        *[f"{k:<27}{v}" for k, v in headline_rows(m)],
+        f"{'cost range':<27}p05 {fmt_usd(m.cost_p05_usd)}, p95 {fmt_usd(m.cost_p95_usd)}",
+        f"{'expected unmet':<27}"
         + ", ".join(f"{w} {f:.2%}" for w, f in m.expected_unmet_fraction.items()),
-        "vendor shares   "
+        f"{'vendor shares':<27}"
         + ", ".join(
             f"{k} {v:.0%}" for k, v in sorted(m.vendor_shares.items(), key=lambda kv: -kv[1])
         )
         + f"   (HHI {m.hhi:.2f})",
-        f"utilisation     {m.utilisation:.0%}",
+        f"{'utilisation':<27}{m.utilisation:.0%}",
+        _convergence_markup(m),
     ]
     if oos is not None:
         lines.append(
-            f"out of sample   expected cost {fmt_usd(oos.expected_cost_usd)}, CVaR {fmt_usd(oos.cvar_usd)}, "
+            f"{'out of sample':<27}expected cost {fmt_usd(oos.expected_cost_usd)}, CVaR {fmt_usd(oos.cvar_usd)}, "
             f"P(shortfall) {oos.p_shortfall:.1%}"
         )
     console.print(Panel("\n".join(lines), title="plan", expand=False), highlight=False)

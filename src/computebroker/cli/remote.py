@@ -55,10 +55,11 @@ def remote_plan(
     token: str,
     scenario: Path,
     *,
-    scenarios: int | None,
+    scenarios: int | str | None,
     seed: int | None,
     method: str,
     progress: Callable[[str], None],
+    replications: int = 0,
 ) -> PlanDocument:
     """Upload ``scenario``, plan it on the server, wait, and return the plan document."""
     from computebroker.inputs import read_text
@@ -72,6 +73,8 @@ def remote_plan(
         body["scenarios"] = scenarios
     if seed is not None:
         body["seed"] = seed
+    if replications:
+        body["replications"] = replications
     job = _call(server, token, "POST", "/v1/plans", body)
     last = ""
     while True:

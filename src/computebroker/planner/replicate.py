@@ -154,17 +154,19 @@ def plan_until_converged(
     replications: int = DEFAULT_REPLICATIONS,
     options: PlanOptions | None = None,
     progress: Callable[[str], None] | None = None,
+    solve: Callable[[PlanProblem], Plan] | None = None,
 ) -> tuple[Plan, PlanMetrics]:
     """``--scenarios auto``: plan on ``start`` scenarios, doubling until the gap bound and the
     interval of the expected cost are within ``target`` (or ``max_scenarios`` is reached; the
     metrics then carry ``convergence.converged = False``). ``problem_at(n)`` builds the problem
-    on n scenarios (``prepare_problem(spec, catalog, count=n)``)."""
+    on n scenarios (``prepare_problem(spec, catalog, count=n)``); ``solve(problem)`` solves it
+    (default: ``solve_plan`` with ``options``, raising ``SolverError`` without a plan)."""
     say = progress or (lambda _m: None)
     opt = options or PlanOptions()
     n = start
     while True:
         p = problem_at(n)
-        plan = _solve(p, opt)
+        plan = _solve(p, opt) if solve is None else solve(p)
         conv = replicate(plan, catalog, replications=replications, options=opt, target=target)
         say(
             f"{n:,} scenarios: gap <= {conv.gap_upper_usd / max(conv.expected_cost.mean, 1e-12):.2%}, "

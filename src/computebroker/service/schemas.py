@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from computebroker.workflow import DEFAULT_OUT_OF_SAMPLE
 
@@ -33,13 +33,25 @@ class PlanIn(BaseModel):
 
     scenario: Annotated[str, Field(min_length=1)]
     version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
-    scenarios: Annotated[int, Field(ge=1, le=20_000)] | None = None
+    # a count, or "auto": grow the sample until the optimality gap and the interval of the
+    # expected cost meet 1% (as `plan --scenarios auto`)
+    scenarios: Annotated[int, Field(ge=1, le=20_000)] | Literal["auto"] | None = None
+    # independent replications behind the convergence record (0: not measured; with "auto",
+    # per sample size, default 5), as `plan --replications`
+    replications: Annotated[int, Field(ge=0, le=50)] = 0
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
     method: Annotated[str, Field(pattern=r"^(auto|extensive|benders)$")] = "auto"
     # cost vs risk over the planner's default risk weights, in the document and the report
     frontier: bool = True
     # fresh scenarios to re-score the plan on (0: skip), as `plan --out-of-sample`
     out_of_sample: Annotated[int, Field(ge=0, le=20_000)] = DEFAULT_OUT_OF_SAMPLE
+
+    @field_validator("replications")
+    @classmethod
+    def _two_or_none(cls, v: int) -> int:
+        if v == 1:
+            raise ValueError("replications must be 0 (not measured) or at least 2")
+        return v
 
 
 class OffersIn(BaseModel):

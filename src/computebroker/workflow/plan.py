@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from computebroker.catalog import Catalog
@@ -35,6 +35,12 @@ from computebroker.planner.document import (
     WhatIfRow,
     plan_document,
     whatif_rows,
+)
+from computebroker.planner.replicate import (
+    DEFAULT_REPLICATIONS,
+    DEFAULT_TARGET,
+    plan_until_converged,
+    replicate,
 )
 from computebroker.planner.spec import ScenarioSpec
 
@@ -68,6 +74,15 @@ class PlanRunOptions:
     frontier_values: tuple[float, ...] | None = None  # None: the planner's default for the axis
     as_of: int | None = None  # re-plan from this period index; earlier starts stay as signed
     signed: Mapping[tuple[str, int], float] = field(default_factory=dict)
+    # `--scenarios auto`: grow the sample (doubling from converge_from) until the MMW gap bound
+    # and the expected cost's interval are within `target` (planner.replicate); `scenarios` unused
+    converge: bool = False
+    # independent replications behind the convergence record: with `converge`, per sample size
+    # (0: DEFAULT_REPLICATIONS); without it, of the plan of fixed size (0: not measured)
+    replications: int = 0
+    converge_from: int = 100
+    converge_max: int = 3200
+    target: float = DEFAULT_TARGET
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +143,20 @@ def no_plan_error(result: PlanResult) -> InfeasibleRequestError:
     )
 
 
+def _prepare(
+    spec: ScenarioSpec, catalog: Catalog, opt: PlanRunOptions, count: int | None, say: Progress
+) -> PlanProblem:
+    return prepare_problem(
+        spec,
+        catalog,
+        count=count,
+        seed=opt.seed,
+        as_of=opt.as_of,
+        signed=dict(opt.signed),
+        progress=say,
+    )
+
+
 def _solve(
     spec: ScenarioSpec,
     catalog: Catalog,
@@ -137,15 +166,7 @@ def _solve(
     seconds: dict[str, float] | None = None,
 ) -> tuple[PlanProblem, PlanResult]:
     t = time.perf_counter()
-    problem = prepare_problem(
-        spec,
-        catalog,
-        count=opt.scenarios,
-        seed=opt.seed,
-        as_of=opt.as_of,
-        signed=dict(opt.signed),
-        progress=say,
-    )
+    problem = _prepare(spec, catalog, opt, opt.scenarios, say)
     if seconds is not None:
         seconds["estimate"] = time.perf_counter() - t
     say("solving")
@@ -154,6 +175,81 @@ def _solve(
     if seconds is not None:
         seconds["solve"] = time.perf_counter() - t
     return problem, result
+
+
+class _NoPlanError(Exception):
+    """A solve of `--scenarios auto` found no plan (the run reports it, it is no error)."""
+
+
+def _converge(
+    spec: ScenarioSpec,
+    catalog: Catalog,
+    opt: PlanRunOptions,
+    say: Progress,
+    bounds: Bounds | None,
+) -> tuple[PlanProblem, PlanResult, PlanMetrics | None]:
+    """`--scenarios auto`: :func:`plan_until_converged` with this workflow's solve (its
+    progress, bounds and result); the last solve's problem and result, and the metrics with
+    their convergence record (None without a plan)."""
+    solved: list[tuple[PlanProblem, PlanResult]] = []
+
+    def solve(p: PlanProblem) -> Plan:
+        say(f"solving on {p.n_scenarios:,} scenarios")
+        res = solve_plan(p, opt.solve, progress=say, bounds=bounds)
+        solved.append((p, res))
+        if res.plan is None:
+            raise _NoPlanError
+        return res.plan
+
+    try:
+        _, m = plan_until_converged(
+            lambda n: _prepare(spec, catalog, opt, n, say),
+            catalog,
+            start=opt.converge_from,
+            max_scenarios=opt.converge_max,
+            target=opt.target,
+            replications=opt.replications or DEFAULT_REPLICATIONS,
+            options=opt.solve,
+            progress=say,
+            solve=solve,
+        )
+    except _NoPlanError:
+        return *solved[-1], None
+    return *solved[-1], m
+
+
+def _plan(
+    spec: ScenarioSpec,
+    catalog: Catalog,
+    opt: PlanRunOptions,
+    say: Progress,
+    bounds: Bounds | None,
+    seconds: dict[str, float],
+) -> tuple[PlanProblem, PlanResult, PlanMetrics | None]:
+    """The plan and its metrics: of fixed size (with replications when asked) or grown until
+    converged."""
+    if opt.converge:
+        t = time.perf_counter()
+        out = _converge(spec, catalog, opt, say, bounds)
+        seconds["converge"] = time.perf_counter() - t
+        return out
+    problem, result = _solve(spec, catalog, opt, say, bounds, seconds)
+    if result.plan is None:
+        return problem, result, None
+    m = metrics(result.plan)
+    if opt.replications > 0:
+        say(f"replicating the plan on {opt.replications} independent samples")
+        t = time.perf_counter()
+        conv = replicate(
+            result.plan,
+            catalog,
+            replications=opt.replications,
+            options=opt.solve,
+            target=opt.target,
+        )
+        seconds["replications"] = time.perf_counter() - t
+        m = replace(m, convergence=conv)
+    return problem, result, m
 
 
 def _whatif(
@@ -208,11 +304,10 @@ def plan_run(
     opt = options or PlanRunOptions()
     say = progress or (lambda _m: None)
     seconds: dict[str, float] = {}
-    problem, result = _solve(spec, catalog, opt, say, bounds, seconds)
-    if result.plan is None:
+    problem, result, m = _plan(spec, catalog, opt, say, bounds, seconds)
+    if result.plan is None or m is None:
         doc = plan_document(result, None, milp=opt.solve.milp)
         return PlanRun(spec, problem, result, None, None, None, None, doc, seconds)
-    m = metrics(result.plan)
     oos = None
     if opt.out_of_sample > 0:
         say(f"re-scoring the plan on {opt.out_of_sample:,} fresh scenarios")
@@ -234,7 +329,9 @@ def plan_run(
     wrun, wrecord = None, None
     if whatif is not None:
         t = time.perf_counter()
-        wrun, wrecord = _whatif(whatif, catalog, opt, m, say, bounds)
+        # under `--scenarios auto` the what-if re-plans once, at the converged sample size
+        wopt = replace(opt, scenarios=problem.n_scenarios) if opt.converge else opt
+        wrun, wrecord = _whatif(whatif, catalog, wopt, m, say, bounds)
         seconds["whatif"] = time.perf_counter() - t
     doc = plan_document(
         result, m, out_of_sample=oos, frontier=points, whatif=wrecord, milp=opt.solve.milp

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from computebroker.errors import InputError
 from computebroker.planner import FrontierAxis, PlanOptions, parse_scenario
-from computebroker.reports.plan import plan_report
+from computebroker.reports.plan import convergence_status, plan_report
 from computebroker.service.context import PLAN_CACHE_SIZE, Auth, Ctx, ServiceContext, now
 from computebroker.service.jobs import JobCancelled
 from computebroker.service.routes.jobs import job_record
@@ -25,12 +25,16 @@ router = APIRouter()
 
 # the share of a plan job done when the workflow reaches each stage
 STAGES = (("solving", 0.3), ("re-scoring", 0.6), ("frontier", 0.7), ("what-if", 0.85))
+# how to measure convergence, in the API's words
+API_HINT = 'plan with "scenarios": "auto" or "replications": N'
 
 
 def plan_options(body: PlanIn) -> PlanRunOptions:
     """The plan workflow's options of a plan request."""
     return PlanRunOptions(
-        scenarios=body.scenarios,
+        scenarios=body.scenarios if isinstance(body.scenarios, int) else None,
+        converge=body.scenarios == "auto",
+        replications=body.replications,
         seed=body.seed,
         solve=PlanOptions(method=body.method),
         out_of_sample=body.out_of_sample,
@@ -66,7 +70,8 @@ def run_plan(ctx: ServiceContext, job_id: str, team_id: int, body: PlanIn) -> No
                 job_id,
                 status="done" if run.plan is not None else "failed",
                 progress=1.0,
-                message=run.result.termination,
+                message=run.result.termination
+                + ("" if run.metrics is None else "; " + convergence_status(run.metrics, API_HINT)),
                 result=run.document.to_json(),
                 error=None if run.plan is not None else "; ".join(run.result.explanation),
                 finished_at=now(),
