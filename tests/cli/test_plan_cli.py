@@ -269,7 +269,11 @@ def test_bad_scenario_count_is_refused(capsys: pytest.CaptureFixture[str], repo_
     code, _, err = cli(
         capsys, "plan", str(repo_root / "examples" / "startup.yaml"), "--scenarios", "many"
     )
-    assert code == 2 and "--scenarios must be a positive count or auto" in err
+    assert code == 2 and "--scenarios must be a count from 1 to 100,000 or auto" in err
+    code, _, err = cli(
+        capsys, "plan", str(repo_root / "examples" / "startup.yaml"), "--scenarios", "100000000"
+    )
+    assert code == 2 and "got '100000000'" in err  # bounded before any work (issue 17)
     code, _, err = cli(
         capsys, "plan", str(repo_root / "examples" / "startup.yaml"), "--replications", "1"
     )
