@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from computebroker.reports.html import HtmlReport, money
+from computebroker.reports.plan import add_headline_section
 from computebroker.reports.plan_figures import add_plan_sections
 from computebroker.reports.sim import add_sim_sections, fig_timeline
 from computebroker.units import BILLION, MILLION, SECONDS_PER_HOUR
@@ -265,6 +266,7 @@ def build_run_report(run: RunResult) -> HtmlReport:
             + "".join(f"<li>{_esc(n)}</li>" for n in spec.notes)
             + "</ul></details>"
         )
+    add_headline_section(page, run.metrics)
     c = page.section("Catalog: offers in play", "catalog")
     c.table(
         run.offers,
