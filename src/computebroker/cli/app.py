@@ -47,6 +47,7 @@ def _register() -> None:
         run_cmd,
         serve_cmd,
         simulate_cmd,
+        worker_cmd,
     )
 
     app.add_typer(catalog_cmd.app, name="catalog")
@@ -55,6 +56,7 @@ def _register() -> None:
     app.command("simulate")(simulate_cmd.simulate_cmd)
     app.command("run")(run_cmd.run)
     app.command("serve")(serve_cmd.serve)
+    app.command("worker")(worker_cmd.worker)
     app.add_typer(serve_cmd.token_app, name="token")
     app.command("demo")(run_cmd.demo)
 
