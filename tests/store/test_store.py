@@ -82,3 +82,16 @@ def test_jobs_are_isolated_and_orphaned_ones_are_queued_again(store: Any) -> Non
         j = repo.get_job(s, aid, jid)
         assert j is not None and j.status == "queued" and "again" in j.message
         assert repo.get_job(s, aid, did).status == "done"  # type: ignore[union-attr]
+
+
+def test_an_expired_token_finds_no_team(store: Any) -> None:
+    import datetime as dt
+
+    with store.begin() as s:
+        team = repo.create_team(s, "alpha")
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        old = repo.issue_token(s, team, expires_at=past)
+        fresh = repo.issue_token(s, team, expires_at=past + dt.timedelta(days=1))
+    with store() as s:
+        assert repo.team_for_token(s, old) is None
+        assert repo.team_for_token(s, fresh) is not None

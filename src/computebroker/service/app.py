@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from computebroker import __version__
@@ -51,6 +52,27 @@ async def _input_error(_: Request, exc: Exception) -> JSONResponse:
             ]
         },
     )
+
+
+def _safe(value: object) -> str | int:
+    if isinstance(value, int):
+        return value
+    return str(value).encode("utf-8", "replace").decode("utf-8")[:200]
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    """422 naming each field, without echoing the input (which may be NaN, a lone surrogate or
+    a megabyte of text)."""
+    assert isinstance(exc, RequestValidationError)
+    detail = [
+        {
+            "loc": [_safe(p) for p in e.get("loc", ())],
+            "msg": _safe(e.get("msg", "")),
+            "type": e.get("type"),
+        }
+        for e in exc.errors()[:50]
+    ]
+    return JSONResponse(status_code=422, content={"detail": detail})
 
 
 async def _broker_error(_: Request, exc: Exception) -> JSONResponse:
@@ -89,6 +111,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.state.supervisor = supervisor
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(ComputeBrokerError, _broker_error)
     app.add_middleware(RequestGuard, check_token=lambda token: team_for_token(ctx, token))
