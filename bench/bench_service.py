@@ -125,6 +125,7 @@ def run_under_plans() -> list[Result]:
         while _job_states(port, token).count("done") < 2:
             time.sleep(0.5)
         rss0 = _rss_mib(server.pid)
+        idle = _health_latencies(port, 200)
         for _ in range(PLAN_JOBS):
             _post(port, "/v1/plans", token, body)
         lat = []
@@ -144,9 +145,11 @@ def run_under_plans() -> list[Result]:
         server.terminate()
         server.wait(timeout=30)
     p99 = float(np.percentile(lat, 99)) * 1000
+    p99_idle = float(np.percentile(idle, 99)) * 1000
     growth = (rss1 - rss0) / rss0
     print(
-        f"    health p99 {p99:.1f} ms over {len(lat)} requests while {PLAN_JOBS} plans ran; "
+        f"    health p99 {p99:.1f} ms over {len(lat)} requests while {PLAN_JOBS} plans ran "
+        f"({p99_idle:.1f} ms with none); "
         f"server RSS {rss0:.0f} -> {rss1:.0f} MiB ({growth:+.1%}); "
         f"{states.count('done')} of {len(states)} jobs done",
         flush=True,
@@ -158,7 +161,7 @@ def run_under_plans() -> list[Result]:
             unit="ms",
             target="< 20 ms",
             passed=p99 < 20,
-            notes=f"{len(lat)} requests; plans in 2 worker processes",
+            notes=f"{len(lat)} requests; plans in 2 worker processes; idle p99 {p99_idle:.1f} ms",
         ),
         Result(
             name=f"server RSS growth over {PLAN_JOBS} plan jobs",
@@ -169,6 +172,18 @@ def run_under_plans() -> list[Result]:
             notes=f"{rss0:.0f} -> {rss1:.0f} MiB",
         ),
     ]
+
+
+def _health_latencies(port: int, n: int) -> list[float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        conn.request("GET", "/v1/health")
+        conn.getresponse().read()
+        out.append(time.perf_counter() - t)
+        time.sleep(0.01)
+    return out
 
 
 def _wait_up(port: int) -> None:

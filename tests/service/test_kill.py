@@ -52,15 +52,15 @@ def _children(pid: int) -> list[int]:
 
 
 def _mentioning(text: str) -> list[int]:
-    """Processes whose command line mentions ``text`` (this test's database)."""
+    """Processes whose command line or environment mentions ``text`` (this test's database)."""
     out = []
     for d in Path("/proc").iterdir():
         if d.name.isdigit() and int(d.name) != os.getpid():
             try:
-                cmd = (d / "cmdline").read_bytes()
+                seen = (d / "cmdline").read_bytes() + (d / "environ").read_bytes()
             except OSError:
                 continue
-            if text.encode() in cmd:
+            if text.encode() in seen:
                 out.append(int(d.name))
     return out
 

@@ -15,7 +15,11 @@ __all__ = ["worker"]
 def worker(
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Store URL (default: SQLite in the user's data directory)."),
+        typer.Option(
+            "--db",
+            envvar="COMPUTEBROKER_DB",
+            help="Store URL (default: SQLite in the user's data directory).",
+        ),
     ] = None,
     slots: Annotated[int, typer.Option("--slots", min=1, max=64, help="Jobs at once.")] = 1,
     lease: Annotated[
@@ -31,6 +35,9 @@ def worker(
     max_attempts: Annotated[
         int, typer.Option("--max-attempts", min=1, help="Tries of a job whose worker dies.")
     ] = 3,
+    nice: Annotated[
+        int, typer.Option("--nice", min=0, max=19, help="CPU priority below the API's.")
+    ] = 10,
     parent_pid: Annotated[
         int | None, typer.Option("--parent-pid", help="Stop when this process is gone.")
     ] = None,
@@ -55,5 +62,6 @@ def worker(
             team_limit=team_limit,
             max_attempts=max_attempts,
             parent_pid=parent_pid,
+            nice=nice,
         )
     ).run()

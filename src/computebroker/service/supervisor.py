@@ -40,8 +40,9 @@ class Supervisor:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         argv = [sys.executable, "-m", "computebroker", *worker_argv(self.config, os.getpid())]
+        env = {**os.environ, "COMPUTEBROKER_DB": self.config.db_url}
         return subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, close_fds=True
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, close_fds=True, env=env
         )
 
     def start(self) -> None:

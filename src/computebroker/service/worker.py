@@ -52,6 +52,8 @@ class WorkerConfig:
     team_limit: int = 2  # running jobs per team, across all workers
     max_attempts: int = queue.MAX_ATTEMPTS
     parent_pid: int | None = None  # stop when this process is gone (the server that started us)
+    # CPU priority below the API's (its jobs inherit it), so requests stay quick under load
+    nice: int = 10
 
 
 @dataclass(slots=True)
@@ -88,6 +90,8 @@ class Worker:
         if handle_signals:
             signal.signal(signal.SIGTERM, self._stop)
             signal.signal(signal.SIGINT, self._stop)
+        if self.config.nice:
+            os.nice(self.config.nice)
         store = connect_store(self.config.db_url)
         log.info("worker %s started", self.owner)
         last_beat = 0.0
@@ -206,11 +210,11 @@ def _signal_group(child: multiprocessing.process.BaseProcess, sig: int) -> None:
 
 
 def worker_argv(cfg: WorkerConfig, parent_pid: int | None = None) -> list[str]:
-    """The ``computebroker worker`` arguments that run a worker configured as ``cfg``."""
+    """The ``computebroker worker`` arguments that run a worker configured as ``cfg`` (all but
+    the store's URL, which may hold a password: it goes in ``COMPUTEBROKER_DB``, never in a
+    command line that ``ps`` shows)."""
     argv = [
         "worker",
-        "--db",
-        cfg.db_url,
         "--slots",
         str(cfg.slots),
         "--lease",
@@ -223,5 +227,7 @@ def worker_argv(cfg: WorkerConfig, parent_pid: int | None = None) -> list[str]:
         str(cfg.team_limit),
         "--max-attempts",
         str(cfg.max_attempts),
+        "--nice",
+        str(cfg.nice),
     ]
     return argv + (["--parent-pid", str(parent_pid)] if parent_pid is not None else [])

@@ -84,7 +84,7 @@ async function loadCatalog(ev) {
   for (const r of rows) if (r.price_chip_hour != null && (!(r.provider in best) || r.price_chip_hour < best[r.provider])) best[r.provider] = r.price_chip_hour;
   const clouds = Object.keys(best).sort((a, b) => best[a] - best[b]);
   Plotly.react("price-chart", [{ type: "bar", x: clouds, y: clouds.map((c) => best[c]) }],
-    { title: "Cheapest $ per chip-hour by cloud", margin: { t: 40, l: 50, r: 10, b: 60 }, height: 320 },
+    { title: "Cheapest $ per chip-hour by cloud", xaxis: { title: { text: "cloud" } }, yaxis: { title: { text: "USD per chip-hour" } }, margin: { t: 40, l: 60, r: 10, b: 60 }, height: 320 },
     { displaylogo: false, responsive: true });
 }
 
@@ -138,7 +138,7 @@ async function priceWorkload(ev) {
   }));
   Plotly.react("perf-chart", [{ type: "bar", x: ok.map((r) => r.accelerator), y: ok.map((r) => r.usd_per_million_tokens),
     text: ok.map((r) => r.layout), hovertemplate: "%{x}: $%{y:.3f} per M tokens<br>%{text}<extra></extra>" }],
-    { title: "USD per million tokens trained", margin: { t: 40, l: 50, r: 10, b: 60 }, height: 320 },
+    { title: "USD per million tokens trained", xaxis: { title: { text: "accelerator" } }, yaxis: { title: { text: "USD per million tokens" } }, margin: { t: 40, l: 60, r: 10, b: 60 }, height: 320 },
     { displaylogo: false, responsive: true });
 }
 
