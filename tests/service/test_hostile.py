@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from computebroker.service import create_app
 from tests.servers import team_tokens
+from tests.service.test_api import SCENARIO
 
 
 @pytest.fixture
@@ -122,3 +123,15 @@ def test_tokens_are_listed_issued_expired_and_revoked(
     assert run(["token", "create", "--team", "alpha", "--db", url, "--expires-days", "2"]) == 0
     assert run(["token", "list", "--team", "alpha", "--db", url]) == 0
     assert run(["token", "revoke", new["prefix"], "--team", "alpha", "--db", url]) != 0
+
+
+def test_a_team_cannot_fill_the_queue(
+    client: tuple[TestClient, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from computebroker.service.routes import jobs
+
+    monkeypatch.setattr(jobs, "MAX_QUEUED_PER_TEAM", 2)
+    c, h = client
+    c.post("/v1/scenarios", json={"name": "s", "yaml": SCENARIO}, headers=h)
+    codes = [c.post("/v1/plans", json={"scenario": "s"}, headers=h).status_code for _ in range(3)]
+    assert codes == [202, 202, 429]

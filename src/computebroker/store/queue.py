@@ -34,6 +34,7 @@ __all__ = [
     "claim",
     "finish",
     "heartbeat",
+    "queued_count",
     "recover_expired",
     "release",
     "request_cancel",
@@ -206,6 +207,14 @@ def recover_expired(s: Session, max_attempts: int = MAX_ATTEMPTS) -> tuple[int, 
         ).execution_options(**opts)
     )
     return _rowcount(queued), _rowcount(failed)
+
+
+def queued_count(s: Session, team_id: int) -> int:
+    """How many jobs a team has waiting."""
+    n = s.execute(
+        select(func.count()).select_from(Job).where(Job.team_id == team_id, Job.status == "queued")
+    ).scalar()
+    return int(n or 0)
 
 
 def request_cancel(s: Session, team_id: int, job_id: str) -> tuple[str, bool] | None:

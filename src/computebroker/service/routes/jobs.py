@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from computebroker.service.context import Auth, Ctx, ServiceContext
 from computebroker.service.reportfiles import expand_report
@@ -13,13 +14,34 @@ from computebroker.service.schemas import CancelOut, JobOut
 from computebroker.store import queue, repo
 from computebroker.store.models import Job, Team
 
-__all__ = ["FINISHED", "JobId", "job_out", "job_record", "router"]
+__all__ = [
+    "FINISHED",
+    "MAX_QUEUED_PER_TEAM",
+    "JobId",
+    "check_queue",
+    "job_out",
+    "job_record",
+    "router",
+]
 
 router = APIRouter()
 
 FINISHED = queue.FINISHED
 # a job id is a UUID; anything else (NUL bytes, 10 KB of text) is a 422 before any query
 JobId = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{1,36}$")]
+
+
+# jobs a team may have waiting at once; more is a 429 (one team cannot fill the queue)
+MAX_QUEUED_PER_TEAM = 200
+
+
+def check_queue(s: Session, team_id: int) -> None:
+    """429 when the team already has :data:`MAX_QUEUED_PER_TEAM` jobs waiting."""
+    if queue.queued_count(s, team_id) >= MAX_QUEUED_PER_TEAM:
+        raise HTTPException(
+            429,
+            f"the team has {MAX_QUEUED_PER_TEAM} jobs waiting; wait for some or cancel them",
+        )
 
 
 def job_out(j: Job, *, params: bool = False) -> JobOut:

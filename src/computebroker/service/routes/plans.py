@@ -14,7 +14,7 @@ from computebroker.planner import FrontierAxis, PlanOptions, parse_scenario
 from computebroker.reports.plan import plan_report
 from computebroker.service.context import PLAN_CACHE_SIZE, Auth, Ctx, team_catalog
 from computebroker.service.jobs import JobContext
-from computebroker.service.routes.jobs import job_record
+from computebroker.service.routes.jobs import check_queue, job_record
 from computebroker.service.schemas import JobQueued, PlanIn
 from computebroker.store import repo
 from computebroker.workflow import PlanRunOptions, plan_run
@@ -74,6 +74,7 @@ def submit_plan(body: PlanIn, t: Auth, ctx: Ctx) -> JobQueued:
     with ctx.store.begin() as s:
         if repo.get_scenario(s, t.id, body.scenario, body.version) is None:
             raise HTTPException(404, f"no scenario {body.scenario!r}")
+        check_queue(s, t.id)
         job_id = repo.create_job(s, t.id, "plan", body.model_dump()).id
     return JobQueued(id=job_id, status="queued")
 

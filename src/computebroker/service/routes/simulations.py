@@ -18,7 +18,7 @@ from computebroker.reports.sim import add_sim_sections
 from computebroker.scheduler import ThroughputTable, get_policy
 from computebroker.service.context import Auth, Ctx
 from computebroker.service.jobs import JobContext
-from computebroker.service.routes.jobs import job_record
+from computebroker.service.routes.jobs import check_queue, job_record
 from computebroker.service.schemas import JobQueued, SimulationIn
 from computebroker.sim import (
     SimConfig,
@@ -159,6 +159,7 @@ def submit_simulation(body: SimulationIn, t: Auth, ctx: Ctx) -> JobQueued:
     if body.fleet is not None:
         parse_inline_fleet(body.fleet)
     with ctx.store.begin() as s:
+        check_queue(s, t.id)
         job_id = repo.create_job(s, t.id, "simulate", body.model_dump()).id
     return JobQueued(id=job_id, status="queued")
 
