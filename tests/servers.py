@@ -61,6 +61,7 @@ def running_worker(url: str, **config: Any) -> Iterator[Worker]:
     thread.start()
     try:
         yield worker
-    finally:
+    finally:  # wait until it has stopped: the next test may wipe the database
         worker.stopping = True
-        thread.join(timeout=30)
+        thread.join(timeout=120)
+        assert not thread.is_alive(), "the worker did not stop"
