@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from types import FrameType
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from computebroker.service.jobs import run_job
@@ -106,7 +106,7 @@ class Worker:
                         self.beat(store)
                         last_beat = time.monotonic()
                     started = self.fill(store)
-                except OperationalError as exc:  # the database is busy or away: try again soon
+                except DBAPIError as exc:  # the database is busy, away or being replaced: try again soon
                     log.warning("worker %s: %s", self.owner, exc.orig)
                     started = False
                 if not started:
@@ -184,7 +184,7 @@ class Worker:
             try:
                 with store.begin() as s:
                     queue.release(s, job_id, self.owner)
-            except OperationalError as exc:  # its lease expires instead
+            except DBAPIError as exc:  # its lease expires instead
                 log.warning("job %s: not released (%s)", job_id, exc.orig)
         self.children.clear()
         log.info("worker %s stopped", self.owner)
