@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from computebroker.store import close_store, open_store, repo
+from computebroker.store import close_store, open_store, queue, repo
 from computebroker.store.models import ApiToken, Team
 
 
@@ -65,20 +65,33 @@ def test_scenarios_are_versioned_and_team_scoped(store: Any) -> None:
         assert [x.version for x in repo.list_scenarios(s, aid)] == [1, 2]
 
 
-def test_jobs_are_isolated_and_interrupted_ones_fail_with_a_reason(store: Any) -> None:
+def test_jobs_are_isolated_and_orphaned_ones_are_queued_again(store: Any) -> None:
     with store.begin() as s:
         a, b = repo.create_team(s, "alpha"), repo.create_team(s, "beta")
         job = repo.create_job(s, a.id, "plan", {"scenario": "lab"})
         done = repo.create_job(s, a.id, "plan", {})
         repo.set_job(s, done.id, status="done", progress=1.0)
-        repo.set_job(s, job.id, status="running", progress=0.4)
+        repo.set_job(s, job.id, status="running", progress=0.4, attempts=1)  # no lease
         aid, bid, jid, did = a.id, b.id, job.id, done.id
     with store() as s:
         assert repo.get_job(s, bid, jid) is None  # another team's job is not found
         assert repo.get_job(s, aid, jid).status == "running"  # type: ignore[union-attr]
     with store.begin() as s:  # what a restarted server does first
-        assert repo.fail_interrupted(s) == 1
+        assert queue.recover_expired(s) == (1, 0)
     with store() as s:
         j = repo.get_job(s, aid, jid)
-        assert j is not None and j.status == "failed" and "interrupted" in (j.error or "")
+        assert j is not None and j.status == "queued" and "again" in j.message
         assert repo.get_job(s, aid, did).status == "done"  # type: ignore[union-attr]
+
+
+def test_an_expired_token_finds_no_team(store: Any) -> None:
+    import datetime as dt
+
+    with store.begin() as s:
+        team = repo.create_team(s, "alpha")
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        old = repo.issue_token(s, team, expires_at=past)
+        fresh = repo.issue_token(s, team, expires_at=past + dt.timedelta(days=1))
+    with store() as s:
+        assert repo.team_for_token(s, old) is None
+        assert repo.team_for_token(s, fresh) is not None

@@ -80,6 +80,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         help="Serve the broker over HTTP (OpenAPI at /openapi.json, docs at /docs).",
     ),
     LazyCommand(
+        name="worker",
+        module="computebroker.cli.worker_cmd",
+        attr="worker",
+        help="Run queued jobs until SIGTERM or Ctrl-C (running jobs go back to the queue).",
+    ),
+    LazyCommand(
         name="demo",
         module="computebroker.cli.run_cmd",
         attr="demo",

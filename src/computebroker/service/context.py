@@ -1,4 +1,4 @@
-"""What every route shares: the store, the job runner, the caches, the team's catalog and the
+"""What every route shares: the store, the caches, the team's catalog and the
 bearer-token check (FastAPI dependencies ``Ctx`` and ``Auth``)."""
 
 from __future__ import annotations
@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from computebroker.catalog import Catalog, shipped_catalog
 from computebroker.catalog.catalog import load_catalog_texts
-from computebroker.service.jobs import JobRunner
 from computebroker.store import repo
 from computebroker.store.models import Offer, Team
 
@@ -25,6 +25,8 @@ __all__ = [
     "ServiceContext",
     "current_team",
     "now",
+    "team_catalog",
+    "team_for_token",
 ]
 
 # A token's team is remembered this long (a revoked token stops working within it).
@@ -43,23 +45,22 @@ class ServiceContext:
     """The app's state."""
 
     store: sessionmaker[Session]
-    runner: JobRunner
     token_cache: dict[str, tuple[float, Team]] = field(default_factory=dict)
     plan_cache: dict[tuple[int, str], bytes] = field(default_factory=dict)
 
     def team_catalog(self, team_id: int) -> Catalog:
         """The shipped catalog with the team's private offers and deals merged over it."""
-        with self.store() as s:
-            texts = [
-                (str(o.payload["name"]), str(o.payload["yaml"]))
-                for o in s.query(Offer).filter(Offer.team_id == team_id).order_by(Offer.id)
-            ]
-        return load_catalog_texts(texts) if texts else shipped_catalog()
+        return team_catalog(self.store, team_id)
 
-    def set_job(self, job_id: str, **fields: Any) -> None:
-        """Update a job's row in its own transaction."""
-        with self.store.begin() as s:
-            repo.set_job(s, job_id, **fields)
+
+def team_catalog(store: sessionmaker[Session], team_id: int) -> Catalog:
+    """The shipped catalog with team ``team_id``'s private offers and deals merged over it."""
+    with store() as s:
+        texts = [
+            (str(o.payload["name"]), str(o.payload["yaml"]))
+            for o in s.query(Offer).filter(Offer.team_id == team_id).order_by(Offer.id)
+        ]
+    return load_catalog_texts(texts) if texts else shipped_catalog()
 
 
 def context(request: Request) -> ServiceContext:
@@ -71,20 +72,41 @@ def context(request: Request) -> ServiceContext:
 Ctx = Annotated[ServiceContext, Depends(context)]
 
 
-def current_team(request: Request, ctx: Ctx) -> Team:
-    """The team of the request's bearer token (401 without a valid one)."""
-    auth = request.headers.get("authorization", "")
-    if not auth.lower().startswith("bearer "):
-        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    token = auth.split(" ", 1)[1].strip()
+_bearer = HTTPBearer(
+    auto_error=False, description="A team's API token (computebroker token create)"
+)
+
+
+def team_for_token(ctx: ServiceContext, token: str) -> Team | None:
+    """The team of a bearer token (remembered for :data:`TOKEN_CACHE_S`), or None."""
     hit = ctx.token_cache.get(token)
     if hit is not None and time.monotonic() - hit[0] < TOKEN_CACHE_S:
         return hit[1]
     with ctx.store() as s:
         t = repo.team_for_token(s, token)
     if t is None:
-        raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+        return None
+    if len(ctx.token_cache) > 10_000:  # bounded: unknown tokens are never remembered
+        ctx.token_cache.clear()
     ctx.token_cache[token] = (time.monotonic(), t)
+    return t
+
+
+def current_team(
+    request: Request,
+    ctx: Ctx,
+    cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Team:
+    """The team of the request's bearer token (401 without a valid one). The request guard
+    (:mod:`computebroker.service.guard`) has checked it before the body was read."""
+    team = request.scope.get("state", {}).get("team")
+    if isinstance(team, Team):
+        return team
+    t = team_for_token(ctx, cred.credentials) if cred is not None else None
+    if t is None:
+        raise HTTPException(
+            401, "missing or unknown bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
     return t
 
 

@@ -1,37 +1,85 @@
-"""The API's request bodies (pydantic: the service is an edge)."""
+"""The API's wire schemas (pydantic: the service is an edge): request bodies and responses.
+
+Compatibility: these models are the ``/v1`` contract. Within ``/v1`` a change may only *add*:
+a new optional request field (with a default that keeps the old meaning) or a new response
+field; clients must ignore response fields they do not know. Renaming or removing a field,
+narrowing a type or changing a default's meaning needs ``/v2``. Request models forbid unknown
+fields (a typo is a 422, not a silently ignored option).
+
+Every text field is bounded and safe to store: no NUL characters and no lone surrogates
+(:data:`SafeStr`), which PostgreSQL and UTF-8 reject; every number is bounded and finite.
+The schemas never read the environment.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from computebroker.workflow import DEFAULT_OUT_OF_SAMPLE
 
 __all__ = [
+    "CancelOut",
+    "Health",
+    "JobOut",
+    "JobQueued",
     "MatrixIn",
     "OffersIn",
     "PlacementIn",
     "PlacementJob",
     "PlacementPool",
     "PlanIn",
+    "SafeStr",
     "ScenarioIn",
+    "ScenarioOut",
+    "ScenarioSaved",
+    "ScenarioVersion",
     "SimulationIn",
     "ThroughputRow",
+    "TokenIn",
+    "TokenIssued",
+    "TokenOut",
 ]
 
+# the largest scenario, offers or workloads file accepted (a real scenario is a few KB)
+MAX_YAML_CHARS = 1_000_000
 
-class ScenarioIn(BaseModel):
+
+def _safe_text(v: str) -> str:
+    if "\x00" in v:
+        raise ValueError("text must not contain NUL characters")
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("text must be valid Unicode (a lone surrogate is not)") from exc
+    return v
+
+
+SafeStr = Annotated[str, AfterValidator(_safe_text)]
+Name = Annotated[SafeStr, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Yaml = Annotated[SafeStr, Field(min_length=1, max_length=MAX_YAML_CHARS)]
+Label = Annotated[SafeStr, Field(min_length=1, max_length=200)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class _In(BaseModel):
+    """A request body: unknown fields are an error; floats are finite."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class ScenarioIn(_In):
     """A scenario file to store (YAML text, validated first)."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")]
-    yaml: Annotated[str, Field(min_length=1, max_length=2_000_000)]
+    name: Name
+    yaml: Yaml
 
 
-class PlanIn(BaseModel):
+class PlanIn(_In):
     """A plan to compute from a stored scenario."""
 
-    scenario: Annotated[str, Field(min_length=1)]
+    scenario: Name
     version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
     # a count, or "auto": grow the sample until the optimality gap and the interval of the
     # expected cost meet 1% (as `plan --scenarios auto`)
@@ -54,69 +102,153 @@ class PlanIn(BaseModel):
         return v
 
 
-class OffersIn(BaseModel):
+class OffersIn(_In):
     """A team's private offerings and deals: a user catalog file (docs/catalog.md) as YAML."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")]
-    yaml: Annotated[str, Field(min_length=1, max_length=2_000_000)]
+    name: Name
+    yaml: Yaml
 
 
-class MatrixIn(BaseModel):
+class MatrixIn(_In):
     """Workload classes (the ``workloads:`` YAML of docs/estimate.md) to price on chips."""
 
-    yaml: Annotated[str, Field(min_length=1, max_length=500_000)]
-    accelerators: Annotated[list[str], Field(min_length=1, max_length=64)]
+    yaml: Yaml
+    accelerators: Annotated[list[Label], Field(min_length=1, max_length=64)]
 
 
-class SimulationIn(BaseModel):
+class SimulationIn(_In):
     """A simulation: a fleet (inline, or the fleet of a finished plan job), a trace (Gavel's
     shipped traces or generated jobs), a policy."""
 
-    fleet: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
-    plan_job: str | None = None
+    fleet: Annotated[SafeStr, Field(min_length=1, max_length=2000)] | None = None
+    plan_job: Annotated[SafeStr, Field(max_length=64)] | None = None
     trace: Annotated[str, Field(pattern=r"^gavel:(max_min_fairness|minimize_makespan)$")] | None = (
         None
     )
     generate: Annotated[int, Field(ge=1, le=100_000)] | None = None
     arrival_rate: Annotated[float, Field(gt=0, le=1e6)] = 2.0
-    policy: str = "max-min-fairness"
+    policy: Annotated[SafeStr, Field(max_length=100)] = "max-min-fairness"
     throughputs: Annotated[str, Field(pattern=r"^gavel$")] | None = None
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     stress: bool = True  # with a plan_job: also run each named fault and report its effect
 
 
-class PlacementJob(BaseModel):
+class PlacementJob(_In):
     """A job to place now."""
 
-    id: Annotated[str, Field(min_length=1)]
-    job_type: Annotated[str, Field(min_length=1)]
-    work: Annotated[float, Field(gt=0)]
+    id: Label
+    job_type: Label
+    work: Annotated[float, Field(gt=0, le=1e30, allow_inf_nan=False)]
     chips: Annotated[int, Field(ge=1, le=10_000_000)] = 1
-    accelerators: list[str] | None = None
+    accelerators: Annotated[list[Label], Field(max_length=64)] | None = None
 
 
-class PlacementPool(BaseModel):
+class PlacementPool(_In):
     """A pool and its free chips now."""
 
-    name: Annotated[str, Field(min_length=1)]
-    accelerator: Annotated[str, Field(min_length=1)]
-    free: Annotated[float, Field(ge=0)]
-    price_chip_hour: Annotated[float, Field(ge=0)] = 0.0
-    contract: str = "on-demand"
+    name: Label
+    accelerator: Label
+    free: Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+    price_chip_hour: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] = 0.0
+    contract: Annotated[SafeStr, Field(max_length=40)] = "on-demand"
 
 
-class ThroughputRow(BaseModel):
+class ThroughputRow(_In):
     """Work per chip-hour of a job type on an accelerator."""
 
-    job_type: Annotated[str, Field(min_length=1)]
-    accelerator: Annotated[str, Field(min_length=1)]
-    work_per_chip_hour: Annotated[float, Field(gt=0)]
+    job_type: Label
+    accelerator: Label
+    work_per_chip_hour: Annotated[float, Field(gt=0, le=1e30, allow_inf_nan=False)]
 
 
-class PlacementIn(BaseModel):
+class PlacementIn(_In):
     """A live placement request."""
 
-    policy: str = "greedy-fast"
+    policy: Annotated[SafeStr, Field(max_length=100)] = "greedy-fast"
     jobs: Annotated[list[PlacementJob], Field(min_length=1, max_length=10_000)]
     pools: Annotated[list[PlacementPool], Field(min_length=1, max_length=1_000)]
-    throughputs: Annotated[list[ThroughputRow], Field(min_length=1)]
+    throughputs: Annotated[list[ThroughputRow], Field(min_length=1, max_length=100_000)]
+
+
+class TokenIn(_In):
+    """A new token for the caller's team."""
+
+    name: Annotated[SafeStr, Field(max_length=100)] = ""
+    expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+
+
+# ---- responses -------------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    """Liveness and version."""
+
+    status: str
+    version: str
+
+
+class JobQueued(BaseModel):
+    """A job accepted into the queue."""
+
+    id: str
+    status: str
+
+
+class JobOut(BaseModel):
+    """A job's state."""
+
+    id: str
+    kind: str
+    status: str  # queued, running, done, failed, cancelled
+    progress: float
+    message: str
+    error: str | None
+    attempts: int = 0
+    cancel_requested: bool = False
+    created_at: str | None = None
+    finished_at: str | None = None
+    params: dict[str, Any] | None = None
+
+
+class CancelOut(BaseModel):
+    """What a cancel did: a queued job is cancelled now; a running one is stopped by its
+    worker within a heartbeat; a finished one is left as it is (``cancel_requested`` false)."""
+
+    id: str
+    status: str
+    cancel_requested: bool
+
+
+class ScenarioSaved(BaseModel):
+    """A stored scenario version."""
+
+    name: str
+    version: int
+
+
+class ScenarioVersion(ScenarioSaved):
+    """A version in the list of a team's scenarios."""
+
+    created_at: str
+
+
+class ScenarioOut(ScenarioSaved):
+    """A scenario version with its text."""
+
+    yaml: str
+
+
+class TokenOut(BaseModel):
+    """A token (never its secret): its prefix identifies it."""
+
+    prefix: str
+    name: str
+    created_at: str
+    expires_at: str | None
+    revoked: bool
+
+
+class TokenIssued(TokenOut):
+    """A new token: the secret is shown this once."""
+
+    token: str

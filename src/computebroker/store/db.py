@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["close_store", "default_url", "migrate", "open_store"]
+__all__ = ["close_store", "connect_store", "default_url", "migrate", "open_store"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -37,9 +37,21 @@ def migrate(engine: Engine) -> None:
 
 def open_store(url: str | None = None) -> sessionmaker[Session]:
     """A session factory on a migrated database."""
+    factory = connect_store(url)
+    bind = factory.kw["bind"]
+    migrate(bind)
+    return factory
+
+
+def connect_store(url: str | None = None) -> sessionmaker[Session]:
+    """A session factory on a database already migrated (a worker's job process)."""
     url = url or default_url()
-    engine = create_engine(url, future=True, pool_pre_ping=True)
-    if url.startswith("sqlite"):
+    sqlite = url.startswith("sqlite")
+    # several processes write one SQLite file: a writer waits for the lock up to 30 s
+    engine = create_engine(
+        url, future=True, pool_pre_ping=True, connect_args={"timeout": 30} if sqlite else {}
+    )
+    if sqlite:
 
         @event.listens_for(engine, "connect")
         def _fk(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -48,7 +60,6 @@ def open_store(url: str | None = None) -> sessionmaker[Session]:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
 
-    migrate(engine)
     return sessionmaker(engine, expire_on_commit=False)
 
 

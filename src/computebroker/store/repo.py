@@ -10,7 +10,7 @@ import secrets
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from computebroker.store.models import ApiToken, Job, Report, Scenario, Team
@@ -18,13 +18,15 @@ from computebroker.store.models import ApiToken, Job, Report, Scenario, Team
 __all__ = [
     "create_job",
     "create_team",
-    "fail_interrupted",
     "get_job",
+    "get_job_any_team",
     "get_report",
     "get_scenario",
     "issue_token",
     "list_jobs",
     "list_scenarios",
+    "list_tokens",
+    "revoke_token",
     "save_report",
     "save_scenario",
     "set_job",
@@ -46,22 +48,60 @@ def create_team(s: Session, name: str) -> Team:
     return team
 
 
-def issue_token(s: Session, team: Team) -> str:
-    """A new API token for ``team``; only its digest is stored — the plaintext is returned once."""
+def issue_token(
+    s: Session, team: Team, *, name: str = "", expires_at: dt.datetime | None = None
+) -> str:
+    """A new API token for ``team``; only its digest is stored — the plaintext is returned once.
+    Its first 12 characters (its prefix) name it in lists and revocations."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    s.add(ApiToken(team_id=team.id, prefix=token[:10], digest=_digest(token)))
+    s.add(
+        ApiToken(
+            team_id=team.id,
+            prefix=token[:12],
+            digest=_digest(token),
+            name=name,
+            expires_at=expires_at,
+        )
+    )
     s.flush()
     return token
 
 
 def team_for_token(s: Session, token: str) -> Team | None:
-    """The team a (not revoked) token belongs to."""
+    """The team a token belongs to (None when unknown, revoked or expired)."""
     row = s.execute(
         select(Team)
         .join(ApiToken, ApiToken.team_id == Team.id)
-        .where(ApiToken.digest == _digest(token), ApiToken.revoked.is_(False))
+        .where(
+            ApiToken.digest == _digest(token),
+            ApiToken.revoked.is_(False),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > dt.datetime.now(dt.UTC)),
+        )
     ).scalar_one_or_none()
     return row
+
+
+def list_tokens(s: Session, team_id: int) -> list[ApiToken]:
+    """A team's tokens (digests only), oldest first."""
+    return list(
+        s.execute(
+            select(ApiToken).where(ApiToken.team_id == team_id).order_by(ApiToken.id)
+        ).scalars()
+    )
+
+
+def revoke_token(s: Session, team_id: int, prefix: str) -> int:
+    """Revoke the team's tokens whose prefix is ``prefix``; how many were revoked."""
+    res = s.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.team_id == team_id,
+            ApiToken.prefix == prefix,
+            ApiToken.revoked.is_(False),
+        )
+        .values(revoked=True)
+    )
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def save_scenario(s: Session, team_id: int, name: str, text: str) -> Scenario:
@@ -122,6 +162,11 @@ def get_job(s: Session, team_id: int, job_id: str) -> Job | None:
     ).scalar_one_or_none()
 
 
+def get_job_any_team(s: Session, job_id: str) -> Job | None:
+    """A job by id, whichever team's (for the worker running it; never for a request)."""
+    return s.get(Job, job_id)
+
+
 def list_jobs(s: Session, team_id: int, kind: str | None = None) -> list[Job]:
     """A team's jobs, newest first."""
     q = select(Job).where(Job.team_id == team_id)
@@ -133,20 +178,6 @@ def list_jobs(s: Session, team_id: int, kind: str | None = None) -> list[Job]:
 def set_job(s: Session, job_id: str, **fields: Any) -> None:
     """Update a job's state (status, progress, message, result, error, timestamps)."""
     s.execute(update(Job).where(Job.id == job_id).values(**fields))
-
-
-def fail_interrupted(s: Session) -> int:
-    """Mark jobs left queued or running by a stopped server as failed, with the reason."""
-    res = s.execute(
-        update(Job)
-        .where(Job.status.in_(("queued", "running")))
-        .values(
-            status="failed",
-            error="interrupted: the server stopped before the job finished; submit it again",
-            finished_at=dt.datetime.now(dt.UTC),
-        )
-    )
-    return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def save_report(s: Session, job_id: str, html: str) -> None:

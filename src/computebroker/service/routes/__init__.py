@@ -1,6 +1,14 @@
 """The API's routes, one module per resource."""
 
-from computebroker.service.routes import catalog, jobs, placements, plans, scenarios, simulations
+from computebroker.service.routes import (
+    catalog,
+    jobs,
+    placements,
+    plans,
+    scenarios,
+    simulations,
+    tokens,
+)
 
 __all__ = ["ROUTERS"]
 
@@ -11,4 +19,5 @@ ROUTERS = (
     jobs.router,
     simulations.router,
     placements.router,
+    tokens.router,
 )

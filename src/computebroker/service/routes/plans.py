@@ -1,10 +1,10 @@
 """Routes: plan jobs — the plan workflow (:func:`computebroker.workflow.plan_run`, the same one
-``computebroker plan`` and ``run`` call) on a stored scenario, in the job runner."""
+``computebroker plan`` and ``run`` call) on a stored scenario, run by a worker
+(:mod:`computebroker.service.worker`)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
@@ -12,10 +12,10 @@ from fastapi.responses import Response
 from computebroker.errors import InputError
 from computebroker.planner import FrontierAxis, PlanOptions, parse_scenario
 from computebroker.reports.plan import convergence_status, plan_report
-from computebroker.service.context import PLAN_CACHE_SIZE, Auth, Ctx, ServiceContext, now
-from computebroker.service.jobs import JobCancelled
-from computebroker.service.routes.jobs import job_record
-from computebroker.service.schemas import PlanIn
+from computebroker.service.context import PLAN_CACHE_SIZE, Auth, Ctx, team_catalog
+from computebroker.service.jobs import JobContext
+from computebroker.service.routes.jobs import check_queue, job_record
+from computebroker.service.schemas import JobQueued, PlanIn
 from computebroker.store import repo
 from computebroker.workflow import PlanRunOptions, plan_run
 
@@ -42,57 +42,46 @@ def plan_options(body: PlanIn) -> PlanRunOptions:
     )
 
 
-def run_plan(ctx: ServiceContext, job_id: str, team_id: int, body: PlanIn) -> None:
-    """The plan job: its result, report and final state are written in one transaction."""
+def run_plan(job: JobContext) -> None:
+    """The plan job (in a worker's child process): its result, report and final state are
+    written in one transaction."""
+    body = PlanIn.model_validate(job.params)
 
     def progress(msg: str) -> None:
-        ctx.runner.check(job_id)  # a cancel stops the job between stages
         for prefix, share in STAGES:
             if msg.startswith(prefix):
-                ctx.set_job(job_id, progress=share, message=msg)
+                job.progress(share, msg)
 
-    try:
-        ctx.set_job(job_id, status="running", started_at=now(), message="pricing and sampling")
-        with ctx.store() as s:
-            sc = repo.get_scenario(s, team_id, body.scenario, body.version)
-            if sc is None:
-                raise InputError.single("scenario", f"no scenario {body.scenario!r}")
-            text, name = sc.text, sc.name
-        cat = ctx.team_catalog(team_id)
-        run = plan_run(
-            parse_scenario(text, cat, source=name), cat, plan_options(body), progress=progress
-        )
-        ctx.runner.check(job_id)
-        html = plan_report(run).render() if run.plan is not None else None
-        with ctx.store.begin() as s:  # the result, the report and the final state together
-            repo.set_job(
-                s,
-                job_id,
-                status="done" if run.plan is not None else "failed",
-                progress=1.0,
-                message=run.result.termination
-                + ("" if run.metrics is None else "; " + convergence_status(run.metrics, API_HINT)),
-                result=run.document.to_json(),
-                error=None if run.plan is not None else "; ".join(run.result.explanation),
-                finished_at=now(),
-            )
-            if html is not None:
-                repo.save_report(s, job_id, html)
-    except JobCancelled:
-        ctx.set_job(job_id, status="cancelled", error="cancelled", finished_at=now())
-    except Exception as exc:  # the job fails with the reason; the server keeps serving
-        msg = "; ".join(str(i) for i in exc.issues) if isinstance(exc, InputError) else str(exc)
-        ctx.set_job(job_id, status="failed", error=msg, finished_at=now())
+    job.progress(0.05, "pricing and sampling")
+    with job.store() as s:
+        sc = repo.get_scenario(s, job.team_id, body.scenario, body.version)
+        if sc is None:
+            raise InputError.single("scenario", f"no scenario {body.scenario!r}")
+        text, name = sc.text, sc.name
+    cat = team_catalog(job.store, job.team_id)
+    run = plan_run(
+        parse_scenario(text, cat, source=name), cat, plan_options(body), progress=progress
+    )
+    html = plan_report(run).render() if run.plan is not None else None
+    job.finish(
+        "done" if run.plan is not None else "failed",
+        message=run.result.termination
+        + ("" if run.metrics is None else "; " + convergence_status(run.metrics, API_HINT)),
+        result=run.document.to_json(),
+        error=None if run.plan is not None else "; ".join(run.result.explanation),
+        report_html=html,
+    )
 
 
-@router.post("/v1/plans", status_code=202)
-def submit_plan(body: PlanIn, t: Auth, ctx: Ctx) -> dict[str, Any]:
+@router.post("/v1/plans", status_code=202, response_model=JobQueued)
+def submit_plan(body: PlanIn, t: Auth, ctx: Ctx) -> JobQueued:
+    """Queue a plan job (a worker runs it; poll ``/v1/jobs/{id}``)."""
     with ctx.store.begin() as s:
         if repo.get_scenario(s, t.id, body.scenario, body.version) is None:
             raise HTTPException(404, f"no scenario {body.scenario!r}")
+        check_queue(s, t.id)
         job_id = repo.create_job(s, t.id, "plan", body.model_dump()).id
-    ctx.runner.submit(job_id, run_plan, ctx, job_id, t.id, body)
-    return {"id": job_id, "status": "queued"}
+    return JobQueued(id=job_id, status="queued")
 
 
 @router.get("/v1/plans/{job_id}", response_class=Response)

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
+from sqlalchemy.orm import Session, sessionmaker
 
 from computebroker.catalog import shipped_catalog
 from computebroker.errors import InputError
@@ -14,9 +15,10 @@ from computebroker.planner.document import PlanDocument
 from computebroker.reports.html import HtmlReport
 from computebroker.reports.sim import add_sim_sections
 from computebroker.scheduler import ThroughputTable, get_policy
-from computebroker.service.context import Auth, Ctx, ServiceContext, now
-from computebroker.service.routes.jobs import job_record
-from computebroker.service.schemas import SimulationIn
+from computebroker.service.context import Auth, Ctx
+from computebroker.service.jobs import JobContext
+from computebroker.service.routes.jobs import check_queue, job_record
+from computebroker.service.schemas import JobQueued, SimulationIn
 from computebroker.sim import (
     SimConfig,
     SimReport,
@@ -79,8 +81,8 @@ def _fault_effects(
     return rows
 
 
-def _plan_of(ctx: ServiceContext, team_id: int, plan_job: str) -> PlanDocument:
-    with ctx.store() as s:
+def _plan_of(store: sessionmaker[Session], team_id: int, plan_job: str) -> PlanDocument:
+    with store() as s:
         pj = repo.get_job(s, team_id, plan_job)
         if pj is None or pj.status != "done" or pj.kind != "plan":
             raise InputError.single(
@@ -119,43 +121,33 @@ def _inputs(body: SimulationIn, doc: PlanDocument | None) -> tuple[Fleet, Throug
     return fleet, table, trace
 
 
-def run_simulation(ctx: ServiceContext, job_id: str, team_id: int, body: SimulationIn) -> None:
-    """The simulation job: its result, report and final state in one transaction."""
-    try:
-        ctx.set_job(job_id, status="running", started_at=now(), message="simulating")
-        doc = _plan_of(ctx, team_id, body.plan_job) if body.plan_job else None
-        fleet, table, trace = _inputs(body, doc)
-        # the trace stays pristine: each fault case runs the same jobs from the start
-        st = simulate(fleet, trace, table, config=SimConfig(policy=body.policy, seed=body.seed))
-        rep = report(st)
-        page = HtmlReport(
-            title=f"computebroker simulate: {rep.policy}",
-            subtitle=f"{len(trace.jobs):,} jobs on {fleet.describe()}",
-        )
-        add_sim_sections(page, st, rep)
-        result = json.loads(json.dumps(rep.record(), default=str))
-        if body.stress and doc is not None:
-            effects = _fault_effects(doc, trace, table, body, rep)
-            result["fault_effects"] = effects
-            page.section("Simulation: the effect of each fault", "sim-faults").table(effects)
-        with ctx.store.begin() as s:
-            repo.set_job(
-                s,
-                job_id,
-                status="done",
-                progress=1.0,
-                message="",
-                result=result,
-                finished_at=now(),
-            )
-            repo.save_report(s, job_id, page.render())
-    except Exception as exc:  # the job fails with the reason; the server keeps serving
-        msg = "; ".join(str(i) for i in exc.issues) if isinstance(exc, InputError) else str(exc)
-        ctx.set_job(job_id, status="failed", error=msg, finished_at=now())
+def run_simulation(job: JobContext) -> None:
+    """The simulation job (in a worker's child process): its result, report and final state in
+    one transaction."""
+    body = SimulationIn.model_validate(job.params)
+    job.progress(0.05, "simulating")
+    doc = _plan_of(job.store, job.team_id, body.plan_job) if body.plan_job else None
+    fleet, table, trace = _inputs(body, doc)
+    # the trace stays pristine: each fault case runs the same jobs from the start
+    st = simulate(fleet, trace, table, config=SimConfig(policy=body.policy, seed=body.seed))
+    rep = report(st)
+    page = HtmlReport(
+        title=f"computebroker simulate: {rep.policy}",
+        subtitle=f"{len(trace.jobs):,} jobs on {fleet.describe()}",
+    )
+    add_sim_sections(page, st, rep)
+    result = json.loads(json.dumps(rep.record(), default=str))
+    if body.stress and doc is not None:
+        job.progress(0.5, "the effect of each fault")
+        effects = _fault_effects(doc, trace, table, body, rep)
+        result["fault_effects"] = effects
+        page.section("Simulation: the effect of each fault", "sim-faults").table(effects)
+    job.finish("done", result=result, report_html=page.render())
 
 
-@router.post("/v1/simulations", status_code=202)
-def submit_simulation(body: SimulationIn, t: Auth, ctx: Ctx) -> dict[str, Any]:
+@router.post("/v1/simulations", status_code=202, response_model=JobQueued)
+def submit_simulation(body: SimulationIn, t: Auth, ctx: Ctx) -> JobQueued:
+    """Queue a simulation job (a worker runs it; poll ``/v1/jobs/{id}``)."""
     get_policy(body.policy)  # 422 with "did you mean" before anything is queued
     if (body.fleet is None) == (body.plan_job is None):
         raise InputError.single(
@@ -164,9 +156,9 @@ def submit_simulation(body: SimulationIn, t: Auth, ctx: Ctx) -> dict[str, Any]:
     if body.fleet is not None:
         parse_inline_fleet(body.fleet)
     with ctx.store.begin() as s:
+        check_queue(s, t.id)
         job_id = repo.create_job(s, t.id, "simulate", body.model_dump()).id
-    ctx.runner.submit(job_id, run_simulation, ctx, job_id, t.id, body)
-    return {"id": job_id, "status": "queued"}
+    return JobQueued(id=job_id, status="queued")
 
 
 @router.get("/v1/simulations/{job_id}")

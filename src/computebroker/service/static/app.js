@@ -9,8 +9,47 @@ async function api(path, body) {
   const r = await fetch(path, init);
   if (r.status === 422) { const e = new Error("invalid"); e.detail = (await r.json()).detail; throw e; }
   if (r.status === 401) { logout(); throw new Error("unauthorised"); }
-  if (!r.ok) throw new Error(path + ": " + r.status);
+  if (!r.ok) {
+    let msg = path + ": HTTP " + r.status;
+    try { const d = (await r.json()).detail; if (typeof d === "string") msg += " — " + d; } catch (_) { /* not JSON */ }
+    $("api-error").textContent = msg;
+    throw new Error(msg);
+  }
   return r.json();
+}
+
+async function cancelJob(id) {
+  await api("/v1/jobs/" + id + "/cancel", {});
+  await loadJobs();
+}
+
+async function openPlan(job) {
+  const doc = await api("/v1/plans/" + job.id);
+  const p = job.params || {};
+  plans.push({ label: (p.scenario || "plan") + (p.version ? " v" + p.version : "") + " (" + job.id.slice(0, 8) + ")", doc: doc, job: job.id });
+  renderCompare();
+}
+
+async function loadJobs() {
+  const jobs = await api("/v1/jobs?limit=50");
+  $("job-list").querySelector("tbody").replaceChildren(...jobs.map((j) => {
+    const tr = document.createElement("tr");
+    const p = j.params || {};
+    const what = j.kind === "plan" ? (p.scenario || "") + (p.version ? " v" + p.version : "") : (p.plan_job ? "plan " + p.plan_job.slice(0, 8) : p.fleet || "");
+    for (const v of [(j.created_at || "").replace("T", " ").slice(0, 19), j.kind, what, j.status + (j.status === "running" ? " " + Math.round(100 * j.progress) + "%" : ""), j.error || ""]) {
+      const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
+    }
+    const td = document.createElement("td");
+    if (j.status === "queued" || j.status === "running") {
+      const b = document.createElement("button"); b.type = "button"; b.textContent = "Cancel";
+      b.addEventListener("click", () => cancelJob(j.id)); td.appendChild(b);
+    } else if (j.status === "done" && j.kind === "plan") {
+      const b = document.createElement("button"); b.type = "button"; b.textContent = "Compare";
+      b.addEventListener("click", () => openPlan(j)); td.appendChild(b);
+    }
+    tr.appendChild(td);
+    return tr;
+  }));
 }
 
 function show(loggedIn) {
@@ -45,7 +84,7 @@ async function loadCatalog(ev) {
   for (const r of rows) if (r.price_chip_hour != null && (!(r.provider in best) || r.price_chip_hour < best[r.provider])) best[r.provider] = r.price_chip_hour;
   const clouds = Object.keys(best).sort((a, b) => best[a] - best[b]);
   Plotly.react("price-chart", [{ type: "bar", x: clouds, y: clouds.map((c) => best[c]) }],
-    { title: "Cheapest $ per chip-hour by cloud", margin: { t: 40, l: 50, r: 10, b: 60 }, height: 320 },
+    { title: "Cheapest $ per chip-hour by cloud", xaxis: { title: { text: "cloud" } }, yaxis: { title: { text: "USD per chip-hour" } }, margin: { t: 40, l: 60, r: 10, b: 60 }, height: 320 },
     { displaylogo: false, responsive: true });
 }
 
@@ -99,7 +138,7 @@ async function priceWorkload(ev) {
   }));
   Plotly.react("perf-chart", [{ type: "bar", x: ok.map((r) => r.accelerator), y: ok.map((r) => r.usd_per_million_tokens),
     text: ok.map((r) => r.layout), hovertemplate: "%{x}: $%{y:.3f} per M tokens<br>%{text}<extra></extra>" }],
-    { title: "USD per million tokens trained", margin: { t: 40, l: 50, r: 10, b: 60 }, height: 320 },
+    { title: "USD per million tokens trained", xaxis: { title: { text: "accelerator" } }, yaxis: { title: { text: "USD per million tokens" } }, margin: { t: 40, l: 60, r: 10, b: 60 }, height: 320 },
     { displaylogo: false, responsive: true });
 }
 
@@ -153,6 +192,9 @@ async function savePlan(ev) {
   catch (e) { if (e.detail) showIssues(e.detail); return; }
   const job = await api("/v1/plans", { scenario: name, version: stored.version });
   $("plan-progress").hidden = false;
+  $("plan-cancel").hidden = false;
+  $("plan-cancel").onclick = () => cancelJob(job.id);
+  await loadJobs();
   for (;;) {
     const st = await api("/v1/jobs/" + job.id);
     $("plan-progress").value = st.progress;
@@ -163,11 +205,12 @@ async function savePlan(ev) {
         plans.push({ label: name + " v" + stored.version, doc: doc, job: job.id });
         renderCompare();
       } else { $("plan-status").textContent = "Plan " + st.status + ": " + (st.error || ""); }
+      $("plan-cancel").hidden = true;
       break;
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  await loadScenarios();
+  await Promise.all([loadScenarios(), loadJobs()]);
 }
 
 function exportPlan() {
@@ -209,7 +252,7 @@ async function simulateLast() {
 
 async function start() {
   show(true);
-  await Promise.all([loadCatalog(), loadScenarios(), loadModels(), compareChips()]);
+  await Promise.all([loadCatalog(), loadScenarios(), loadModels(), compareChips(), loadJobs()]);
 }
 
 $("login-form").addEventListener("submit", async (ev) => {
