@@ -77,7 +77,8 @@ COMMANDS: tuple[LazyCommand, ...] = (
         name="serve",
         module="computebroker.cli.serve_cmd",
         attr="serve",
-        help="Serve the broker over HTTP (OpenAPI at /openapi.json, docs at /docs).",
+        help="Serve the broker over HTTP (OpenAPI at /openapi.json, docs at /docs) with worker "
+        "processes that run its jobs.",
     ),
     LazyCommand(
         name="worker",

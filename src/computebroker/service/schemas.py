@@ -93,6 +93,9 @@ class PlanIn(_In):
     frontier: bool = True
     # fresh scenarios to re-score the plan on (0: skip), as `plan --out-of-sample`
     out_of_sample: Annotated[int, Field(ge=0, le=20_000)] = DEFAULT_OUT_OF_SAMPLE
+    # the solver's time limit in seconds, as `plan --time-limit` (None: no limit); a solve that
+    # stops without a plan fails the job with the limit it hit
+    time_limit_s: Annotated[float, Field(gt=0, le=86_400)] | None = None
 
     @field_validator("replications")
     @classmethod

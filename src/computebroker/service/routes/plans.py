@@ -36,7 +36,7 @@ def plan_options(body: PlanIn) -> PlanRunOptions:
         converge=body.scenarios == "auto",
         replications=body.replications,
         seed=body.seed,
-        solve=PlanOptions(method=body.method),
+        solve=PlanOptions(method=body.method, time_limit_s=body.time_limit_s),
         out_of_sample=body.out_of_sample,
         frontier=FrontierAxis.RISK if body.frontier else None,
     )
