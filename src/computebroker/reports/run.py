@@ -92,17 +92,39 @@ def verdict_rows(run: RunResult) -> list[dict[str, Any]]:
 
 
 def _cheaper_than_base(base: SimCase, case: SimCase) -> str:
-    """Why a stress case can come out cheaper than the base: say it, with the figures."""
+    """Why a stress case can come out cheaper than the base: say it, with the figures (each
+    difference stated as a positive amount in words, never as a negative one)."""
     zb, zc = base.realised, case.realised
-    if zc.total_usd >= zb.total_usd:
+    less = zb.total_usd - zc.total_usd
+    if less <= 0:
         return ""
+    if less < NEGLIGIBLE_SHARE * zb.total_usd:
+        return (
+            f" It costs the same as the plan as drawn to within {NEGLIGIBLE_SHARE:.1%} "
+            f"({money(less)} less): the fault barely touched what ran."
+        )
+    spend_less = zb.spend_usd - zc.spend_usd
+    if spend_less > 0:
+        return (
+            f" It is cheaper than the plan as drawn because capacity that is late or down is "
+            f"not billed while unusable (terms run from first usable capacity): spend falls by "
+            f"{money(spend_less)} while the shortfall penalty changes by "
+            f"{_signed_money(zc.penalty_usd - zb.penalty_usd)}; the unmet work, not the bill, "
+            "is the cost of this stress."
+        )
     return (
-        f" It is cheaper than the plan as drawn because capacity that is late or down is not "
-        f"billed while unusable (terms run from first usable capacity): spend falls by "
-        f"{money(zb.spend_usd - zc.spend_usd)} while the shortfall penalty rises by "
-        f"{money(zc.penalty_usd - zb.penalty_usd)}; the unmet work, not the bill, is the cost "
-        "of this stress."
+        f" It is cheaper than the plan as drawn by {money(less)}: spend "
+        f"{_signed_money(-spend_less)}, shortfall penalty "
+        f"{_signed_money(zc.penalty_usd - zb.penalty_usd)}."
     )
+
+
+# a stress within this share of the base's realised cost is "the same" (sampling-level noise)
+NEGLIGIBLE_SHARE = 0.001
+
+
+def _signed_money(v: float) -> str:
+    return f"+{money(v)}" if v >= 0 else f"−{money(-v)}"
 
 
 def verdict_text(run: RunResult) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from computebroker.reports.html import PALETTE, HtmlReport
+from computebroker.reports.html import PALETTE, HtmlReport, money
 from computebroker.scheduler.types import JobKind
 from computebroker.sim.metrics import SimReport
 from computebroker.sim.simulator import SimState
@@ -39,7 +39,7 @@ def summary_rows(r: SimReport) -> list[dict[str, Any]]:
         ("utilisation, all pools", f"{r.utilisation:.1%}"),
         ("utilisation of committed capacity", _pct(r.utilisation_committed)),
         ("utilisation of rental caps (on-demand, spot)", _pct(r.utilisation_rented)),
-        ("cost", f"${r.cost_usd:,.0f}"),
+        ("spend billed (the realised cost's spend part)", money(r.cost_usd)),
         (
             "work lost to faults",
             f"{r.work_lost:,.4g} {r.unit} ({r.chip_hours_lost:,.1f} chip-hours, {r.restarts} restarts)",
@@ -147,7 +147,7 @@ def add_sim_sections(
             ("p99 JCT", _h(r.p99_jct_s)),
             ("makespan", _h(r.makespan_s)),
             ("utilisation", f"{r.utilisation:.1%}"),
-            ("cost", f"${r.cost_usd:,.0f}"),
+            ("spend billed", money(r.cost_usd)),
             ("work lost", f"{r.chip_hours_lost:,.1f} chip-h"),
         ]
     )
