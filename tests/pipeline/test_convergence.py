@@ -16,31 +16,15 @@ from computebroker.planner import parse_scenario
 from computebroker.reports.plan import plan_report
 from computebroker.service import create_app
 from computebroker.workflow import PlanRunOptions, plan_run
-from tests.planner.helpers import tiny
+from tests.planner.helpers import commit_and_on_demand
 from tests.servers import team_tokens
 
 
 def _scenario(vol: float, count: int = 10, **policy: Any) -> dict[str, Any]:
-    return tiny(
+    return commit_and_on_demand(
+        volatility=vol,
         periods=2,
-        offers=[
-            {
-                "id": "c",
-                "provider": "aws",
-                "accelerator": "h100",
-                "contract": "commit-1y",
-                "price_chip_hour": 2.0,
-                "term_periods": 2,
-            },
-            {
-                "id": "od",
-                "provider": "aws",
-                "accelerator": "h100",
-                "contract": "on-demand",
-                "price_chip_hour": 6.0,
-            },
-        ],
-        demand={"classes": {"w": {"start": 1e9, "volatility": vol}}},
+        od_max_chips=None,
         policy=policy,
         count=count,
     )

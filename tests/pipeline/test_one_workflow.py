@@ -21,30 +21,12 @@ from computebroker.planner.document import PlanDocument
 from computebroker.service import create_app
 from computebroker.sim.fleet import fleet_from_plan
 from computebroker.workflow import plan_run
-from tests.planner.helpers import tiny
+from tests.planner.helpers import commit_and_on_demand, tiny
 from tests.servers import team_tokens
 
-SCENARIO = tiny(
+SCENARIO = commit_and_on_demand(
+    volatility=0.3,
     periods=2,
-    offers=[
-        {
-            "id": "c",
-            "provider": "aws",
-            "accelerator": "h100",
-            "contract": "commit-1y",
-            "price_chip_hour": 2.0,
-            "term_periods": 2,
-        },
-        {
-            "id": "od",
-            "provider": "aws",
-            "accelerator": "h100",
-            "contract": "on-demand",
-            "price_chip_hour": 6.0,
-            "max_chips": 5000,
-        },
-    ],
-    demand={"classes": {"w": {"start": 1e9, "volatility": 0.3}}},
     count=50,
     seed=3,
 )

@@ -55,6 +55,41 @@ def tiny(
     }
 
 
+def commit_and_on_demand(
+    *,
+    volatility: float,
+    periods: int = 2,
+    od_max_chips: int | None = 5000,
+    **kw: Any,
+) -> dict[str, Any]:
+    """:func:`tiny` with the two offers most service and workflow tests plan on: a 2-period h100
+    commitment at $2/chip-h and h100 on-demand at $6 (at most ``od_max_chips``), demand 1e9
+    units a period with the given ``volatility``; ``kw`` goes to :func:`tiny`."""
+    od: dict[str, Any] = {
+        "id": "od",
+        "provider": "aws",
+        "accelerator": "h100",
+        "contract": "on-demand",
+        "price_chip_hour": 6.0,
+    }
+    if od_max_chips is not None:
+        od["max_chips"] = od_max_chips
+    commit = {
+        "id": "c",
+        "provider": "aws",
+        "accelerator": "h100",
+        "contract": "commit-1y",
+        "price_chip_hour": 2.0,
+        "term_periods": 2,
+    }
+    return tiny(
+        periods=periods,
+        offers=[commit, od],
+        demand={"classes": {"w": {"start": 1e9, "volatility": volatility}}},
+        **kw,
+    )
+
+
 def problem_of(doc: dict[str, Any], **kw: Any) -> PlanProblem:
     spec = parse_scenario(yaml.safe_dump(doc, sort_keys=False), shipped_catalog())
     return prepare_problem(spec, shipped_catalog(), **kw)

@@ -15,31 +15,13 @@ import pytest
 
 from computebroker.planner import PlanOptions, solve_plan
 from computebroker.solvers import linopy_quiet, new_highs
-from tests.planner.helpers import problem_of, tiny
+from tests.planner.helpers import commit_and_on_demand, problem_of
 
 REPO = Path(__file__).resolve().parents[2]
 
-DOC = tiny(
+DOC = commit_and_on_demand(
+    volatility=0.2,
     periods=3,
-    offers=[
-        {
-            "id": "c",
-            "provider": "aws",
-            "accelerator": "h100",
-            "contract": "commit-1y",
-            "price_chip_hour": 2.0,
-            "term_periods": 2,
-        },
-        {
-            "id": "od",
-            "provider": "aws",
-            "accelerator": "h100",
-            "contract": "on-demand",
-            "price_chip_hour": 6.0,
-            "max_chips": 5000,
-        },
-    ],
-    demand={"classes": {"w": {"start": 1e9, "volatility": 0.2}}},
     count=30,
 )
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from computebroker.service import create_app
 from computebroker.store import close_store, open_store, repo
-from tests.planner.helpers import tiny
+from tests.planner.helpers import commit_and_on_demand
 from tests.servers import running_worker, team_tokens
 
 
@@ -26,27 +26,9 @@ def api(db_url: str) -> Any:
 
 
 SCENARIO = yaml.safe_dump(
-    tiny(
+    commit_and_on_demand(
+        volatility=0.2,
         periods=2,
-        offers=[
-            {
-                "id": "c",
-                "provider": "aws",
-                "accelerator": "h100",
-                "contract": "commit-1y",
-                "price_chip_hour": 2.0,
-                "term_periods": 2,
-            },
-            {
-                "id": "od",
-                "provider": "aws",
-                "accelerator": "h100",
-                "contract": "on-demand",
-                "price_chip_hour": 6.0,
-                "max_chips": 5000,
-            },
-        ],
-        demand={"classes": {"w": {"start": 1e9, "volatility": 0.2}}},
         count=20,
     )
 )
