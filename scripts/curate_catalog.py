@@ -4,6 +4,9 @@
 
 Writes ``src/computebroker/catalog/data/{accelerators,offerings}.csv`` and ``MANIFEST.json``.
 ``contract_terms.csv`` is hand-written (its rows quote ``commitments.md``) and only checked.
+``scripts/offerings_added.csv`` (same columns as the snapshot) holds rows curated here rather than
+in shared/data, each with its own ``source`` and ``as_of`` (prices found after the shared pass:
+Trainium2 Capacity Blocks, the labelled TPU7x estimate); they are appended after the shared rows.
 
 Curation rules (also in docs/catalog.md):
 * accelerator names are mapped to canonical lowercase ids (``A100`` -> ``a100-40gb``,
@@ -139,6 +142,10 @@ def curate_offerings(shared: Path) -> list[dict[str, str]]:
         suffix = f"/{chips}" if itype.endswith("only)") or "*" in itype else ""
         row["id"] = f"{cloud}/{region}/{itype}{suffix}"
         out.append({k: row[k] for k in OFF_FIELDS})
+    with open(Path(__file__).parent / "offerings_added.csv", encoding="utf-8") as fh:
+        added = list(csv.DictReader(fh))
+    assert all(r["source"] and r["as_of"] for r in added), "added rows need source and as_of"
+    out += [{k: r[k] for k in OFF_FIELDS} for r in added]
     ids = [r["id"] for r in out]
     assert len(ids) == len(set(ids)), "offering ids must be unique"
     return out

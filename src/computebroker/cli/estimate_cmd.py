@@ -301,7 +301,7 @@ def train(
             "usd_per_million_tokens": lambda v: fmt_money(v, 3),
         },
         caption="Cheapest firm (non-spot) contract per chip; spot* where spot is the only public "
-        "price. ±: out-of-sample band (f: fitted on runs of the chip's family, d: vendor "
+        "price; est. where no list price is public and the price is a labelled estimate. ±: out-of-sample band (f: fitted on runs of the chip's family, d: vendor "
         "default). obligation: what the contract's whole term costs at the job's chip count. "
         "Full layout, memory, band label and every contract: --format json or --accelerator CHIP",
     )
@@ -312,6 +312,12 @@ def train(
             "for the chip's vendor and stack (docs/perf-accuracy.md)[/dim]",
             highlight=False,
         )
+    for r in rows:
+        if r.get("price_estimate"):
+            console.print(
+                f"[dim]estimated price, {r['accelerator']}: {r['price_estimate']}[/dim]",
+                highlight=False,
+            )
     bad = [r for r in records if not r.get("feasible")]
     if bad:
         console.print("[dim]Not costed:[/dim]")
@@ -903,6 +909,8 @@ def _ranked_row(r: dict[str, Any]) -> dict[str, Any]:
     short = contract.split(" ", maxsplit=1)[0].replace("commit-", "")
     if "only public price" in contract:
         short += "*"
+    if "estimated price" in contract:
+        short += " est."
     cheapest = r.get("cheapest") or {}
     offer = f"{r.get('cheapest_provider') or ''} {short}".strip()
     return {

@@ -119,6 +119,14 @@ class TrainingReport:
         return self.costs[0] if self.costs else None
 
     @property
+    def price_estimate(self) -> str:
+        """The derivation when the cheapest line's price is a labelled estimate (a shipped
+        offering whose ``source`` starts with ``ESTIMATE``: no public list price exists, e.g.
+        TPU7x), else empty."""
+        c = self.cheapest
+        return c.quote.source if c is not None and c.quote.source.startswith("ESTIMATE") else ""
+
+    @property
     def spot_only(self) -> bool:
         """True when the only public prices of the chip are spot prices."""
         return bool(self.costs) and all(c.quote.kind is ContractKind.SPOT for c in self.costs)

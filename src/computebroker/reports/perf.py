@@ -87,10 +87,13 @@ def training_report_record(r: TrainingReport) -> dict[str, Any]:
         cheapest_contract=(
             f"{cheapest.quote.kind.value} (only public price)"
             if r.spot_only
+            else f"{cheapest.quote.kind.value} (estimated price)"
+            if r.price_estimate
             else cheapest.quote.kind.value
         )
         if cheapest
         else None,
+        price_estimate=r.price_estimate or None,
         cheapest_price_chip_hour=_r(cheapest.quote.price_chip_hour) if cheapest else None,
         usd_per_million_tokens=_r(cheapest.usd_per_million_tokens) if cheapest else None,
         cheapest=cost_record(cheapest) if cheapest else None,
