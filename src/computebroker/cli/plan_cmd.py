@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -283,6 +284,14 @@ def plan(
             "--milp", help="Whole blocks, minimum quantities and the vendor minimum (MILP)."
         ),
     ] = False,
+    throughput_uncertainty: Annotated[
+        bool,
+        typer.Option(
+            "--throughput-uncertainty",
+            help="Draw each chip's throughput per scenario from its estimate's band, so a plan "
+            "leaning on an unfitted chip pays for the risk (policy.throughput_uncertainty).",
+        ),
+    ] = False,
     gap: Annotated[
         float | None,
         typer.Option(
@@ -384,10 +393,18 @@ def plan(
             field="--replications",
         )
     if server is not None:
+        if throughput_uncertainty:
+            raise InputError.single(
+                "<args>",
+                "with --server, set policy.throughput_uncertainty: true in the scenario file",
+                field="--throughput-uncertainty",
+            )
         _on_server(server, token, scenario, count, replications, seed, method, output, fmt, console)
         return
     cat = load_catalog(catalog or [])
     spec = load_scenario(scenario, cat)
+    if throughput_uncertainty:
+        spec = replace(spec, policy=replace(spec.policy, throughput_uncertainty=True))
     whatif = _whatif_of(scenario, cat, sets, slips)
     as_of_index, signed_map = _replan_from(spec, as_of, signed)
     solve = PlanOptions(

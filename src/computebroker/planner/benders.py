@@ -95,6 +95,8 @@ def benders_supported(p: PlanProblem, opt: PlanOptions) -> str:
         return "there is nothing to commit to"
     if pol.share_scope.value == "portfolio" and pol.max_vendor_share is not None:
         return "a vendor cap on the portfolio's contract value needs the extensive form"
+    if p.T_mult is not None:
+        return "throughput uncertainty changes each scenario's recourse coefficients"
     return ""
 
 

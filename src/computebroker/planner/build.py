@@ -9,7 +9,7 @@ periods runs from first delivery tau + lead_o, ramp inside it), Rext (the same p
 disc[t] = (1 + r)^(-t / periods_per_year) (present value of a dollar paid at the start of t),
 d[o,t,s] (delivered share), sigma[o,s] (periods a slip delays new commitments of o), e_r (usable
 share of rented capacity), cap[r,t,s] and c_r[t,s] (rentable kchips and price in scenario s),
-T[w,p] (work per kchip-period), D[w,t,s] (demand), penalty_w, salvage, V_w = 1 / max_p T[w,p]
+T[w,p] (work per kchip-period; T[w,p] m[w,p,s] with throughput uncertainty), D[w,t,s] (demand), penalty_w, salvage, V_w = 1 / max_p T[w,p]
 (volume weight: kchip-periods of the fastest pool per unit of work).
 
 Variables:
@@ -225,7 +225,7 @@ def _capacity_bound(p: PlanProblem) -> np.ndarray:
     peak = p.D.max(axis=(1, 2))  # (W,)
     out = np.zeros(len(p.commit))
     for i, pool in enumerate(p.commit_pool):
-        t = p.T[:, pool]
+        t = p.rate_low[:, pool]
         need = np.where(t > 0, 4.0 * peak / np.where(t > 0, t, 1.0), 0.0)
         out[i] = max(need.max(), p.x_lb[i].sum(), 1e-3)
     return (
@@ -264,7 +264,7 @@ def _recourse_bound(p: PlanProblem) -> np.ndarray:
     peak = p.D.max(axis=(1, 2))
     out = np.zeros(len(p.recourse))
     for i, pool in enumerate(p.recourse_pool):
-        t = p.T[:, pool] * p.usable_recourse[i]
+        t = p.rate_low[:, pool] * p.usable_recourse[i]
         need = np.where(t > 0, 2.0 * peak / np.where(t > 0, t, 1.0), 0.0)
         out[i] = max(need.sum(), 1e-3)
     return out
@@ -317,7 +317,11 @@ def delivered_expr(p: PlanProblem, c: dict[str, pd.Index], v: ModelVars) -> Any:
 
 def define_demand(m: linopy.Model, p: PlanProblem, c: dict[str, pd.Index], v: ModelVars) -> None:
     """Work done plus unmet work covers demand in every period and scenario."""
-    T = _da(p.T.T, ("pool", "workload"), c)
+    T = (
+        _da(p.T.T, ("pool", "workload"), c)
+        if p.T_mult is None
+        else _da(np.transpose(p.rate_by_scenario(), (1, 0, 2)), ("pool", "workload", "scenario"), c)
+    )
     D = _da(p.D, ("workload", "period", "scenario"), c)
     # Equality: allocations are work actually done, so utilisation reads true.
     v.cons["demand"] = m.add_constraints((v.a * T).sum("pool") + v.u == D, name="demand")

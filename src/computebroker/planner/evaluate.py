@@ -62,6 +62,8 @@ def _subset(ss: ScenarioSet, lo: int, hi: int) -> ScenarioSet:
         shift=ss.shift.isel(sel).assign_coords(scenario=np.arange(hi - lo)),
         seed=ss.seed,
         method=ss.method,
+        draw_index=ss.origin_of(np.arange(lo, hi))[0],
+        draw_count=ss.origin_of(np.arange(lo, hi))[1],
     )
 
 
@@ -124,6 +126,9 @@ def evaluate_out_of_sample(
         shift=np.concatenate([pr.shift for pr in problems], axis=1),
         rent_price=np.concatenate([pr.rent_price for pr in problems], axis=2),
         rent_cap=np.concatenate([pr.rent_cap for pr in problems], axis=2),
+        T_mult=None
+        if problems[0].T_mult is None
+        else np.concatenate([pr.T_mult for pr in problems if pr.T_mult is not None], axis=2),
     )
     whole = plan_from_arrays(
         merged,

@@ -40,6 +40,11 @@ def prepare_problem(
         f"sampling {n:,} scenarios ({spec.sampling.method.value}, seed {spec.sampling.seed if seed is None else seed})"
     )
     scen = sample_scenarios(spec, n, seed)
+    if spec.policy.throughput_uncertainty:
+        say(
+            "throughput uncertainty: each chip's work per chip-hour drawn per scenario from its "
+            f"estimate's band (correlation {spec.policy.throughput_correlation:g} within a vendor)"
+        )
     if spec.sampling.reduce_to:
         say(f"reducing to {spec.sampling.reduce_to} scenarios")
         scen = reduce_scenarios(scen, spec.sampling.reduce_to)

@@ -21,6 +21,8 @@ money in **millions of USD**, work in each class's **mean base demand per period
   a slip shifts the whole delivery profile *and the term*; ``d[o, t, s]`` is the share of the
   (shifted) capacity delivered (partial deliveries);
 * ``T[w, p]`` — work per kchip-period of class ``w`` on pool ``p`` (from the throughput matrix);
+  with ``policy.throughput_uncertainty``, ``T_mult[w, p, s]`` scales it per scenario (the band
+  of the chip's estimate, ``sampling.throughput_multipliers``);
 * ``penalty[w]`` — $M per unit of unmet work (a multiple of buying that work on demand).
 """
 
@@ -36,7 +38,7 @@ import xarray as xr
 from computebroker.catalog import Catalog, ContractKind
 from computebroker.errors import InputError
 from computebroker.planner.periods import MAX_POST_PERIODS
-from computebroker.planner.sampling import ScenarioSet
+from computebroker.planner.sampling import ScenarioSet, throughput_multipliers
 from computebroker.planner.spec import OfferSpec, ScenarioSpec, ShareBasis
 
 __all__ = ["KCHIPS", "MUSD", "PlanProblem", "build_problem"]
@@ -236,6 +238,19 @@ class PlanProblem:
     # policy
     salvage: float
     matrix: xr.Dataset
+    # (W, pool, S) factor on T per scenario (policy.throughput_uncertainty); None: T in all
+    T_mult: np.ndarray | None = None
+
+    def rate_by_scenario(self) -> np.ndarray:
+        """(W, pool, S) work per kchip-period in each scenario: ``T`` times ``T_mult``."""
+        if self.T_mult is None:
+            return np.repeat(self.T[:, :, None], self.n_scenarios, axis=2)
+        return np.asarray(self.T[:, :, None] * self.T_mult, dtype=float)
+
+    @property
+    def rate_low(self) -> np.ndarray:
+        """(W, pool) the lowest work per kchip-period over the scenarios (for safe bounds)."""
+        return self.T if self.T_mult is None else self.T * self.T_mult.min(axis=2)
 
     @property
     def n_periods(self) -> int:
@@ -443,6 +458,36 @@ def _rentals(
     return cap, price * np.ones((len(rec), P, S)), scen_cap
 
 
+def _throughput_mult(
+    spec: ScenarioSpec,
+    matrix: xr.Dataset,
+    pool_keys: list[tuple[str, str]],
+    scenarios: ScenarioSet,
+    catalog: Catalog,
+) -> np.ndarray | None:
+    """(W, pool, S) throughput factors when the policy asks for throughput uncertainty: one
+    draw per chip (``sampling.throughput_multipliers``) from the band of its estimate."""
+    if not spec.policy.throughput_uncertainty:
+        return None
+    accs = sorted({a for a, _ in pool_keys})
+    band = np.zeros((len(spec.workloads), len(accs)))
+    if "band_rel" in matrix:
+        for wi, w in enumerate(spec.workloads):
+            for ai, a in enumerate(accs):
+                if w.name in matrix.workload.values and a in matrix.accelerator.values:
+                    band[wi, ai] = float(matrix.band_rel.sel(workload=w.name, accelerator=a))
+    index, total = scenarios.origin
+    mult = throughput_multipliers(
+        band,
+        [catalog.accelerator(a).vendor.lower() for a in accs],
+        total,
+        seed=scenarios.seed,
+        method=spec.sampling.method,
+        correlation=spec.policy.throughput_correlation,
+    )[:, :, index]
+    return np.stack([mult[:, accs.index(a), :] for a, _ in pool_keys], axis=1)
+
+
 def build_problem(
     spec: ScenarioSpec,
     matrix: xr.Dataset,
@@ -521,4 +566,5 @@ def build_problem(
         rent_cap=rent_cap,
         salvage=spec.policy.salvage_fraction,
         matrix=matrix,
+        T_mult=_throughput_mult(spec, matrix, pool_keys, scenarios, catalog),
     )

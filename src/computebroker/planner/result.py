@@ -412,7 +412,8 @@ def _usd_per_million_work(
             share_of_cap = capacity / safe_avail[pool]
             key = (wname, prov)
             spend[key] = spend.get(key, 0.0) + float((bill * share_of_use * prob).sum()) * MUSD
-            done = a * share_of_cap * p.T[wi, pool] * p.scale[wi]
+            t_ws = p.T[wi, pool] if p.T_mult is None else p.T[wi, pool] * p.T_mult[wi, pool]
+            done = a * share_of_cap * t_ws * p.scale[wi]
             work[key] = work.get(key, 0.0) + float((done * prob).sum())
 
     for o, (prov, pool) in enumerate(zip(p.commit_provider, p.commit_pool, strict=True)):

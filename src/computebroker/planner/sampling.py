@@ -28,7 +28,12 @@ from scipy.stats import norm
 
 from computebroker.planner.spec import SamplingMethod, ScenarioSpec
 
-__all__ = ["ScenarioSet", "reduce_scenarios", "sample_scenarios"]
+__all__ = ["ScenarioSet", "reduce_scenarios", "sample_scenarios", "throughput_multipliers"]
+
+# z of the two-sided 90% interval: a band is the p90 of |error|, so |log(observed/estimate)|
+# <= log(1 + rel) in 90% of held-out runs, i.e. sigma = log(1 + rel) / Z90 for a lognormal.
+Z90 = float(norm.ppf(0.95))
+THROUGHPUT_STREAM = 0x7452  # separate random stream: the demand and delivery draws stay as they are
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,11 +52,28 @@ class ScenarioSet:
     shift: xr.DataArray
     seed: int
     method: str
+    # Where each scenario sits in the seed's original draw (None: 0..count-1 of a draw of
+    # ``count``): subsets and reductions keep it, so per-scenario draws made later from the
+    # same seed (``throughput_multipliers``) stay with their scenario.
+    draw_index: np.ndarray | None = None
+    draw_count: int | None = None
 
     @property
     def count(self) -> int:
         """Number of scenarios."""
         return int(self.probability.sizes["scenario"])
+
+    @property
+    def origin(self) -> tuple[np.ndarray, int]:
+        """(index of each scenario in its original draw, size of that draw)."""
+        if self.draw_index is None:
+            return np.arange(self.count), self.count
+        return self.draw_index, int(self.draw_count or self.count)
+
+    def origin_of(self, pick: np.ndarray) -> tuple[np.ndarray, int]:
+        """(``draw_index``, ``draw_count``) of the subset ``pick`` (indices into this set)."""
+        idx, total = self.origin
+        return idx[pick], total
 
 
 def _normals(rng: np.random.Generator, method: SamplingMethod, n: int, dims: int) -> np.ndarray:
@@ -251,4 +273,39 @@ def reduce_scenarios(ss: ScenarioSet, keep: int) -> ScenarioSet:
         shift=ss.shift.isel(pick).assign_coords(scenario=np.arange(len(sel))),
         seed=ss.seed,
         method=f"{ss.method}, reduced from {n}",
+        draw_index=ss.origin_of(sel)[0],
+        draw_count=ss.origin_of(sel)[1],
     )
+
+
+def throughput_multipliers(
+    band: np.ndarray,
+    family: list[str],
+    n: int,
+    *,
+    seed: int,
+    method: SamplingMethod = SamplingMethod.ANTITHETIC,
+    correlation: float = 0.5,
+) -> np.ndarray:
+    """(W, A, n) factor on the work per chip-hour of each class on each chip, per scenario.
+
+    ``band`` (W, A): the estimate's out-of-sample band (``band_rel``: the p90 of |error|; NaN or
+    0 for none, e.g. a user-given throughput); ``family`` (A,): each chip's family (its vendor).
+    Form: ``m[w,a,s] = exp(sigma[w,a] X[a,s] - sigma[w,a]^2 / 2)`` with
+    ``sigma = log(1 + band) / Z90`` and ``X[a,s] = sqrt(rho) F[family(a),s] + sqrt(1 - rho) E[a,s]``
+    (F, E independent standard normals), so E[m] = 1 (the estimate is the expected throughput),
+    90% of log-draws lie within log(1 + band) of their mean, one draw per chip moves all its
+    classes together (pools of one chip in several regions share it), and two
+    chips of one family have latent correlation ``correlation`` (the LOPO residuals share a
+    vendor-level bias: data/uncertainty.csv ``bias`` per vendor). A zero band gives exactly 1.
+    Drawn from its own stream of ``seed``, so the demand and delivery draws are unchanged.
+    """
+    A = band.shape[1]
+    sigma = np.log1p(np.nan_to_num(np.asarray(band, dtype=float), nan=0.0)) / Z90
+    fams = sorted(set(family))
+    rng = np.random.default_rng([seed, THROUGHPUT_STREAM])
+    z = _normals(rng, method, n, len(fams) + A)  # (n, F + A)
+    f_idx = np.array([fams.index(f) for f in family], dtype=int)
+    x = np.sqrt(correlation) * z[:, f_idx] + np.sqrt(1.0 - correlation) * z[:, len(fams) :]
+    out = np.exp(sigma[:, :, None] * x.T[None, :, :] - sigma[:, :, None] ** 2 / 2)
+    return np.asarray(np.where(sigma[:, :, None] > 0, out, 1.0), dtype=float)

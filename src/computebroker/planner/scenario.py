@@ -203,6 +203,8 @@ class PolicyModel(_Strict):
     discount_rate: Annotated[float, Field(ge=0, le=1)] = DISCOUNT_RATE_DEFAULT
     share_scope: ShareScope = ShareScope.PERIOD
     budget_basis: BudgetBasis = BudgetBasis.SPEND
+    throughput_uncertainty: bool = False
+    throughput_correlation: Frac = 0.5
 
 
 class ScarcityModel(_Strict):
@@ -558,6 +560,8 @@ def _policy(sf: ScenarioFile, names: list[str], offers: list[OfferSpec], err: _E
         discount_rate=pm.discount_rate,
         share_scope=pm.share_scope,
         budget_basis=pm.budget_basis,
+        throughput_uncertainty=pm.throughput_uncertainty,
+        throughput_correlation=pm.throughput_correlation,
     )
 
 

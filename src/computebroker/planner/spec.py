@@ -157,6 +157,11 @@ class Policy:
     discount_rate: float = DISCOUNT_RATE_DEFAULT  # annual; every cash flow discounted (see above)
     share_scope: ShareScope = ShareScope.PERIOD
     budget_basis: BudgetBasis = BudgetBasis.SPEND
+    # Throughput as a scenario dimension (``planner.sampling.throughput_multipliers``): each
+    # scenario scales a chip's work per chip-hour by a mean-one lognormal draw whose spread is
+    # the chip's out-of-sample band, correlated within its vendor by ``throughput_correlation``.
+    throughput_uncertainty: bool = False
+    throughput_correlation: float = 0.5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
