@@ -420,6 +420,7 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
         "dp_comm_s",
         "bubble_s",
         "optimizer_s",
+        "host_s",
     ):
         bd.add_row(
             k.removesuffix("_s").replace("_", " "), f"{step[k]:.3f}", f"{step[k] / total:.1%}"

@@ -31,6 +31,7 @@ class Stack:
     tp_overlap: float
     grad_bytes: float
     fsdp_bw_factor: float
+    host_op_s: float = 0.0  # host time to issue one device operation (eager stacks; 0: compiled)
     source: str = ""
 
 
@@ -47,6 +48,7 @@ def stacks() -> Mapping[str, Stack]:
             tp_overlap=float(row["tp_overlap"]),
             grad_bytes=float(row["grad_bytes"]),
             fsdp_bw_factor=float(row["fsdp_bw_factor"]),
+            host_op_s=float(row.get("host_op_us") or 0.0) * 1e-6,
             source=row["source"],
         )
     return out

@@ -97,6 +97,7 @@ class StepBreakdown:
     dp_comm_s: float
     bubble_s: float
     optimizer_s: float
+    host_s: float = 0.0  # host issue time of MoE layers not hidden behind the device (_moe_host)
 
     @property
     def total_s(self) -> float:
@@ -110,6 +111,7 @@ class StepBreakdown:
             + self.dp_comm_s
             + self.bubble_s
             + self.optimizer_s
+            + self.host_s
         )
 
     def as_dict(self) -> dict[str, float]:
@@ -123,6 +125,7 @@ class StepBreakdown:
             "dp_comm_s": self.dp_comm_s,
             "bubble_s": self.bubble_s,
             "optimizer_s": self.optimizer_s,
+            "host_s": self.host_s,
             "step_time_s": self.total_s,
         }
 
@@ -367,6 +370,12 @@ def _layer_compute(
         cast_elems = 2 * h + terms.q_width + f_eff
         t_elem += tok * 4.0 * cast_elems / tp * gemm_passes / bw_mem
     if m.is_moe:
+        # Router: a linear layer to one logit per expert (2 h E FLOPs a token forward) and an
+        # fp32 softmax / sigmoid + top-k over the E logits, read and written in each of the
+        # three passes (Megatron-Core TopKRouter; DeepSeek-V3 tech report Sec. 2.1.2: sigmoid
+        # affinities, top-k over them). Small next to the experts, but it scales with E.
+        t_gemm += tok * moe_frac * 2.0 * h * m.experts / tp * gemm_passes / (gemm_peak * gemm_eff)
+        t_elem += tok * moe_frac * m.experts * 4.0 * 2.0 * 3.0 / tp / bw_mem
         # Token dispatch and combine around the experts (Megatron-Core's moe permute /
         # unpermute, memory-bound gathers): each token's bf16 hidden state is copied to its k
         # experts and gathered back, read and written, forward and twice backward:
@@ -504,6 +513,8 @@ def _evaluate(
         bw = hw.scale_up_bytes_per_s if tp * pp <= hw.scale_up_chips else hw.scale_out_bytes_per_s
         t_p2p = 2.0 * vpp * tok * m.hidden * 2.0 / tp / (bw * c.net_out_eff)
     t_mb += t_p2p
+    t_host = _moe_host(setup, lay, stack, layer.t_compute + t_tp_exposed + t_cp_exposed + t_ep)
+    t_mb += t_host
     t_dp_exposed, t_fsdp_mb, params_chip, d_dense = _data_parallel(
         setup, hw, lay, stack, t_mb_compute
     )
@@ -520,6 +531,7 @@ def _evaluate(
         dp_comm_s=t_dp_exposed + n_micro * t_fsdp_mb,
         bubble_s=(pp - 1) / vpp * t_mb,
         optimizer_s=t_opt,
+        host_s=n_micro * t_host,
     )
     gemm_passes, core_passes, _ = _recompute_passes(lay.recompute, frac)
     extra = (core_passes - 3.0) * terms.attn_flops + (
@@ -540,6 +552,42 @@ def _evaluate(
         recompute_fraction=frac,
         notes=hw.assumptions,
     )
+
+
+# Host operations an MoE layer issues per micro-batch, forward and backward, in an eager
+# PyTorch stack (Megatron-Core with TEGroupedMLP), counted from its structure: router GEMM,
+# score function, top-k, aux loss, token-count copy, permute, all-to-all out, activation,
+# all-to-all back, unpermute and combine (~13 forward, about twice that backward: 40), plus one
+# GEMM launch per local expert per expert GEMM (fc1 and fc2; forward, dgrad, wgrad: 6), and FP8
+# casts of each local expert's inputs and output gradients (4 more). Per-expert launches: TE
+# GroupedLinear dispatches the experts' GEMMs as separate cuBLAS calls (NVIDIA/TransformerEngine
+# issue #2939, nsys counts).
+MOE_HOST_OPS_FIXED = 40
+MOE_HOST_OPS_PER_EXPERT = {Precision.BF16: 6, Precision.FP8: 10}
+
+
+def _moe_host(setup: TrainSetup, lay: Layout, stack: Stack, t_layer_device: float) -> float:
+    """Seconds per micro-batch that the host's issue of the MoE layers is not hidden.
+
+    The dropless token dispatcher copies the tokens-per-expert counts to the host in every MoE
+    layer (TEGroupedMLP takes ``tokens_per_expert: list[int]``, Megatron-Core API docs; the
+    inference dispatcher exists to keep that metadata "GPU-resident to avoid host
+    synchronizations"), so the host cannot run ahead of the device across MoE layers: a layer
+    takes at least its issue time, ``ops x stack.host_op_s``. Small, fine-grained MoE on fast
+    chips is host-bound this way ("small expert GEMMs + host overhead", the Megatron-Core MoE
+    report's compute wall, arXiv 2603.07685; CUDA graphs measured 22% faster on Qwen3-30B-A3B,
+    Megatron-Bridge CUDA-graph guide). Compiled stacks (XLA, Neuron) have ``host_op_s = 0``.
+    """
+    m = setup.model
+    if not m.is_moe or stack.host_op_s <= 0:
+        return 0.0
+    local_experts = max(1, math.ceil(m.experts / lay.ep))
+    per_expert = MOE_HOST_OPS_PER_EXPERT.get(
+        setup.precision, MOE_HOST_OPS_PER_EXPERT[Precision.FP8]
+    )
+    ops = MOE_HOST_OPS_FIXED + per_expert * local_experts
+    moe_layers_stage = math.ceil(m.moe_layers / lay.pp)
+    return moe_layers_stage * max(0.0, ops * stack.host_op_s - t_layer_device)
 
 
 def _ffn_width(m: ModelSpec) -> float:
