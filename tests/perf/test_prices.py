@@ -38,6 +38,7 @@ def test_tpu_v7_ranks_at_a_labelled_estimate() -> None:
     assert r.cheapest.quote.kind is ContractKind.COMMIT_3Y
     assert r.cheapest.quote.price_chip_hour == pytest.approx(2.00, abs=1e-4)
     assert r.price_estimate.startswith("ESTIMATE") and "$2.00" in r.price_estimate
+    assert {c.quote.confidence for c in r.costs} == {"estimate"}
     rec = training_report_record(r)
     assert rec["cheapest_contract"] == "commit-3y (estimated price)"
     assert rec["price_estimate"] == r.price_estimate

@@ -162,6 +162,9 @@ def contract_quotes(catalog: Catalog, accelerator: str) -> list[ContractQuote]:
     for o in catalog.offerings:
         if o.accelerator != acc_id:
             continue
+        # A shipped row whose source starts with ESTIMATE is a derived price (no list price is
+        # public, e.g. TPU7x): every quote built on it says so.
+        estimated = o.source.startswith("ESTIMATE")
         od = o.price_chip_hour
         if od is not None and od > 0:
             quotes.append(
@@ -174,6 +177,7 @@ def contract_quotes(catalog: Catalog, accelerator: str) -> list[ContractQuote]:
                     term_months=0.0,
                     basis=o.id,
                     source=o.source,
+                    confidence="estimate" if estimated else "primary",
                 )
             )
             for kind in (
@@ -194,7 +198,7 @@ def contract_quotes(catalog: Catalog, accelerator: str) -> list[ContractQuote]:
                         term_months=term.term_months,
                         basis=o.id,
                         source=f"{o.source}; discount: {term.source}",
-                        confidence=term.confidence,
+                        confidence="estimate" if estimated else term.confidence,
                     )
                 )
         spot = o.spot_price_chip_hour

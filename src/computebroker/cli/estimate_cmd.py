@@ -449,6 +449,8 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
                 "obligation_usd": lambda v: fmt_money(v, 0),
             },
         )
+    if rec.get("price_estimate"):
+        console.print(f"[dim]estimated price: {rec['price_estimate']}[/dim]", highlight=False)
     for n in rec.get("notes") or []:
         console.print(f"[dim]assumption: {n}[/dim]", highlight=False)
 
