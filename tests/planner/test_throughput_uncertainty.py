@@ -96,3 +96,24 @@ def test_multipliers_are_mean_one_spread_by_the_band_and_correlated_in_a_family(
     assert np.log(m[0, 0]).std() == pytest.approx(sigma, rel=0.03)
     corr = np.corrcoef(np.log(m[0, 0]), np.log(m[0, 1]))[0, 1]
     assert corr == pytest.approx(0.5, abs=0.03)
+
+
+def test_draws_stay_with_their_scenarios_in_subsets_and_reductions() -> None:
+    # Out-of-sample evaluation solves chunks of a fresh sample; a chunk's throughput draws must
+    # be the whole sample's draws for those scenarios, not a new draw of the chunk's size.
+    from computebroker.planner.evaluate import _subset
+    from computebroker.planner.sampling import reduce_scenarios
+
+    cat = shipped_catalog()
+    spec = parse_scenario(yaml.safe_dump(_doc(True), sort_keys=False), cat)
+    whole = _problem(True, 0.5)
+    assert whole.T_mult is not None
+    scen = sample_scenarios(spec)
+    part = build_problem(spec, whole.matrix, _subset(scen, 50, 80), cat)
+    assert part.T_mult is not None
+    assert np.array_equal(part.T_mult, whole.T_mult[:, :, 50:80])
+    reduced = reduce_scenarios(scen, 20)
+    assert reduced.draw_index is not None
+    red = build_problem(spec, whole.matrix, reduced, cat)
+    assert red.T_mult is not None
+    assert np.array_equal(red.T_mult, whole.T_mult[:, :, reduced.draw_index])
