@@ -43,7 +43,9 @@ def _wait(client: TestClient, job: str, h: dict[str, str], timeout_s: float = 24
 
 def test_an_evaluation_job_gives_the_hand_checked_figures_and_a_report(api: Any) -> None:
     client, a, b = api
-    r = client.post("/v1/evaluations", json={"scenario": "two-regime", "paths": 4}, headers=a)
+    # two path processes inside the job's process (the local pool), stopped with it on cancel
+    body = {"scenario": "two-regime", "paths": 4, "workers": 2}
+    r = client.post("/v1/evaluations", json=body, headers=a)
     assert r.status_code == 202 and r.json()["status"] == "queued"
     job = r.json()["id"]
     st = _wait(client, job, a)
