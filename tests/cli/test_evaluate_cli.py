@@ -79,3 +79,20 @@ def test_ray_executor_gives_the_serial_figures() -> None:
         ray.shutdown()
     assert ev.summary("rolling").cost_usd.mean == pytest.approx(2.52e6, rel=1e-6)
     assert ev.summary("static").cost_usd.mean == pytest.approx(2.88e6, rel=1e-6)
+
+
+def test_the_extensive_form_re_plans_give_the_decompositions_figures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Re-plans solve by the decomposition by default; the extensive form is the same LP, so
+    the hand-checked figures are the same either way; an unknown method is exit 2."""
+    code, out, err = cli(
+        capsys,
+        *("evaluate", TWO_REGIME, "--paths", "2", "--executor", "serial"),
+        *("--replan-method", "extensive", "-f", "json"),
+    )
+    assert code == 0, err
+    costs = {p["policy"]: p["cost_usd"]["mean"] for p in json.loads(out)["policies"]}
+    assert costs == {"static": pytest.approx(2.88e6, rel=1e-6), "rolling": pytest.approx(2.52e6)}
+    code, _, err = cli(capsys, "evaluate", TWO_REGIME, "--replan-method", "magic")
+    assert code == 2 and "--replan-method" in err and "benders or extensive" in err

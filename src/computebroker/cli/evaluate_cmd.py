@@ -118,6 +118,13 @@ def evaluate(
     decision_lead: Annotated[
         int, typer.Option("--decision-lead", min=0, help="Rolling signs starts t .. t + this.")
     ] = 0,
+    replan_method: Annotated[
+        str,
+        typer.Option(
+            "--replan-method",
+            help="How a re-plan is solved: benders (when it applies) or extensive.",
+        ),
+    ] = "benders",
     information_lag: Annotated[
         int,
         typer.Option("--information-lag", min=0, help="Periods late that demand is seen (0: now)."),
@@ -136,6 +143,12 @@ def evaluate(
         raise InputError.single(
             "<args>", "--format csv is not offered; use table or json", field="--format"
         )
+    if replan_method not in ("benders", "extensive"):
+        raise InputError.single(
+            "--replan-method",
+            f"unknown re-plan method {replan_method!r}; use benders or extensive",
+            field="--replan-method",
+        )
     cat = load_catalog(catalog or [])
     spec = load_scenario(scenario, cat)
     opt = EvaluationOptions(
@@ -143,6 +156,7 @@ def evaluate(
         decision_lead=decision_lead,
         information_lag=information_lag,
         plan=PlanOptions(threads=1),
+        replan_method=replan_method,
     )
     rng = np.random.default_rng(spec.sampling.seed + PATH_SEED_OFFSET if seed is None else seed)
     console = make_console()

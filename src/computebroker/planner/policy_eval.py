@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import multiprocessing
+import multiprocessing.context
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -308,13 +310,21 @@ def _run_all(
     if executor == "ray":
         return _run_ray(ctx, tasks, progress)
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(ctx,)
+        max_workers=workers, mp_context=_pool_context(), initializer=_init_worker, initargs=(ctx,)
     ) as pool:
         futures = [pool.submit(_worker_path, task) for task in tasks]
         for i, fut in enumerate(as_completed(futures)):
             results += fut.result()
             progress(i + 1, n)
     return results
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Fork where the platform has it: the workers inherit the context (the catalog holds
+    read-only mapping proxies, which do not pickle) whatever start method this process was
+    given (a service job's process is started by a fork server and would pass it on)."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
 def _no_ray() -> InputError:

@@ -83,10 +83,11 @@ def failure_reason(exc: BaseException) -> str:
 
 
 def _job_kinds() -> dict[str, JobFn]:
+    from computebroker.service.routes.evaluations import run_evaluation
     from computebroker.service.routes.plans import run_plan
     from computebroker.service.routes.simulations import run_simulation
 
-    return {"plan": run_plan, "simulate": run_simulation}
+    return {"plan": run_plan, "simulate": run_simulation, "evaluate": run_evaluation}
 
 
 JOB_KINDS: Callable[[], dict[str, JobFn]] = _job_kinds

@@ -21,6 +21,8 @@ from computebroker.workflow import DEFAULT_OUT_OF_SAMPLE
 
 __all__ = [
     "CancelOut",
+    "EvaluationIn",
+    "EvaluationOut",
     "Health",
     "JobOut",
     "JobQueued",
@@ -103,6 +105,28 @@ class PlanIn(_In):
         if v == 1:
             raise ValueError("replications must be 0 (not measured) or at least 2")
         return v
+
+
+class EvaluationIn(_In):
+    """Commitment policies judged on the same simulated futures (as ``computebroker evaluate``,
+    docs/evaluate.md) for a stored scenario."""
+
+    scenario: Name
+    version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    policies: Annotated[list[Literal["static", "rolling"]], Field(min_length=1, max_length=2)] = [
+        "static",
+        "rolling",
+    ]
+    # true paths every policy meets (as `evaluate --paths`); each rolling path re-plans once a
+    # period, so a path of a 12-quarter scenario is 12 solves
+    paths: Annotated[int, Field(ge=1, le=1_000)] = 20
+    # the path seed (None: the scenario's seed + 7919, as `evaluate`)
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
+    replan_scenarios: Annotated[int, Field(ge=2, le=200)] = 10
+    decision_lead: Annotated[int, Field(ge=0, le=100)] = 0
+    information_lag: Annotated[int, Field(ge=0, le=100)] = 0
+    # processes the paths run on inside the job (1: in the job's own process)
+    workers: Annotated[int, Field(ge=1, le=64)] = 1
 
 
 class OffersIn(_In):
@@ -220,6 +244,80 @@ class CancelOut(BaseModel):
     id: str
     status: str
     cancel_requested: bool
+
+
+class IntervalOut(BaseModel):
+    """A mean over the paths with its 95% interval and the 5th..95th percentiles."""
+
+    mean: float
+    ci95_low: float
+    ci95_high: float
+    p05: float
+    p95: float
+
+
+class SignedOut(BaseModel):
+    """Mean chips a policy signed of one offer for one start period."""
+
+    offer: str
+    start: str
+    chips: float
+
+
+class PolicyOut(BaseModel):
+    """One policy over every path (money in USD, unmet work in each class's unit)."""
+
+    policy: str
+    cost_usd: IntervalOut  # realised, nominal
+    pv_usd: IntervalOut  # at the scenario's discount rate
+    unmet: dict[str, IntervalOut]
+    obligations_usd: IntervalOut  # total contract value signed
+    vendor_shares: dict[str, float]
+    signed_chips: list[SignedOut]
+
+
+class WaitOut(BaseModel):
+    """Sign an offer now or wait one period: the rolling policy's first re-plan both ways."""
+
+    offer: str
+    chips_now: float
+    cost_sign_now_usd: float
+    cost_wait_usd: float
+    value_of_signing_now_usd: float
+
+
+class PathOut(BaseModel):
+    """One policy on one true path."""
+
+    policy: str
+    path: int
+    cost_usd: float
+    pv_usd: float
+    penalty_usd: float
+    obligations_usd: float
+    unmet: dict[str, float]
+    cost_by_period_usd: list[float]
+
+
+class EvaluationOptionsOut(BaseModel):
+    """How the rolling policy re-planned."""
+
+    replan_scenarios: int
+    decision_lead: int
+    information_lag: int
+
+
+class EvaluationOut(BaseModel):
+    """An evaluation's result (``evaluation.json`` of ``computebroker evaluate``)."""
+
+    scenario: str
+    paths: int
+    periods: list[str]
+    options: EvaluationOptionsOut
+    value_of_flexibility_usd: IntervalOut | None  # static - rolling, paired on the paths
+    sign_now_or_wait: list[WaitOut]
+    policies: list[PolicyOut]
+    paths_detail: list[PathOut]
 
 
 class ScenarioSaved(BaseModel):

@@ -76,6 +76,7 @@ class Worker:
                     "computebroker.service.jobs",
                     "computebroker.service.routes.plans",
                     "computebroker.service.routes.simulations",
+                    "computebroker.service.routes.evaluations",
                 ]
             )
             self._mp = mp

@@ -2,6 +2,7 @@
 
 from computebroker.service.routes import (
     catalog,
+    evaluations,
     jobs,
     placements,
     plans,
@@ -18,6 +19,7 @@ ROUTERS = (
     plans.router,
     jobs.router,
     simulations.router,
+    evaluations.router,
     placements.router,
     tokens.router,
 )

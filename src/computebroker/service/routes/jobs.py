@@ -74,7 +74,7 @@ def job_record(ctx: ServiceContext, t: Team, job_id: str) -> dict[str, Any]:
 def list_jobs(
     t: Auth,
     ctx: Ctx,
-    kind: Annotated[str | None, Query(pattern=r"^(plan|simulate)$")] = None,
+    kind: Annotated[str | None, Query(pattern=r"^(plan|simulate|evaluate)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[JobOut]:
     """The team's jobs, newest first, with their parameters (the dashboard's history)."""
