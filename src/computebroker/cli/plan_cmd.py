@@ -40,7 +40,13 @@ from computebroker.planner.document import (
     price_of_work_rows,
     schedule_rows,
 )
-from computebroker.reports.plan import CLI_HINT, convergence_line, headline_rows, plan_report
+from computebroker.reports.plan import (
+    CLI_HINT,
+    convergence_line,
+    headline_rows,
+    plan_report,
+    stress_text,
+)
 from computebroker.workflow import (
     DEFAULT_OUT_OF_SAMPLE,
     PlanRun,
@@ -324,6 +330,13 @@ def plan(
     with_frontier: Annotated[
         bool, typer.Option("--frontier", help="Also sweep the efficient frontier.")
     ] = False,
+    with_stress: Annotated[
+        bool,
+        typer.Option(
+            "--stress",
+            help="Also score the plan on every seller of its main chip two periods late together.",
+        ),
+    ] = False,
     frontier_over: Annotated[
         FrontierAxis,
         typer.Option("--frontier-over", help="Sweep the risk weight or the vendor cap."),
@@ -408,6 +421,7 @@ def plan(
         solve=solve,
         out_of_sample=out_of_sample,
         frontier=frontier_over if with_frontier else None,
+        stress=with_stress,
         as_of=as_of_index,
         signed=signed_map,
     )
@@ -443,6 +457,8 @@ def plan(
         _print_plan(console, run)
         _print_whatif(console, run)
         _print_frontier(console, run)
+        if run.stress is not None:
+            console.print(stress_text(run.stress), highlight=False)
         if output is not None:
             console.print(f"wrote {output / 'plan.json'} and {output / 'plan.html'}")
 

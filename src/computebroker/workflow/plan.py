@@ -43,6 +43,7 @@ from computebroker.planner.replicate import (
     replicate,
 )
 from computebroker.planner.spec import ScenarioSpec
+from computebroker.planner.stress import StressResult, chip_stress
 
 __all__ = [
     "DEFAULT_OUT_OF_SAMPLE",
@@ -83,6 +84,9 @@ class PlanRunOptions:
     converge_from: int = 100
     converge_max: int = 3200
     target: float = DEFAULT_TARGET
+    # score the plan on the chip-wide common slip (planner.stress.chip_stress): every seller of
+    # the chip it leans on delivers two periods late together
+    stress: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +127,9 @@ class PlanRun:
     # wall seconds per stage: estimate (pricing and sampling), solve, out_of_sample, frontier,
     # whatif (timings, kept out of the document)
     seconds: dict[str, float] = field(default_factory=dict)
+    # the chip-wide common slip, in expectation over the plan's scenarios (None: not asked, or
+    # no chip of the plan has two sellers)
+    stress: StressResult | None = None
 
     @property
     def plan(self) -> Plan | None:
@@ -326,6 +333,12 @@ def plan_run(
             progress=frontier_progress,
         )
         seconds["frontier"] = time.perf_counter() - t
+    stressed = None
+    if opt.stress:
+        say("stress: every seller of the plan's main chip two periods late")
+        t = time.perf_counter()
+        stressed = chip_stress(result.plan, m, catalog)
+        seconds["stress"] = time.perf_counter() - t
     wrun, wrecord = None, None
     if whatif is not None:
         t = time.perf_counter()
@@ -336,4 +349,4 @@ def plan_run(
     doc = plan_document(
         result, m, out_of_sample=oos, frontier=points, whatif=wrecord, milp=opt.solve.milp
     )
-    return PlanRun(spec, problem, result, m, oos, points, wrun, doc, seconds)
+    return PlanRun(spec, problem, result, m, oos, points, wrun, doc, seconds, stressed)
