@@ -85,7 +85,7 @@ def _on_server(
     token: str | None,
     scenario: Path,
     scenarios: int | str | None,
-    replications: int,
+    replications: int | None,
     seed: int | None,
     method: str,
     output: Path | None,
@@ -271,15 +271,16 @@ def plan(
         ),
     ] = None,
     replications: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--replications",
             min=0,
             max=50,
             help="Independent replications measuring the plan's intervals, optimality gap and "
-            "stability (0: not measured; with --scenarios auto, per sample size, default 5).",
+            "stability (default: the file's scenarios.replications; 0: not measured; with "
+            "--scenarios auto, per sample size, default 5).",
         ),
-    ] = 0,
+    ] = None,
     seed: Annotated[
         int | None, typer.Option("--seed", min=0, help="Sampling seed (default: the file's).")
     ] = None,

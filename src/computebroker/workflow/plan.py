@@ -79,8 +79,9 @@ class PlanRunOptions:
     # and the expected cost's interval are within `target` (planner.replicate); `scenarios` unused
     converge: bool = False
     # independent replications behind the convergence record: with `converge`, per sample size
-    # (0: DEFAULT_REPLICATIONS); without it, of the plan of fixed size (0: not measured)
-    replications: int = 0
+    # (0: DEFAULT_REPLICATIONS); without it, of the plan of fixed size (0: not measured);
+    # None: the scenario file's `scenarios.replications`
+    replications: int | None = None
     converge_from: int = 100
     converge_max: int = 3200
     target: float = DEFAULT_TARGET
@@ -184,6 +185,11 @@ def _solve(
     return problem, result
 
 
+def _replications(spec: ScenarioSpec, opt: PlanRunOptions) -> int:
+    """The replications asked for: the options', else the scenario file's."""
+    return spec.sampling.replications if opt.replications is None else opt.replications
+
+
 class _NoPlanError(Exception):
     """A solve of `--scenarios auto` found no plan (the run reports it, it is no error)."""
 
@@ -215,7 +221,7 @@ def _converge(
             start=opt.converge_from,
             max_scenarios=opt.converge_max,
             target=opt.target,
-            replications=opt.replications or DEFAULT_REPLICATIONS,
+            replications=_replications(spec, opt) or DEFAULT_REPLICATIONS,
             options=opt.solve,
             progress=say,
             solve=solve,
@@ -244,13 +250,14 @@ def _plan(
     if result.plan is None:
         return problem, result, None
     m = metrics(result.plan)
-    if opt.replications > 0:
-        say(f"replicating the plan on {opt.replications} independent samples")
+    reps = _replications(spec, opt)
+    if reps > 0:
+        say(f"replicating the plan on {reps} independent samples")
         t = time.perf_counter()
         conv = replicate(
             result.plan,
             catalog,
-            replications=opt.replications,
+            replications=reps,
             options=opt.solve,
             target=opt.target,
         )

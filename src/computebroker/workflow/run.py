@@ -70,6 +70,7 @@ class RunOptions:
 
     scenarios: int | None = None
     seed: int | None = None
+    replications: int | None = None  # None: the file's (0: convergence not measured)
     out_of_sample: int = DEFAULT_OUT_OF_SAMPLE
     frontier: bool = True  # over the risk weight, at the planner's default weights
     policy: str = "min-cost"
@@ -82,6 +83,7 @@ class RunOptions:
         return PlanRunOptions(
             scenarios=self.scenarios,
             seed=self.seed,
+            replications=self.replications,
             solve=PlanOptions(milp=self.milp),
             out_of_sample=self.out_of_sample,
             frontier=FrontierAxis.RISK if self.frontier else None,
