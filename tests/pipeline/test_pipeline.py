@@ -118,6 +118,7 @@ def test_stress_cases_are_reported_not_hidden(small_run: Any) -> None:
     chip_case = run.cases[1]
     assert run.stress is not None and chip_case.name.startswith("every GB200 seller")
     sellers = {p.view.provider for p in chip_case.fleet.pools if p.view.accelerator == "gb200"}
+
     def gb200(case: Any) -> float:
         fleet = apply_static_faults(case.fleet, case.faults)  # the fleet the case ran
         return sum(p.chips_at(at) for p in fleet.pools if p.view.accelerator == "gb200")

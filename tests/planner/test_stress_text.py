@@ -33,9 +33,7 @@ def _result(penalty: float, rentals: float, commit: float, post: float) -> Stres
 
 def _parts(text: str) -> list[tuple[float, str]]:
     why = text.split("Why: ", 1)[1].split(". Unmet", 1)[0]
-    return [
-        (float(v.replace(",", "")) * _UNIT[u], word) for v, u, word in _AMOUNT.findall(why)
-    ]
+    return [(float(v.replace(",", "")) * _UNIT[u], word) for v, u, word in _AMOUNT.findall(why)]
 
 
 def test_the_issue_14_figures_in_words() -> None:
@@ -51,7 +49,9 @@ def test_the_issue_14_figures_in_words() -> None:
     assert "0.69% to 3.76%" in text and "800 scenarios" in text
     assert "−" not in text and "-$" not in text  # amounts in words, never negative
     # largest effect first
-    assert text.index("$18.60B") < text.index("$3.60B") < text.index("$2.50B") < text.index("$1.40B")
+    assert (
+        text.index("$18.60B") < text.index("$3.60B") < text.index("$2.50B") < text.index("$1.40B")
+    )
     signed = sum(v if w == "more" else -v for v, w in _parts(text))
     assert abs(signed - 18.9e9) < 1e6
     rows = stress_rows(r)
@@ -87,5 +87,7 @@ def test_the_parts_named_sum_to_the_difference(p: float, r: float, c: float, o: 
     # each amount is rounded to $0.01B (or $0.1M): the sum is within that of the difference
     signed = sum(v if w == "more" else -v for v, w in parts)
     assert abs(signed - res.difference_usd) <= 0.006e9 * 4
-    for (_, word), (_, value) in zip(parts, [kv for kv in res.parts if abs(kv[1]) >= 0.5], strict=True):
+    for (_, word), (_, value) in zip(
+        parts, [kv for kv in res.parts if abs(kv[1]) >= 0.5], strict=True
+    ):
         assert word == ("more" if value > 0 else "less")

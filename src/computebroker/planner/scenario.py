@@ -261,7 +261,9 @@ class ScenariosModel(_Strict):
     @classmethod
     def _replications(cls, v: int) -> int:
         if v == 1:
-            raise ValueError("replications must be 0 (not measured) or at least 2 (a t interval needs two)")
+            raise ValueError(
+                "replications must be 0 (not measured) or at least 2 (a t interval needs two)"
+            )
         return v
 
 

@@ -19,7 +19,6 @@ from computebroker.perf.matrix import WorkloadClass
 from computebroker.planner.periods import Horizon
 
 __all__ = [
-    "TerminalSalvage",
     "BudgetBasis",
     "DemandClass",
     "DemandSpec",
@@ -32,6 +31,7 @@ __all__ = [
     "ScenarioSpec",
     "ShareBasis",
     "ShareScope",
+    "TerminalSalvage",
 ]
 
 # Annual discount rate applied to every cash flow when a scenario does not give one: a typical

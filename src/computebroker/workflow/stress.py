@@ -34,8 +34,10 @@ def stress_cases(
     if common_slip is not None:
         chip, sellers = common_slip
         start = 1e-6 if chip_has_existing else 0.0
-        kept = "capacity already delivered at the start stays" if chip_has_existing else (
-            "the first period's deliveries included"
+        kept = (
+            "capacity already delivered at the start stays"
+            if chip_has_existing
+            else ("the first period's deliveries included")
         )
         cases.append(
             (
