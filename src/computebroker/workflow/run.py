@@ -70,7 +70,7 @@ class RunOptions:
 
     scenarios: int | None = None
     seed: int | None = None
-    replications: int | None = None  # None: the file's (0: convergence not measured)
+    replications: int | None = 0  # 0: convergence not measured; None: the file's
     out_of_sample: int = DEFAULT_OUT_OF_SAMPLE
     frontier: bool = True  # over the risk weight, at the planner's default weights
     policy: str = "min-cost"
