@@ -16,7 +16,9 @@ def test_student_t_interval_by_hand() -> None:
     assert iv.mean == pytest.approx(3.0)
     assert iv.half_width == pytest.approx(1.963243, rel=1e-6)
     # 90%: t_{4, 0.95} = 2.131847 -> 2.131847 x 0.707107 = 1.507443
-    assert _interval([1.0, 2.0, 3.0, 4.0, 5.0], 0.90).half_width == pytest.approx(1.507443, rel=1e-6)
+    assert _interval([1.0, 2.0, 3.0, 4.0, 5.0], 0.90).half_width == pytest.approx(
+        1.507443, rel=1e-6
+    )
 
 
 def test_one_value_has_no_interval() -> None:
