@@ -107,24 +107,35 @@ def test_demand_drawn_is_the_demand_simulated(small_run: Any) -> None:
 
 
 def test_stress_cases_are_reported_not_hidden(small_run: Any) -> None:
+    from computebroker.sim.faults import apply_static_faults
+
     run: RunResult = small_run
     names = [c.name for c in run.cases]
-    assert len(names) == 3 and names[0] == "plan as drawn"
-    late = run.cases[1]
+    assert len(names) == 4 and names[0] == "plan as drawn"
+    hours = run.spec.horizon.hours_per_period
+    at = 1.5 * hours * HOUR
+    # the chip-wide common slip: every seller of the chip has less of it early on, together
+    chip_case = run.cases[1]
+    assert run.stress is not None and chip_case.name.startswith("every GB200 seller")
+    sellers = {p.view.provider for p in chip_case.fleet.pools if p.view.accelerator == "gb200"}
+
+    def gb200(case: Any) -> float:
+        fleet = apply_static_faults(case.fleet, case.faults)  # the fleet the case ran
+        return sum(p.chips_at(at) for p in fleet.pools if p.view.accelerator == "gb200")
+
+    assert sellers and gb200(chip_case) < gb200(run.cases[0])
+    late = run.cases[2]
     assert "two periods late" in late.name
     vendor = late.name.split(" two periods")[0]
-    hours = run.spec.horizon.hours_per_period
     # the stressed fleet really has less of that vendor early on
-    before = sum(
-        p.chips_at(1.5 * hours * HOUR)
-        for p in run.cases[0].fleet.pools
-        if p.view.provider == vendor
-    )
-    after = sum(
-        p.chips_at(1.5 * hours * HOUR) for p in late.fleet.pools if p.view.provider == vendor
-    )
+    before = sum(p.chips_at(at) for p in run.cases[0].fleet.pools if p.view.provider == vendor)
+    ran = apply_static_faults(late.fleet, late.faults)
+    after = sum(p.chips_at(at) for p in ran.pools if p.view.provider == vendor)
     assert after <= before
     html = build_run_report(run).render()
+    # the expected-cost stress of the plan is explained in the report, in words
+    assert "Stress: every GB200 seller 2 quarters late" in html
+    assert "The parts sum to the difference." in html
     for c in run.cases:
         assert c.realised.unmet_share >= 0
         assert c.name in html

@@ -41,7 +41,13 @@ from computebroker.planner.document import (
     price_of_work_rows,
     schedule_rows,
 )
-from computebroker.reports.plan import CLI_HINT, convergence_line, headline_rows, plan_report
+from computebroker.reports.plan import (
+    CLI_HINT,
+    convergence_line,
+    headline_rows,
+    plan_report,
+    stress_text,
+)
 from computebroker.workflow import (
     DEFAULT_OUT_OF_SAMPLE,
     PlanRun,
@@ -80,7 +86,7 @@ def _on_server(
     token: str | None,
     scenario: Path,
     scenarios: int | str | None,
-    replications: int,
+    replications: int | None,
     seed: int | None,
     method: str,
     output: Path | None,
@@ -266,15 +272,16 @@ def plan(
         ),
     ] = None,
     replications: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--replications",
             min=0,
             max=50,
             help="Independent replications measuring the plan's intervals, optimality gap and "
-            "stability (0: not measured; with --scenarios auto, per sample size, default 5).",
+            "stability (default: the file's scenarios.replications; 0: not measured; with "
+            "--scenarios auto, per sample size, default 5).",
         ),
-    ] = 0,
+    ] = None,
     seed: Annotated[
         int | None, typer.Option("--seed", min=0, help="Sampling seed (default: the file's).")
     ] = None,
@@ -332,6 +339,13 @@ def plan(
     ] = None,
     with_frontier: Annotated[
         bool, typer.Option("--frontier", help="Also sweep the efficient frontier.")
+    ] = False,
+    with_stress: Annotated[
+        bool,
+        typer.Option(
+            "--stress",
+            help="Also score the plan on every seller of its main chip two periods late together.",
+        ),
     ] = False,
     frontier_over: Annotated[
         FrontierAxis,
@@ -425,6 +439,7 @@ def plan(
         solve=solve,
         out_of_sample=out_of_sample,
         frontier=frontier_over if with_frontier else None,
+        stress=with_stress,
         as_of=as_of_index,
         signed=signed_map,
     )
@@ -460,6 +475,8 @@ def plan(
         _print_plan(console, run)
         _print_whatif(console, run)
         _print_frontier(console, run)
+        if run.stress is not None:
+            console.print(stress_text(run.stress), highlight=False)
         if output is not None:
             console.print(f"wrote {output / 'plan.json'} and {output / 'plan.html'}")
 

@@ -59,7 +59,7 @@ def remote_plan(
     seed: int | None,
     method: str,
     progress: Callable[[str], None],
-    replications: int = 0,
+    replications: int | None = None,
 ) -> PlanDocument:
     """Upload ``scenario``, plan it on the server, wait, and return the plan document."""
     from computebroker.inputs import read_text
@@ -73,7 +73,7 @@ def remote_plan(
         body["scenarios"] = scenarios
     if seed is not None:
         body["seed"] = seed
-    if replications:
+    if replications is not None:  # None: the scenario file's
         body["replications"] = replications
     job = _call(server, token, "POST", "/v1/plans", body)
     last = ""

@@ -150,13 +150,13 @@ class PlanProblem:
         last period, discounted, net of salvage unless ``net`` is False."""
         disc = np.ones_like(self.disc) if nominal else self.disc
         P = self.n_periods
-        keep = 1.0 - self.salvage if net else 1.0
+        keep = self.keep_post if net else 1.0
         out = np.zeros((len(self.commit), P, self.n_scenarios))
         for o in range(len(self.commit)):
             for sh in np.unique(self.shift[o]):
                 ext = np.roll(self.Rext[o], int(sh), axis=1)
                 ext[:, : int(sh)] = 0.0
-                value = keep * self.c_commit[o] * (ext[:, P:] * disc[P:]).sum(axis=1)
+                value = self.c_commit[o] * (ext[:, P:] * (disc[P:] * keep)).sum(axis=1)
                 sel = self.shift[o] == sh
                 out[o][:, sel] = value[:, None] * self.d[o, P - 1, sel][None, :]
         return out
@@ -164,10 +164,10 @@ class PlanProblem:
     def post_existing(self, *, nominal: bool = False, net: bool = True) -> np.ndarray:
         """(C, start) the same for commitments already delivered (they never slip)."""
         disc = np.ones_like(self.disc) if nominal else self.disc
-        keep = 1.0 - self.salvage if net else 1.0
+        keep = self.keep_post if net else 1.0
         P = self.n_periods
         return np.asarray(
-            keep * self.c_commit[:, None] * (self.Rext[:, :, P:] * disc[P:]).sum(axis=2),
+            self.c_commit[:, None] * (self.Rext[:, :, P:] * (disc[P:] * keep)).sum(axis=2),
             dtype=float,
         )
 
@@ -251,6 +251,18 @@ class PlanProblem:
     def rate_low(self) -> np.ndarray:
         """(W, pool) the lowest work per kchip-period over the scenarios (for safe bounds)."""
         return self.T if self.T_mult is None else self.T * self.T_mult.min(axis=2)
+    # salvage fraction of each period past the horizon (policy.terminal_salvage); None: the
+    # scalar ``salvage`` in every one
+    salvage_post: np.ndarray | None = None
+
+    @property
+    def keep_post(self) -> np.ndarray:
+        """(MAX_POST_PERIODS,) share of the price still owed net of salvage, per period past
+        the horizon."""
+        E = self.Rext.shape[2] - self.n_periods
+        if self.salvage_post is None:
+            return np.full(E, 1.0 - self.salvage)
+        return np.asarray(1.0 - self.salvage_post, dtype=float)
 
     @property
     def n_periods(self) -> int:
@@ -567,4 +579,9 @@ def build_problem(
         salvage=spec.policy.salvage_fraction,
         matrix=matrix,
         T_mult=_throughput_mult(spec, matrix, pool_keys, scenarios, catalog),
+        salvage_post=None
+        if spec.policy.terminal_salvage is None
+        else spec.policy.terminal_salvage.fractions(
+            spec.horizon.count, Rext.shape[2] - spec.horizon.count, spec.horizon.kind.per_year
+        ),
     )

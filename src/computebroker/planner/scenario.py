@@ -34,6 +34,7 @@ from computebroker.planner.spec import (
     ScenarioSpec,
     ShareBasis,
     ShareScope,
+    TerminalSalvage,
 )
 
 __all__ = ["ScenarioFile", "load_scenario", "parse_scenario", "scenario_from_document"]
@@ -186,6 +187,16 @@ class ExistingModel(_Strict):
     chips: Pos
 
 
+class TerminalSalvageModel(_Strict):
+    """``policy.terminal_salvage``: salvage from demand past the horizon (docs/planner.md)."""
+
+    # ASSUMPTION (default): the market price of a chip's capacity falls 20% a year; H100 rental
+    # went from about $4.70/h at its 2023 launch to $2.35/h on one-year contracts in March 2026
+    # (about half in three years); sources in docs/planner.md
+    price_decline: Annotated[float, Field(ge=0, lt=1)] = 0.20
+    demand_growth: Annotated[float, Field(gt=-1, le=10)] = 0.0
+
+
 class PolicyModel(_Strict):
     """``policy:`` section."""
 
@@ -200,11 +211,21 @@ class PolicyModel(_Strict):
     regions: dict[str, list[str]] = Field(default_factory=dict)
     existing: list[ExistingModel] = Field(default_factory=list)
     salvage_fraction: Frac = 0.5
+    terminal_salvage: TerminalSalvageModel | None = None
     discount_rate: Annotated[float, Field(ge=0, le=1)] = DISCOUNT_RATE_DEFAULT
     share_scope: ShareScope = ShareScope.PERIOD
     budget_basis: BudgetBasis = BudgetBasis.SPEND
     throughput_uncertainty: bool = False
     throughput_correlation: Frac = 0.5
+
+    @model_validator(mode="after")
+    def _one_salvage(self) -> PolicyModel:
+        if self.terminal_salvage is not None and "salvage_fraction" in self.model_fields_set:
+            raise ValueError(
+                "give salvage_fraction (explicit) or terminal_salvage (from demand past the "
+                "horizon), not both"
+            )
+        return self
 
 
 class ScarcityModel(_Strict):
@@ -234,6 +255,18 @@ class ScenariosModel(_Strict):
     seed: Annotated[int, Field(ge=0)] = 0
     method: SamplingMethod = SamplingMethod.ANTITHETIC
     reduce_to: Annotated[int, Field(gt=0)] | None = None
+    # independent replications measuring the plan (intervals, MMW gap, stability); 0: not
+    # measured. `plan --replications N` overrides it.
+    replications: Annotated[int, Field(ge=0, le=50)] = 0
+
+    @field_validator("replications")
+    @classmethod
+    def _replications(cls, v: int) -> int:
+        if v == 1:
+            raise ValueError(
+                "replications must be 0 (not measured) or at least 2 (a t interval needs two)"
+            )
+        return v
 
 
 class ScenarioFile(_Strict):
@@ -351,6 +384,7 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
             seed=sf.scenarios.seed,
             method=sf.scenarios.method,
             reduce_to=sf.scenarios.reduce_to,
+            replications=sf.scenarios.replications,
         ),
         scarcity=ScarcitySpec(
             vendor=sc.vendor_correlation,
@@ -557,6 +591,12 @@ def _policy(sf: ScenarioFile, names: list[str], offers: list[OfferSpec], err: _E
         regions={k: tuple(v) for k, v in pm.regions.items()},
         existing=tuple(existing),
         salvage_fraction=pm.salvage_fraction,
+        terminal_salvage=None
+        if pm.terminal_salvage is None
+        else TerminalSalvage(
+            price_decline=pm.terminal_salvage.price_decline,
+            demand_growth=pm.terminal_salvage.demand_growth,
+        ),
         discount_rate=pm.discount_rate,
         share_scope=pm.share_scope,
         budget_basis=pm.budget_basis,

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import numpy as np
+
 from computebroker.catalog import ContractKind
 from computebroker.perf.matrix import WorkloadClass
 from computebroker.planner.periods import Horizon
@@ -29,6 +31,7 @@ __all__ = [
     "ScenarioSpec",
     "ShareBasis",
     "ShareScope",
+    "TerminalSalvage",
 ]
 
 # Annual discount rate applied to every cash flow when a scenario does not give one: a typical
@@ -137,6 +140,33 @@ class ExistingCommitment:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TerminalSalvage:
+    """Salvage from demand past the horizon (``policy.terminal_salvage``): a committed
+    chip-period at period ``t >= P`` (0-based) is worth ``min(1, u[t] * m[t])`` of its price,
+    ``m[t] = (1 - price_decline) ** (t / periods_per_year)`` (what the same capacity would cost
+    on the market then, relative to the price signed at the start) and
+    ``u[t] = min(1, (1 + demand_growth) ** ((t - P + 1) / periods_per_year))`` (the share of it
+    that demand continuing past the horizon uses, the plan's last-period capacity being what its
+    last period's demand needed)."""
+
+    price_decline: float = 0.20  # per year; see docs/planner.md for its source
+    demand_growth: float = 0.0  # per year, past the horizon
+
+    def fractions(self, periods: int, post_periods: int, per_year: int) -> np.ndarray:
+        """(post_periods,) salvage fraction of each period past a horizon of ``periods``.
+
+        Examples
+        --------
+        >>> TerminalSalvage(price_decline=0.2).fractions(4, 2, 4).round(4).tolist()
+        [0.8, 0.7566]
+        """
+        t = np.arange(periods, periods + post_periods, dtype=float)
+        market = (1.0 - self.price_decline) ** (t / per_year)
+        used = np.minimum(1.0, (1.0 + self.demand_growth) ** ((t - periods + 1) / per_year))
+        return np.asarray(np.minimum(1.0, used * market), dtype=float)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     """Rules and preferences of the buyer."""
 
@@ -154,6 +184,7 @@ class Policy:
     regions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class -> allowed patterns
     existing: tuple[ExistingCommitment, ...] = ()
     salvage_fraction: float = 0.5  # value recovered per dollar committed after the horizon
+    terminal_salvage: TerminalSalvage | None = None  # given: replaces salvage_fraction
     discount_rate: float = DISCOUNT_RATE_DEFAULT  # annual; every cash flow discounted (see above)
     share_scope: ShareScope = ShareScope.PERIOD
     budget_basis: BudgetBasis = BudgetBasis.SPEND
@@ -201,6 +232,7 @@ class SamplingSpec:
     seed: int = 0
     method: SamplingMethod = SamplingMethod.ANTITHETIC
     reduce_to: int | None = None
+    replications: int = 0  # replications measuring the plan (0: not measured)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,6 +10,7 @@ page and the service's job message.
 from __future__ import annotations
 
 from computebroker.planner.result import Convergence, PlanMetrics
+from computebroker.planner.stress import StressResult
 from computebroker.reports.html import HtmlReport, money
 from computebroker.reports.plan_figures import add_plan_sections
 from computebroker.workflow import PlanRun
@@ -17,10 +18,13 @@ from computebroker.workflow import PlanRun
 __all__ = [
     "CLI_HINT",
     "add_headline_section",
+    "add_stress_section",
     "convergence_line",
     "convergence_status",
     "headline_rows",
     "plan_report",
+    "stress_rows",
+    "stress_text",
 ]
 
 # how to measure convergence, in the words of each entry point
@@ -105,6 +109,85 @@ def add_headline_section(page: HtmlReport, m: PlanMetrics) -> None:
     s.table(rows, [("figure", "figure"), ("value", "value")])
 
 
+# a stress within this share of the base expected cost "costs the same" (sampling-level noise)
+STRESS_NEGLIGIBLE_SHARE = 0.001
+
+# each part of a stress's cost difference in words: (what rose, what fell), the amount before it
+_PART_WORDS = {
+    "unmet work (penalty)": (
+        "more shortfall penalty on work left unmet",
+        "less shortfall penalty (less work left unmet)",
+    ),
+    "rentals bought to cover the gap": (
+        "more on rentals bought to cover the gap",
+        "less on rentals",
+    ),
+    "commitment bill inside the horizon": (
+        "more commitment bill inside the horizon",
+        "less commitment bill inside the horizon (late capacity is billed only once it arrives)",
+    ),
+    "obligations pushed past the horizon": (
+        "more obligations past the horizon (the terms shift with the late deliveries)",
+        "less obligations past the horizon",
+    ),
+}
+
+
+def stress_text(r: StressResult) -> str:
+    """Why the stress costs what it does, in words generated from its figures: the total
+    difference and each part of it (stated as an amount with "more" or "less", never as a
+    negative amount); the parts named sum to the difference."""
+    d = r.difference_usd
+    if abs(d) < STRESS_NEGLIGIBLE_SHARE * abs(r.base_usd):
+        verb = f"leaves the plan's expected cost at {money(r.stressed_usd)} (within {STRESS_NEGLIGIBLE_SHARE:.1%})"
+    else:
+        verb = (
+            f"{'raises' if d > 0 else 'lowers'} the plan's expected cost from "
+            f"{money(r.base_usd)} to {money(r.stressed_usd)}, {money(abs(d))} "
+            f"{'more' if d > 0 else 'less'}"
+        )
+    parts = [
+        f"{money(abs(v))} {_PART_WORDS[k][0 if v > 0 else 1]}"
+        for k, v in r.parts
+        if abs(v) >= 0.5  # under a dollar: no change
+    ]
+    why = "; ".join(parts) if parts else "nothing moved"
+    return (
+        f"Stress '{r.name}' {verb} (present value, on the plan's {r.scenarios:,} scenarios, "
+        "commitments kept, rentals and allocation re-optimised). Why: "
+        f"{why}. Unmet work (volume-weighted) goes from {r.base_unmet_share:.2%} to "
+        f"{r.stressed_unmet_share:.2%}. The parts sum to the difference."
+    )
+
+
+def stress_rows(r: StressResult) -> list[dict[str, str]]:
+    """The stress's decomposition as table rows (base, stressed, change per part)."""
+    rows = [{"part": k, "change": _signed(v)} for k, v in r.parts]
+    rows.append({"part": "= change in expected cost", "change": _signed(r.difference_usd)})
+    return rows
+
+
+def _signed(v: float) -> str:
+    return f"+{money(v)}" if v >= 0 else f"−{money(-v)}"
+
+
+def add_stress_section(page: HtmlReport, r: StressResult | None) -> None:
+    """The section "Stress: ..." of the chip-wide common slip (nothing without one)."""
+    if r is None:
+        return
+    s = page.section(f"Stress: {r.name}", "plan-stress")
+    s.text(r.description, "note")
+    s.text(stress_text(r))
+    s.kpis(
+        [
+            ("base expected cost", money(r.base_usd)),
+            ("stressed", money(r.stressed_usd)),
+            ("unmet work", f"{r.base_unmet_share:.2%} → {r.stressed_unmet_share:.2%}"),
+        ]
+    )
+    s.table(stress_rows(r), [("part", "part of the difference"), ("change", "change")])
+
+
 def plan_report(run: PlanRun) -> HtmlReport:
     """The plan's page: the headline figures, commitments, demand and risk, out of sample,
     frontier, what-if."""
@@ -119,4 +202,5 @@ def plan_report(run: PlanRun) -> HtmlReport:
         frontier=run.frontier,
         whatif=run.whatif.rows if run.whatif is not None else None,
     )
+    add_stress_section(page, run.stress)
     return page

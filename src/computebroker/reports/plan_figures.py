@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 
 from computebroker.planner.document import SCHEDULE_COLUMNS, price_of_work_rows, schedule_rows
 from computebroker.planner.frontier import FrontierPoint
-from computebroker.planner.problem import KCHIPS
+from computebroker.planner.problem import KCHIPS, PlanProblem
 from computebroker.planner.result import Plan, PlanMetrics
 from computebroker.reports.html import PALETTE, HtmlReport, money
 
@@ -282,7 +282,7 @@ def add_plan_sections(
     s.text(
         f"{p.n_scenarios} scenarios, {len(p.commit)} commitment and {len(p.recourse)} rental offers, "
         f"{len(p.workloads)} workload classes, {p.periods[0]}..{p.periods[-1]}. Commitments that run past the "
-        f"horizon are charged at {1 - p.salvage:.0%} of their remaining obligation ({money(m.post_horizon_usd)}).",
+        f"horizon are charged at {_kept(p)} of their remaining obligation ({money(m.post_horizon_usd)}).",
         "note",
     )
     s.figure(fig_committed_capacity(plan))
@@ -350,3 +350,13 @@ def _pt(pt: FrontierPoint) -> dict[str, Any]:
         "P(shortfall)": pt.p_shortfall,
         "max vendor share": pt.max_vendor_share,
     }
+
+
+def _kept(p: PlanProblem) -> str:
+    """The share of post-horizon obligations charged, in words (explicit or terminal salvage)."""
+    if p.salvage_post is None:
+        return f"{1 - p.salvage:.0%}"
+    return (
+        f"{p.keep_post[0]:.0%} in the first period past the horizon and more in each later one "
+        "(salvage from demand past the horizon, policy.terminal_salvage)"
+    )

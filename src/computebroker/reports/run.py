@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from computebroker.reports.html import HtmlReport, money
-from computebroker.reports.plan import add_headline_section
+from computebroker.reports.plan import add_headline_section, add_stress_section, stress_text
 from computebroker.reports.plan_figures import add_plan_sections
 from computebroker.reports.sim import add_sim_sections, fig_timeline
 from computebroker.units import BILLION, MILLION, SECONDS_PER_HOUR
@@ -158,6 +158,8 @@ def verdict_text(run: RunResult) -> str:
             f"{z.unmet_share:.1%} undone."
             + (_cheaper_than_base(base, c) if base is not None else "")
         )
+    if run.stress is not None:
+        parts.append(stress_text(run.stress))
     return " ".join(parts)
 
 
@@ -321,6 +323,7 @@ def build_run_report(run: RunResult) -> HtmlReport:
     add_plan_sections(
         page, run.plan, run.metrics, out_of_sample=run.out_of_sample, frontier=run.frontier
     )
+    add_stress_section(page, run.stress)
     if run.cases:
         base = run.cases[0]
         add_sim_sections(page, base.state, base.report, prefix="sim")

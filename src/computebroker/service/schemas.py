@@ -87,8 +87,8 @@ class PlanIn(_In):
     # expected cost meet 1% (as `plan --scenarios auto`)
     scenarios: Annotated[int, Field(ge=1, le=20_000)] | Literal["auto"] | None = None
     # independent replications behind the convergence record (0: not measured; with "auto",
-    # per sample size, default 5), as `plan --replications`
-    replications: Annotated[int, Field(ge=0, le=50)] = 0
+    # per sample size, default 5; None: the scenario file's), as `plan --replications`
+    replications: Annotated[int, Field(ge=0, le=50)] | None = None
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
     method: Annotated[str, Field(pattern=r"^(auto|extensive|benders)$")] = "auto"
     # cost vs risk over the planner's default risk weights, in the document and the report
@@ -101,7 +101,7 @@ class PlanIn(_In):
 
     @field_validator("replications")
     @classmethod
-    def _two_or_none(cls, v: int) -> int:
+    def _two_or_none(cls, v: int | None) -> int | None:
         if v == 1:
             raise ValueError("replications must be 0 (not measured) or at least 2")
         return v

@@ -43,6 +43,7 @@ from computebroker.planner.replicate import (
     replicate,
 )
 from computebroker.planner.spec import ScenarioSpec
+from computebroker.planner.stress import StressResult, chip_stress
 
 __all__ = [
     "DEFAULT_OUT_OF_SAMPLE",
@@ -78,11 +79,15 @@ class PlanRunOptions:
     # and the expected cost's interval are within `target` (planner.replicate); `scenarios` unused
     converge: bool = False
     # independent replications behind the convergence record: with `converge`, per sample size
-    # (0: DEFAULT_REPLICATIONS); without it, of the plan of fixed size (0: not measured)
-    replications: int = 0
+    # (0: DEFAULT_REPLICATIONS); without it, of the plan of fixed size (0: not measured);
+    # None: the scenario file's `scenarios.replications`
+    replications: int | None = None
     converge_from: int = 100
     converge_max: int = 3200
     target: float = DEFAULT_TARGET
+    # score the plan on the chip-wide common slip (planner.stress.chip_stress): every seller of
+    # the chip it leans on delivers two periods late together
+    stress: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,9 @@ class PlanRun:
     # wall seconds per stage: estimate (pricing and sampling), solve, out_of_sample, frontier,
     # whatif (timings, kept out of the document)
     seconds: dict[str, float] = field(default_factory=dict)
+    # the chip-wide common slip, in expectation over the plan's scenarios (None: not asked, or
+    # no chip of the plan has two sellers)
+    stress: StressResult | None = None
 
     @property
     def plan(self) -> Plan | None:
@@ -177,6 +185,11 @@ def _solve(
     return problem, result
 
 
+def _replications(spec: ScenarioSpec, opt: PlanRunOptions) -> int:
+    """The replications asked for: the options', else the scenario file's."""
+    return spec.sampling.replications if opt.replications is None else opt.replications
+
+
 class _NoPlanError(Exception):
     """A solve of `--scenarios auto` found no plan (the run reports it, it is no error)."""
 
@@ -208,7 +221,7 @@ def _converge(
             start=opt.converge_from,
             max_scenarios=opt.converge_max,
             target=opt.target,
-            replications=opt.replications or DEFAULT_REPLICATIONS,
+            replications=_replications(spec, opt) or DEFAULT_REPLICATIONS,
             options=opt.solve,
             progress=say,
             solve=solve,
@@ -237,13 +250,14 @@ def _plan(
     if result.plan is None:
         return problem, result, None
     m = metrics(result.plan)
-    if opt.replications > 0:
-        say(f"replicating the plan on {opt.replications} independent samples")
+    reps = _replications(spec, opt)
+    if reps > 0:
+        say(f"replicating the plan on {reps} independent samples")
         t = time.perf_counter()
         conv = replicate(
             result.plan,
             catalog,
-            replications=opt.replications,
+            replications=reps,
             options=opt.solve,
             target=opt.target,
         )
@@ -326,6 +340,12 @@ def plan_run(
             progress=frontier_progress,
         )
         seconds["frontier"] = time.perf_counter() - t
+    stressed = None
+    if opt.stress:
+        say("stress: every seller of the plan's main chip two periods late")
+        t = time.perf_counter()
+        stressed = chip_stress(result.plan, m, catalog)
+        seconds["stress"] = time.perf_counter() - t
     wrun, wrecord = None, None
     if whatif is not None:
         t = time.perf_counter()
@@ -336,4 +356,4 @@ def plan_run(
     doc = plan_document(
         result, m, out_of_sample=oos, frontier=points, whatif=wrecord, milp=opt.solve.milp
     )
-    return PlanRun(spec, problem, result, m, oos, points, wrun, doc, seconds)
+    return PlanRun(spec, problem, result, m, oos, points, wrun, doc, seconds, stressed)

@@ -39,6 +39,7 @@ from computebroker.planner import (
 )
 from computebroker.planner.document import PlanDocument
 from computebroker.planner.spec import ScenarioSpec
+from computebroker.planner.stress import StressResult, common_slip_chip
 from computebroker.sim import (
     SimConfig,
     SimReport,
@@ -69,6 +70,7 @@ class RunOptions:
 
     scenarios: int | None = None
     seed: int | None = None
+    replications: int | None = 0  # 0: convergence not measured; None: the file's
     out_of_sample: int = DEFAULT_OUT_OF_SAMPLE
     frontier: bool = True  # over the risk weight, at the planner's default weights
     policy: str = "min-cost"
@@ -81,9 +83,11 @@ class RunOptions:
         return PlanRunOptions(
             scenarios=self.scenarios,
             seed=self.seed,
+            replications=self.replications,
             solve=PlanOptions(milp=self.milp),
             out_of_sample=self.out_of_sample,
             frontier=FrontierAxis.RISK if self.frontier else None,
+            stress=self.stress,
         )
 
 
@@ -138,6 +142,11 @@ class RunResult:
         return self.planned.frontier
 
     @property
+    def stress(self) -> StressResult | None:
+        """The chip-wide common slip in expectation over the plan's scenarios."""
+        return self.planned.stress
+
+    @property
     def document(self) -> PlanDocument:
         """The plan document (``plan.json``)."""
         return self.planned.document
@@ -167,8 +176,15 @@ def _simulate_cases(
         )
     ]
     if opt.stress:
+        chip = common_slip_chip(m, spec)
         cases += stress_cases(
-            base_fleet, m.vendor_shares, spec.horizon.hours_per_period, spec.horizon.labels
+            base_fleet,
+            m.vendor_shares,
+            spec.horizon.hours_per_period,
+            spec.horizon.labels,
+            chip,
+            chip_has_existing=chip is not None
+            and any(spec.offer(e.offer).accelerator == chip[0] for e in spec.policy.existing),
         )
     out: list[SimCase] = []
     for name, text, faults in cases:

@@ -1,5 +1,7 @@
-"""The named stress cases of a planned fleet: the largest vendor delivers two periods late; the
-region holding the most committed chips goes down for a week mid-horizon."""
+"""The named stress cases of a planned fleet: every seller of the chip the plan leans on delivers
+two periods late together (the chip-wide common slip of issue 14, scored in expectation by
+:func:`computebroker.planner.stress.chip_stress`); the largest vendor delivers two periods late;
+the region holding the most committed chips goes down for a week mid-horizon."""
 
 from __future__ import annotations
 
@@ -17,12 +19,38 @@ def stress_cases(
     vendor_shares: Mapping[str, float],
     hours_per_period: float,
     periods: Sequence[str],
+    common_slip: tuple[str, tuple[str, ...]] | None = None,
+    *,
+    chip_has_existing: bool = False,
 ) -> list[tuple[str, str, list[FaultSpec]]]:
-    """The named stress cases of a planned fleet: the largest vendor (by share of committed
-    spend) delivers two periods late; the region holding the most committed chips is down for a
-    week from mid-horizon. (name, description, faults) each."""
+    """The named stress cases of a planned fleet: every seller of ``common_slip``'s chip
+    (:func:`~computebroker.planner.stress.common_slip_chip`) delivers two periods late together;
+    the largest vendor (by share of committed spend) delivers two periods late; the region
+    holding the most committed chips is down for a week from mid-horizon. (name, description,
+    faults) each. The chip-wide slip delays the chip's first-period deliveries too, unless
+    ``chip_has_existing`` (contracts already signed never slip: then the first period stays)."""
     hours = hours_per_period
     cases: list[tuple[str, str, list[FaultSpec]]] = []
+    if common_slip is not None:
+        chip, sellers = common_slip
+        start = 1e-6 if chip_has_existing else 0.0
+        kept = (
+            "capacity already delivered at the start stays"
+            if chip_has_existing
+            else ("the first period's deliveries included")
+        )
+        cases.append(
+            (
+                f"every {chip.upper()} seller two periods late",
+                f"every delivery of {chip} from all its sellers ({', '.join(sellers)}) arrives "
+                f"{2 * hours:,.0f} hours late, together ({kept})",
+                [
+                    FaultSpec(
+                        kind=FaultKind.SLIP, accelerator=chip, start_h=start, delay_h=2 * hours
+                    )
+                ],
+            )
+        )
     if vendor_shares:
         vendor = max(vendor_shares, key=lambda v: vendor_shares[v])
         cases.append(
