@@ -108,6 +108,13 @@ COMMANDS: tuple[LazyCommand, ...] = (
         group=True,
     ),
     LazyCommand(
+        name="export",
+        module="computebroker.cli.export_cmd",
+        attr="app",
+        help="Hand a plan's fleet to the schedulers labs run.",
+        group=True,
+    ),
+    LazyCommand(
         name="token",
         module="computebroker.cli.serve_cmd",
         attr="token_app",

@@ -59,7 +59,30 @@ KUEUE_MAX_FLAVORS: Final = 16
 # The clouds SkyPilot 0.14.1 launches on (sky/skylet/constants.py ALL_CLOUDS, less its
 # kubernetes, ssh and slurm back-ends); it reaches others (CoreWeave, ...) through Kubernetes.
 SKYPILOT_CLOUDS: Final = frozenset(
-    ["aws", "azure", "gcp", "ibm", "lambda", "scp", "oci", "runpod", "vast", "vsphere", "cudo", "fluidstack", "paperspace", "primeintellect", "do", "nebius", "hyperbolic", "seeweb", "shadeform", "yotta", "mithril", "verda"]
+    [
+        "aws",
+        "azure",
+        "gcp",
+        "ibm",
+        "lambda",
+        "scp",
+        "oci",
+        "runpod",
+        "vast",
+        "vsphere",
+        "cudo",
+        "fluidstack",
+        "paperspace",
+        "primeintellect",
+        "do",
+        "nebius",
+        "hyperbolic",
+        "seeweb",
+        "shadeform",
+        "yotta",
+        "mithril",
+        "verda",
+    ]
 )
 
 _DNS_BAD = re.compile(r"[^a-z0-9.-]+")
