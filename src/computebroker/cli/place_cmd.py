@@ -131,15 +131,13 @@ def _render(got: list[Placement], fmt: Format, title: str, ranked: bool) -> None
     unit = got[0].unit or "work"
     columns = [
         ("accelerator", "chip"),
-        ("chips_per_node", "chips/node"),
-        ("num_nodes", "nodes"),
         ("committed_nodes", "committed"),
         ("rented_nodes", "rented"),
         ("where", "where"),
         ("cost_hour", "$/h added"),
     ]
     if ranked:
-        columns.append(("cost_per_work", f"$ per M {unit}"))
+        columns.append(("cost_per_work", f"$/M {unit}"))
     render_rows(
         console,
         rows,
@@ -148,7 +146,7 @@ def _render(got: list[Placement], fmt: Format, title: str, ranked: bool) -> None
         columns=columns,
         formatters={
             "cost_hour": lambda v: f"{v:,.2f}",
-            "cost_per_work": lambda v: "—" if v is None else f"{v * 1e6:,.4g}",
+            "cost_per_work": lambda v: "—" if v is None else f"{v * 1e6:,.4f}",
         },
         caption="committed nodes add $0/h: the plan's commitments are paid whether used or not"
         if any(p.nodes("committed") for p in got)
