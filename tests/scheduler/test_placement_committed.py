@@ -5,6 +5,8 @@ job's work. Every expected figure is worked out by hand in the test from the cat
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from computebroker.catalog import Catalog, Offering, shipped_catalog
 from computebroker.errors import InputError
@@ -208,3 +210,36 @@ def test_h100_2_is_skypilots_two_gpu_instance_at_8_38() -> None:
     (Lambda's gpu_2x_h100_sxm5); we used to answer an 8-GPU box at $31.92/h."""
     got = plan_placements(shipped_catalog(), PlacementRequest(accelerator="h100", chips=2))
     assert got[0].cost_hour == pytest.approx(8.38) and got[0].parts[0].chips_per_node == 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    frees=st.lists(st.integers(0, 40), max_size=4),
+    clouds=st.lists(st.sampled_from(["aws", "gcp", "any"]), min_size=4, max_size=4),
+    nodes=st.integers(1, 6),
+    split=st.booleans(),
+)
+def test_invariants_of_committed_first_placement(
+    frees: list[int], clouds: list[str], nodes: int, split: bool
+) -> None:
+    """Every answer holds the whole gang, never uses more of a pool than it has free, adds
+    nothing for committed nodes, comes cheapest first, and is never dearer than renting."""
+    pools = [
+        CommittedPool(name=f"p{i}", accelerator="h100", free_chips=f, cloud=clouds[i])
+        for i, f in enumerate(frees)
+    ]
+    req = PlacementRequest(accelerator="h100", chips=8, num_nodes=nodes, split=split)
+    got = plan_placements(CAT, req, committed=pools)
+    free = {p.name: p.free_chips for p in pools}
+    for p in got:
+        assert sum(q.num_nodes for q in p.parts) == nodes
+        for q in p.parts:
+            if q.source == "committed":
+                assert q.num_nodes * 8 <= free[q.name] and q.cost_hour == 0.0
+        if not split:
+            assert len(p.parts) == 1
+    costs = [p.cost_hour for p in got]
+    assert costs == sorted(costs)
+    assert got[0].cost_hour <= nodes * 30.00 + 1e-9  # gcp8, the cheapest rental
+    if any(f >= 8 * nodes for f in frees):
+        assert got[0].cost_hour == 0.0  # a pool holds the whole gang: it adds nothing

@@ -64,7 +64,8 @@ COMMANDS: tuple[LazyCommand, ...] = (
         name="place",
         module="computebroker.cli.place_cmd",
         attr="place",
-        help="Where to rent a job's chips: instance shapes with exactly that many, cheapest first.",
+        help="Where to run a job's chips: committed capacity first, then exact instance shapes, "
+        "cheapest first.",
     ),
     LazyCommand(
         name="run",

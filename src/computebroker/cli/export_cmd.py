@@ -31,20 +31,24 @@ def kueue(
     namespace: Annotated[
         str, typer.Option("--namespace", help="Namespace of the LocalQueue.")
     ] = "default",
+    catalog: Annotated[
+        list[Path] | None,
+        typer.Option("--catalog", help="Extra accelerators/offerings (YAML/CSV) the plan names."),
+    ] = None,
 ) -> None:
     """Kueue ResourceFlavors, ClusterQueue and LocalQueue for the plan's committed chips."""
     import yaml
 
-    from computebroker.catalog import shipped_catalog
+    from computebroker.catalog import load_catalog
     from computebroker.outputs import write_text_atomic
     from computebroker.planner.document import PlanDocument
     from computebroker.scheduler.export import kueue_manifests
 
-    folder = output_folder(output, writes=[KUEUE_FILE], inputs=[plan])
+    folder = output_folder(output, writes=[KUEUE_FILE], inputs=[plan, *(catalog or [])])
     manifests = kueue_manifests(
         PlanDocument.read(plan),
         str(plan),
-        shipped_catalog(),
+        load_catalog(catalog or []),
         period=period,
         queue=queue,
         namespace=namespace,

@@ -215,7 +215,7 @@ def place(
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
 ) -> None:
-    """Where to rent a job's chips: instance shapes with exactly that many, cheapest first."""
+    """Where to run a job's chips: committed capacity first, then exact instance shapes, cheapest first."""
     shapes = _shapes(accelerator, chips)
     if skypilot is not None:
         check_output_file(skypilot, inputs=[plan, *(catalog or [])], option="--skypilot")
