@@ -1,4 +1,4 @@
-"""Placement of one job on rentable instances: which instance shape, where, at what price.
+"""Placement of one job: committed capacity first, then rentable instance shapes and prices.
 
 A request names an accelerator, the chips each node needs and how many nodes (``H100:2`` is
 one node with 2 GPUs; ``H100:8 x 4`` is four 8-GPU nodes). The answer is the catalog's
