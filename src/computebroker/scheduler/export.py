@@ -242,6 +242,12 @@ def skypilot_task(
     return {"name": _dns_name(name), "num_nodes": part.num_nodes, "resources": resources}
 
 
+# SkyPilot's GPU names that are not our id upper-cased (SkyPilot calls the 40 GB A100 "A100")
+_SKY_GPU_NAMES: Final[Mapping[str, str]] = {"a100-40gb": "A100"}
+
+
 def _sky_accelerator(acc_id: str, vendor: str) -> str:
     """SkyPilot's name of a GPU: its model upper-cased (H100, A100-80GB, L40S, MI300X)."""
-    return acc_id.upper() if vendor in ("NVIDIA", "AMD") else acc_id
+    if vendor not in ("NVIDIA", "AMD"):
+        return acc_id
+    return _SKY_GPU_NAMES.get(acc_id, acc_id.upper())
