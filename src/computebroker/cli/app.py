@@ -64,7 +64,8 @@ COMMANDS: tuple[LazyCommand, ...] = (
         name="place",
         module="computebroker.cli.place_cmd",
         attr="place",
-        help="Where to rent a job's chips: instance shapes with exactly that many, cheapest first.",
+        help="Where to run a job's chips: committed capacity first, then exact instance shapes, "
+        "cheapest first.",
     ),
     LazyCommand(
         name="run",
@@ -105,6 +106,13 @@ COMMANDS: tuple[LazyCommand, ...] = (
         module="computebroker.cli.estimate_cmd",
         attr="app",
         help="How long and how much a workload takes on each accelerator.",
+        group=True,
+    ),
+    LazyCommand(
+        name="export",
+        module="computebroker.cli.export_cmd",
+        attr="app",
+        help="Hand a plan's fleet to the schedulers labs run.",
         group=True,
     ),
     LazyCommand(

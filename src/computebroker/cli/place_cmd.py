@@ -1,28 +1,199 @@
-"""``computebroker place``: the cheapest rentable instance shape for a job's chips and nodes."""
+"""``computebroker place``: where to run one job — the team's committed capacity first (from
+``--plan``), then the cheapest rentable instance shapes with exactly its chips per node; ranked
+by USD per unit of work with ``--workload``; ``--skypilot`` writes the best as a SkyPilot task."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from computebroker.catalog import load_catalog
-from computebroker.cli.output import Format, make_console, render_rows
+from computebroker.catalog import Catalog, load_catalog
+from computebroker.cli.output import Format, check_output_file, make_console, render_rows
 from computebroker.errors import InputError
-from computebroker.scheduler.placement import PlacementRequest, placement_options
+from computebroker.scheduler.placement import (
+    CommittedPool,
+    Placement,
+    PlacementRequest,
+    WorkloadRates,
+    plan_placements,
+)
 
 __all__ = ["place"]
 
 
+def _shapes(spec: str, chips: int | None) -> list[tuple[str, int]]:
+    """``h100:8,h200:8`` -> [("h100", 8), ("h200", 8)] (``chips`` overrides every count)."""
+    out = []
+    for item in spec.split(","):
+        name, _, count = item.strip().partition(":")
+        if not name or (count and not count.isdigit()):
+            raise InputError.single(
+                "ACCELERATOR",
+                f"expected ACCELERATOR[:CHIPS][,ACCELERATOR[:CHIPS]...], got {spec!r}",
+                field="accelerator",
+            )
+        out.append((name, chips if chips is not None else int(count or 1)))
+    return out
+
+
+def _in_use(items: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        pool, _, n = item.partition("=")
+        if not pool or not n.isdigit():
+            raise InputError.single(
+                "--in-use", f"expected POOL=CHIPS, got {item!r}", field="--in-use"
+            )
+        out[pool] = out.get(pool, 0) + int(n)
+    return out
+
+
+def _committed(
+    plan: Path | None, period: str | None, in_use: list[str]
+) -> tuple[list[CommittedPool], Any]:
+    """The plan's committed pools in ``period`` (and the plan document, for its matrix)."""
+    if plan is None:
+        if period is not None or in_use:
+            option = "--period" if period is not None else "--in-use"
+            raise InputError.single(option, f"{option} needs --plan", field=option)
+        return [], None
+    from computebroker.planner.document import PlanDocument
+    from computebroker.scheduler.placement import committed_pools
+
+    doc = PlanDocument.read(plan)
+    return committed_pools(doc, str(plan), period=period, in_use=_in_use(in_use)), doc
+
+
+def _rates(
+    workload: str | None,
+    throughputs: str | None,
+    doc: Any,
+    plan: Path | None,
+    accelerators: list[str],
+    catalog: Catalog,
+) -> WorkloadRates | None:
+    if workload is None:
+        if throughputs is not None:
+            raise InputError.single(
+                "--throughputs",
+                "--throughputs ranks by a workload: give --workload",
+                field="--workload",
+            )
+        return None
+    if throughputs is None:
+        if doc is None:
+            raise InputError.single(
+                "--workload",
+                "give --throughputs (a matrix CSV/JSON, a workloads YAML or 'gavel') or --plan "
+                "(which carries its matrix)",
+                field="--workload",
+            )
+        from computebroker.scheduler.placement import rates_from_plan
+
+        return rates_from_plan(doc, str(plan), workload)
+    from computebroker.sim.gavel import gavel_throughputs
+    from computebroker.sim.throughputs import load_throughputs
+
+    table = (
+        gavel_throughputs()
+        if throughputs == "gavel"
+        else load_throughputs(throughputs, accelerators=accelerators, catalog=catalog)
+    )
+    return WorkloadRates(workload=workload, table=table)
+
+
+def _write_skypilot(
+    path: Path, best: Placement, catalog: Catalog, *, name: str, spot: bool, queue: str
+) -> None:
+    import yaml
+
+    from computebroker.outputs import write_text_atomic
+    from computebroker.scheduler.export import skypilot_task
+
+    task = skypilot_task(best, catalog, name=name, spot=spot, queue=queue)
+    write_text_atomic(
+        path,
+        "# SkyPilot task written by `computebroker place` (add setup/run); launch with:\n"
+        f"#   sky launch {path.name}\n" + yaml.safe_dump(task, sort_keys=False),
+    )
+
+
+def _render(got: list[Placement], fmt: Format, title: str, ranked: bool) -> None:
+    console = make_console()
+    if not got:
+        console.print("no placement matches (check --cloud, --region, --spot)")
+        return
+    rows = [p.row() for p in got]
+    if fmt is Format.CSV:
+        rows = [{k: v for k, v in r.items() if k != "parts"} for r in rows]
+    unit = got[0].unit or "work"
+    columns = [
+        ("accelerator", "chip"),
+        ("committed_nodes", "committed"),
+        ("rented_nodes", "rented"),
+        ("where", "where"),
+        ("cost_hour", "$/h added"),
+    ]
+    if ranked:
+        columns.append(("cost_per_work", f"$/M {unit}"))
+    render_rows(
+        console,
+        rows,
+        fmt,
+        title=title,
+        columns=columns,
+        formatters={
+            "cost_hour": lambda v: f"{v:,.2f}",
+            "cost_per_work": lambda v: "—" if v is None else f"{v * 1e6:,.4f}",
+        },
+        caption="committed nodes add $0/h: the plan's commitments are paid whether used or not"
+        if any(p.nodes("committed") for p in got)
+        else None,
+    )
+
+
 def place(
     accelerator: Annotated[
-        str, typer.Argument(help="ACCELERATOR or ACCELERATOR:CHIPS, e.g. h100:2.")
+        str,
+        typer.Argument(
+            help="ACCELERATOR[:CHIPS], or several that would do: h100:8,h200:8,tpu-v6e:8."
+        ),
     ],
     chips: Annotated[
         int | None, typer.Option("--chips", min=1, help="Chips per node (default: from :N, or 1).")
     ] = None,
     num_nodes: Annotated[int, typer.Option("--num-nodes", min=1, help="Nodes (gang).")] = 1,
+    plan: Annotated[
+        Path | None,
+        typer.Option("--plan", help="plan.json: use its committed capacity first ($0 marginal)."),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option("--period", help="The plan's period (default: its first).")
+    ] = None,
+    in_use: Annotated[
+        list[str] | None,
+        typer.Option("--in-use", help="POOL=CHIPS already busy on a committed pool (repeat)."),
+    ] = None,
+    workload: Annotated[
+        str | None,
+        typer.Option("--workload", help="Rank by $ per unit of this workload's work."),
+    ] = None,
+    throughputs: Annotated[
+        str | None,
+        typer.Option(
+            "--throughputs",
+            help="The workload's rates: a matrix CSV/JSON, a workloads YAML, or 'gavel' "
+            "(default: the --plan's matrix).",
+        ),
+    ] = None,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split/--no-split", help="Let a gang take a committed pool's room and rent the rest."
+        ),
+    ] = True,
     cloud: Annotated[
         list[str] | None, typer.Option("--cloud", help="Only these clouds (repeat).")
     ] = None,
@@ -31,43 +202,52 @@ def place(
     ] = None,
     spot: Annotated[bool, typer.Option("--spot", help="Price at spot.")] = False,
     top: Annotated[int, typer.Option("--top", min=1, help="Options to show.")] = 5,
+    skypilot: Annotated[
+        Path | None,
+        typer.Option("--skypilot", help="Write the best placement as a SkyPilot task YAML."),
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="The SkyPilot task's name.")] = "job",
+    queue: Annotated[
+        str, typer.Option("--queue", help="Kueue queue of committed capacity (SkyPilot task).")
+    ] = "computebroker",
     catalog: Annotated[
         list[Path] | None, typer.Option("--catalog", help="Extra offerings/deals (YAML/CSV).")
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
 ) -> None:
-    """Where to rent a job's chips: instance shapes with exactly that many, cheapest first."""
-    name, _, count = accelerator.partition(":")
-    if count and not count.isdigit():
-        raise InputError.single(
-            "ACCELERATOR", f"expected ACCELERATOR:CHIPS, got {accelerator!r}", field="accelerator"
-        )
+    """Where to run a job's chips: committed capacity first, then exact instance shapes, cheapest first."""
+    shapes = _shapes(accelerator, chips)
+    if skypilot is not None:
+        check_output_file(skypilot, inputs=[plan, *(catalog or [])], option="--skypilot")
+    cat = load_catalog(catalog or [])
+    pools, doc = _committed(plan, period, in_use or [])
     request = PlacementRequest(
-        accelerator=name,
-        chips=chips if chips is not None else int(count or 1),
+        accelerator=shapes[0][0],
+        chips=shapes[0][1],
         num_nodes=num_nodes,
+        alternatives=tuple(shapes[1:]),
         clouds=frozenset(c.lower() for c in cloud) if cloud else None,
         regions=frozenset(region) if region else None,
         spot=spot,
+        split=split,
     )
-    rows = [o.row() for o in placement_options(load_catalog(catalog or []), request)[:top]]
-    console = make_console()
-    if not rows:
-        console.print("no rentable instance matches (check --cloud, --region, --spot)")
-        return
-    render_rows(
-        console,
-        rows,
+    accs = [cat.accelerator(a).id for a, _ in shapes]
+    rates = _rates(workload, throughputs, doc, plan, accs, cat)
+    got = plan_placements(cat, request, committed=pools, rates=rates)
+    if skypilot is not None:
+        if not got:
+            raise InputError.single(
+                "--skypilot",
+                "no placement matches, so there is no task to write",
+                field="--skypilot",
+            )
+        _write_skypilot(skypilot, got[0], cat, name=name, spot=spot, queue=queue)
+    title = " or ".join(f"{a}:{n}" for a, n in shapes) + f" x {num_nodes} node(s)"
+    _render(
+        got[:top],
         fmt,
-        title=f"{request.accelerator}:{request.chips} x {request.num_nodes} node(s)",
-        columns=[
-            ("cloud", "cloud"),
-            ("region", "region"),
-            ("instance_type", "instance"),
-            ("chips_per_node", "chips/node"),
-            ("num_nodes", "nodes"),
-            ("price_chip_hour", "$/chip-h"),
-            ("cost_hour", "$/h"),
-        ],
-        formatters={"price_chip_hour": lambda v: f"{v:,.2f}", "cost_hour": lambda v: f"{v:,.2f}"},
+        title + (f", ranked by $ per {rates.table.unit}" if rates else ""),
+        rates is not None,
     )
+    if skypilot is not None:
+        make_console(stderr=True).print(f"wrote {skypilot}")

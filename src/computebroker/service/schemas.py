@@ -21,6 +21,7 @@ from computebroker.workflow import DEFAULT_OUT_OF_SAMPLE
 
 __all__ = [
     "CancelOut",
+    "CommittedPoolIn",
     "EvaluationIn",
     "EvaluationOut",
     "Health",
@@ -30,13 +31,18 @@ __all__ = [
     "OffersIn",
     "PlacementIn",
     "PlacementJob",
+    "PlacementOut",
+    "PlacementPartOut",
     "PlacementPool",
+    "PlacementsOut",
     "PlanIn",
+    "RentalPlacementIn",
     "SafeStr",
     "ScenarioIn",
     "ScenarioOut",
     "ScenarioSaved",
     "ScenarioVersion",
+    "ShapeIn",
     "SimulationIn",
     "ThroughputRow",
     "TokenIn",
@@ -197,6 +203,54 @@ class PlacementIn(_In):
     throughputs: Annotated[list[ThroughputRow], Field(min_length=1, max_length=100_000)]
 
 
+class ShapeIn(_In):
+    """Another accelerator and chips per node that would do for the job."""
+
+    accelerator: Label
+    chips: Annotated[int, Field(ge=1, le=10_000)] = 1
+
+
+class CommittedPoolIn(_In):
+    """Capacity the team has paid for and its free chips now."""
+
+    name: Label
+    accelerator: Label
+    free_chips: Annotated[int, Field(ge=0, le=10_000_000)]
+    cloud: Label = "any"
+    region: Label = "any"
+    price_chip_hour: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] = 0.0
+
+
+class RentalPlacementIn(_In):
+    """Where to run one job (``POST /v1/placements`` with ``accelerator``): committed capacity
+    first (``committed`` pools, or a finished ``plan_job``'s commitments in ``period``), then the
+    cheapest rentable instance shapes with exactly ``chips`` per node; with ``workload``, ranked
+    by USD per unit of its work (rates from ``throughputs`` or the plan job's matrix)."""
+
+    accelerator: Label
+    chips: Annotated[int, Field(ge=1, le=10_000)] = 1
+    num_nodes: Annotated[int, Field(ge=1, le=10_000)] = 1
+    alternatives: Annotated[list[ShapeIn], Field(max_length=16)] = Field(default_factory=list)
+    clouds: Annotated[list[Label], Field(min_length=1, max_length=64)] | None = None
+    regions: Annotated[list[Label], Field(min_length=1, max_length=256)] | None = None
+    spot: bool = False
+    split: bool = True  # a gang may take some nodes on a committed pool and rent the rest
+    top: Annotated[int, Field(ge=1, le=100)] = 5
+    committed: Annotated[list[CommittedPoolIn], Field(max_length=1_000)] = Field(
+        default_factory=list
+    )
+    plan_job: Annotated[SafeStr, Field(min_length=1, max_length=64)] | None = None
+    period: Label | None = None  # a period of the plan job's horizon (default: its first)
+    in_use: Annotated[
+        dict[Label, Annotated[int, Field(ge=0, le=10_000_000)]], Field(max_length=1_000)
+    ] = Field(default_factory=dict)
+    workload: Label | None = None
+    work_unit: Annotated[SafeStr, Field(min_length=1, max_length=100)] = "work"
+    throughputs: Annotated[list[ThroughputRow], Field(min_length=1, max_length=100_000)] | None = (
+        None
+    )
+
+
 class TokenIn(_In):
     """A new token for the caller's team."""
 
@@ -337,6 +391,44 @@ class ScenarioOut(ScenarioSaved):
     """A scenario version with its text."""
 
     yaml: str
+
+
+class PlacementPartOut(BaseModel):
+    """Nodes of a placement on one committed pool or one rented instance shape."""
+
+    source: Literal["committed", "rented"]
+    name: str
+    cloud: str
+    region: str
+    accelerator: str
+    instance_type: str | None
+    chips_per_node: int
+    num_nodes: int
+    price_chip_hour: float  # list price; on committed capacity the commitment's, already paid
+    cost_hour: float  # what these nodes add per hour (0 on committed capacity)
+
+
+class PlacementOut(BaseModel):
+    """One way to place the job, whole gang."""
+
+    accelerator: str
+    chips_per_node: int
+    num_nodes: int
+    committed_nodes: int
+    rented_nodes: int
+    where: str
+    cost_hour: float
+    work_per_hour: float | None
+    cost_per_work: float | None
+    unit: str | None
+    parts: list[PlacementPartOut]
+
+
+class PlacementsOut(BaseModel):
+    """The placements of one job, best first."""
+
+    placements: list[PlacementOut]
+    ranked_by: Literal["cost_hour", "cost_per_work"]
 
 
 class TokenOut(BaseModel):
