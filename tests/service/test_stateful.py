@@ -28,6 +28,8 @@ from computebroker.service.schemas import EXAMPLE_SCENARIO
 from tests.servers import running_worker, team_tokens
 from tests.service.test_fuzz import FINISHED, scenario_docs
 
+pytestmark = pytest.mark.slow
+
 # the order of a job's states: it may only move up, and a finished state never changes
 RANK = {"queued": 0, "running": 1, "done": 2, "failed": 2, "cancelled": 2}
 WAIT_S = 300.0  # a tiny plan takes seconds; generous for 2 shared cores
@@ -214,7 +216,7 @@ def test_job_lifecycle_state_machine(live: Live) -> None:
     run_state_machine_as_test(
         JobLifecycle,
         settings=settings(
-            max_examples=4,
+            max_examples=3,
             stateful_step_count=8,
             deadline=None,
             database=None,

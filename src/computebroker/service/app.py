@@ -80,7 +80,8 @@ async def _broker_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ComputeBrokerError)
     # 422 for requests that cannot be met; 5xx for the server's own (solver) failures
     return JSONResponse(
-        status_code=exc.http_status, content={"detail": [{"loc": [], "msg": str(exc), "type": "request_error"}]},
+        status_code=exc.http_status,
+        content={"detail": [{"loc": [], "msg": str(exc), "type": "request_error"}]},
     )
 
 

@@ -160,9 +160,7 @@ def finish(s: Session, job_id: str, owner: str, status: str, **fields: Any) -> b
             .execution_options(synchronize_session=False)
         )
     res = s.execute(
-        held.values(status=status, **ended, **fields).execution_options(
-            synchronize_session=False
-        )
+        held.values(status=status, **ended, **fields).execution_options(synchronize_session=False)
     )
     return _rowcount(res) == 1
 
