@@ -21,12 +21,18 @@ import yaml
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    rule,
+    run_state_machine_as_test,
+)
 
 from computebroker.service import create_app
 from computebroker.service.schemas import EXAMPLE_SCENARIO
 from tests.servers import running_worker, team_tokens
-from tests.service.test_fuzz import FINISHED, scenario_docs
+from tests.service.test_fuzz import BASE, FINISHED, scenario_docs
 
 pytestmark = pytest.mark.slow
 
@@ -176,8 +182,16 @@ class JobLifecycle(RuleBasedStateMachine):
         super().__init__()
         self.book = JobBook(self.live)
 
+    @initialize(target=scenarios)
+    def example(self) -> str:
+        """Every run starts with the example scenario stored, so a plan can be the first step."""
+        return self._store(BASE)
+
     @rule(target=scenarios, doc=scenario_docs(hostile=False))
     def create(self, doc: dict[str, Any]) -> str:
+        return self._store(doc)
+
+    def _store(self, doc: dict[str, Any]) -> str:
         JobLifecycle.created += 1  # one store for all runs: every name is new
         name = f"s{JobLifecycle.created}"
         self.book.scenario(name, yaml.safe_dump(doc, sort_keys=False))
