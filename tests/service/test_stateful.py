@@ -55,7 +55,7 @@ def live(db_url: str) -> Iterator[Live]:
     ta, tb = team_tokens(db_url, "alpha", "beta")
     app = create_app(db_url, workers=0)
     with (
-        running_worker(db_url, slots=2),
+        running_worker(db_url, slots=2, lease_s=30.0),
         TestClient(app, raise_server_exceptions=False) as client,
     ):
         yield Live(client, {"Authorization": f"Bearer {ta}"}, {"Authorization": f"Bearer {tb}"})
