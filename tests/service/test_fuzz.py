@@ -43,8 +43,8 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 FINISHED = ("done", "failed", "cancelled")
 # examples per operation and generation mode; the schema has about 27 operations
 PER_OPERATION = 6
-# mutated scenarios per store (each accepted one is planned by the worker)
-SCENARIOS = 12
+# pairs of mutated scenarios per store (each accepted one is planned by the worker)
+SCENARIOS = 7
 # a generous bound for the plan jobs of one store to finish on 2 shared cores
 JOBS_DEADLINE_S = 600.0
 
@@ -294,27 +294,17 @@ def wait_for(
 
 
 def test_mutated_scenarios_are_stored_planned_and_run(fuzz_api: FuzzApi) -> None:
-    """Scenarios mutated from the example (a third of them perhaps broken): those within bounds
-    are accepted (201), and their plans queued (202) and run to an end by the worker (done, or
+    """Scenarios mutated from the example, in pairs: one within bounds, which is accepted (201),
+    one with a change that may break it; the accepted ones have, and their plans queued (202) and run to an end by the worker (done, or
     failed with a reason); the rest are 4xx."""
     api = fuzz_api
     put = api.schema["/v1/scenarios"]["POST"]
     submit = api.schema["/v1/plans"]["POST"]
     seen = api.mutated
     planned: list[str] = []
-    tried: list[str] = []
 
-    @settings(
-        max_examples=SCENARIOS,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(data=st.data())
-    def one(data: st.DataObject) -> None:
-        name = f"fuzz-{len(planned)}-{sum(seen.values())}"
-        tried.append(name)  # every third scenario may be broken; the others are within bounds
-        doc = data.draw(scenario_docs(hostile=len(tried) % 3 == 0))
+    def store_and_plan(doc: dict[str, Any], data: st.DataObject) -> None:
+        name = f"fuzz-{sum(seen.values())}"
         text = yaml.safe_dump(doc, sort_keys=False)
         r = send(api, put.Case(body={"name": name, "yaml": text}, media_type="application/json"))
         seen[r.status_code] += 1
@@ -326,6 +316,17 @@ def test_mutated_scenarios_are_stored_planned_and_run(fuzz_api: FuzzApi) -> None
         seen[r.status_code] += 1
         assert r.status_code == 202, r.text
         planned.append(r.json()["id"])
+
+    @settings(
+        max_examples=SCENARIOS,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(valid=scenario_docs(hostile=False), broken=scenario_docs(hostile=True), data=st.data())
+    def one(valid: dict[str, Any], broken: dict[str, Any], data: st.DataObject) -> None:
+        store_and_plan(valid, data)
+        store_and_plan(broken, data)
 
     one()
     total = sum(seen.values())
