@@ -75,6 +75,9 @@ MAX_YAML_BYTES = 8 * 1024 * 1024  # a YAML document
 MAX_YAML_NODES = 200_000  # scalars, lists and mappings, counted after alias expansion
 MAX_YAML_DEPTH = 64  # nesting of lists and mappings
 MAX_YAML_ALIASES = 1_000  # `*anchor` references in one document
+# characters of an integer: far beyond any count or amount an input holds (a 64-bit integer has
+# 19 digits), and below the 4,300 digits past which Python refuses to convert one (ValueError)
+MAX_YAML_INT_CHARS = 100
 
 
 class _Refused(yaml.YAMLError):
@@ -183,7 +186,17 @@ class _BoundedLoader(yaml.SafeLoader):
             )
         return value
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        if len(node.value) > MAX_YAML_INT_CHARS:
+            raise _Refused(
+                f"an integer of {len(node.value):,} characters; a number here has at most "
+                f"{MAX_YAML_INT_CHARS}",
+                node.start_mark,
+            )
+        return int(super().construct_yaml_int(node))
 
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
 _BoundedLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+0123456789"))
 _BoundedLoader.add_constructor("tag:yaml.org,2002:float", _BoundedLoader.construct_yaml_float)
 

@@ -48,7 +48,8 @@ async def _input_error(_: Request, exc: Exception) -> JSONResponse:
         status_code=422,
         content={
             "detail": [
-                {"loc": [i.field or ""], "line": i.line, "msg": i.message} for i in exc.issues
+                {"loc": [i.field or ""], "line": i.line, "msg": i.message, "type": "input_error"}
+                for i in exc.issues
             ]
         },
     )
@@ -79,7 +80,8 @@ async def _broker_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ComputeBrokerError)
     # 422 for requests that cannot be met; 5xx for the server's own (solver) failures
     return JSONResponse(
-        status_code=exc.http_status, content={"detail": [{"loc": [], "msg": str(exc)}]}
+        status_code=exc.http_status,
+        content={"detail": [{"loc": [], "msg": str(exc), "type": "request_error"}]},
     )
 
 

@@ -20,6 +20,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from computebroker.workflow import DEFAULT_OUT_OF_SAMPLE
 
 __all__ = [
+    "EXAMPLE_SCENARIO",
+    "EXAMPLE_SCENARIO_NAME",
     "CancelOut",
     "CommittedPoolIn",
     "EvaluationIn",
@@ -70,6 +72,35 @@ Yaml = Annotated[SafeStr, Field(min_length=1, max_length=MAX_YAML_CHARS)]
 Label = Annotated[SafeStr, Field(min_length=1, max_length=200)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
+# The OpenAPI schema's example bodies (a client's starting point, and the valid requests the
+# fuzz tests, tests/service/test_fuzz.py, mutate): examples/startup.yaml cut to one workload,
+# two offers, three months and four scenarios, so its plan job takes seconds.
+EXAMPLE_SCENARIO_NAME = "startup-small"
+EXAMPLE_SCENARIO = """\
+name: startup-small
+horizon: {start: 2026-01, periods: 3, period: month}
+workloads:
+  - {name: finetune-8b, model: llama3.1-8b, mode: train, chips: 64}
+demand:
+  classes:
+    finetune-8b: {start: 1.2e12, growth: 0.06, volatility: 0.15}
+offers:
+  - {id: aws-h100-od, provider: aws, accelerator: h100, region: us-east-1, contract: on-demand, max_chips: 512}
+  - {id: aws-h100-1y, provider: aws, accelerator: h100, region: us-east-1, contract: commit-1y, block_chips: 8, max_chips: 1024}
+scenarios: {count: 4, seed: 1}
+"""
+_EXAMPLE_PLAN = {
+    "scenario": EXAMPLE_SCENARIO_NAME,
+    "scenarios": 4,
+    "out_of_sample": 0,
+    "frontier": False,
+}
+
+
+def _examples(*bodies: dict[str, Any]) -> ConfigDict:
+    """A request model's config with example bodies for its OpenAPI schema."""
+    return ConfigDict(json_schema_extra={"examples": list(bodies)})
+
 
 class _In(BaseModel):
     """A request body: unknown fields are an error; floats are finite."""
@@ -80,12 +111,16 @@ class _In(BaseModel):
 class ScenarioIn(_In):
     """A scenario file to store (YAML text, validated first)."""
 
+    model_config = _examples({"name": EXAMPLE_SCENARIO_NAME, "yaml": EXAMPLE_SCENARIO})
+
     name: Name
     yaml: Yaml
 
 
 class PlanIn(_In):
     """A plan to compute from a stored scenario."""
+
+    model_config = _examples(_EXAMPLE_PLAN, {**_EXAMPLE_PLAN, "seed": 7, "method": "extensive"})
 
     scenario: Name
     version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
@@ -145,6 +180,13 @@ class OffersIn(_In):
 class MatrixIn(_In):
     """Workload classes (the ``workloads:`` YAML of docs/estimate.md) to price on chips."""
 
+    model_config = _examples(
+        {
+            "yaml": "workloads:\n  - {name: ft, model: llama3.1-8b, mode: train, chips: 64}\n",
+            "accelerators": ["h100", "tpu-v6e"],
+        }
+    )
+
     yaml: Yaml
     accelerators: Annotated[list[Label], Field(min_length=1, max_length=64)]
 
@@ -152,6 +194,15 @@ class MatrixIn(_In):
 class SimulationIn(_In):
     """A simulation: a fleet (inline, or the fleet of a finished plan job), a trace (Gavel's
     shipped traces or generated jobs), a policy."""
+
+    model_config = _examples(
+        {
+            "fleet": "v100=8,p100=16,k80=24",
+            "generate": 20,
+            "throughputs": "gavel",
+            "policy": "max-min-fairness",
+        }
+    )
 
     fleet: Annotated[SafeStr, Field(min_length=1, max_length=2000)] | None = None
     plan_job: Annotated[SafeStr, Field(max_length=64)] | None = None
@@ -196,6 +247,21 @@ class ThroughputRow(_In):
 
 class PlacementIn(_In):
     """A live placement request."""
+
+    model_config = _examples(
+        {
+            "policy": "greedy-fast",
+            "jobs": [{"id": "j1", "job_type": "llm", "work": 1e9, "chips": 8}],
+            "pools": [
+                {"name": "slow", "accelerator": "a100", "free": 64},
+                {"name": "fast", "accelerator": "h100", "free": 16},
+            ],
+            "throughputs": [
+                {"job_type": "llm", "accelerator": "a100", "work_per_chip_hour": 1e6},
+                {"job_type": "llm", "accelerator": "h100", "work_per_chip_hour": 3e6},
+            ],
+        }
+    )
 
     policy: Annotated[SafeStr, Field(max_length=100)] = "greedy-fast"
     jobs: Annotated[list[PlacementJob], Field(min_length=1, max_length=10_000)]
@@ -253,6 +319,8 @@ class RentalPlacementIn(_In):
 
 class TokenIn(_In):
     """A new token for the caller's team."""
+
+    model_config = _examples({"name": "nightly-ci", "expires_in_days": 30})
 
     name: Annotated[SafeStr, Field(max_length=100)] = ""
     expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None

@@ -12,6 +12,8 @@ Invariants:
 - A running job whose lease was not renewed by ``lease_until`` (its worker died) is queued again
   by whoever notices, at most ``max_attempts`` times in all; then it fails with the reason. A
   live job (lease renewed) is never touched by another server or worker.
+- A job whose cancel was acknowledged (``cancel_requested``) never ends done: when its work
+  ends before its worker stops it, :func:`finish` records it cancelled.
 - Fairness: the next job comes from the team with the fewest running jobs (then the team whose
   oldest queued job is oldest), and never from a team already at ``team_limit`` running jobs; the
   limit is checked inside the claiming statement (and under a per-team advisory lock on
@@ -145,13 +147,20 @@ def set_progress(s: Session, job_id: str, owner: str, progress: float, message: 
 
 
 def finish(s: Session, job_id: str, owner: str, status: str, **fields: Any) -> bool:
-    """A job's final state (only while ``owner`` holds it); whether it was written."""
+    """A job's final state (only while ``owner`` holds it); whether it was written. A job whose
+    cancel was acknowledged ends cancelled, not done, even when its work ended before the
+    worker stopped it (then nothing of ``fields`` is kept and this answers False)."""
     assert status in FINISHED, status
+    held = update(Job).where(Job.id == job_id, Job.lease_owner == owner, Job.status == "running")
+    ended = {"lease_owner": None, "lease_until": None, "finished_at": _now()}
+    if status == "done":
+        s.execute(
+            held.where(Job.cancel_requested.is_(True))
+            .values(status="cancelled", error="cancelled while running", **ended)
+            .execution_options(synchronize_session=False)
+        )
     res = s.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.lease_owner == owner, Job.status == "running")
-        .values(status=status, lease_owner=None, lease_until=None, finished_at=_now(), **fields)
-        .execution_options(synchronize_session=False)
+        held.values(status=status, **ended, **fields).execution_options(synchronize_session=False)
     )
     return _rowcount(res) == 1
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from computebroker.errors import InputError
 from computebroker.planner import parse_scenario
 from computebroker.service.context import Auth, Ctx
-from computebroker.service.schemas import ScenarioIn
+from computebroker.service.schemas import ScenarioIn, ScenarioOut, ScenarioSaved, ScenarioVersion
 from computebroker.store import repo
 
 __all__ = ["router"]
@@ -17,7 +17,7 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-@router.post("/v1/scenarios", status_code=201)
+@router.post("/v1/scenarios", status_code=201, response_model=ScenarioSaved)
 def put_scenario(body: ScenarioIn, t: Auth, ctx: Ctx) -> dict[str, Any]:
     parse_scenario(body.yaml, ctx.team_catalog(t.id), source=body.name)  # 422 with lines
     with ctx.store.begin() as s:
@@ -46,7 +46,7 @@ def validate_scenario(body: ScenarioIn, t: Auth, ctx: Ctx) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/scenarios")
+@router.get("/v1/scenarios", response_model=list[ScenarioVersion])
 def list_scenarios(t: Auth, ctx: Ctx) -> list[dict[str, Any]]:
     with ctx.store() as s:
         return [
@@ -55,7 +55,7 @@ def list_scenarios(t: Auth, ctx: Ctx) -> list[dict[str, Any]]:
         ]
 
 
-@router.get("/v1/scenarios/{name}")
+@router.get("/v1/scenarios/{name}", response_model=ScenarioOut)
 def get_scenario(
     name: str,
     t: Auth,
