@@ -124,7 +124,10 @@ class _Sim:
         self.gavel = (
             GavelRounds(
                 order=gavel_order([v.accelerator for v in self.views]),
+                round_s=self.round_s,
+                throttle_s=cfg.gavel_throttle_s,
                 shuffle=self.rng if policy.name in SPEED_BLIND else None,
+                skip_unprioritised=policy.name.startswith("fifo"),
             )
             if cfg.rounds is RoundMode.GAVEL and policy.preemptive and self.round_s > 0
             else None
@@ -252,6 +255,12 @@ class _Sim:
 
     def _request(self) -> None:
         now = self.engine.now()
+        if self.gavel is not None:
+            # Gavel's rounds run to their end; a change waits for the next one, and an idle
+            # cluster starts one now
+            if not self.pending:
+                self._request_at(now)
+            return
         at = (
             now
             if self.round_s <= 0
@@ -469,7 +478,7 @@ class _Sim:
 
     def _gavel_round(self, inp: AllocationInput, cand: list[int]) -> None:
         """One of Gavel's rounds: the allocation recomputed when due, whole jobs placed by
-        priority, and the next round booked while jobs are active."""
+        priority, and the next round booked when the last placed job ends its round."""
         g, now = self.gavel, inp.now
         assert g is not None
         if g.due(now, cand):
@@ -480,7 +489,9 @@ class _Sim:
             for p in alloc.all_placements():
                 per = shares[cand[p.job]]
                 per[p.pool] = per.get(p.pool, 0.0) + p.share
-            g.reset(now, shares)
+            g.reset(now, shares, len(self.views))
+        for j in cand:  # remaining work as of now, for how long each placed job runs
+            self._advance(j)
 
         def fits(j: int, k: int) -> int:
             job = self.jobs[j]
@@ -489,10 +500,18 @@ class _Sim:
                 return max(1, math.ceil(job.demand / per - 1e-9)) if per > 0 < job.demand else 0
             return job.chips if self.table.rate(job, self.views[k], job.chips) > 0 else 0
 
-        self._apply_moves(cand, g.round(now, self.round_s, cand, fits, self.cap))
+        def run_s(j: int, k: int, chips: int) -> float:
+            job = self.jobs[j]
+            rate = self.table.rate(job, self.views[k], chips)
+            if job.kind is JobKind.SERVE or rate <= 0:
+                return self.round_s
+            return min(self.round_s, job.remaining / rate)
+
+        placed, length = g.round(cand, fits, self.cap, run_s)
+        self._apply_moves(cand, placed)
         self._record_timeline()
         if self.active:
-            self._request_at((round(now / self.round_s) + 1) * self.round_s)
+            self._request_at(now + (length if length > 1e-9 else self.round_s))
 
     def _apply_moves(self, cand: list[int], new: dict[int, list[tuple[int, float, int]]]) -> None:
         """A preemptive policy's answer: every job whose placements changed is released first
