@@ -184,3 +184,18 @@ def test_gavel_rounds_recompute_the_allocation_at_most_every_1920_s() -> None:
     r = {x.id: x for x in st.records}
     assert (r["B"].started, r["B"].finished) == pytest.approx((200.0, 300.0))
     assert (r["C"].started, r["C"].finished) == pytest.approx((2100.0, 2200.0))
+
+
+@pytest.mark.parametrize("policy", ["max-min-fairness", "max-min-fairness-agnostic"])
+def test_fluid_shares_pack_whole_gangs_only(policy: str) -> None:
+    # a 3-chip pool, two 2-chip jobs of 200 units (2 units/s each with both chips). The chip
+    # count alone would let each have 0.75 of the time (1.5 units/s, both done at 133 s), but
+    # only one 2-chip gang fits at a time: each gets half, 1 unit/s, both end at 200 s.
+    tr = trace(job("A", 0, 200, chips=2), job("B", 0, 200, chips=2))
+    st = simulate(
+        fleet(("x", 3)),
+        tr,
+        RATE,
+        config=SimConfig(policy=policy, round_seconds=0.0, check_invariants=True),
+    )
+    assert [r.finished for r in st.records] == pytest.approx([200.0, 200.0])
