@@ -121,6 +121,8 @@ class _Sim:
         self.max_pool = [p.max_chips for p in fleet.pools]
         self.why_not: dict[tuple[object, ...], str] = {}
         self.latest_ready = 0.0  # the latest restart delay any job has had to wait out
+        self.arrival_order: list[int] = []  # job indices by arrival; the next to book at:
+        self.next_arrival = 0
         self.gavel = (
             GavelRounds(
                 order=gavel_order([v.accelerator for v in self.views]),
@@ -154,8 +156,17 @@ class _Sim:
         for o in self.outages:
             e.schedule(o.start, partial(self._outage, o, +1), priority=P_STATE)
             e.schedule(o.start + o.duration, partial(self._outage, o, -1), priority=P_STATE)
-        for j, job in enumerate(self.jobs):
-            e.schedule(job.arrival, partial(self._arrive, j), priority=P_STATE)
+        # arrivals are booked one at a time, each by the one before (a heap of every future
+        # arrival costs memory and log n per event on long traces)
+        self.arrival_order = sorted(range(len(self.jobs)), key=lambda j: self.jobs[j].arrival)
+        self._book_next_arrival()
+
+    def _book_next_arrival(self) -> None:
+        i = self.next_arrival
+        if i < len(self.arrival_order):
+            j = self.arrival_order[i]
+            self.next_arrival = i + 1
+            self.engine.schedule(self.jobs[j].arrival, partial(self._arrive, j), priority=P_STATE)
 
     # --- bookkeeping -------------------------------------------------------------------------
     def _touch(self, k: int) -> None:
@@ -275,6 +286,7 @@ class _Sim:
 
     # --- events ------------------------------------------------------------------------------
     def _arrive(self, j: int) -> None:
+        self._book_next_arrival()
         job = self.jobs[j]
         why = self._unschedulable(j)
         if why:
