@@ -12,9 +12,10 @@ What holds and what does not, measured (also in docs/simulate.md, "Rounds"):
 
 * physical trace, ``--rounds gavel``: agnostic 5.60 h (mean of seeds 0-2) against 5.4 h,
   +3.7%; aware 3.93 h against 3.7 h, **+6.2%**, outside 5% — kept as a strict xfail at 5%
-  and bounded at 7% (with recomputation whenever the jobs change, ``gavel_throttle_s=0``,
-  aware is within 2% while agnostic drops about 4% below; which throttle the paper's run
-  used is not known);
+  and bounded at 7%. With the allocation recomputed whenever the jobs change
+  (``gavel_throttle_s=0``) both are within 5%: aware 3.75 h (+1.4%), agnostic 5.27 h
+  (-2.4%). Gavel's shipped simulator throttles to 1,920 s; whether the paper's run did is
+  not known;
 * physical trace, default mode (whole-gang shares): aware 3.79 h (+2.5%), agnostic 5.35 h
   (-0.9%);
 * static trace, min-makespan against Gavel's min_total_duration_perf: 17.71 h fluid (+0.6%),
@@ -38,6 +39,7 @@ from computebroker.sim import (
     simulate,
 )
 from computebroker.sim.gavel import gavel_throughputs, gavel_trace
+from computebroker.sim.gavel_rounds import THROTTLE_S
 from computebroker.sim.records import RoundMode
 
 DATA = Path(__file__).with_name("data") / "gavel_reference.csv"
@@ -69,7 +71,9 @@ def references() -> dict[str, Reference]:
     return {r.id: r for r in rows}
 
 
-def _physical(ref: Reference, mode: RoundMode, seeds: tuple[int, ...]) -> float:
+def _physical(
+    ref: Reference, mode: RoundMode, seeds: tuple[int, ...], throttle_s: float = THROTTLE_S
+) -> float:
     """The reference's metric on its physical-cluster trace, averaged over ``seeds``."""
     out = []
     for seed in seeds:
@@ -77,7 +81,9 @@ def _physical(ref: Reference, mode: RoundMode, seeds: tuple[int, ...]) -> float:
             parse_inline_fleet(ref.cluster),
             gavel_trace(ref.trace.removeprefix("gavel:")),
             gavel_throughputs(),
-            config=SimConfig(policy=ref.policy, rounds=mode, seed=seed),
+            config=SimConfig(
+                policy=ref.policy, rounds=mode, seed=seed, gavel_throttle_s=throttle_s
+            ),
         )
         r = report(st)
         assert r.rejected == 0 and r.finished == r.jobs
@@ -87,11 +93,11 @@ def _physical(ref: Reference, mode: RoundMode, seeds: tuple[int, ...]) -> float:
     return sum(out) / len(out)
 
 
-def _deviation(ref_id: str, mode: RoundMode) -> float:
+def _deviation(ref_id: str, mode: RoundMode, throttle_s: float = THROTTLE_S) -> float:
     ref = references()[ref_id]
     # the speed-blind policy shuffles Gavel's worker-type order from the seed: average seeds
     seeds = SEEDS if ref.policy == "max-min-fairness-agnostic" and mode is RoundMode.GAVEL else (0,)
-    return _physical(ref, mode, seeds) / ref.value_s - 1.0
+    return _physical(ref, mode, seeds, throttle_s) / ref.value_s - 1.0
 
 
 def test_the_reference_rows_are_sourced() -> None:
@@ -117,6 +123,16 @@ def test_physical_trace_within_tolerance_of_gavels_simulation(
 ) -> None:
     dev = _deviation(ref_id, mode)
     assert abs(dev) <= tolerance, f"{ref_id} {mode}: {dev:+.1%}"
+
+
+@pytest.mark.parametrize("ref_id", ["las-physical-aware-sim", "las-physical-agnostic-sim"])
+def test_without_the_throttle_gavel_rounds_are_within_five_percent_of_the_paper(
+    ref_id: str,
+) -> None:
+    # recomputing the allocation whenever the jobs change: aware 3.75 h (+1.4%), agnostic
+    # 5.27 h (-2.4%, mean of seeds 0-2)
+    dev = _deviation(ref_id, RoundMode.GAVEL, throttle_s=0.0)
+    assert abs(dev) <= 0.05, f"{ref_id}: {dev:+.1%}"
 
 
 @pytest.mark.xfail(strict=True, reason="measured +6.2% against the paper's 3.7 h (docstring)")
