@@ -121,60 +121,64 @@ class GavelRounds:
         self.shares, self.reset_at = shares, now
         self.recomputes += 1
 
-    def _queue(
-        self, jobs: Sequence[int], fits: Callable[[int, int], int]
-    ) -> list[tuple[int, int, float]]:
-        """(job, pool, priority) entries: per pool in this round's order, ranked."""
-        order = self.order
-        if self.shuffle is not None:
-            order = [order[i] for i in self.shuffle.permutation(len(order))]
-        queue: list[tuple[int, int, float]] = []
-        for k in order:
-            total = self.pool_time[k]
-            ranked = []
-            for j in jobs:
-                share = self.shares.get(j)
-                a = 0.0 if share is None else share.get(k, 0.0)
-                if a <= 0 or fits(j, k) <= 0:
-                    prio = 0.0
-                elif total <= 0:
-                    prio = a * UNSHARED
-                else:
-                    prio = a * total / self.time_so_far[j][k]
-                ranked.append((prio, self.deficits[j][k], a, j))
-            # stable: equal keys keep arrival order, as Python's sort in Gavel does
-            ranked.sort(key=lambda e: (e[0], e[1], e[2]), reverse=True)
-            queue.extend((j, k, prio) for prio, _, _, j in ranked)
-        return queue
+    def _ranked(
+        self, k: int, jobs: Sequence[int], need: Sequence[Sequence[int]]
+    ) -> tuple[list[int], list[float]]:
+        """Positions in ``jobs`` ranked on pool ``k`` by (priority, deficit, share), ties in
+        arrival order (Gavel's stable sort), and each position's priority there."""
+        n = len(jobs)
+        a = np.zeros(n)
+        spent = np.ones(n)
+        deficit = np.empty(n)
+        for i, j in enumerate(jobs):
+            share = self.shares.get(j)
+            if share is not None and need[i][k] > 0:
+                a[i] = share.get(k, 0.0)
+            spent[i] = self.time_so_far[j][k]
+            deficit[i] = self.deficits[j][k]
+        total = self.pool_time[k]
+        prio = a * (total / spent if total > 0 else UNSHARED)
+        order = np.lexsort((np.arange(n), -a, -deficit, -prio))
+        return order.tolist(), prio.tolist()
 
     def round(
         self,
         jobs: Sequence[int],
-        fits: Callable[[int, int], int],
+        needs: Callable[[int], Sequence[int]],
         capacity: Sequence[float],
         run_s: Callable[[int, int, int], float],
     ) -> tuple[dict[int, Placements], float]:
-        """Placements for the round starting now and its length: ``fits(j, k)`` is the chips
-        job ``j`` needs on pool ``k`` (0: cannot run there), ``run_s(j, k, chips)`` how long
+        """Placements for the round starting now and its length: ``needs(j)[k]`` is the chips
+        job ``j`` takes on pool ``k`` (0: cannot run there), ``run_s(j, k, chips)`` how long
         it runs there this round (a full round, or until it finishes); the time is booked."""
         self._see(jobs, len(capacity))
         left = [int(c + 1e-9) for c in capacity]
+        need = [needs(j) for j in jobs]
+        order = self.order
+        if self.shuffle is not None:
+            order = [order[i] for i in self.shuffle.permutation(len(order))]
         taken: set[int] = set()
         out: dict[int, Placements] = {}
         length = 0.0
-        for j, k, prio in self._queue(jobs, fits):
-            if left[k] <= 0 or j in taken:
+        for k in order:  # the queues of the pools, one after the other
+            if left[k] <= 0:
                 continue
-            chips = fits(j, k)
-            if chips <= 0 or (self.skip_unprioritised and prio <= 0) or chips > left[k]:
-                continue
-            left[k] -= chips
-            taken.add(j)
-            if j not in self.shares:  # no allocation yet: Gavel holds its chips idle
-                continue
-            out[j] = [(k, 1.0, chips)]
-            spent = run_s(j, k, chips)
-            self.time_so_far[j][k] += spent
-            self.pool_time[k] += spent
-            length = max(length, spent)
+            ranked, prio = self._ranked(k, jobs, need)
+            for i in ranked:
+                if left[k] <= 0:
+                    break  # the rest of this pool's queue cannot be placed
+                j, chips = jobs[i], need[i][k]
+                if j in taken or chips <= 0 or chips > left[k]:
+                    continue
+                if self.skip_unprioritised and prio[i] <= 0:
+                    continue
+                left[k] -= chips
+                taken.add(j)
+                if j not in self.shares:  # no allocation yet: Gavel holds its chips idle
+                    continue
+                out[j] = [(k, 1.0, chips)]
+                spent = run_s(j, k, chips)
+                self.time_so_far[j][k] += spent
+                self.pool_time[k] += spent
+                length = max(length, spent)
         return out, length

@@ -121,6 +121,7 @@ class _Sim:
         self.max_pool = [p.max_chips for p in fleet.pools]
         self.why_not: dict[tuple[object, ...], str] = {}
         self.latest_ready = 0.0  # the latest restart delay any job has had to wait out
+        self.gang_need: dict[int, list[int]] = {}  # gavel rounds: chips per pool, by job
         self.arrival_order: list[int] = []  # job indices by arrival; the next to book at:
         self.next_arrival = 0
         self.gavel = (
@@ -502,15 +503,31 @@ class _Sim:
                 per = shares[cand[p.job]]
                 per[p.pool] = per.get(p.pool, 0.0) + p.share
             g.reset(now, shares, len(self.views))
+        runs = self.runs
         for j in cand:  # remaining work as of now, for how long each placed job runs
-            self._advance(j)
+            if runs[j].rate > 0:
+                self._advance(j)
+        pools = range(len(self.views))
 
-        def fits(j: int, k: int) -> int:
+        def need(j: int) -> list[int]:
+            """Chips job ``j`` takes on each pool (0: cannot run there); fixed for a
+            training job (kept), from the current demand for a service."""
             job = self.jobs[j]
             if job.kind is JobKind.SERVE:
-                per = self.table.rate(job, self.views[k], 1)
-                return max(1, math.ceil(job.demand / per - 1e-9)) if per > 0 < job.demand else 0
-            return job.chips if self.table.rate(job, self.views[k], job.chips) > 0 else 0
+                out = []
+                for k in pools:
+                    per = self.table.rate(job, self.views[k], 1)
+                    out.append(
+                        max(1, math.ceil(job.demand / per - 1e-9)) if per > 0 < job.demand else 0
+                    )
+                return out
+            got = self.gang_need.get(j)
+            if got is None:
+                got = self.gang_need[j] = [
+                    job.chips if self.table.rate(job, self.views[k], job.chips) > 0 else 0
+                    for k in pools
+                ]
+            return got
 
         def run_s(j: int, k: int, chips: int) -> float:
             job = self.jobs[j]
@@ -519,7 +536,7 @@ class _Sim:
                 return self.round_s
             return min(self.round_s, job.remaining / rate)
 
-        placed, length = g.round(cand, fits, self.cap, run_s)
+        placed, length = g.round(cand, need, self.cap, run_s)
         self._apply_moves(cand, placed)
         self._record_timeline()
         if self.active:
