@@ -7,87 +7,25 @@
   Gavel's) with ``greedy-fast`` on 64 V100 + 64 P100 + 64 K80 each (target < 30 s in all).
 * 100,000 generated jobs (Philly-like sizes 1-8 GPUs and durations) at 3,000 jobs/h on a
   50,000-chip fleet (20,000 V100 + 15,000 P100 + 15,000 K80) with ``fifo`` (target < 60 s).
-* Max-min fairness at scale (issue 19): 100,000 generated jobs on 10,000 chips (40% V100, 30%
-  P100, 30% K80) at 200 jobs/h — Figure 8's load per chip — with heterogeneity-aware max-min
-  fairness and 6-minute rounds (target < 2 min).
-* FIFO at scale (issue 19): 1,000,000 generated jobs at 30,000 jobs/h on 500,000 chips (the
-  100,000-job case scaled tenfold) with ``fifo`` (target < 60 s).
 * Peak memory of every case (target < 2 GiB).
 
-The two scale cases take minutes on a small shared machine: ``BENCH_SIM_SCALE=0.1`` runs them
-at a tenth of the jobs and chips, and then reports them without a pass (the targets are for
-the full size) in the notes below the table.
+The scale cases of issue 19 (100,000 jobs with max-min fairness, 1,000,000 with fifo) are in
+``bench_sim_scale``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bench.harness import Result, above, below
-
-if TYPE_CHECKING:
-    from computebroker.sim import Trace
 
 TITLE = "simulate: Gavel-style workloads, Philly traces, 100k jobs"
 ROOT = Path(__file__).resolve().parents[1]
 PHILLY = ROOT / "bench" / "data" / "philly_vc_seed0"
-
-
-def _scaled_trace(n: int, rate_per_hour: float) -> Trace:
-    from computebroker.sim import generate_trace
-    from computebroker.sim.gavel import gavel_throughputs
-
-    table = gavel_throughputs()
-    single = sorted({k[0] for k in table.per_gang if k[1] == 1})
-    return generate_trace(
-        n,
-        rate_per_hour=rate_per_hour,
-        job_types=single,
-        reference_rate=lambda jt, c: table.lookup(jt, "v100", c),
-        seed=0,
-        multi_chip=True,
-        distributable=lambda jt: (jt.lower(), 2, "v100") in table.per_gang,
-    )
-
-
-def _scale_case(name: str, n: int) -> dict[str, float]:
-    """``maxmin``: n jobs on n/10 chips at n/500 jobs/h; ``fifo``: n jobs on n/2 chips at
-    0.03 n jobs/h (trace generation is not timed)."""
-    from bench.harness import peak_rss_mib
-    from computebroker.sim import SimConfig, parse_inline_fleet, report, simulate
-    from computebroker.sim.gavel import gavel_throughputs
-
-    table = gavel_throughputs()
-    chips, rate, policy = (
-        (n // 10, n / 500, "max-min-fairness")
-        if name == "maxmin"
-        else (
-            n // 2,
-            0.03 * n,
-            "fifo",
-        )
-    )
-    tr = _scaled_trace(n, rate)
-    fast, slow = chips * 4 // 10, chips * 3 // 10
-    fleet = parse_inline_fleet(f"v100={fast},p100={slow},k80={chips - fast - slow}")
-    t0, c0 = time.perf_counter(), time.process_time()
-    r = report(simulate(fleet, tr, table, config=SimConfig(policy=policy)))
-    return {
-        "seconds": time.perf_counter() - t0,
-        "cpu_seconds": time.process_time() - c0,
-        "load_average": os.getloadavg()[0],
-        "peak_rss_mib": peak_rss_mib(),
-        "jobs": r.jobs,
-        "chips": chips,
-        "avg_jct_h": (r.avg_jct_s or 0) / 3600,
-        "reallocations": r.reallocations,
-    }
 
 
 def _case(name: str) -> dict[str, float]:
@@ -183,54 +121,7 @@ def _case(name: str) -> dict[str, float]:
     return out
 
 
-EXTRA = ""
-
-
-def _scale_results(scale: float) -> list[Result]:
-    """The two scale cases: rows against their targets at full size; at a smaller scale, a note."""
-    global EXTRA  # noqa: PLW0603 - the harness reads the notes as this module's EXTRA
-    results, notes = [], []
-    for name, full, target, label in (
-        ("maxmin", 100_000, 120.0, "100,000 jobs on 10,000 chips, max-min fairness"),
-        ("fifo", 1_000_000, 60.0, "1,000,000 jobs on 500,000 chips, fifo"),
-    ):
-        n = int(full * scale)
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.bench_sim", name, str(n)],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"    {name} at {n:,} jobs: {r['seconds']:.2f} s, {r['peak_rss_mib']:,.0f} MiB")
-        detail = (
-            f"{r['jobs']:,.0f} jobs on {r['chips']:,.0f} chips, {r['seconds']:.1f} s "
-            f"({r['cpu_seconds']:.1f} s of CPU; load average {r['load_average']:.1f}), peak "
-            f"{r['peak_rss_mib']:,.0f} MiB, average JCT {r['avg_jct_h']:.2f} h, "
-            f"{r['reallocations']:,.0f} reallocations"
-        )
-        if scale == 1.0:
-            results.append(
-                Result(
-                    name=label,
-                    value=r["seconds"],
-                    unit="s",
-                    target=below(target),
-                    notes=detail,
-                )
-            )
-        else:
-            notes.append(
-                f"- {label}: measured at {scale:g} of the size only (not judged against the "
-                f"full-size target < {target:g} s): {detail}"
-            )
-    EXTRA = "\n".join(notes)
-    return results
-
-
 def run() -> list[Result]:
-    scale = float(os.environ.get("BENCH_SIM_SCALE", "1"))
     cases = [
         ("figure8", 1.5, "1,000 jobs (Gavel Fig. 8 style), max-min, 6-min rounds"),
         ("philly", 30.0, "15 Philly VC traces, greedy-fast"),
@@ -284,11 +175,8 @@ def run() -> list[Result]:
             notes=f"aware {g['aware_avg_jct_h']:.2f} h, agnostic {g['agnostic_avg_jct_h']:.2f} h",
         )
     )
-    return results + _scale_results(scale)
+    return results
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2:
-        print(json.dumps(_scale_case(sys.argv[1], int(sys.argv[2]))))
-    else:
-        print(json.dumps(_case(sys.argv[1])))
+    print(json.dumps(_case(sys.argv[1])))

@@ -164,11 +164,17 @@ def test_gavel_rounds_alternate_whole_rounds_where_fluid_shares() -> None:
 
 
 def test_gavel_rounds_recompute_the_allocation_at_most_every_1920_s() -> None:
-    # A runs alone from 0; B arrives at 50 and waits for the next allocation, which the
-    # throttle allows only at 1,920 s (the first round boundary at or after it: 2,000). Then
-    # both have half the chip and no time received under it: the tie goes to the earlier job,
-    # so A runs the round at 2,000 and B starts at 2,100.
-    tr = trace(job("A", 0, 5000), job("B", 50, 100))
+    # Gavel's books (its scheduler.py): each job starts with half a round (50 s) of time so far
+    # per pool; priority = share / (its time so far / the pool's); ties go to the earlier job.
+    # A (5,000 s) runs alone from 0. B (100 s) arrives at 50 and is dispatched at the round
+    # boundary 100; the last allocation was made at time 0, which Gavel never throttles, so
+    # A and B get half the chip each at 100. Both at 50 of 100 s: tie, A runs 100..200; then
+    # B has 2 against A's 0.67 and runs 200..300, when it ends. C (100 s) arrives at 150: the
+    # allocation of 100 holds until 1,920 s after it (rounds end at 2,000, then 2,100), so C
+    # waits. At 2,100 A and C share the chip and both priorities are 1 again, but deficits
+    # (share x elapsed - time received, summed at each recomputation) break the tie: A's is
+    # 0.5 x 2,000 - 1,900 = -900, C's 0, so C runs 2,100..2,200.
+    tr = trace(job("A", 0, 5000), job("B", 50, 100), job("C", 150, 100))
     st = simulate(
         fleet(("x", 1)),
         tr,
@@ -176,4 +182,20 @@ def test_gavel_rounds_recompute_the_allocation_at_most_every_1920_s() -> None:
         config=SimConfig(policy="max-min-fairness", round_seconds=100.0, rounds=RoundMode.GAVEL),
     )
     r = {x.id: x for x in st.records}
-    assert r["B"].started == pytest.approx(2100.0)
+    assert (r["B"].started, r["B"].finished) == pytest.approx((200.0, 300.0))
+    assert (r["C"].started, r["C"].finished) == pytest.approx((2100.0, 2200.0))
+
+
+@pytest.mark.parametrize("policy", ["max-min-fairness", "max-min-fairness-agnostic"])
+def test_fluid_shares_pack_whole_gangs_only(policy: str) -> None:
+    # a 3-chip pool, two 2-chip jobs of 200 units (2 units/s each with both chips). The chip
+    # count alone would let each have 0.75 of the time (1.5 units/s, both done at 133 s), but
+    # only one 2-chip gang fits at a time: each gets half, 1 unit/s, both end at 200 s.
+    tr = trace(job("A", 0, 200, chips=2), job("B", 0, 200, chips=2))
+    st = simulate(
+        fleet(("x", 3)),
+        tr,
+        RATE,
+        config=SimConfig(policy=policy, round_seconds=0.0, check_invariants=True),
+    )
+    assert [r.finished for r in st.records] == pytest.approx([200.0, 200.0])

@@ -2,30 +2,42 @@
 
 The default (fluid) mode runs each job at the average rate its time shares give — the limit
 Gavel's round-robin approaches. Gavel itself (Narayanan et al., OSDI 2020, section 5; its
-``scheduler.py``) realises an allocation in whole rounds, and this module does the same:
+``scheduler.py`` at commit c4fa400, read for its semantics only) realises an allocation in
+whole rounds, and this module does the same:
 
-* the allocation (the policy's time shares per job and pool) is recomputed only when the
-  set of jobs changed *and* at least ``throttle_s`` (Gavel's
-  ``minimum_time_between_allocation_resets``, 1,920 s in its simulations) have passed since
-  the last one; jobs that arrived since run only from the next recomputation;
-* each round, per pool in Gavel's worker-type order (V100, P100, K80, then the others as
-  listed), the jobs are ranked by priority = share / fraction of time received there since the
-  recomputation (infinite before a job's first turn), then by deficit (share x elapsed -
-  received) and share; the queues are concatenated in that pool order and walked once, each
-  job placed whole (all its chips, share 1) on the first pool in the walk where it runs and
-  fits — so the first pool fills first whatever its ranking says, as Gavel's does;
-* for the speed-blind policies (``SPEED_BLIND``; Gavel: policies without "Perf" in their
-  name) the pool order is shuffled every round, from the run's seeded generator, as Gavel's
-  ``_worker_type_shuffler`` does;
-* a job placed on the same pool in consecutive rounds keeps running (lease extension): the
-  simulator moves only jobs whose placement changed.
+* **Recompute throttle.** The allocation (the policy's time shares per job and pool) is
+  recomputed at a round's start only when the set of jobs changed *and* at least
+  ``throttle_s`` (Gavel's ``minimum_time_between_allocation_resets``, 1,920 s) have passed
+  since the last one — or the last one was at time 0 (Gavel tests ``last_reset_time == 0``,
+  so a first allocation made at 0 never throttles the second). Jobs that arrived since have
+  no share and do not run until then.
+* **Time so far.** Each job has, per pool, the time it ran there since the last
+  recomputation, which starts at half a round (Gavel's ``time_per_iteration / 2``, when the
+  job arrives and at every recomputation); each pool has the total of those, set at a
+  recomputation to half a round per job present and grown by every round run there.
+* **Priority** of a job on a pool: its share divided by its fraction of the pool's time so
+  far (share x 1e9 while the pool has no time yet; 0 without a share, or where it cannot
+  run). **Deficits** (share x elapsed - time received, per pool) are summed at each
+  recomputation and break ties, then the share, then arrival order.
+* **Queue order.** Per pool in Gavel's worker-type order (V100, P100, K80, then the others as
+  listed; shuffled every round from the run's seeded generator for the speed-blind policies,
+  ``SPEED_BLIND``, as Gavel's ``_worker_type_shuffler`` does for policies without "Perf" in
+  their name), the jobs are ranked by (priority, deficit, share), and the queues are walked
+  once in that order: a job not yet placed takes all its chips on the pool of the entry if
+  they are free, so the first pool fills first, whatever the ranking on the others says. A
+  job without a share (arrived since the recomputation) takes its chips there and runs
+  nothing, as in Gavel (its scheduler later skips jobs without an allocation), and the FIFO
+  policies skip entries of priority 0.
+* **Rounds** end when the last job placed in them has run a full round or finished (Gavel's
+  simulator jumps to the latest finish time); an idle cluster starts a round when a job
+  arrives. A job placed on the same pool in consecutive rounds keeps running (lease
+  extension): the simulator moves only jobs whose placement changed.
 
 State is the simulator's own (a ``GavelRounds`` per run); nothing here reads a clock.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -33,9 +45,10 @@ import numpy as np
 
 __all__ = ["GAVEL_ORDER", "SPEED_BLIND", "THROTTLE_S", "GavelRounds", "gavel_order"]
 
-THROTTLE_S = 1920.0  # Gavel's minimum time between allocation resets in its simulations (s)
-GAVEL_ORDER = ("v100", "p100", "k80")  # Gavel's _schedule_jobs_on_workers worker-type order
+THROTTLE_S = 1920.0  # Gavel's minimum_time_between_allocation_resets (scheduler.py default, s)
+GAVEL_ORDER = ("v100", "p100", "k80")  # the cluster_spec order of Gavel's drivers
 SPEED_BLIND = frozenset({"max-min-fairness-agnostic", "fifo"})  # Gavel shuffles their order
+UNSHARED = 1e9  # Gavel's priority multiplier while a pool has no time so far
 
 Placements = list[tuple[int, float, int]]
 
@@ -54,64 +67,118 @@ def gavel_order(accelerators: Sequence[str]) -> list[int]:
 
 @dataclass(slots=True)
 class GavelRounds:
-    """One run's round state: the allocation in force, when it was made, time received."""
+    """One run's round state: the allocation in force, when it was made, time so far, deficits."""
 
     order: list[int]
+    round_s: float
     throttle_s: float = THROTTLE_S
     shuffle: np.random.Generator | None = None  # speed-blind policies: a new order each round
+    skip_unprioritised: bool = False  # FIFO policies: entries of priority 0 are skipped
     shares: dict[int, dict[int, float]] = field(default_factory=dict)
-    reset_at: float = -math.inf
-    received: dict[int, dict[int, float]] = field(default_factory=dict)
+    reset_at: float | None = None
+    time_so_far: dict[int, list[float]] = field(default_factory=dict)
+    pool_time: list[float] = field(default_factory=list)
+    deficits: dict[int, list[float]] = field(default_factory=dict)
     recomputes: int = 0
 
     def due(self, now: float, jobs: Sequence[int]) -> bool:
         """Whether to recompute the allocation now: the jobs changed and the throttle passed."""
         changed = len(jobs) != len(self.shares) or any(j not in self.shares for j in jobs)
-        return changed and now - self.reset_at >= self.throttle_s - 1e-9
+        if not changed:
+            return False
+        return (
+            self.reset_at is None
+            or self.reset_at == 0.0
+            or now - self.reset_at >= self.throttle_s - 1e-9
+        )
 
-    def reset(self, now: float, shares: dict[int, dict[int, float]]) -> None:
-        """A new allocation (job -> pool -> share) from now on."""
-        self.shares, self.reset_at, self.received = shares, now, {}
+    def _see(self, jobs: Sequence[int], pools: int) -> None:
+        """Start the books of newly arrived jobs (half a round each) and drop finished ones."""
+        half = self.round_s / 2.0
+        if not self.pool_time:
+            self.pool_time = [0.0] * pools
+        present = set(jobs)
+        for j in [j for j in self.time_so_far if j not in present]:
+            del self.time_so_far[j], self.deficits[j]
+        for j in jobs:
+            if j not in self.time_so_far:
+                self.time_so_far[j] = [half] * pools
+                self.deficits[j] = [0.0] * pools
+
+    def reset(self, now: float, shares: dict[int, dict[int, float]], pools: int) -> None:
+        """A new allocation (job -> pool -> share) from now on: deficits summed under the old
+        one, time so far back to half a round per job."""
+        self._see(list(shares), pools)
+        half = self.round_s / 2.0
+        elapsed = now - (self.reset_at or 0.0)
+        for j, spent in self.time_so_far.items():
+            old = self.shares.get(j, {})
+            deficit = self.deficits[j]
+            for k in range(pools):
+                deficit[k] += old.get(k, 0.0) * elapsed - (spent[k] - half)
+                spent[k] = half
+        self.pool_time = [half * len(self.time_so_far)] * pools
+        self.shares, self.reset_at = shares, now
         self.recomputes += 1
+
+    def _ranked(
+        self, k: int, jobs: Sequence[int], need: Sequence[Sequence[int]]
+    ) -> tuple[list[int], list[float]]:
+        """Positions in ``jobs`` ranked on pool ``k`` by (priority, deficit, share), ties in
+        arrival order (Gavel's stable sort), and each position's priority there."""
+        n = len(jobs)
+        a = np.zeros(n)
+        spent = np.ones(n)
+        deficit = np.empty(n)
+        for i, j in enumerate(jobs):
+            share = self.shares.get(j)
+            if share is not None and need[i][k] > 0:
+                a[i] = share.get(k, 0.0)
+            spent[i] = self.time_so_far[j][k]
+            deficit[i] = self.deficits[j][k]
+        total = self.pool_time[k]
+        prio = a * (total / spent if total > 0 else UNSHARED)
+        order = np.lexsort((np.arange(n), -a, -deficit, -prio))
+        return order.tolist(), prio.tolist()
 
     def round(
         self,
-        now: float,
-        round_s: float,
         jobs: Sequence[int],
-        fits: Callable[[int, int], int],
+        needs: Callable[[int], Sequence[int]],
         capacity: Sequence[float],
-    ) -> dict[int, Placements]:
-        """Placements for the round starting ``now``: ``fits(j, k)`` is the chips job ``j``
-        needs on pool ``k`` (0: cannot run there); time received is booked for the round."""
-        elapsed = now - self.reset_at
-        queue: list[tuple[int, int]] = []
+        run_s: Callable[[int, int, int], float],
+    ) -> tuple[dict[int, Placements], float]:
+        """Placements for the round starting now and its length: ``needs(j)[k]`` is the chips
+        job ``j`` takes on pool ``k`` (0: cannot run there), ``run_s(j, k, chips)`` how long
+        it runs there this round (a full round, or until it finishes); the time is booked."""
+        self._see(jobs, len(capacity))
+        left = [int(c + 1e-9) for c in capacity]
+        need = [needs(j) for j in jobs]
         order = self.order
         if self.shuffle is not None:
             order = [order[i] for i in self.shuffle.permutation(len(order))]
-        for k in order:
-            ranked = []
-            for j in jobs:
-                share = self.shares.get(j)
-                if share is None:  # arrived after the allocation: waits for the next one
-                    continue
-                a = share.get(k, 0.0)
-                got = self.received.get(j, {}).get(k, 0.0)
-                frac = got / elapsed if elapsed > 0 else 0.0
-                prio = a / frac if frac > 0 else (math.inf if a > 0 else 0.0)
-                ranked.append((prio, a * elapsed - got, a, j))
-            ranked.sort(key=lambda e: (e[0], e[1], e[2]), reverse=True)
-            queue.extend((j, k) for *_, j in ranked)
-        free = [float(c) for c in capacity]
+        taken: set[int] = set()
         out: dict[int, Placements] = {}
-        for j, k in queue:
-            if j in out or free[k] < 1:
+        length = 0.0
+        for k in order:  # the queues of the pools, one after the other
+            if left[k] <= 0:
                 continue
-            chips = fits(j, k)
-            if chips <= 0 or chips > free[k]:
-                continue
-            free[k] -= chips
-            out[j] = [(k, 1.0, chips)]
-            booked = self.received.setdefault(j, {})
-            booked[k] = booked.get(k, 0.0) + round_s
-        return out
+            ranked, prio = self._ranked(k, jobs, need)
+            for i in ranked:
+                if left[k] <= 0:
+                    break  # the rest of this pool's queue cannot be placed
+                j, chips = jobs[i], need[i][k]
+                if j in taken or chips <= 0 or chips > left[k]:
+                    continue
+                if self.skip_unprioritised and prio[i] <= 0:
+                    continue
+                left[k] -= chips
+                taken.add(j)
+                if j not in self.shares:  # no allocation yet: Gavel holds its chips idle
+                    continue
+                out[j] = [(k, 1.0, chips)]
+                spent = run_s(j, k, chips)
+                self.time_so_far[j][k] += spent
+                self.pool_time[k] += spent
+                length = max(length, spent)
+        return out, length

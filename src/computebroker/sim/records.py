@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from computebroker.scheduler.types import JobKind, PoolView
 from computebroker.sim.faults import Outage
+from computebroker.sim.gavel_rounds import THROTTLE_S
 
 __all__ = ["DEFAULT_ROUND_S", "JobRecord", "RoundMode", "SimConfig", "SimState"]
 
@@ -38,6 +39,9 @@ class SimConfig:
     check_invariants: bool = False  # assert capacity and placement rules at every reallocation
     record_allocations: bool = False  # keep every placement change (SimState.allocations)
     rounds: RoundMode = RoundMode.FLUID
+    # --rounds gavel: least time between allocation recomputations (0: whenever the jobs
+    # change; default Gavel's, gavel_rounds.THROTTLE_S)
+    gavel_throttle_s: float = THROTTLE_S
 
 
 @dataclass(slots=True)

@@ -121,10 +121,16 @@ class _Sim:
         self.max_pool = [p.max_chips for p in fleet.pools]
         self.why_not: dict[tuple[object, ...], str] = {}
         self.latest_ready = 0.0  # the latest restart delay any job has had to wait out
+        self.gang_need: dict[int, list[int]] = {}  # gavel rounds: chips per pool, by job
+        self.arrival_order: list[int] = []  # job indices by arrival; the next to book at:
+        self.next_arrival = 0
         self.gavel = (
             GavelRounds(
                 order=gavel_order([v.accelerator for v in self.views]),
+                round_s=self.round_s,
+                throttle_s=cfg.gavel_throttle_s,
                 shuffle=self.rng if policy.name in SPEED_BLIND else None,
+                skip_unprioritised=policy.name.startswith("fifo"),
             )
             if cfg.rounds is RoundMode.GAVEL and policy.preemptive and self.round_s > 0
             else None
@@ -151,8 +157,17 @@ class _Sim:
         for o in self.outages:
             e.schedule(o.start, partial(self._outage, o, +1), priority=P_STATE)
             e.schedule(o.start + o.duration, partial(self._outage, o, -1), priority=P_STATE)
-        for j, job in enumerate(self.jobs):
-            e.schedule(job.arrival, partial(self._arrive, j), priority=P_STATE)
+        # arrivals are booked one at a time, each by the one before (a heap of every future
+        # arrival costs memory and log n per event on long traces)
+        self.arrival_order = sorted(range(len(self.jobs)), key=lambda j: self.jobs[j].arrival)
+        self._book_next_arrival()
+
+    def _book_next_arrival(self) -> None:
+        i = self.next_arrival
+        if i < len(self.arrival_order):
+            j = self.arrival_order[i]
+            self.next_arrival = i + 1
+            self.engine.schedule(self.jobs[j].arrival, partial(self._arrive, j), priority=P_STATE)
 
     # --- bookkeeping -------------------------------------------------------------------------
     def _touch(self, k: int) -> None:
@@ -252,6 +267,12 @@ class _Sim:
 
     def _request(self) -> None:
         now = self.engine.now()
+        if self.gavel is not None:
+            # Gavel's rounds run to their end; a change waits for the next one, and an idle
+            # cluster starts one now
+            if not self.pending:
+                self._request_at(now)
+            return
         at = (
             now
             if self.round_s <= 0
@@ -266,6 +287,7 @@ class _Sim:
 
     # --- events ------------------------------------------------------------------------------
     def _arrive(self, j: int) -> None:
+        self._book_next_arrival()
         job = self.jobs[j]
         why = self._unschedulable(j)
         if why:
@@ -469,7 +491,7 @@ class _Sim:
 
     def _gavel_round(self, inp: AllocationInput, cand: list[int]) -> None:
         """One of Gavel's rounds: the allocation recomputed when due, whole jobs placed by
-        priority, and the next round booked while jobs are active."""
+        priority, and the next round booked when the last placed job ends its round."""
         g, now = self.gavel, inp.now
         assert g is not None
         if g.due(now, cand):
@@ -480,19 +502,45 @@ class _Sim:
             for p in alloc.all_placements():
                 per = shares[cand[p.job]]
                 per[p.pool] = per.get(p.pool, 0.0) + p.share
-            g.reset(now, shares)
+            g.reset(now, shares, len(self.views))
+        runs = self.runs
+        for j in cand:  # remaining work as of now, for how long each placed job runs
+            if runs[j].rate > 0:
+                self._advance(j)
+        pools = range(len(self.views))
 
-        def fits(j: int, k: int) -> int:
+        def need(j: int) -> list[int]:
+            """Chips job ``j`` takes on each pool (0: cannot run there); fixed for a
+            training job (kept), from the current demand for a service."""
             job = self.jobs[j]
             if job.kind is JobKind.SERVE:
-                per = self.table.rate(job, self.views[k], 1)
-                return max(1, math.ceil(job.demand / per - 1e-9)) if per > 0 < job.demand else 0
-            return job.chips if self.table.rate(job, self.views[k], job.chips) > 0 else 0
+                out = []
+                for k in pools:
+                    per = self.table.rate(job, self.views[k], 1)
+                    out.append(
+                        max(1, math.ceil(job.demand / per - 1e-9)) if per > 0 < job.demand else 0
+                    )
+                return out
+            got = self.gang_need.get(j)
+            if got is None:
+                got = self.gang_need[j] = [
+                    job.chips if self.table.rate(job, self.views[k], job.chips) > 0 else 0
+                    for k in pools
+                ]
+            return got
 
-        self._apply_moves(cand, g.round(now, self.round_s, cand, fits, self.cap))
+        def run_s(j: int, k: int, chips: int) -> float:
+            job = self.jobs[j]
+            rate = self.table.rate(job, self.views[k], chips)
+            if job.kind is JobKind.SERVE or rate <= 0:
+                return self.round_s
+            return min(self.round_s, job.remaining / rate)
+
+        placed, length = g.round(cand, need, self.cap, run_s)
+        self._apply_moves(cand, placed)
         self._record_timeline()
         if self.active:
-            self._request_at((round(now / self.round_s) + 1) * self.round_s)
+            self._request_at(now + (length if length > 1e-9 else self.round_s))
 
     def _apply_moves(self, cand: list[int], new: dict[int, list[tuple[int, float, int]]]) -> None:
         """A preemptive policy's answer: every job whose placements changed is released first

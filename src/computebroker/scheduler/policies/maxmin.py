@@ -8,6 +8,13 @@ per job). With ``x[u,k]`` the share of time each job of ``u`` spends on pool ``k
     s.t. t <= sum_k a[u,k] x[u,k]          for every unit that can run somewhere
          sum_k x[u,k] <= 1                  (a job is in one place at a time)
          sum_u n[u] c[u] x[u,k] <= free[k]  (chips of each pool)
+         sum_{u: c[u] >= g} n[u] x[u,k] <= floor(free[k] / g)   for each gang size g > 1
+
+The last rows are whole-gang placement under contention: at any instant at most
+floor(free / g) gangs of g or more chips run on a pool, so their time shares on it cannot sum
+to more. Without them the chip rows alone let gangs pack fractionally (two 2-chip jobs on
+3 chips at 0.75 each, which no schedule of whole gangs gives: 0.5 each is what runs); only
+the rows that can bind are added.
 
 ``a`` is each policy's normalised throughput; the small ``eps`` term hands capacity the
 bottleneck jobs cannot use to the others (so no chip idles while a job waits), which the
@@ -20,7 +27,7 @@ import numpy as np
 
 from computebroker.scheduler.policies._lp import AllocationLp
 
-__all__ = ["EPS", "agnostic_shares", "max_min_shares"]
+__all__ = ["EPS", "agnostic_shares", "gang_rows", "max_min_shares"]
 
 EPS = 1e-3  # weight of the secondary (total normalised throughput) term; small enough not to trade the minimum
 
@@ -55,9 +62,13 @@ def max_min_shares(
     vals = np.concatenate(
         [-a[uu, kk], np.ones(n_min), np.ones(nx), (counts * chips)[uu].astype(float)]
     )
-    n_rows = n_min + U + K
+    g_rows, g_cols, g_vals, g_hi = gang_rows(uu, kk, counts, chips, free)
+    rows = np.concatenate([rows, n_min + U + K + g_rows])
+    cols = np.concatenate([cols, g_cols])
+    vals = np.concatenate([vals, g_vals])
+    n_rows = n_min + U + K + len(g_hi)
     row_lo = np.full(n_rows, -np.inf)
-    row_hi = np.concatenate([np.zeros(n_min), np.ones(U), free.astype(float)])
+    row_hi = np.concatenate([np.zeros(n_min), np.ones(U), free.astype(float), g_hi])
     c = np.zeros(nx + 1)
     c[t_col] = -1.0
     c[:nx] = -EPS * counts[uu] * a[uu, kk] / max(float(counts[runs].sum()), 1.0)
@@ -67,6 +78,43 @@ def max_min_shares(
     out = np.zeros((U, K))
     out[uu, kk] = np.clip(x[:nx], 0.0, 1.0)
     return out
+
+
+def gang_rows(
+    uu: np.ndarray, kk: np.ndarray, counts: np.ndarray, chips: np.ndarray, free: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The whole-gang rows (module docstring) that can bind, for the share columns
+    ``x[uu[i], kk[i]]`` (column ``i``): (row of each entry, column, value, each row's bound).
+
+    Examples
+    --------
+    >>> # two 2-chip jobs (one unit of 2) on a 3-chip pool: one gang at a time
+    >>> r, c, v, hi = gang_rows(np.array([0]), np.array([0]), np.array([2.0]), np.array([2.0]), np.array([3.0]))
+    >>> r.tolist(), c.tolist(), v.tolist(), hi.tolist()
+    ([0], [0], [2.0], [1.0])
+    >>> gang_rows(np.array([0]), np.array([0]), np.array([2.0]), np.array([2.0]), np.array([4.0]))[3].tolist()
+    []
+    """
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    hi: list[float] = []
+    c = chips[uu]
+    for g in np.unique(c[c > 1]):
+        big = c >= g
+        for k in np.unique(kk[big]):
+            sel = np.nonzero(big & (kk == k))[0]
+            bound = float(np.floor(free[k] / g + 1e-9))
+            if counts[uu[sel]].sum() <= bound + 1e-9:
+                continue  # cannot bind: all these gangs fit at once
+            rows.append(np.full(len(sel), len(hi)))
+            cols.append(sel)
+            vals.append(counts[uu[sel]].astype(float))
+            hi.append(bound)
+    if not hi:
+        empty = np.zeros(0, dtype=int)
+        return empty, empty, np.zeros(0), np.zeros(0)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), np.array(hi)
 
 
 def agnostic_shares(
@@ -97,7 +145,15 @@ def agnostic_shares(
     W = float(free[common].sum())
     s = _water_fill(counts.astype(float), chips.astype(float), weights.astype(float), W)
     spread = np.where(common, free, 0.0) / W
-    return s[:, None] * spread[None, :]
+    x = s[:, None] * spread[None, :]
+    uu, kk = np.nonzero(usable)
+    g_rows, g_cols, g_vals, g_hi = gang_rows(uu, kk, counts, chips, free)
+    if len(g_hi):
+        load = np.bincount(g_rows, weights=g_vals * x[uu[g_cols], kk[g_cols]], minlength=len(g_hi))
+        if (load > g_hi + 1e-9).any():  # whole gangs cannot realise the spread: solve for it
+            a = usable.astype(float) * (chips / weights)[:, None]
+            return max_min_shares(lp, a, counts, chips, free, context=context)
+    return x
 
 
 def _water_fill(n: np.ndarray, c: np.ndarray, w: np.ndarray, W: float) -> np.ndarray:
