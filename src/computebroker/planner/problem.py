@@ -251,6 +251,7 @@ class PlanProblem:
     def rate_low(self) -> np.ndarray:
         """(W, pool) the lowest work per kchip-period over the scenarios (for safe bounds)."""
         return self.T if self.T_mult is None else self.T * self.T_mult.min(axis=2)
+
     # salvage fraction of each period past the horizon (policy.terminal_salvage); None: the
     # scalar ``salvage`` in every one
     salvage_post: np.ndarray | None = None
