@@ -180,7 +180,7 @@ def _inputs(
         )
     if body.trace:
         return _Inputs(fleet, table, gavel_trace(body.trace.split(":", 1)[1]), None, body.trace)
-    if plan is not None and body.generate is None:
+    if plan is not None and body.generate is None and body.throughputs is None:
         trace, until = plan_demand_trace(store, team_id, plan[1], plan[0])
         return _Inputs(fleet, table, trace, until, "the plan's expected demand")
     types = sorted(table.job_types())
