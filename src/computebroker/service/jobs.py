@@ -39,11 +39,12 @@ class JobContext:
     team_id: int
     owner: str
     params: dict[str, Any]
+    attempt: int | None = None  # the claim's attempt: a fencing token on every write
 
     def progress(self, share: float, message: str) -> None:
         """Record how far the job is (a fraction in 0..1) and what it does now."""
         with self.store.begin() as s:
-            queue.set_progress(s, self.job_id, self.owner, share, message)
+            queue.set_progress(s, self.job_id, self.owner, share, message, attempt=self.attempt)
 
     def finish(
         self,
@@ -62,6 +63,7 @@ class JobContext:
                 self.job_id,
                 self.owner,
                 status,
+                attempt=self.attempt,
                 result=result,
                 error=error,
                 message=message,
@@ -100,8 +102,9 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def run_job(db_url: str, job_id: str, owner: str) -> None:
-    """A job's process: run job ``job_id`` under ``owner``'s lease and write how it ended."""
+def run_job(db_url: str, job_id: str, owner: str, attempt: int | None = None) -> None:
+    """A job's process: run job ``job_id`` under ``owner``'s lease (in its ``attempt``) and
+    write how it ended."""
     os.setpgid(0, 0)  # its own process group: the worker stops the job and all it started
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when a job stops
@@ -113,7 +116,12 @@ def run_job(db_url: str, job_id: str, owner: str) -> None:
             row = repo.get_job_any_team(s, job_id)
             assert row is not None, job_id
             job = JobContext(
-                store=store, job_id=job_id, team_id=row.team_id, owner=owner, params=row.params
+                store=store,
+                job_id=job_id,
+                team_id=row.team_id,
+                owner=owner,
+                params=row.params,
+                attempt=attempt,
             )
             kind = row.kind
         fn = JOB_KINDS().get(kind)

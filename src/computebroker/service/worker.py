@@ -123,9 +123,17 @@ class Worker:
         of dead workers."""
         with store.begin() as s:
             held = queue.heartbeat(s, self.owner, self.config.lease_s)
+        lost = [j for j in self.children if j not in held]
+        ended: set[str] = set()
+        if lost:
+            with store() as s:
+                ended = queue.finished(s, lost)
         for job_id, child in list(self.children.items()):
             if job_id not in held:
-                log.warning("job %s: lease lost; stopping its process", job_id)
+                if job_id in ended:  # it wrote its end and is exiting (or another worker did)
+                    log.info("job %s ended", job_id)
+                else:
+                    log.warning("job %s: lease lost; stopping its process", job_id)
                 self._terminate(child)
                 del self.children[job_id]
             elif held[job_id]:
@@ -168,11 +176,17 @@ class Worker:
                     lease_s=self.config.lease_s,
                     team_limit=self.config.team_limit,
                 )
-                job_id = job.id if job is not None else None
+                job_id, attempt = (job.id, job.attempts) if job is not None else (None, 0)
             if job_id is None:
                 break
+            old = self.children.pop(job_id, None)
+            if old is not None:  # its lease ran out (we were too slow) and we claimed it again
+                log.warning(
+                    "job %s: lease lost and claimed again; stopping the old attempt", job_id
+                )
+                self._terminate(old)
             child = self._context().Process(
-                target=run_job, args=(self.config.db_url, job_id, self.owner)
+                target=run_job, args=(self.config.db_url, job_id, self.owner, attempt)
             )
             child.start()
             self.children[job_id] = child

@@ -8,7 +8,9 @@ Invariants:
   so concurrent workers skip each other's rows instead of waiting); a worker owns the job only
   if its update changed the row.
 - Every write of a running job's state names the lease owner (``WHERE lease_owner = :me``): a
-  worker whose lease expired and whose job was given to another cannot overwrite it.
+  worker whose lease expired and whose job was given to another cannot overwrite it. A job's
+  own process also names its attempt (``AND attempts = :n``, a fencing token): when a lease ran
+  out and the same worker claimed the job again, the older attempt's late writes are refused.
 - A running job whose lease was not renewed by ``lease_until`` (its worker died) is queued again
   by whoever notices, at most ``max_attempts`` times in all; then it fails with the reason. A
   live job (lease renewed) is never touched by another server or worker.
@@ -35,6 +37,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "claim",
     "finish",
+    "finished",
     "heartbeat",
     "queued_count",
     "recover_expired",
@@ -112,7 +115,17 @@ def _claim_for_team(
         )
         .execution_options(synchronize_session=False)
     )
-    return job_id if _rowcount(res) == 1 else None
+    if _rowcount(res) != 1:
+        return None
+    # the lease runs from now, with the row's lock held: a claim that waited for the lock (a busy
+    # SQLite file, a starved process) does not start with a lease that has already run out
+    s.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(lease_until=_now() + dt.timedelta(seconds=lease_s))
+        .execution_options(synchronize_session=False)
+    )
+    return job_id
 
 
 def _rowcount(res: Any) -> int:
@@ -135,23 +148,40 @@ def heartbeat(s: Session, owner: str, lease_s: float) -> dict[str, bool]:
     return {job_id: bool(cancel) for job_id, cancel in rows}
 
 
-def set_progress(s: Session, job_id: str, owner: str, progress: float, message: str) -> bool:
-    """A running job's progress (only while ``owner`` holds it)."""
+def _held(job_id: str, owner: str, attempt: int | None) -> Any:
+    """The condition of a write by the holder of a job's lease (and, given, of its attempt)."""
+    cond = (Job.id == job_id) & (Job.lease_owner == owner) & (Job.status == "running")
+    return cond if attempt is None else cond & (Job.attempts == attempt)
+
+
+def set_progress(
+    s: Session,
+    job_id: str,
+    owner: str,
+    progress: float,
+    message: str,
+    *,
+    attempt: int | None = None,
+) -> bool:
+    """A running job's progress (only while ``owner`` holds it, in ``attempt`` when given)."""
     res = s.execute(
         update(Job)
-        .where(Job.id == job_id, Job.lease_owner == owner, Job.status == "running")
+        .where(_held(job_id, owner, attempt))
         .values(progress=progress, message=message)
         .execution_options(synchronize_session=False)
     )
     return _rowcount(res) == 1
 
 
-def finish(s: Session, job_id: str, owner: str, status: str, **fields: Any) -> bool:
-    """A job's final state (only while ``owner`` holds it); whether it was written. A job whose
-    cancel was acknowledged ends cancelled, not done, even when its work ended before the
-    worker stopped it (then nothing of ``fields`` is kept and this answers False)."""
+def finish(
+    s: Session, job_id: str, owner: str, status: str, *, attempt: int | None = None, **fields: Any
+) -> bool:
+    """A job's final state (only while ``owner`` holds it, in ``attempt`` when given); whether
+    it was written. A job whose cancel was acknowledged ends cancelled, not done, even when its
+    work ended before the worker stopped it (then nothing of ``fields`` is kept and this answers
+    False)."""
     assert status in FINISHED, status
-    held = update(Job).where(Job.id == job_id, Job.lease_owner == owner, Job.status == "running")
+    held = update(Job).where(_held(job_id, owner, attempt))
     ended = {"lease_owner": None, "lease_until": None, "finished_at": _now()}
     if status == "done":
         s.execute(
@@ -163,6 +193,14 @@ def finish(s: Session, job_id: str, owner: str, status: str, **fields: Any) -> b
         held.values(status=status, **ended, **fields).execution_options(synchronize_session=False)
     )
     return _rowcount(res) == 1
+
+
+def finished(s: Session, job_ids: list[str]) -> set[str]:
+    """Which of ``job_ids`` have ended (done, failed or cancelled)."""
+    if not job_ids:
+        return set()
+    rows = s.execute(select(Job.id).where(Job.id.in_(job_ids), Job.status.in_(FINISHED)))
+    return {str(r) for r in rows.scalars()}
 
 
 def release(s: Session, job_id: str, owner: str) -> None:

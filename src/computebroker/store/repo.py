@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from computebroker.store.models import ApiToken, Job, Report, Scenario, Team
 
@@ -155,11 +155,13 @@ def create_job(s: Session, team_id: int, kind: str, params: dict[str, Any]) -> J
     return job
 
 
-def get_job(s: Session, team_id: int, job_id: str) -> Job | None:
-    """A team's job (another team's is not found)."""
-    return s.execute(
-        select(Job).where(Job.id == job_id, Job.team_id == team_id)
-    ).scalar_one_or_none()
+def get_job(s: Session, team_id: int, job_id: str, *, with_result: bool = True) -> Job | None:
+    """A team's job (another team's is not found); without ``with_result`` its result (a whole
+    plan document) is not read, and reading ``job.result`` would load it then."""
+    q = select(Job).where(Job.id == job_id, Job.team_id == team_id)
+    if not with_result:
+        q = q.options(defer(Job.result))
+    return s.execute(q).scalar_one_or_none()
 
 
 def get_job_any_team(s: Session, job_id: str) -> Job | None:
@@ -167,12 +169,16 @@ def get_job_any_team(s: Session, job_id: str) -> Job | None:
     return s.get(Job, job_id)
 
 
-def list_jobs(s: Session, team_id: int, kind: str | None = None) -> list[Job]:
-    """A team's jobs, newest first."""
-    q = select(Job).where(Job.team_id == team_id)
+def list_jobs(
+    s: Session, team_id: int, kind: str | None = None, limit: int | None = None
+) -> list[Job]:
+    """A team's jobs, newest first (at most ``limit``), without their results (a list never
+    needs them, and each may be a whole plan document)."""
+    q = select(Job).where(Job.team_id == team_id).options(defer(Job.result))
     if kind:
         q = q.where(Job.kind == kind)
-    return list(s.execute(q.order_by(Job.created_at.desc())).scalars())
+    q = q.order_by(Job.created_at.desc(), Job.id)
+    return list(s.execute(q if limit is None else q.limit(limit)).scalars())
 
 
 def set_job(s: Session, job_id: str, **fields: Any) -> None:

@@ -79,13 +79,13 @@ def list_jobs(
 ) -> list[JobOut]:
     """The team's jobs, newest first, with their parameters (the dashboard's history)."""
     with ctx.store() as s:
-        return [job_out(j, params=True) for j in repo.list_jobs(s, t.id, kind)[:limit]]
+        return [job_out(j, params=True) for j in repo.list_jobs(s, t.id, kind, limit)]
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobOut)
 def get_job(job_id: JobId, t: Auth, ctx: Ctx) -> JobOut:
-    with ctx.store() as s:
-        j = repo.get_job(s, t.id, job_id)
+    with ctx.store() as s:  # polled often: the result (a whole plan document) stays unread
+        j = repo.get_job(s, t.id, job_id, with_result=False)
         if j is None:
             raise HTTPException(404, f"no job {job_id!r}")
         return job_out(j)

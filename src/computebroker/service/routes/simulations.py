@@ -1,27 +1,41 @@
 """Routes: simulation jobs — a fleet (inline, or the fleet of a finished plan job, built from its
-typed plan document) runs a trace under a policy; with a plan, each named stress case too."""
+typed plan document) runs a trace under a policy; with a plan, each named stress case too.
+
+A plan job's fleet runs, unless a trace or generated jobs are asked for, the job stream of the
+demand the plan was made for: its scenario's classes at the plan's expected demand per period
+(``workflow.demand_trace``, the stream ``computebroker run`` simulates), over the plan's
+horizon. Its utilisation is then also given on the plan's terms — busy chip-hours over the
+chip-hours paid for (committed capacity, plus rentals as they are used) — because the plan's
+figure counts a rental only when it rents it, while the simulation's "all pools" figure counts
+every rental pool's cap for the whole horizon as capacity.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import xarray as xr
 from fastapi import APIRouter, HTTPException
 from sqlalchemy.orm import Session, sessionmaker
 
 from computebroker.catalog import shipped_catalog
 from computebroker.errors import InputError
+from computebroker.planner import parse_scenario
 from computebroker.planner.document import PlanDocument
 from computebroker.reports.html import HtmlReport
 from computebroker.reports.sim import add_sim_sections
 from computebroker.scheduler import ThroughputTable, get_policy
-from computebroker.service.context import Auth, Ctx
+from computebroker.service.context import Auth, Ctx, team_catalog
 from computebroker.service.jobs import JobContext
 from computebroker.service.routes.jobs import check_queue, job_record
-from computebroker.service.schemas import JobQueued, SimulationIn
+from computebroker.service.schemas import JobQueued, PlanIn, SimulationIn
 from computebroker.sim import (
     SimConfig,
     SimReport,
+    SimState,
     Trace,
     generate_trace,
     parse_inline_fleet,
@@ -33,15 +47,26 @@ from computebroker.sim.fleet import Fleet, fleet_from_plan
 from computebroker.sim.gavel import gavel_throughputs, gavel_trace
 from computebroker.store import repo
 from computebroker.units import SECONDS_PER_HOUR
-from computebroker.workflow import stress_cases
+from computebroker.workflow import JobStreamOptions, demand_trace, stress_cases
 
 __all__ = ["router", "run_simulation"]
 
 router = APIRouter()
 
 
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """What a simulation job runs: the fleet, its throughputs, the jobs, and until when."""
+
+    fleet: Fleet
+    table: ThroughputTable
+    trace: Trace
+    until_s: float | None  # the end of the plan's horizon when the jobs are the plan's demand
+    stream: str  # what the jobs are, in words
+
+
 def _fault_effects(
-    doc: PlanDocument, trace: Trace, table: ThroughputTable, body: SimulationIn, base: SimReport
+    doc: PlanDocument, run: _Inputs, body: SimulationIn, base: SimState
 ) -> list[dict[str, Any]]:
     """The planned fleet under each named stress case of ``run`` (``workflow.stress_cases``),
     against the same jobs as planned."""
@@ -52,27 +77,23 @@ def _fault_effects(
         planned.horizon.hours_per_period,
         planned.horizon.periods,
     )
+    cfg = SimConfig(policy=body.policy, seed=body.seed, until_s=run.until_s)
     rows = []
     for name, faults in [("as planned", []), *((n, f) for n, _, f in cases)]:
-        rep = (
+        st = (
             base
             if not faults
-            else report(
-                simulate(
-                    fleet_from_plan(doc, "plan job"),
-                    trace,
-                    table,
-                    faults=faults,
-                    config=SimConfig(policy=body.policy, seed=body.seed),
-                )
+            else simulate(
+                fleet_from_plan(doc, "plan job"), run.trace, run.table, faults=faults, config=cfg
             )
         )
+        rep = report(st)
         rows.append(
             {
                 "case": name,
                 "avg JCT h": (rep.avg_jct_s or 0) / SECONDS_PER_HOUR,
                 "p99 JCT h": (rep.p99_jct_s or 0) / SECONDS_PER_HOUR,
-                "utilisation": rep.utilisation,
+                "utilisation of paid capacity": paid_utilisation(st),
                 "chip-hours lost": rep.chip_hours_lost,
                 "unfinished jobs": rep.unfinished,
                 "cost USD": rep.cost_usd,
@@ -81,20 +102,70 @@ def _fault_effects(
     return rows
 
 
-def _plan_of(store: sessionmaker[Session], team_id: int, plan_job: str) -> PlanDocument:
+def _plan_of(
+    store: sessionmaker[Session], team_id: int, plan_job: str
+) -> tuple[PlanDocument, PlanIn]:
+    """A finished plan job's document and request."""
     with store() as s:
         pj = repo.get_job(s, team_id, plan_job)
         if pj is None or pj.status != "done" or pj.kind != "plan":
             raise InputError.single(
                 "plan_job", f"no finished plan job {plan_job!r}", field="plan_job"
             )
-        return PlanDocument.from_json(pj.result, f"plan job {plan_job}")
+        return PlanDocument.from_json(pj.result, f"plan job {plan_job}"), PlanIn.model_validate(
+            pj.params
+        )
 
 
-def _inputs(body: SimulationIn, doc: PlanDocument | None) -> tuple[Fleet, ThroughputTable, Trace]:
+def _matrix(doc: PlanDocument) -> xr.Dataset:
+    """Work per chip-hour by (workload, accelerator), as the plan priced it (its document)."""
+    rows = doc.planned("plan job").throughput
+    workloads = sorted({r.workload for r in rows})
+    accs = sorted({r.accelerator for r in rows})
+    grid = np.full((len(workloads), len(accs)), np.nan)
+    for r in rows:
+        if r.work_per_chip_hour is not None:
+            grid[workloads.index(r.workload), accs.index(r.accelerator)] = r.work_per_chip_hour
+    return xr.Dataset(
+        {"work_per_chip_hour": (("workload", "accelerator"), grid)},
+        coords={"workload": workloads, "accelerator": accs},
+    )
+
+
+def plan_demand_trace(
+    store: sessionmaker[Session], team_id: int, plan: PlanIn, doc: PlanDocument
+) -> tuple[Trace, float]:
+    """The jobs of the demand a plan was made for — each class at the plan's expected demand
+    per period (its document's mean), split into runs and services as ``run`` does — and the
+    end of its horizon (s)."""
+    with store() as s:
+        sc = repo.get_scenario(s, team_id, plan.scenario, plan.version)
+        if sc is None:
+            raise InputError.single(
+                "plan_job", f"the plan's scenario {plan.scenario!r} is gone", field="plan_job"
+            )
+        text, name = sc.text, sc.name
+    spec = parse_scenario(text, team_catalog(store, team_id), source=name)
+    demand = doc.demand or {}
+    mean = np.array(
+        [
+            demand[w.name].mean if w.name in demand else [0.0] * spec.horizon.count
+            for w in spec.workloads
+        ]
+    )
+    trace = demand_trace(spec, _matrix(doc), mean, JobStreamOptions())
+    return trace, spec.horizon.count * spec.horizon.hours_per_period * SECONDS_PER_HOUR
+
+
+def _inputs(
+    store: sessionmaker[Session],
+    team_id: int,
+    body: SimulationIn,
+    plan: tuple[PlanDocument, PlanIn] | None,
+) -> _Inputs:
     fleet = (
-        fleet_from_plan(doc, "plan job")
-        if doc is not None
+        fleet_from_plan(plan[0], "plan job")
+        if plan is not None
         else parse_inline_fleet(body.fleet or "", shipped_catalog())
     )
     if body.throughputs == "gavel":
@@ -108,17 +179,44 @@ def _inputs(body: SimulationIn, doc: PlanDocument | None) -> tuple[Fleet, Throug
             field="throughputs",
         )
     if body.trace:
-        return fleet, table, gavel_trace(body.trace.split(":", 1)[1])
+        return _Inputs(fleet, table, gavel_trace(body.trace.split(":", 1)[1]), None, body.trace)
+    if plan is not None and body.generate is None and body.throughputs is None:
+        trace, until = plan_demand_trace(store, team_id, plan[1], plan[0])
+        return _Inputs(fleet, table, trace, until, "the plan's expected demand")
     types = sorted(table.job_types())
     accs = sorted(table.accelerators())
+    n = body.generate or 100
     trace = generate_trace(
-        body.generate or 100,
+        n,
         rate_per_hour=body.arrival_rate,
         job_types=types,
         reference_rate=lambda jt, c: max((table.lookup(jt, a, c) for a in accs), default=0.0),
         seed=body.seed,
     )
-    return fleet, table, trace
+    return _Inputs(fleet, table, trace, None, f"{n:,} generated jobs")
+
+
+def paid_utilisation(st: SimState) -> float:
+    """Busy chip-hours over the chip-hours paid for: committed capacity, and rentals (on-demand,
+    spot) as they were used — the plan's definition, which counts a rental only when rented."""
+    busy = sum(st.busy_chip_s)
+    paid = sum(
+        st.capacity_chip_s[k] if p.committed else st.busy_chip_s[k] for k, p in enumerate(st.pools)
+    )
+    return busy / paid if paid > 0 else 0.0
+
+
+def _against_plan(doc: PlanDocument, st: SimState, rep: SimReport, run: _Inputs) -> dict[str, Any]:
+    """The simulation's utilisation next to the plan's, each defined as the plan defines it."""
+    planned = doc.planned("plan job").metrics
+    return {
+        "jobs": run.stream,
+        "plan_utilisation": planned.utilisation,
+        "simulated_utilisation_of_paid_capacity": paid_utilisation(st),
+        "simulated_utilisation_all_pools": rep.utilisation,
+        "note": "utilisation = busy chip-hours / chip-hours paid for (committed capacity, plus "
+        "rentals while used); 'all pools' also counts each rental pool's cap as capacity",
+    }
 
 
 def run_simulation(job: JobContext) -> None:
@@ -126,20 +224,38 @@ def run_simulation(job: JobContext) -> None:
     one transaction."""
     body = SimulationIn.model_validate(job.params)
     job.progress(0.05, "simulating")
-    doc = _plan_of(job.store, job.team_id, body.plan_job) if body.plan_job else None
-    fleet, table, trace = _inputs(body, doc)
+    plan = _plan_of(job.store, job.team_id, body.plan_job) if body.plan_job else None
+    run = _inputs(job.store, job.team_id, body, plan)
     # the trace stays pristine: each fault case runs the same jobs from the start
-    st = simulate(fleet, trace, table, config=SimConfig(policy=body.policy, seed=body.seed))
+    cfg = SimConfig(policy=body.policy, seed=body.seed, until_s=run.until_s)
+    st = simulate(run.fleet, run.trace, run.table, config=cfg)
     rep = report(st)
     page = HtmlReport(
         title=f"computebroker simulate: {rep.policy}",
-        subtitle=f"{len(trace.jobs):,} jobs on {fleet.describe()}",
+        subtitle=f"{len(run.trace.jobs):,} jobs ({run.stream}) on {run.fleet.describe()}",
     )
-    add_sim_sections(page, st, rep)
     result = json.loads(json.dumps(rep.record(), default=str))
-    if body.stress and doc is not None:
+    if plan is not None:
+        result["against_plan"] = _against_plan(plan[0], st, rep, run)
+        a = result["against_plan"]
+        page.section("Against the plan", "sim-plan").table(
+            [
+                {"figure": "jobs", "value": a["jobs"]},
+                {"figure": "utilisation the plan expects", "value": f"{a['plan_utilisation']:.1%}"},
+                {
+                    "figure": "utilisation simulated, of the capacity paid for",
+                    "value": f"{a['simulated_utilisation_of_paid_capacity']:.1%}",
+                },
+                {
+                    "figure": "utilisation simulated, all pools (rental caps included)",
+                    "value": f"{a['simulated_utilisation_all_pools']:.1%}",
+                },
+            ]
+        )
+    add_sim_sections(page, st, rep)
+    if body.stress and plan is not None:
         job.progress(0.5, "the effect of each fault")
-        effects = _fault_effects(doc, trace, table, body, rep)
+        effects = _fault_effects(plan[0], run, body, st)
         result["fault_effects"] = effects
         page.section("Simulation: the effect of each fault", "sim-faults").table(effects)
     job.finish("done", result=result, report_html=page.render())

@@ -84,7 +84,7 @@ async function loadCatalog(ev) {
   for (const r of rows) if (r.price_chip_hour != null && (!(r.provider in best) || r.price_chip_hour < best[r.provider])) best[r.provider] = r.price_chip_hour;
   const clouds = Object.keys(best).sort((a, b) => best[a] - best[b]);
   Plotly.react("price-chart", [{ type: "bar", x: clouds, y: clouds.map((c) => best[c]) }],
-    { title: "Cheapest $ per chip-hour by cloud", xaxis: { title: { text: "cloud" } }, yaxis: { title: { text: "USD per chip-hour" } }, margin: { t: 40, l: 60, r: 10, b: 60 }, height: 320 },
+    { title: { text: "Cheapest " + $("contract").value + " price by cloud (USD per chip-hour)" }, xaxis: { title: { text: "cloud" } }, yaxis: { title: { text: "USD per chip-hour" } }, margin: { t: 40, l: 60, r: 10, b: 60 }, height: 320 },
     { displaylogo: false, responsive: true });
 }
 
@@ -106,11 +106,36 @@ async function compareChips(ev) {
   }));
 }
 
+// every stored version of each scenario, newest named first; a version's button opens it
 async function loadScenarios() {
   const rows = await api("/v1/scenarios");
-  $("scenario-list").replaceChildren(...rows.map((r) => {
-    const li = document.createElement("li"); li.textContent = r.name + " (version " + r.version + ")"; return li;
+  const byName = new Map();
+  for (const r of rows) { if (!byName.has(r.name)) byName.set(r.name, []); byName.get(r.name).push(r); }
+  $("scenario-list").replaceChildren(...[...byName].map(([name, versions]) => {
+    versions.sort((a, b) => a.version - b.version);
+    const li = document.createElement("li");
+    const label = document.createElement("span");
+    label.textContent = name + " (version " + versions[versions.length - 1].version + ")";
+    li.appendChild(label);
+    for (const v of versions) {
+      const b = document.createElement("button"); b.type = "button"; b.className = "version";
+      b.textContent = "v" + v.version;
+      b.title = "Open " + name + " version " + v.version + " (stored " + (v.created_at || "").replace("T", " ").slice(0, 19) + ")";
+      b.setAttribute("aria-label", b.title);
+      b.addEventListener("click", () => openScenario(name, v.version));
+      li.appendChild(b);
+    }
+    return li;
   }));
+}
+
+async function openScenario(name, version) {
+  const sc = await api("/v1/scenarios/" + encodeURIComponent(name) + "?version=" + version);
+  $("scenario-name").value = sc.name;
+  $("scenario-text").value = sc.yaml;
+  showIssues([]);
+  $("plan-status").textContent = "Opened " + sc.name + " version " + sc.version + ".";
+  $("scenario-text").focus();
 }
 
 async function loadModels() {
@@ -138,7 +163,7 @@ async function priceWorkload(ev) {
   }));
   Plotly.react("perf-chart", [{ type: "bar", x: ok.map((r) => r.accelerator), y: ok.map((r) => r.usd_per_million_tokens),
     text: ok.map((r) => r.layout), hovertemplate: "%{x}: $%{y:.3f} per M tokens<br>%{text}<extra></extra>" }],
-    { title: "USD per million tokens trained", xaxis: { title: { text: "accelerator" } }, yaxis: { title: { text: "USD per million tokens" } }, margin: { t: 40, l: 60, r: 10, b: 60 }, height: 320 },
+    { title: { text: "Training cost by chip (USD per million tokens)" }, xaxis: { title: { text: "accelerator" } }, yaxis: { title: { text: "USD per million tokens" } }, margin: { t: 40, l: 60, r: 10, b: 60 }, height: 320 },
     { displaylogo: false, responsive: true });
 }
 
@@ -241,11 +266,21 @@ function exportCsv() {
 
 async function simulateLast() {
   const last = plans[plans.length - 1];
-  const job = await api("/v1/simulations", { plan_job: last.job, generate: 200, arrival_rate: 1.0, policy: "min-cost" });
+  // no trace or generated jobs: the planned fleet runs the demand the plan was made for
+  const job = await api("/v1/simulations", { plan_job: last.job, policy: "min-cost" });
   for (;;) {
     const st = await api("/v1/jobs/" + job.id);
     $("sim-status").textContent = "Simulation " + st.status + (st.error ? ": " + st.error : "");
-    if (["done", "failed", "cancelled"].includes(st.status)) { if (st.status === "done") await embedReport(job.id, "sim-report"); break; }
+    if (["done", "failed", "cancelled"].includes(st.status)) {
+      if (st.status === "done") {
+        const a = (await api("/v1/simulations/" + job.id)).against_plan;
+        // both figures on the plan's terms: busy chip-hours over the chip-hours paid for
+        $("sim-status").textContent = "Simulation done (" + a.jobs + "): " + (100 * a.simulated_utilisation_of_paid_capacity).toFixed(1) +
+          "% of the capacity paid for was busy; the plan expects " + (100 * a.plan_utilisation).toFixed(1) + "%.";
+        await embedReport(job.id, "sim-report");
+      }
+      break;
+    }
     await new Promise((r) => setTimeout(r, 300));
   }
 }
