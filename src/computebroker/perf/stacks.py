@@ -32,6 +32,7 @@ class Stack:
     grad_bytes: float
     fsdp_bw_factor: float
     host_op_s: float = 0.0  # host time to issue one device operation (eager stacks; 0: compiled)
+    ep_overlap: float = 0.0  # share of the MoE all-to-all hidden behind compute
     source: str = ""
 
 
@@ -49,6 +50,7 @@ def stacks() -> Mapping[str, Stack]:
             grad_bytes=float(row["grad_bytes"]),
             fsdp_bw_factor=float(row["fsdp_bw_factor"]),
             host_op_s=float(row.get("host_op_us") or 0.0) * 1e-6,
+            ep_overlap=float(row.get("ep_overlap") or 0.0),
             source=row["source"],
         )
     return out

@@ -58,6 +58,43 @@ __all__ = [
 
 GIB = 1024**3
 
+# Grouped (per-expert) GEMM efficiency relative to a large GEMM: m / (m + M0) x f / (f + F0),
+# m = tokens routed to one expert on one chip, f = the expert's width per TP rank. From the
+# DeepGEMM README (deepseek-ai/DeepGEMM, H800 FP8 tables): masked-layout grouped GEMMs with
+# N=4096, K=7168 reach 1233 / 1040 / 932 TFLOPS at 1024 / 512 / 256 tokens per group against
+# 1358 TFLOPS for a large dense GEMM (0.91 / 0.77 / 0.69: M0 ~ 100-150, 128 taken); dense
+# GEMMs of M=4096 with a narrow K or N reach 1058 (N=2112), 1025 (K=2048), 990 (K=1536) and
+# 590 TFLOPS (K=512), i.e. 0.78 / 0.75 / 0.73 / 0.43 of the large GEMM: F0 ~ 570-680, 600 taken.
+# Not fitted (no MoE run is in the calibration set).
+GROUPED_GEMM_M0 = 128.0
+GROUPED_GEMM_F0 = 600.0
+# Slowest EP rank's load over the mean when routing is not forced to balance. Switch
+# Transformer trains with capacity factor 1.25 (Fedus et al. 2022, JMLR, Sec. 2.2 and Table 1:
+# each expert is sized for 1.25x the mean load and tokens beyond it are dropped), the load the
+# slowest expert is provisioned for; dropless stacks with an auxiliary loss or DeepSeek-V3's
+# auxiliary-loss-free bias balancing (DeepSeek-V3 report Sec. 2.1.2; Wang et al. 2024,
+# arXiv:2408.15664) are taken to stay within it. Megatron-Bridge's MoE benchmarks force-balance
+# the tokens ("In MoE training benchmarks, we force-balance the token distribution among
+# experts and all benchmarks are token-dropless", performance-summary.md): 1.0 there.
+MOE_DEFAULT_IMBALANCE = 1.25
+
+
+def grouped_gemm_factor(tokens_per_expert: float, expert_width: float) -> float:
+    """Efficiency of per-expert GEMMs relative to a large GEMM (DeepGEMM-derived roll-off).
+
+    Examples
+    --------
+    >>> round(grouped_gemm_factor(256.0, 7168.0), 3)  # DeepGEMM masked layout, 4 groups x 256
+    0.615
+    """
+    m, f = max(1.0, tokens_per_expert), max(1.0, expert_width)
+    return m / (m + GROUPED_GEMM_M0) * f / (f + GROUPED_GEMM_F0)
+
+
+def moe_imbalance(setup: TrainSetup) -> float:
+    """The slowest EP rank's routed load over the mean for this job."""
+    return setup.moe_imbalance if setup.moe_imbalance > 0 else MOE_DEFAULT_IMBALANCE
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrainSetup:
@@ -68,6 +105,9 @@ class TrainSetup:
     global_batch_tokens: float
     precision: Precision = Precision.BF16
     stack: Stack | None = None  # None: the accelerator vendor's default stack
+    # Slowest expert-parallel rank's routed tokens / the mean (MOE_DEFAULT_IMBALANCE unless the
+    # run forces balanced routing, as benchmark recipes do: then 1.0).
+    moe_imbalance: float = 0.0  # 0: MOE_DEFAULT_IMBALANCE
 
     @property
     def global_batch_seqs(self) -> int:
@@ -342,21 +382,20 @@ def _layer_compute(
     # --- per token per (average) layer, forward --------------------------------------------------
     moe_frac = terms.moe_frac
     attn_mm = 2.0 * terms.attn_params
-    mlp_mm = (1 - moe_frac) * 2.0 * terms.dense_mlp_params + moe_frac * 2.0 * terms.moe_active
+    mlp_mm = (1 - moe_frac) * 2.0 * terms.dense_mlp_params  # dense MLPs; experts: below
     f_eff = terms.f_eff
     mats = 3 if m.gated_mlp else 2
     elem_elems = 10 * h + 2 * (terms.q_width + terms.kv_width) + mats * f_eff
 
     # GEMM efficiency falls with the narrowest dimension on a chip (tiles under-filled).
     widths = [h, max(1.0, m.ffn_hidden / tp), max(1.0, terms.q_width / tp), tok]
-    if m.is_moe:
-        tokens_per_expert = tok * m.experts_per_token * ep / max(1, m.experts)
-        widths += [max(1.0, m.expert_ffn_hidden / tp), max(1.0, tokens_per_expert)]
     n_min = min(widths)
     gemm_eff = gemm_eff_peak * n_min / (n_min + c.gemm_n0)
     bw_mem = hw.hbm_bytes_per_s * c.mem_eff
 
     t_gemm = tok * (attn_mm + mlp_mm) / tp * gemm_passes / (gemm_peak * gemm_eff)
+    if m.is_moe:
+        t_gemm += _expert_gemm_time(setup, lay, tok, gemm_peak * gemm_eff_peak, gemm_passes)
     layer_params_chip = (terms.attn_params + (1 - moe_frac) * terms.dense_mlp_params) / tp + (
         moe_frac * terms.moe_total / (ep * tp)
     )
@@ -388,6 +427,28 @@ def _layer_compute(
         t_compute=t_gemm + t_attn + t_elem,
         bw_mem=bw_mem,
     )
+
+
+def _expert_gemm_time(
+    setup: TrainSetup, lay: Layout, tok: float, rate: float, gemm_passes: float
+) -> float:
+    """Routed + shared expert GEMMs of one (average) layer and micro-batch on the slowest rank.
+
+    Grouped GEMMs over the local experts at ``grouped_gemm_factor`` of the large-GEMM ``rate``;
+    with expert parallelism the layer waits for the rank holding the most routed tokens
+    (``moe_imbalance``; all experts on one rank: the load is the same whatever the split).
+    """
+    m = setup.model
+    tp, ep = lay.tp, lay.ep
+    per_tok = 2.0 * m.experts_per_token * m.expert_params
+    shared = 2.0 * m.shared_experts * m.expert_params
+    width = max(1.0, m.expert_ffn_hidden / tp)
+    routed_m = tok * m.experts_per_token * ep / max(1, m.experts)
+    imbalance = moe_imbalance(setup) if ep > 1 else 1.0
+    t = tok * per_tok / tp * imbalance / (rate * grouped_gemm_factor(routed_m * imbalance, width))
+    if shared > 0:
+        t += tok * shared / tp / (rate * grouped_gemm_factor(tok, width))
+    return t * m.moe_layers / m.layers * gemm_passes
 
 
 def _attention_time(
@@ -449,11 +510,37 @@ def _model_parallel_comm(
     # Expert parallel: all-to-all dispatch + combine, forward and backward (MoE layers only).
     t_ep = 0.0
     if m.is_moe and ep > 1:
-        a2a_bytes = 4 * tok / tp * m.experts_per_token * m.hidden * 2.0 * (ep - 1) / ep
-        within = ep * tp <= hw.scale_up_chips
-        bw = hw.scale_up_bytes_per_s if within else hw.scale_out_bytes_per_s
-        t_ep = terms.moe_frac * a2a_bytes / (bw * c.a2a_eff)
+        inner = max(1, min(ep, hw.scale_up_chips // tp))
+        t_ep = terms.moe_frac * all_to_all_time(
+            bytes_per_rank=4 * tok / tp * m.experts_per_token * m.hidden * 2.0 * moe_imbalance(setup),
+            ep=ep,
+            inner=inner,
+            up_bytes_per_s=hw.scale_up_bytes_per_s * c.a2a_eff,
+            out_bytes_per_s=hw.scale_out_bytes_per_s * c.a2a_eff,
+        )
     return (1.0 - stack.tp_overlap) * t_tp, t_cp, t_ep
+
+
+def all_to_all_time(
+    *, bytes_per_rank: float, ep: int, inner: int, up_bytes_per_s: float, out_bytes_per_s: float
+) -> float:
+    """Seconds for one rank's all-to-all of ``bytes_per_rank`` (its tokens' copies, all peers).
+
+    Tokens go evenly to the ``ep`` ranks: ``1/ep`` stays local, ``(inner - 1)/ep`` crosses the
+    scale-up links (NVLink / ICI) and ``(ep - inner)/ep`` the scale-out NICs, both at once
+    (DeepEP's internode kernels forward NVLink and RDMA traffic concurrently, DeepSeek-V3 report
+    Sec. 3.2.2), so the slower of the two sets the time.
+
+    Examples
+    --------
+    >>> all_to_all_time(bytes_per_rank=16.0, ep=16, inner=8, up_bytes_per_s=1.0,
+    ...                 out_bytes_per_s=0.5)  # 7 B over 1 B/s, 8 B over 0.5 B/s
+    16.0
+    """
+    inner = max(1, min(inner, ep))
+    t_up = bytes_per_rank * (inner - 1) / ep / up_bytes_per_s
+    t_out = bytes_per_rank * (ep - inner) / ep / out_bytes_per_s
+    return max(t_up, t_out)
 
 
 def _data_parallel(
@@ -498,9 +585,13 @@ def _evaluate(
     tok = lay.microbatch * s / lay.cp
     terms = _terms(m, s)
     layer = _layer_compute(setup, hw, lay, stack, frac)
-    t_tp_exposed, t_cp_exposed, t_ep = _model_parallel_comm(
+    t_tp_exposed, t_cp_exposed, t_ep_raw = _model_parallel_comm(
         setup, hw, lay, stack, frac, layer.t_attn
     )
+    # The stack hides ``ep_overlap`` of the all-to-all behind the layer's compute, at most all
+    # of that compute (stacks.csv: DualPipe / 1F1B A2A overlap hide nearly all, a plain
+    # Megatron-Core schedule none).
+    t_ep = t_ep_raw - min(stack.ep_overlap * t_ep_raw, layer.t_compute)
     layers_stage = math.ceil(m.layers / pp)
     t_logits = tok * terms.logits_flops * 3.0 / tp / (layer.gemm_peak * layer.gemm_eff) + (
         tok * m.vocab * 4.0 * 2 / tp / layer.bw_mem  # fused cross-entropy over bf16 logits

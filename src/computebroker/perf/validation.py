@@ -80,6 +80,9 @@ class PublishedRun:
     # One key per source document (one paper, one vendor page, one README): the unit that
     # leave-one-publication-out holds out. Runs without one are each their own publication.
     publication: str = ""
+    # The run forced balanced routing (column moe_routing = "force-balanced"), so the slowest
+    # expert-parallel rank holds the mean load (train.MOE_DEFAULT_IMBALANCE otherwise).
+    moe_force_balanced: bool = False
 
 
 def _opt_int(text: str, acc_id: str, catalog: Catalog, what: str) -> int | None:
@@ -169,6 +172,7 @@ def parse_runs(
                     unit=unit,
                     notes=row.get("notes", ""),
                     publication=(row.get("publication") or "").strip() or row["id"],
+                    moe_force_balanced=(row.get("moe_routing") or "").strip() == "force-balanced",
                 )
             )
         except InputError as exc:
@@ -269,6 +273,7 @@ def predict_run(
         global_batch_tokens=float(run.global_batch_seqs * run.seq_len),
         precision=run.precision,
         stack=run.stack,
+        moe_imbalance=1.0 if run.moe_force_balanced else 0.0,
     )
     (best,) = search_layouts(setup, hw, run.chips, run.constraints, top=1)
     return best.tokens_per_s_per_chip
