@@ -512,7 +512,13 @@ def _model_parallel_comm(
     if m.is_moe and ep > 1:
         inner = max(1, min(ep, hw.scale_up_chips // tp))
         t_ep = terms.moe_frac * all_to_all_time(
-            bytes_per_rank=4 * tok / tp * m.experts_per_token * m.hidden * 2.0 * moe_imbalance(setup),
+            bytes_per_rank=4
+            * tok
+            / tp
+            * m.experts_per_token
+            * m.hidden
+            * 2.0
+            * moe_imbalance(setup),
             ep=ep,
             inner=inner,
             up_bytes_per_s=hw.scale_up_bytes_per_s * c.a2a_eff,
