@@ -154,3 +154,28 @@ def test_forced_balance_read_from_the_runs() -> None:
     runs = {r.id: r for r in holdout_runs()}
     assert runs["nemo2511-b200-qwen3-30b"].moe_force_balanced  # Megatron-Bridge footnote
     assert not runs["maxtext-tiering-v6e-mixtral-8x7b"].moe_force_balanced
+
+
+def test_training_request_passes_the_imbalance_through() -> None:
+    from computebroker.perf import LayoutConstraints, TrainingRequest, estimate_training
+    from computebroker.perf.goodput import NO_INTERRUPTIONS
+
+    def step(imbalance: float) -> float:
+        (r,) = estimate_training(
+            CAT,
+            TrainingRequest(
+                model=get_model("qwen3-30b-a3b"),
+                accelerator="h100",
+                chips=8,
+                seq_len=4096,
+                global_batch_tokens=4096 * 64.0,
+                constraints=LayoutConstraints(tp=1, pp=1, ep=8, microbatch=1),
+                goodput=NO_INTERRUPTIONS,
+                moe_imbalance=imbalance,
+            ),
+        )
+        assert r.best is not None
+        return r.best.step_time_s
+
+    assert step(2.0) > step(1.0)
+    assert step(0.0) == pytest.approx(step(MOE_DEFAULT_IMBALANCE))

@@ -58,6 +58,9 @@ class TrainingRequest:
     constants: Constants | None = None
     # Interruptions, restarts and evaluation (perf.goodput); NO_INTERRUPTIONS turns it off.
     goodput: Goodput = LLAMA3
+    # MoE: slowest expert-parallel rank's routed load over the mean; 0 takes
+    # train.MOE_DEFAULT_IMBALANCE (1.25), 1.0 is forced-balanced routing.
+    moe_imbalance: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,6 +186,7 @@ def _one(
             global_batch_tokens=gbt,
             precision=req.precision,
             stack=req.stack,
+            moe_imbalance=req.moe_imbalance,
         )
         ests = search_layouts(setup, hw, req.chips, req.constraints, top=5)
     except ComputeBrokerError as exc:

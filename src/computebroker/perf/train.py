@@ -511,14 +511,11 @@ def _model_parallel_comm(
     t_ep = 0.0
     if m.is_moe and ep > 1:
         inner = max(1, min(ep, hw.scale_up_chips // tp))
+        # Each token's k copies out (dispatch) and back (combine), forward and backward, bf16;
+        # the busiest rank receives ``moe_imbalance`` x the mean.
+        a2a_bytes = 4 * tok / tp * m.experts_per_token * m.hidden * 2.0 * moe_imbalance(setup)
         t_ep = terms.moe_frac * all_to_all_time(
-            bytes_per_rank=4
-            * tok
-            / tp
-            * m.experts_per_token
-            * m.hidden
-            * 2.0
-            * moe_imbalance(setup),
+            bytes_per_rank=a2a_bytes,
             ep=ep,
             inner=inner,
             up_bytes_per_s=hw.scale_up_bytes_per_s * c.a2a_eff,
