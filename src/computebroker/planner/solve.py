@@ -97,9 +97,15 @@ def solve_plan(
     why = benders_supported(problem, opt)
     if opt.method == "benders" and why:
         raise InputError.single("--method", f"benders does not apply here: {why}", field="--method")
+    res = None
     if decomposes(problem, opt):
-        res = _solve_benders(problem, opt, say, bounds)
-    else:
+        from computebroker.planner.benders import MasterInfeasibleError
+
+        try:
+            res = _solve_benders(problem, opt, say, bounds)
+        except MasterInfeasibleError as e:  # no plan: the extensive form says why, in input terms
+            say(f"{e}; the extensive form explains why")
+    if res is None:
         res = _solve_extensive(problem, opt, say, why)
     return _with_relaxations(problem, opt, res)
 
