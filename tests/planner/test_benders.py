@@ -143,7 +143,7 @@ def test_ray_two_workers_same_objective() -> None:
     assert on_ray.gap <= 1e-4
 
 
-def test_auto_decomposes_the_lp_at_scale_and_milp_only_when_asked() -> None:
+def test_auto_decomposes_at_scale() -> None:
     from computebroker.planner.solve import AUTO_BENDERS_SCENARIOS, decomposes
 
     doc = _integer_doc()
@@ -151,7 +151,7 @@ def test_auto_decomposes_the_lp_at_scale_and_milp_only_when_asked() -> None:
     big = problem_of(doc)
     small = problem_of(_integer_doc())
     assert decomposes(big, PlanOptions()) and not decomposes(small, PlanOptions())
-    assert not decomposes(big, PlanOptions(milp=True))  # auto: extensive until stabilised
+    assert decomposes(big, PlanOptions(milp=True))  # the MILP too, from the same count
     assert decomposes(big, PlanOptions(milp=True, method="benders"))
     assert not decomposes(big, PlanOptions(method="extensive"))
     portfolio = problem_of(two_vendor_doc(max_vendor_share=0.7, share_scope="portfolio"))

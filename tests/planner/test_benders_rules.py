@@ -129,3 +129,23 @@ def test_an_impossible_budget_is_explained_by_the_extensive_form() -> None:
     res = solve_plan(problem_of(doc), PlanOptions(method="benders"))
     assert res.status.value == "infeasible" and res.plan is None
     assert any("shortfall risk" in line for line in res.explanation)
+
+
+def test_the_choice_of_method_is_stated_in_the_output() -> None:
+    """``--method auto`` says what it chose and why, in the termination text that the CLI,
+    ``plan.json`` and the report show."""
+    from computebroker.planner.document import plan_document
+    from computebroker.planner.solve import AUTO_BENDERS_SCENARIOS
+
+    small = solve_plan(problem_of(_risky(budget_per_period=2.4e6)), PlanOptions())
+    assert small.method == "extensive"
+    assert "solved by the extensive form (--method auto: 40 scenarios" in small.termination
+    doc = _risky(budget_per_period=2.4e6)
+    doc["scenarios"]["count"] = AUTO_BENDERS_SCENARIOS
+    big = solve_plan(problem_of(doc), PlanOptions(executor="serial"))
+    assert big.method == "decomposition" and big.plan is not None
+    assert f"solved by the decomposition (--method auto: {AUTO_BENDERS_SCENARIOS:,} scenarios" in (
+        plan_document(big, None).termination
+    )
+    asked = solve_plan(problem_of(_risky()), PlanOptions(method="benders", executor="serial"))
+    assert asked.termination.endswith("solved by the decomposition (--method benders)")

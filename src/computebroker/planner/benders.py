@@ -31,8 +31,8 @@ they are within ``gap``.
 
 Under ``--milp`` whole blocks, minimum quantities and the vendor minimum make the master a MILP
 with the same cuts (the integer L-shaped method: exact, because the recourse stays continuous).
-It is stabilised by an LP phase: the master's integrality is relaxed until the relaxation has
-converged (its cuts are valid for the MILP, and its bound is a lower bound), then restored; each
+It is stabilised by an LP phase: the master's integrality is relaxed until the relaxation is
+within a tenth of the MIP gap (its cuts are valid for the MILP, and its bound is a lower bound), then restored; each
 MILP master then starts from the best plan so far as an incumbent (``setSolution``, with its
 true recourse values as ``theta``, so it prunes by the upper bound at once), and optimality
 cuts slack for ``drop_after`` master solves in a row are dropped (a dropped cut that binds again
@@ -368,7 +368,8 @@ class Decomposition:
         if not ev.feasible:
             return False
         upper = st.lp_upper if self.relaxed else st.upper
-        gap = self.bopt.gap if self.relaxed else self.target_gap
+        # the LP phase only gathers cuts: a tenth of the MIP gap is close enough
+        gap = max(self.bopt.gap, self.target_gap / 10) if self.relaxed else self.target_gap
         return ev.optimality == 0 or upper - st.lower <= gap * max(abs(upper), 1e-12)
 
     def _record(self, st: _Loop, sol: np.ndarray, ev: _Evaluation) -> None:

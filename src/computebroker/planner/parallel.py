@@ -71,6 +71,12 @@ class _Worker:
 
     def evaluate(self, k: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, ...]:
         q, g, _, _, _, y, a, u = self.cuts(k, np.full(hi - lo, np.inf), lo, hi)
+        bad = np.nonzero(np.isnan(q))[0]
+        if len(bad):  # only a budget can leave a scenario no recourse here
+            raise SolverError(
+                f"the commitments' bill alone exceeds the budget in {len(bad)} scenario(s), the "
+                f"first scenario {lo + int(bad[0])}: no recourse stays within it"
+            )
         return q, g, y, a, u
 
     def cuts(self, k: np.ndarray, omega: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, ...]:
