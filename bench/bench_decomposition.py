@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -164,34 +165,34 @@ def _cpu() -> float:
 # wall-clock limit of each child (s): a case past it is recorded as not finished (NaN, a fail
 # where it has a target); the machine is shared, so these are generous multiples of the targets
 LANES = 2  # children at once (each with its pool of 2 workers): the bench's wall time halves
-CHILD_LIMIT_S = {"extensive": EF_LIMIT_S + 120, 200: 300, 1000: 900, 5000: 1200, 10000: 1500}
+CHILD_LIMIT_S = {"extensive": EF_LIMIT_S * 3, 200: 300, 1000: 900, 5000: 1200, 10000: 1500}
 
 
 def _run(case: str, method: str, count: int) -> dict[str, Any]:
     limit = CHILD_LIMIT_S["extensive" if method == "extensive" else count]
     cmd = [sys.executable, "-m", "bench.bench_decomposition", case, method, str(count)]
     load = os.getloadavg()[0]
+    # its own session, so that a child stopped at the limit takes its worker processes along
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )
     try:
-        out = subprocess.run(
-            cmd, capture_output=True, text=True, check=True, cwd=ROOT, timeout=limit
-        )
+        stdout, stderr = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         print(f"    {case} {method} {count:,}: not finished in {limit:,} s", flush=True)
-        nan = float("nan")
-        return {
-            "case": case,
-            "method": method,
-            "scenarios": count,
-            "seconds": nan,
-            "cpu_seconds": nan,
-            "load": load,
-            "peak_rss_mib": nan,
-            "status": "not finished",
-            "termination": f"not finished within the bench's {limit:,} s wall limit",
-            "gap": nan,
-            "objective": nan,
-        }
-    r: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        return _missing(case, method, count, load, f"not finished within the bench's {limit:,} s")
+    if proc.returncode != 0:
+        last = stderr.strip().splitlines()[-1:] or ["no message"]
+        print(f"    {case} {method} {count:,}: failed: {last[0]}", flush=True)
+        return _missing(case, method, count, load, f"failed: {last[0]}")
+    r: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     print(
         f"    {case} {method} {count:,}: {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU, "
         f"load {r['load']:.1f}, {r['peak_rss_mib']:,.0f} MiB, {r['status']}, gap {r['gap']:.2%}, "
@@ -199,6 +200,24 @@ def _run(case: str, method: str, count: int) -> dict[str, Any]:
         flush=True,
     )
     return r
+
+
+def _missing(case: str, method: str, count: int, load: float, why: str) -> dict[str, Any]:
+    """A child with no measurement: NaN figures (a fail where the row has a target)."""
+    nan = float("nan")
+    return {
+        "case": case,
+        "method": method,
+        "scenarios": count,
+        "seconds": nan,
+        "cpu_seconds": nan,
+        "load": load,
+        "peak_rss_mib": nan,
+        "status": why,
+        "termination": why,
+        "gap": nan,
+        "objective": nan,
+    }
 
 
 def _notes(r: dict[str, Any]) -> str:
@@ -212,22 +231,50 @@ def _row(name: str, r: dict[str, Any], target: Any) -> Result:
     return Result(name=name, value=r["seconds"], unit="s", target=target, notes=_notes(r))
 
 
+JOBS: list[tuple[str, str, int]] = [  # (case, method, scenarios), in the order they start
+    ("base", "extensive", 1000),
+    ("base", "benders", 200),
+    ("base", "benders", 1000),
+    ("shortfall", "benders", 1000),
+    ("base", "benders", 10000),
+    ("base", "benders", 5000),
+    ("offers160", "benders", 1000),
+    ("periods36", "benders", 1000),
+    ("classes12", "benders", 1000),
+]
+
+
+def record(paths: list[str]) -> None:
+    """Write the section from child results saved one JSON object a file (``python -m
+    bench.bench_decomposition CASE METHOD COUNT > FILE``, one child at a time on a shared
+    machine); a job with no file is recorded as not run."""
+    from bench.harness import write_section
+
+    done = {j: _missing(*j, float("nan"), "not run in this recording") for j in JOBS}
+    for path in paths:
+        r = json.loads(Path(path).read_text().strip().splitlines()[-1])
+        done[r["case"], r["method"], int(r["scenarios"])] = r
+    write_section(TITLE, _results(done), EXTRA)
+
+
+EXTRA = (
+    "Figures from one child process each (``python -m bench.bench_decomposition CASE METHOD "
+    "COUNT``), recorded with ``python -m bench.bench_decomposition --record FILE...`` when the "
+    "shared machine could not run the whole list in one go; CPU seconds count the process and "
+    "its worker processes, and are the comparable figure on a loaded machine (wall time there "
+    "is several times the CPU time)."
+)
+
+
 def run() -> list[Result]:
     from concurrent.futures import ThreadPoolExecutor
 
-    jobs = [
-        ("base", "extensive", 1000),
-        ("base", "benders", 200),
-        ("base", "benders", 1000),
-        ("shortfall", "benders", 1000),
-        ("base", "benders", 10000),
-        ("base", "benders", 5000),
-        ("offers160", "benders", 1000),
-        ("periods36", "benders", 1000),
-        ("classes12", "benders", 1000),
-    ]
     with ThreadPoolExecutor(max_workers=LANES) as pool:
-        done = dict(zip(jobs, pool.map(lambda j: _run(*j), jobs), strict=True))
+        done = dict(zip(JOBS, pool.map(lambda j: _run(*j), JOBS), strict=True))
+    return _results(done)
+
+
+def _results(done: dict[tuple[str, str, int], dict[str, Any]]) -> list[Result]:
     runs = {n: done["base", "benders", n] for n in (200, 1000, 5000, 10000)}
     ef, sf = done["base", "extensive", 1000], done["shortfall", "benders", 1000]
     growth = {c: done[c, "benders", 1000] for c in ("offers160", "periods36", "classes12")}
@@ -275,4 +322,7 @@ def run() -> list[Result]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(child(sys.argv[1], sys.argv[2], int(sys.argv[3]))))
+    if sys.argv[1] == "--record":
+        record(sys.argv[2:])
+    else:
+        print(json.dumps(child(sys.argv[1], sys.argv[2], int(sys.argv[3]))))

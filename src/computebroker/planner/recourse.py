@@ -44,6 +44,7 @@ from computebroker.solvers import new_highs
 __all__ = ["BudgetRows", "Recourse", "budget_rows", "commit_spend", "solved"]
 
 INF = highspy.kHighsInf
+_SETTLED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible)
 FEAS_TOL = 1e-7  # $M: a budget row exceeded by less is met (HiGHS's primal feasibility tolerance)
 
 
@@ -299,6 +300,10 @@ class Recourse:
         h.changeRowsBounds(self.n_rows, self.idx, self.lower, self.upper)  # type: ignore[attr-defined]
         h.run()
         status = h.getModelStatus()
+        if status not in _SETTLED:  # a hot start can end unsettled: solve again from scratch
+            h.clearSolver()
+            h.run()
+            status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return None, np.zeros(self.n_rows), np.zeros(self.n_cols)
         if status != highspy.HighsModelStatus.kOptimal:
