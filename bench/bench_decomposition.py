@@ -7,7 +7,8 @@ real block sizes) with its offer menu extended to 40 as in ``bench_plan`` (varia
 region at +4% a round and one more quarter of lead; the catalog's price of the original offer is
 written in, since the variant regions have no catalog price), ``min_vendors: 3`` and a
 per-period budget of ``BUDGET_USD`` (binding: the unbudgeted plan spends more than that in the
-peak quarters of some scenarios). Growth cases scale one dimension: offers (40 -> 160), periods
+peak quarters of some scenarios). Growth cases scale one dimension, at ``GROWTH_SCENARIOS``
+scenarios against the base case at the same count: offers (40 -> 160), periods
 (12 -> 36, demand growth continuing) and classes (4 -> 12: each class split into three of a
 third of its demand, a distinct name for each, so the matrix has 12 rows).
 
@@ -165,7 +166,7 @@ def _cpu() -> float:
 # wall-clock limit of each child (s): a case past it is recorded as not finished (NaN, a fail
 # where it has a target); the machine is shared, so these are generous multiples of the targets
 LANES = 2  # children at once (each with its pool of 2 workers): the bench's wall time halves
-CHILD_LIMIT_S = {"extensive": EF_LIMIT_S * 3, 200: 300, 1000: 900, 5000: 1200, 10000: 1500}
+CHILD_LIMIT_S = {"extensive": EF_LIMIT_S * 3, 200: 600, 1000: 900, 5000: 1200, 10000: 1500}
 
 
 def _run(case: str, method: str, count: int) -> dict[str, Any]:
@@ -227,10 +228,22 @@ def _notes(r: dict[str, Any]) -> str:
     )
 
 
+def _cpu_row(name: str, r: dict[str, Any], wall_target_s: float) -> Result:
+    """The CPU seconds against the wall target: on a shared machine the comparable figure (the
+    solve takes no longer than its CPU time on idle cores, the workers running in parallel)."""
+    return Result(
+        name=f"{name} (CPU time)",
+        value=r["cpu_seconds"],
+        unit="s",
+        target=below(wall_target_s, f"< {wall_target_s:,g} s (the wall target)"),
+    )
+
+
 def _row(name: str, r: dict[str, Any], target: Any) -> Result:
     return Result(name=name, value=r["seconds"], unit="s", target=target, notes=_notes(r))
 
 
+GROWTH_SCENARIOS = 200  # the growth cases against the base case at this count
 JOBS: list[tuple[str, str, int]] = [  # (case, method, scenarios), in the order they start
     ("base", "extensive", 1000),
     ("base", "benders", 200),
@@ -238,9 +251,9 @@ JOBS: list[tuple[str, str, int]] = [  # (case, method, scenarios), in the order 
     ("shortfall", "benders", 1000),
     ("base", "benders", 10000),
     ("base", "benders", 5000),
-    ("offers160", "benders", 1000),
-    ("periods36", "benders", 1000),
-    ("classes12", "benders", 1000),
+    ("offers160", "benders", GROWTH_SCENARIOS),
+    ("periods36", "benders", GROWTH_SCENARIOS),
+    ("classes12", "benders", GROWTH_SCENARIOS),
 ]
 
 
@@ -277,11 +290,14 @@ def run() -> list[Result]:
 def _results(done: dict[tuple[str, str, int], dict[str, Any]]) -> list[Result]:
     runs = {n: done["base", "benders", n] for n in (200, 1000, 5000, 10000)}
     ef, sf = done["base", "extensive", 1000], done["shortfall", "benders", 1000]
-    growth = {c: done[c, "benders", 1000] for c in ("offers160", "periods36", "classes12")}
+    growth = {
+        c: done[c, "benders", GROWTH_SCENARIOS] for c in ("offers160", "periods36", "classes12")
+    }
     bd = runs[1000]
     results = [
         _row("200 scenarios: decomposition", runs[200], "growth"),
         _row("1,000 scenarios: decomposition", bd, below(60)),
+        _cpu_row("1,000 scenarios: decomposition", bd, 60),
         _row("1,000 scenarios: extensive form (HiGHS MILP)", ef, "reference"),
         Result(
             name="1,000 scenarios: speed-up (wall)",
@@ -303,8 +319,10 @@ def _results(done: dict[tuple[str, str, int], dict[str, Any]]) -> list[Result]:
             target=at_most(MIP_GAP * 100, f"<= {MIP_GAP:.0%} (the MIP gap)"),
         ),
         _row("1,000 scenarios with a shortfall-risk limit: decomposition", sf, below(120)),
+        _cpu_row("1,000 scenarios with a shortfall-risk limit: decomposition", sf, 120),
         _row("5,000 scenarios: decomposition", runs[5000], "growth"),
         _row("10,000 scenarios: decomposition", runs[10000], below(600)),
+        _cpu_row("10,000 scenarios: decomposition", runs[10000], 600),
         Result(
             name="10,000 scenarios: peak memory",
             value=runs[10000]["peak_rss_mib"],
@@ -317,7 +335,9 @@ def _results(done: dict[tuple[str, str, int], dict[str, Any]]) -> list[Result]:
         ("periods36", "36 quarters"),
         ("classes12", "12 classes"),
     ):
-        results.append(_row(f"1,000 scenarios, {label}: decomposition", growth[case], "growth"))
+        results.append(
+            _row(f"{GROWTH_SCENARIOS:,} scenarios, {label}: decomposition", growth[case], "growth")
+        )
     return results
 
 
