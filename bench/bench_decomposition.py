@@ -121,6 +121,7 @@ def child(case: str, method: str, count: int) -> dict[str, Any]:
     """One measured plan (run in its own process)."""
     from bench.harness import peak_rss_mib
     from computebroker.catalog import shipped_catalog
+    from computebroker.errors import SolveStoppedError
     from computebroker.planner import PlanOptions, parse_scenario, prepare_problem, solve_plan
     from computebroker.planner.result import cvar
 
@@ -132,9 +133,16 @@ def child(case: str, method: str, count: int) -> dict[str, Any]:
     cpu0 = _cpu()
     t = time.perf_counter()
     limit = EF_LIMIT_S if method == "extensive" else None
-    res = solve_plan(
-        p, PlanOptions(milp=True, mip_gap=MIP_GAP, method=method, time_limit_s=limit, workers=2)
-    )
+    opt = PlanOptions(milp=True, mip_gap=MIP_GAP, method=method, time_limit_s=limit, workers=2)
+    try:
+        res = solve_plan(p, opt)
+    except SolveStoppedError as e:  # no plan at the time limit: measured, and said
+        return {
+            **_missing(case, method, count, load, f"no plan: {e}"),
+            "seconds": time.perf_counter() - t,
+            "cpu_seconds": _cpu() - cpu0,
+            "peak_rss_mib": peak_rss_mib(),
+        }
     seconds = time.perf_counter() - t
     cpu = _cpu() - cpu0
     out: dict[str, Any] = {
