@@ -103,9 +103,11 @@ def test_cut_slope_is_the_derivative_of_the_recourse() -> None:
 
 
 def test_says_when_the_extensive_form_is_needed() -> None:
-    p = problem_of(two_vendor_doc(shortfall_risk={"alpha": 0.9, "max_unmet_fraction": 0.02}))
-    assert "shortfall-risk" in benders_supported(p, PlanOptions())
+    p = problem_of(two_vendor_doc(max_vendor_share=0.7, share_scope="portfolio"))
+    assert "portfolio" in benders_supported(p, PlanOptions())
     assert benders_supported(problem_of(two_vendor_doc()), PlanOptions(milp=True)) == ""
+    risky = problem_of(two_vendor_doc(shortfall_risk={"alpha": 0.9, "max_unmet_fraction": 0.02}))
+    assert benders_supported(risky, PlanOptions()) == ""  # decomposed (test_benders_rules)
     with pytest.raises(ValueError, match="does not apply"):
         solve_benders(p)
 
@@ -141,7 +143,7 @@ def test_ray_two_workers_same_objective() -> None:
     assert on_ray.gap <= 1e-4
 
 
-def test_auto_decomposes_the_lp_at_scale_and_milp_only_when_asked() -> None:
+def test_auto_decomposes_at_scale() -> None:
     from computebroker.planner.solve import AUTO_BENDERS_SCENARIOS, decomposes
 
     doc = _integer_doc()
@@ -149,8 +151,8 @@ def test_auto_decomposes_the_lp_at_scale_and_milp_only_when_asked() -> None:
     big = problem_of(doc)
     small = problem_of(_integer_doc())
     assert decomposes(big, PlanOptions()) and not decomposes(small, PlanOptions())
-    assert not decomposes(big, PlanOptions(milp=True))  # auto: extensive until stabilised
+    assert decomposes(big, PlanOptions(milp=True))  # the MILP too, from the same count
     assert decomposes(big, PlanOptions(milp=True, method="benders"))
     assert not decomposes(big, PlanOptions(method="extensive"))
-    risky = problem_of(two_vendor_doc(shortfall_risk={"alpha": 0.9, "max_unmet_fraction": 0.02}))
-    assert not decomposes(risky, PlanOptions(method="benders"))
+    portfolio = problem_of(two_vendor_doc(max_vendor_share=0.7, share_scope="portfolio"))
+    assert not decomposes(portfolio, PlanOptions(method="benders"))

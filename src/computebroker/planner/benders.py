@@ -1,25 +1,43 @@
 """L-shaped (Benders) decomposition of the plan, with one cut per scenario (multi-cut).
 
 The extensive form (``build.py``) grows with the scenario count; here the first stage —
-commitments ``x``, usable capacity ``k`` and the CVaR threshold — sits in a small master LP and
-each scenario's recourse (rentals, allocation, unmet work) is its own LP, solved over and over
+commitments ``x``, usable capacity ``k``, the CVaR threshold and, under a shortfall-risk limit,
+each scenario's allowed unmet share ``omega_s`` — sits in a small master and each scenario's
+recourse (rentals, allocation, unmet work; ``recourse.py``) is its own LP, solved over and over
 with only its right-hand side changed (HiGHS hot-starts from the previous basis).
 
-Scenario cost ``C_s = C1(x) + A_s(k) + Q_s(k)``: the post-horizon obligations, the delivered
-commitments' bill (linear in ``k``), and the recourse value ``Q_s``, convex piecewise-linear in
-the supply it is given. The master holds ``theta_s >= Q_s`` through cuts
-``theta_s >= Q_s(k^) + g_s . (k - k^)`` with ``g_s[o,t] = pi_s[pool(o),t] d[o,t,s]``, ``pi`` the
-duals of the capacity rows; CVaR stays exact in the Rockafellar-Uryasev form
-``eta + 1/(1-alpha) sum_s pi_s z_s``, ``z_s >= C_s - eta``, over the master's ``theta``. The lower
-bound is the master's optimum, the upper bound the true objective of the best first stage seen;
-the loop stops when they are within ``gap``.
+Scenario cost ``C_s = C1(x) + A_s(k) + Q_s(k, omega_s)``: the post-horizon obligations, the
+delivered commitments' bill (linear in ``k``), and the recourse value ``Q_s``, convex
+piecewise-linear in what it is given. The master holds ``theta_s >= Q_s`` through cuts
+``theta_s >= Q_s(k^, w^) + g_s . (k - k^) + gw_s (omega_s - w^)``, ``g_s`` the capacity and
+budget duals seen through the scenario's delivery; CVaR stays exact in the Rockafellar-Uryasev
+form ``eta + 1/(1-alpha) sum_s pi_s z_s``, ``z_s >= C_s - eta``, over the master's ``theta``.
 
-What the decomposition covers: vendor caps and everything of the LP, and under ``--milp`` the
-first-stage integer rules — whole blocks, minimum quantities and the vendor minimum — which make
-the master a MILP with the same cuts (the integer L-shaped method: exact, because the recourse
-stays continuous; the lower bound is the master's proven dual bound). Not yet: the rules that tie
-the scenarios' recourse together — a shortfall-risk limit and budgets (``benders_supported``
-says which; those plans use the extensive form).
+Rules that tie a scenario's recourse to the first stage:
+
+* budgets (nominal spend per period, or in total on the spend basis): the commitments' bill is
+  first-stage, so each scenario's rentals get what the budget leaves (``recourse.py``); the
+  rows ``bill_t,s(k) <= B_t`` are the feasibility cuts, added for the most exceeded scenario of
+  each row once a master point exceeds it (lazy rows of the extensive form). A budget on the
+  contract value signed (``budget_basis: signed``) is a master row.
+* the shortfall-risk limit: the master holds the CVaR of the ``omega_s`` (``zeta +
+  1/(1-alpha_u) sum pi_s v_s <= eps``, ``v_s >= omega_s - zeta``) and each recourse keeps its
+  unmet share within ``omega_s``; the second value function per scenario, the least unmet
+  share ``V_s(k)``, gives the feasibility cuts ``omega_s >= V_s(k^) + h_s . (k - k^)``.
+
+The lower bound is the master's optimum (its proven dual bound for a MILP), the upper bound the
+true objective of the best first stage whose every recourse was feasible; the loop stops when
+they are within ``gap``.
+
+Under ``--milp`` whole blocks, minimum quantities and the vendor minimum make the master a MILP
+with the same cuts (the integer L-shaped method: exact, because the recourse stays continuous).
+It is stabilised by an LP phase: the master's integrality is relaxed until the relaxation is
+within a tenth of the MIP gap (its cuts are valid for the MILP, and its bound is a lower bound), then restored; each
+MILP master then starts from the best plan so far as an incumbent (``setSolution``, with its
+true recourse values as ``theta``, so it prunes by the upper bound at once), and optimality
+cuts slack for ``drop_after`` master solves in a row are dropped (a dropped cut that binds again
+is found again). Not covered: a vendor cap on the portfolio's contract value
+(``benders_supported`` says so; those plans use the extensive form).
 """
 
 from __future__ import annotations
@@ -30,30 +48,38 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
 
 from computebroker.errors import SolverError
 from computebroker.planner.build import PlanOptions, _capacity_bound
 from computebroker.planner.outcome import PlanStatus
-from computebroker.planner.problem import PlanProblem
+from computebroker.planner.problem import MUSD, PlanProblem
+from computebroker.planner.recourse import Recourse, budget_rows, commit_spend, solved
 from computebroker.planner.result import Plan, cvar, plan_from_arrays
+from computebroker.planner.spec import BudgetBasis
 from computebroker.solvers import new_highs
 
 __all__ = [
     "BendersOptions",
     "BendersResult",
     "Decomposition",
+    "MasterInfeasibleError",
     "Recourse",
     "benders_supported",
     "solve_benders",
 ]
 
 INF = highspy.kHighsInf
+Row = tuple[np.ndarray, np.ndarray, float, float]
+
+
+class MasterInfeasibleError(SolverError):
+    """The master has no point: the first-stage rules and the feasibility cuts contradict each
+    other (the plan is infeasible; the extensive form explains why)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BendersOptions:
-    """Stopping rules of the decomposition."""
+    """Stopping rules and stabilisation of the decomposition."""
 
     gap: float = 1e-4  # relative gap between the bounds
     max_iterations: int = 300
@@ -61,6 +87,11 @@ class BendersOptions:
     executor: str = "local"  # local (process pool), serial, or ray
     workers: int | None = None  # default: the machine's cores
     ray_address: str | None = None
+    lp_phase: bool = True  # MILP master: converge its LP relaxation first, keeping the cuts
+    warm_start: bool = True  # MILP master: start each solve from the best plan so far
+    drop_after: int = (
+        5  # drop an optimality cut slack in this many master solves in a row (0: keep all)
+    )
 
 
 @dataclass(slots=True)
@@ -77,6 +108,8 @@ class BendersResult:
     subproblem_seconds: float = 0.0
     master_seconds: float = 0.0
     stopped_by: PlanStatus | None = None  # the limit that stopped it before the gap closed
+    lp_iterations: int = 0  # of ``iterations``, those of the MILP master's LP phase
+    cuts_dropped: int = 0
 
     @property
     def gap(self) -> float:
@@ -87,10 +120,6 @@ class BendersResult:
 def benders_supported(p: PlanProblem, opt: PlanOptions) -> str:
     """Empty when the decomposition applies; otherwise why the extensive form is needed."""
     pol = p.spec.policy
-    if pol.shortfall_max_fraction is not None:
-        return "a shortfall-risk limit ties the scenarios' recourse together"
-    if pol.budget_per_period is not None or pol.budget_total is not None:
-        return "budgets constrain each scenario's recourse spend"
     if not p.commit:
         return "there is nothing to commit to"
     if pol.share_scope.value == "portfolio" and pol.max_vendor_share is not None:
@@ -100,117 +129,38 @@ def benders_supported(p: PlanProblem, opt: PlanOptions) -> str:
     return ""
 
 
-class Recourse:
-    """One scenario's recourse LP (all periods); only its right-hand side changes between
-    solves: the supply of each pool and the demand of each class."""
+@dataclass(slots=True)
+class _Loop:
+    """The state of one ``Decomposition.solve``."""
 
-    def __init__(self, p: PlanProblem) -> None:
-        self.p = p
-        n_pool, n_w, n_t, n_r = len(p.pools), len(p.workloads), p.n_periods, len(p.recourse)
-        allowed = np.argwhere(p.T.T > 0)  # (pool, w) pairs
-        self.allowed = allowed
-        # columns: y[r,t], a[(pool,w) pair, t], u[w,t]
-        self.n_y = n_r * n_t
-        self.n_a = len(allowed) * n_t
-        self.n_u = n_w * n_t
-        rows, cols, vals = [], [], []
+    t_start: float
+    upper: float = np.inf
+    lower: float = -np.inf
+    lp_upper: float = np.inf  # the LP phase's best (not a bound on the MILP)
+    best_x: np.ndarray | None = None
+    best_primal: tuple[np.ndarray, ...] = ()
+    incumbent: np.ndarray | None = None  # the master point of the best plan, theta = Q
+    history: list[tuple[int, float, float]] = field(default_factory=list)
+    t_sub: float = 0.0
+    t_master: float = 0.0
+    it: int = 0
+    lp_its: int = 0
 
-        def cap_row(pool: int, t: int) -> int:
-            return pool * n_t + t
 
-        def dem_row(w: int, t: int) -> int:
-            return n_pool * n_t + w * n_t + t
+@dataclass(slots=True)
+class _Evaluation:
+    """The recourse at one master point."""
 
-        for r in range(n_r):
-            for t in range(n_t):
-                rows.append(cap_row(p.recourse_pool[r], t))
-                cols.append(r * n_t + t)
-                vals.append(-float(p.usable_recourse[r]))
-        for i, (pool, w) in enumerate(allowed):
-            for t in range(n_t):
-                col = self.n_y + i * n_t + t
-                rows += [cap_row(int(pool), t), dem_row(int(w), t)]
-                cols += [col, col]
-                vals += [1.0, float(p.T[w, pool])]
-        for w in range(n_w):
-            for t in range(n_t):
-                rows.append(dem_row(w, t))
-                cols.append(self.n_y + self.n_a + w * n_t + t)
-                vals.append(1.0)
-        n_rows = (n_pool + n_w) * n_t
-        n_cols = self.n_y + self.n_a + self.n_u
-        a = sp.csc_matrix((vals, (rows, cols)), shape=(n_rows, n_cols))
-        cost = np.concatenate(
-            [p.rent_price_pv[:, :, 0].reshape(-1), np.zeros(self.n_a), p.penalty_pv.reshape(-1)]
-        )
-        upper = np.concatenate(
-            [np.minimum(p.cap_recourse, 1e9).reshape(-1), np.full(self.n_a + self.n_u, INF)]
-        )
-        self.n_cap = n_pool * n_t
-        self.n_rows = n_rows
-        h = new_highs(presolve="off")
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n_cols, n_rows
-        lp.col_cost_ = cost
-        lp.col_lower_ = np.zeros(n_cols)
-        lp.col_upper_ = upper
-        lp.row_lower_ = np.concatenate([np.full(self.n_cap, -INF), np.zeros(n_w * n_t)])
-        lp.row_upper_ = np.concatenate([np.zeros(self.n_cap), np.zeros(n_w * n_t)])
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr
-        lp.a_matrix_.index_ = a.indices
-        lp.a_matrix_.value_ = a.data
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, n_rows
-        h.passModel(lp)
-        self.h = h
-        self.idx = np.arange(n_rows, dtype=np.int32)
-        self.lower = np.concatenate([np.full(self.n_cap, -INF), np.zeros(n_w * n_t)])
-        self.upper = np.zeros(n_rows)
-
-    def solve(
-        self, supply: np.ndarray, demand: np.ndarray, scenario: int | None = None
-    ) -> tuple[float, np.ndarray, np.ndarray]:
-        """(Q, capacity duals (pool, t), primal x) for ``supply`` (pool, t) and ``demand`` (w, t);
-        with ``scenario``, that scenario's rental prices and capacity (scarcity)."""
-        if scenario is not None and self.p.spec.scarcity.rentals_move and self.n_y:
-            cols = np.arange(self.n_y, dtype=np.int32)
-            price = self.p.rent_price_pv[:, :, scenario].reshape(-1)
-            cap = np.minimum(self.p.rent_cap[:, :, scenario], 1e9).reshape(-1)
-            self.h.changeColsCost(self.n_y, cols, price)
-            self.h.changeColsBounds(self.n_y, cols, np.zeros(self.n_y), cap)
-        self.upper[: self.n_cap] = supply.reshape(-1)
-        dem = demand.reshape(-1)
-        self.lower[self.n_cap :] = dem
-        self.upper[self.n_cap :] = dem
-        h = self.h
-        h.changeRowsBounds(self.n_rows, self.idx, self.lower, self.upper)  # type: ignore[attr-defined]
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise SolverError(f"recourse LP: {h.modelStatusToString(h.getModelStatus())}")
-        sol = h.getSolution()
-        return (
-            float(h.getInfo().objective_function_value),
-            _solved(sol.row_dual, self.n_rows, "recourse LP duals")[: self.n_cap].reshape(
-                len(self.p.pools), self.p.n_periods
-            ),
-            _solved(sol.col_value, self.n_y + self.n_a + self.n_u, "recourse LP values"),
-        )
-
-    def unpack(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(y (R, P), a (pool, W, P), u (W, P)) from a primal vector."""
-        p = self.p
-        n_t = p.n_periods
-        y = x[: self.n_y].reshape(len(p.recourse), n_t)
-        a = np.zeros((len(p.pools), len(p.workloads), n_t))
-        a[self.allowed[:, 0], self.allowed[:, 1]] = x[self.n_y : self.n_y + self.n_a].reshape(
-            len(self.allowed), n_t
-        )
-        u = x[self.n_y + self.n_a :].reshape(len(p.workloads), n_t)
-        return y, a, u
+    feasible: bool
+    value: float  # the point's true objective ($M, without the expected constant); inf if not
+    cuts: list[Row]
+    optimality: int  # how many of ``cuts`` are optimality cuts (they come first)
+    primal: tuple[np.ndarray, ...]
+    q: np.ndarray
 
 
 class Decomposition:
-    """The master LP and the subproblem workers of one problem, kept across solves: cuts bound
+    """The master and the subproblem workers of one problem, kept across solves: cuts bound
     each scenario's recourse value, which depends on neither the risk weight nor the vendor
     cap, so a frontier re-solves with every cut found so far (``set_policy`` then ``solve``)."""
 
@@ -219,40 +169,95 @@ class Decomposition:
         if why:
             raise ValueError(f"the decomposition does not apply: {why}")
         self.p, self.bopt = p, bopt
-        C, P, S = len(p.commit), p.n_periods, p.n_scenarios
         self.alpha = p.spec.policy.cvar_alpha
         # constant part of each scenario's bill: existing capacity that never slips
         self.const = p.cost_const()
         self.a_coef = p.bill_coef()  # A_s(k) = sum bill_coef[o,t,s] k_ot (present value)
         self.post = p.post_coef()  # post-horizon obligations: sum post[o,tau,s] x[o,tau]
+        self.share = p.spec.policy.shortfall_max_fraction is not None
+        pol = p.spec.policy
+        self.budgets = pol.budget_per_period is not None or (
+            pol.budget_total is not None and pol.budget_basis is BudgetBasis.SPEND
+        )
+        lower, upper = self._columns()
+        master = new_highs()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n_cols, 0
+        lp.col_cost_ = np.zeros(self.n_cols)
+        lp.col_lower_, lp.col_upper_ = lower, upper
+        master.passModel(lp)
+        _add_rows(master, self._structural_rows())
+        self.master = master
+        self.milp = opt.milp
+        # a MILP master is solved to the MIP gap, so the loop cannot prove better than that
+        self.target_gap = max(bopt.gap, opt.mip_gap) if opt.milp else bopt.gap
+        self.int_cols = np.zeros(0, dtype=np.int32)
+        if opt.milp:
+            self.int_cols = _add_integer_rules(master, p, self.col_x, self.col_k, upper[self.col_x])
+            master.setOptionValue("mip_rel_gap", max(opt.mip_gap, bopt.gap) / 2)
+        self.relaxed = False  # the MILP master's integrality is relaxed (LP phase)
+        self.lp_done = not (opt.milp and bopt.lp_phase)
+        from computebroker.planner.parallel import make_executor
+
+        self.ex = make_executor(p, bopt.executor, bopt.workers, bopt.ray_address)
+        self.lam = 0.0
+        self.cuts = 0
+        self.dropped = 0
+        self.cut_rows = np.zeros(0, dtype=np.int64)  # master rows of the optimality cuts
+        self.cut_lo = np.zeros(0)
+        self.cut_slack = np.zeros(0, dtype=np.int64)  # master solves in a row each was slack
+        self.set_policy(
+            opt.risk_weight if opt.risk_weight is not None else pol.risk_weight,
+            opt.max_vendor_share if opt.max_vendor_share is not None else pol.max_vendor_share,
+        )
+
+    def _columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lay out the master's columns; their (lower, upper) bounds."""
+        p = self.p
+        C, P, S = len(p.commit), p.n_periods, p.n_scenarios
         n_x = C * P
         self.col_x = np.arange(n_x)
         self.col_k = n_x + np.arange(n_x)
         self.col_th = 2 * n_x + np.arange(S)
         self.col_eta = 2 * n_x + S
         self.col_z = 2 * n_x + S + 1 + np.arange(S)
-        n_cols = 2 * n_x + 2 * S + 1
+        n = 2 * n_x + 2 * S + 1
+        n_share = 2 * S + 1 if self.share else 0
+        self.col_om = n + np.arange(S) if self.share else np.zeros(0, dtype=int)
+        self.col_v = n + S + np.arange(S) if self.share else np.zeros(0, dtype=int)
+        self.col_zeta = n + 2 * S
+        self.n_cols = n + n_share
         big = _capacity_bound(p)
-        lower = np.zeros(n_cols)
-        upper = np.full(n_cols, INF)
+        lower = np.zeros(self.n_cols)
+        upper = np.full(self.n_cols, INF)
         lower[self.col_x] = p.x_lb.reshape(-1)
         upper[self.col_x] = np.where(np.isinf(p.x_ub), big[:, None], p.x_ub).reshape(-1)
         upper[self.col_k] = np.repeat(np.minimum(p.active_max, big)[:, None], P, axis=1).reshape(-1)
         lower[self.col_eta] = -INF
-        rows: list[tuple[np.ndarray, np.ndarray, float, float]] = []
+        if self.share:  # unmet shares and their VaR lie in [0, 1]
+            upper[self.col_om] = 1.0
+            upper[self.col_zeta] = 1.0
+        return lower, upper
+
+    def _structural_rows(self) -> list[Row]:
+        """Usable capacity, vendor caps (coefficients set by ``set_policy``), CVaR, the signed
+        budget and the shortfall-risk limit."""
+        p = self.p
+        C, P = len(p.commit), p.n_periods
+        rows: list[Row] = []
         for o in range(C):  # usable capacity: k[o,t] - sum_tau R[o,tau,t] x[o,tau] = 0
             for t in range(P):
                 taus = np.nonzero(p.R[o, :, t])[0]
                 cols = np.concatenate([[self.col_k[o * P + t]], self.col_x[o * P + taus]])
                 rows.append((cols, np.concatenate([[1.0], -p.R[o, taus, t]]), 0.0, 0.0))
         self.cap_rows: list[tuple[int, np.ndarray, np.ndarray]] = []  # (row, cols, offers)
-        for _vendor in p.providers:  # vendor caps on k; coefficients set by set_policy
+        for _vendor in p.providers:
             offers = np.nonzero(p.share_weight)[0]
             for t in range(P):
                 self.cap_rows.append((len(rows), self.col_k[offers * P + t], offers))
                 rows.append((self.col_k[offers * P + t], np.zeros(len(offers)), -INF, 0.0))
         self.cap_vendor = [v for v in p.providers for _ in range(P)]
-        for s in range(S):  # CVaR: z_s - theta_s - A_s(k) + eta >= const_s
+        for s in range(p.n_scenarios):  # CVaR: z_s - theta_s - A_s(k) - post_s x + eta >= const_s
             cols = np.concatenate(
                 [[self.col_z[s], self.col_th[s], self.col_eta], self.col_k, self.col_x]
             )
@@ -264,37 +269,38 @@ class Decomposition:
                 ]
             )
             rows.append((cols, vals, float(self.const[s]), INF))
-        master = new_highs()
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n_cols, 0
-        lp.col_cost_ = np.zeros(n_cols)
-        lp.col_lower_, lp.col_upper_ = lower, upper
-        master.passModel(lp)
-        _add_rows(master, rows)
-        self.master = master
-        self.milp = opt.milp
-        # a MILP master is solved to the MIP gap, so the loop cannot prove better than that
-        self.target_gap = max(bopt.gap, opt.mip_gap) if opt.milp else bopt.gap
-        if opt.milp:
-            _add_integer_rules(master, p, self.col_x, self.col_k, upper[self.col_x])
-            master.setOptionValue("mip_rel_gap", max(opt.mip_gap, bopt.gap) / 2)
-        from computebroker.planner.parallel import make_executor
+        pol = p.spec.policy
+        if pol.budget_total is not None and pol.budget_basis is BudgetBasis.SIGNED:
+            # sum tcv (x - x_existing) <= B: first stage only (build.define_signed_budget)
+            rhs = pol.budget_total / MUSD + float((p.tcv * p.x_delivered).sum())
+            rows.append((self.col_x, p.tcv.reshape(-1), -INF, rhs))
+        if self.share:
+            rows.extend(self._shortfall_rows())
+        return rows
 
-        self.ex = make_executor(p, bopt.executor, bopt.workers, bopt.ray_address)
-        self.lam = 0.0
-        self.cuts = 0
-        self.set_policy(
-            opt.risk_weight if opt.risk_weight is not None else p.spec.policy.risk_weight,
-            opt.max_vendor_share
-            if opt.max_vendor_share is not None
-            else p.spec.policy.max_vendor_share,
-        )
+    def _shortfall_rows(self) -> list[Row]:
+        """``v_s - omega_s + zeta >= 0`` and ``zeta + 1/(1-alpha_u) sum pi_s v_s <= eps``."""
+        p, pol = self.p, self.p.spec.policy
+        assert pol.shortfall_max_fraction is not None and pol.shortfall_alpha is not None
+        rows: list[Row] = [
+            (
+                np.array([self.col_v[s], self.col_om[s], self.col_zeta]),
+                np.array([1.0, -1.0, 1.0]),
+                0.0,
+                INF,
+            )
+            for s in range(p.n_scenarios)
+        ]
+        cols = np.append(self.col_v, self.col_zeta)
+        vals = np.append(p.prob / (1.0 - pol.shortfall_alpha), 1.0)
+        rows.append((cols, vals, -INF, float(pol.shortfall_max_fraction)))
+        return rows
 
     def set_policy(self, risk_weight: float, max_vendor_share: float | None) -> None:
         """Objective weights for ``risk_weight`` and cap coefficients for ``max_vendor_share``."""
         p, m = self.p, self.master
         lam = self.lam = float(risk_weight)
-        n = len(self.col_x) * 2 + 2 * p.n_scenarios + 1
+        n = self.n_cols
         cost = np.zeros(n)
         cost[self.col_x] = np.einsum("ots,s->ot", self.post, p.prob).reshape(-1)
         cost[self.col_k] = np.einsum("ots,s->ot", self.a_coef, p.prob).reshape(-1)
@@ -313,91 +319,229 @@ class Decomposition:
 
     def solve(self, progress: Callable[[int, float, float], None] | None = None) -> BendersResult:
         """Iterate until the bounds meet (or a limit), keeping every cut for later solves."""
-        p, bopt, m = self.p, self.bopt, self.master
-        t_start = time.perf_counter()
-        C, P = len(p.commit), p.n_periods
-        prob, lam = p.prob, self.lam
-        best_x: np.ndarray | None = None
-        best_primal: list[np.ndarray] = []
-        upper_bound, lower_bound = np.inf, -np.inf
-        history: list[tuple[int, float, float]] = []
-        t_sub = t_master = 0.0
-        it = 0
+        bopt = self.bopt
+        st = _Loop(t_start=time.perf_counter())
+        expected_const = float(self.p.prob @ self.const)
         converged = False
         stopped_by: PlanStatus | None = PlanStatus.ITERATION_LIMIT
-        expected_const = float(prob @ self.const)
-        while it < bopt.max_iterations:
-            it += 1
+        if not self.lp_done:
+            self._relax(True)
+        while st.it < bopt.max_iterations:
+            st.it += 1
+            st.lp_its += self.relaxed
             t0 = time.perf_counter()
-            ran = self._run_master(t_start, first=best_x is None)
-            t_master += time.perf_counter() - t0
+            ran = self._run_master(
+                st.t_start, first=st.best_x is None and not self.relaxed, incumbent=st.incumbent
+            )
+            st.t_master += time.perf_counter() - t0
             if ran is None:  # the master stopped without a new point: keep the best so far
                 stopped_by = PlanStatus.TIME_LIMIT
                 break
             sol, bound, master_stopped = ran
-            lower_bound = max(lower_bound, bound + expected_const)
-            x_hat = sol[self.col_x].reshape(C, P)
-            k_hat = sol[self.col_k].reshape(C, P)
-            theta = sol[self.col_th]
+            st.lower = max(st.lower, bound + expected_const)
             t0 = time.perf_counter()
-            q, slopes, *primal = self.ex.evaluate(k_hat)
-            t_sub += time.perf_counter() - t0
-            cuts: list[tuple[np.ndarray, np.ndarray, float, float]] = []
-            flat_k = k_hat.reshape(-1)
-            for s in np.nonzero(q > theta + 1e-9 * np.maximum(1.0, np.abs(q)))[0]:
-                gk = slopes[s].reshape(-1)
-                nz = np.nonzero(gk)[0]
-                cols = np.concatenate([[self.col_th[s]], self.col_k[nz]])
-                vals = np.concatenate([[1.0], -gk[nz]])
-                cuts.append((cols, vals, float(q[s] - gk @ flat_k), INF))
-            first = np.einsum("ots,ot->s", self.post, x_hat)
-            costs = first + np.einsum("ots,ot->s", self.a_coef, k_hat) + self.const + q
-            value = float(prob @ costs) + (lam * cvar(costs, prob, self.alpha) if lam > 0 else 0.0)
-            if value < upper_bound:
-                upper_bound, best_x, best_primal = value, x_hat.copy(), primal
-            history.append((it, lower_bound, upper_bound))
-            if progress is not None:
-                progress(it, lower_bound, upper_bound)
-            if not master_stopped and (
-                upper_bound - lower_bound <= self.target_gap * max(abs(upper_bound), 1e-12)
-                or not cuts
-            ):
+            ev = self._evaluate(sol)
+            st.t_sub += time.perf_counter() - t0
+            self._record(st, sol, ev)
+            if progress is not None and np.isfinite(st.history[-1][2]):
+                progress(*st.history[-1])
+            closed = self._closed(st, ev)
+            if not master_stopped and closed and self.relaxed:
+                self._relax(False)  # the LP phase is over: restore integrality, keep the cuts
+                self.lp_done = True
+                continue
+            if not master_stopped and closed:
                 converged, stopped_by = True, None
                 break
             if master_stopped or (
-                bopt.time_limit_s is not None and time.perf_counter() - t_start > bopt.time_limit_s
+                bopt.time_limit_s is not None
+                and time.perf_counter() - st.t_start > bopt.time_limit_s
             ):
                 stopped_by = PlanStatus.TIME_LIMIT
                 break
-            _add_rows(m, cuts)
-            self.cuts += len(cuts)
-        if best_x is None:  # no iteration ran (max_iterations < 1)
-            raise SolverError("the decomposition evaluated no first stage")
-        if (best_x < p.x_lb - 1e-6 * np.maximum(1.0, p.x_lb)).any():
-            raise SolverError("the decomposition's plan drops commitments already signed")
-        best_x = np.maximum(best_x, p.x_lb)
-        y, a, u = best_primal  # the recourse of the best first stage, kept when it was evaluated
-        return BendersResult(
-            plan=plan_from_arrays(p, x=best_x, y=y, a=a, u=u, risk_weight=lam),
-            lower=lower_bound,
-            upper=upper_bound,
-            iterations=it,
-            seconds=time.perf_counter() - t_start,
-            converged=converged,
-            history=history,
-            subproblem_seconds=t_sub,
-            master_seconds=t_master,
-            stopped_by=stopped_by,
+            if not ev.cuts:
+                raise SolverError("the decomposition stalled: an infeasible recourse gave no cut")
+            self._add_cuts(ev)
+        return self._result(st, converged, stopped_by)
+
+    def _closed(self, st: _Loop, ev: _Evaluation) -> bool:
+        """Whether the current phase has converged: a feasible point with no violated cut, or
+        bounds within the target gap."""
+        if not ev.feasible:
+            return False
+        upper = st.lp_upper if self.relaxed else st.upper
+        # the LP phase only gathers cuts: a tenth of the MIP gap is close enough
+        gap = max(self.bopt.gap, self.target_gap / 10) if self.relaxed else self.target_gap
+        return ev.optimality == 0 or upper - st.lower <= gap * max(abs(upper), 1e-12)
+
+    def _record(self, st: _Loop, sol: np.ndarray, ev: _Evaluation) -> None:
+        """Update the best plan (or, in the LP phase, the relaxation's best) and the history."""
+        value = ev.value
+        if ev.feasible and self.relaxed:
+            st.lp_upper = min(st.lp_upper, value)
+        elif ev.feasible and value < st.upper:
+            st.upper, st.best_primal = value, ev.primal
+            st.best_x = sol[self.col_x].reshape(len(self.p.commit), self.p.n_periods).copy()
+            st.incumbent = self._incumbent(sol, ev.q)
+        st.history.append((st.it, st.lower, st.lp_upper if self.relaxed else st.upper))
+
+    def _incumbent(self, sol: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """The master point ``sol`` with its true recourse values as ``theta`` and the CVaR
+        variables at their best: feasible for every cut (cuts bound ``Q`` from below), with the
+        plan's true objective (a MILP master then prunes by it)."""
+        out = sol.copy()
+        out[self.col_th] = q
+        if self.lam > 0:
+            costs = self._costs(sol, q)
+            eta = _quantile(costs, self.p.prob, self.alpha)
+            out[self.col_eta] = eta
+            out[self.col_z] = np.maximum(costs - eta, 0.0)
+        return out
+
+    def _costs(self, sol: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """(S,) each scenario's cost at master point ``sol`` with recourse values ``q``."""
+        C, P = len(self.p.commit), self.p.n_periods
+        x = sol[self.col_x].reshape(C, P)
+        k = sol[self.col_k].reshape(C, P)
+        first = np.einsum("ots,ot->s", self.post, x)
+        return np.asarray(
+            first + np.einsum("ots,ot->s", self.a_coef, k) + self.const + q, dtype=float
         )
 
-    def _run_master(self, t_start: float, *, first: bool) -> tuple[np.ndarray, float, bool] | None:
+    def _evaluate(self, sol: np.ndarray) -> _Evaluation:
+        """Solve every scenario's recourse at ``sol``: the cuts it violates, and its value."""
+        p = self.p
+        C, P = len(p.commit), p.n_periods
+        k_hat = sol[self.col_k].reshape(C, P)
+        omega = sol[self.col_om] if self.share else np.full(p.n_scenarios, np.inf)
+        q, g, gw, v, h, *primal = self.ex.cuts(k_hat, omega)
+        theta = sol[self.col_th]
+        flat_k = k_hat.reshape(-1)
+        cuts: list[Row] = []
+        ok = ~np.isnan(q)
+        for s in np.nonzero(ok & (q > theta + 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(q)))))[0]:
+            gk = g[s].reshape(-1)
+            nz = np.nonzero(gk)[0]
+            cols = np.concatenate([[self.col_th[s]], self.col_k[nz]])
+            vals = np.concatenate([[1.0], -gk[nz]])
+            rhs = float(q[s] - gk @ flat_k)
+            if self.share and gw[s] != 0.0:
+                cols = np.append(cols, self.col_om[s])
+                vals = np.append(vals, -gw[s])
+                rhs -= float(gw[s] * omega[s])
+            cuts.append((cols, vals, rhs, INF))
+        n_opt = len(cuts)
+        for s in np.nonzero(~np.isnan(v))[0]:  # omega_s >= V_s(k^) + h_s . (k - k^)
+            hk = h[s].reshape(-1)
+            nz = np.nonzero(hk)[0]
+            cols = np.concatenate([[self.col_om[s]], self.col_k[nz]])
+            cuts.append((cols, np.concatenate([[1.0], -hk[nz]]), float(v[s] - hk @ flat_k), INF))
+        if self.budgets:
+            for gk_b, rhs_b in budget_rows(p, k_hat, commit_spend(p, k_hat)):
+                flat = gk_b.reshape(-1)
+                nz = np.nonzero(flat)[0]
+                cuts.append((self.col_k[nz], flat[nz], -INF, rhs_b))
+        feasible = bool(ok.all())
+        value = np.inf
+        if feasible:
+            costs = self._costs(sol, q)
+            value = float(p.prob @ costs) + (
+                self.lam * cvar(costs, p.prob, self.alpha) if self.lam > 0 else 0.0
+            )
+        return _Evaluation(
+            feasible=feasible, value=value, cuts=cuts, optimality=n_opt, primal=tuple(primal), q=q
+        )
+
+    def _add_cuts(self, ev: _Evaluation) -> None:
+        """Append the point's cuts; remember the optimality cuts' rows (they may be dropped)."""
+        first = self.master.getNumRow()
+        _add_rows(self.master, ev.cuts)
+        n = ev.optimality
+        self.cut_rows = np.append(self.cut_rows, first + np.arange(n))
+        self.cut_lo = np.append(self.cut_lo, [c[2] for c in ev.cuts[:n]])
+        self.cut_slack = np.append(self.cut_slack, np.zeros(n, dtype=np.int64))
+        self.cuts += n
+
+    def _drop_slack_cuts(self) -> None:
+        """Count the master solves each optimality cut was slack in; delete those slack in
+        ``drop_after`` in a row (MILP phase only: there each master solve is dear)."""
+        if not self.bopt.drop_after or self.relaxed or not len(self.cut_rows):
+            return
+        activity = np.asarray(self.master.getSolution().row_value, dtype=float)[self.cut_rows]
+        slack = activity - self.cut_lo > 1e-6 * np.maximum(1.0, np.abs(self.cut_lo))
+        self.cut_slack = np.where(slack, self.cut_slack + 1, 0)
+        drop = self.cut_slack >= self.bopt.drop_after
+        if not drop.any():
+            return
+        gone = np.sort(self.cut_rows[drop])
+        self.master.deleteRows(len(gone), gone.astype(np.int32))
+        keep = ~drop
+        # every later row moves up by the deleted rows before it
+        self.cut_rows = self.cut_rows[keep] - np.searchsorted(gone, self.cut_rows[keep])
+        self.cut_lo, self.cut_slack = self.cut_lo[keep], self.cut_slack[keep]
+        self.dropped += len(gone)
+
+    def _relax(self, on: bool) -> None:
+        """Relax (``on``) or restore the integrality of the MILP master's integer columns."""
+        n = len(self.int_cols)
+        if n:
+            kind = highspy.HighsVarType.kContinuous if on else highspy.HighsVarType.kInteger
+            self.master.changeColsIntegrality(n, self.int_cols, np.full(n, kind))
+        self.relaxed = on and bool(n)
+
+    def _warm_start(self, incumbent: np.ndarray | None) -> None:
+        """Hand the MILP master the best plan so far as a starting incumbent."""
+        if incumbent is None or self.relaxed or not self.milp or not self.bopt.warm_start:
+            return
+        n = min(len(incumbent), self.master.getNumCol())
+        self.master.setSolution(
+            n, np.arange(n, dtype=np.int32), np.asarray(incumbent[:n], dtype=float)
+        )
+
+    def _result(self, st: _Loop, converged: bool, stopped_by: PlanStatus | None) -> BendersResult:
+        p = self.p
+        if st.best_x is None:
+            if stopped_by is PlanStatus.TIME_LIMIT:
+                from computebroker.planner.outcome import stopped_error
+
+                raise stopped_error(
+                    PlanStatus.TIME_LIMIT,
+                    time.perf_counter() - st.t_start,
+                    self.bopt.time_limit_s,
+                    ("a longer --time-limit", "a looser --gap", "fewer --scenarios"),
+                )
+            raise SolverError("the decomposition found no first stage whose recourse is feasible")
+        if (st.best_x < p.x_lb - 1e-6 * np.maximum(1.0, p.x_lb)).any():
+            raise SolverError("the decomposition's plan drops commitments already signed")
+        best_x = np.maximum(st.best_x, p.x_lb)
+        y, a, u = st.best_primal  # the recourse of the best first stage, kept when it was evaluated
+        return BendersResult(
+            plan=plan_from_arrays(p, x=best_x, y=y, a=a, u=u, risk_weight=self.lam),
+            lower=st.lower,
+            upper=st.upper,
+            iterations=st.it,
+            seconds=time.perf_counter() - st.t_start,
+            converged=converged,
+            history=st.history,
+            subproblem_seconds=st.t_sub,
+            master_seconds=st.t_master,
+            stopped_by=stopped_by,
+            lp_iterations=st.lp_its,
+            cuts_dropped=self.dropped,
+        )
+
+    def _run_master(
+        self, t_start: float, *, first: bool, incumbent: np.ndarray | None = None
+    ) -> tuple[np.ndarray, float, bool] | None:
         """Solve the master (an LP, or a MILP with whole blocks, minimums and the vendor
         minimum) within the time left: (solution, lower bound on its optimum, stopped at the
         time limit), or None when it stopped without a solution after earlier iterations found
-        a plan. Stopped without one on the ``first`` iteration: ``SolveStoppedError``."""
+        a plan. Stopped without one on the ``first`` iteration: ``SolveStoppedError``;
+        infeasible: ``MasterInfeasibleError``."""
         m, limit = self.master, self.bopt.time_limit_s
         if limit is not None:
             m.setOptionValue("time_limit", max(limit - (time.perf_counter() - t_start), 1e-3))
+        self._warm_start(incumbent)
         m.run()
         status = m.getModelStatus()
         info = m.getInfo()
@@ -414,12 +558,19 @@ class Decomposition:
                 limit,
                 ("a longer --time-limit", "a looser --gap", "fewer --scenarios"),
             )
+        if status == highspy.HighsModelStatus.kInfeasible:
+            raise MasterInfeasibleError(
+                "the decomposition's master is infeasible: no commitments meet the first-stage "
+                "rules together with the budgets and the shortfall-risk limit"
+            )
         if status != highspy.HighsModelStatus.kOptimal and not stopped:
             raise SolverError(f"Benders master: {m.modelStatusToString(status)}")
-        sol = _solved(m.getSolution().col_value, m.getNumCol(), "Benders master values")
-        bound = float(info.mip_dual_bound if self.milp else info.objective_function_value)
+        sol = solved(m.getSolution().col_value, m.getNumCol(), "Benders master values")
+        integer = self.milp and not self.relaxed
+        bound = float(info.mip_dual_bound if integer else info.objective_function_value)
         if not np.isfinite(bound):
             raise SolverError("Benders master: no finite bound")
+        self._drop_slack_cuts()
         return sol, bound, stopped
 
     def close(self) -> None:
@@ -442,9 +593,17 @@ def solve_benders(
         dcp.close()
 
 
+def _quantile(values: np.ndarray, prob: np.ndarray, alpha: float) -> float:
+    """The alpha-quantile (VaR) of ``values`` under ``prob``: the CVaR threshold at its best."""
+    order = np.argsort(values)
+    cum = np.cumsum(prob[order])
+    i = min(int(np.searchsorted(cum, alpha - 1e-12)), len(values) - 1)
+    return float(values[order][i])
+
+
 def _add_integer_rules(
     h: highspy.Highs, p: PlanProblem, col_x: np.ndarray, col_k: np.ndarray, ub_x: np.ndarray
-) -> None:
+) -> np.ndarray:
     """Whole blocks, minimum quantities and the vendor minimum on the master's first stage,
     written as in the extensive form (``build.define_commitments``, ``define_min_vendors``):
     first-stage rules only, so the same cuts stay valid and the integer L-shaped method is
@@ -478,7 +637,10 @@ def _add_integer_rules(
             share = cost * mine - cost / (2 * n)
             rows.append((np.append(col_k, col), np.append(share, -big), -big, INF))
         rows.append((use, np.ones(len(use)), float(n), INF))
+    else:
+        use = np.zeros(0, dtype=np.int64)
     _add_rows(h, rows)
+    return np.concatenate([blocks, used, use]).astype(np.int32)
 
 
 def _add_int_cols(h: highspy.Highs, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -490,15 +652,6 @@ def _add_int_cols(h: highspy.Highs, lower: np.ndarray, upper: np.ndarray) -> np.
         kinds = np.full(len(lower), highspy.HighsVarType.kInteger)
         h.changeColsIntegrality(len(lower), idx, kinds)
     return np.arange(first, first + len(lower))
-
-
-def _solved(values: object, n: int, name: str) -> np.ndarray:
-    """HiGHS's values as an array of ``n`` finite numbers; raises ``SolverError`` otherwise
-    (a value HiGHS did not give is never read as zero)."""
-    out = np.asarray(values, dtype=float)
-    if out.shape != (n,) or not np.isfinite(out).all():
-        raise SolverError(f"{name}: HiGHS returned {out.size} values, {n} expected, or NaN")
-    return out
 
 
 def _add_rows(h: highspy.Highs, rows: list[tuple[np.ndarray, np.ndarray, float, float]]) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from computebroker.errors import SolverError
 from computebroker.planner.problem import PlanProblem
 
 __all__ = ["Executor", "LocalExecutor", "ProcessExecutor", "RayExecutor", "make_executor"]
@@ -35,56 +36,92 @@ class Executor(Protocol):
         """(y (R, P, S), a (pool, W, P, S), u (W, P, S)) at ``k``."""
         ...
 
+    def cuts(self, k: np.ndarray, omega: np.ndarray) -> tuple[np.ndarray, ...]:
+        """What the decomposition's cuts need at ``k`` and unmet shares ``omega`` (S,):
+        ``_Worker.cuts`` over every scenario."""
+        ...
+
     def close(self) -> None:
         """Release workers."""
         ...
 
 
 class _Worker:
-    """Scenario range [lo, hi) of a problem, with its recourse LP."""
+    """Scenario range [lo, hi) of a problem, with its recourse LP (and, under a shortfall-risk
+    limit, the least-unmet-share LP of the feasibility cuts)."""
 
     def __init__(self, p: PlanProblem) -> None:
-        from computebroker.planner.benders import Recourse
+        from computebroker.planner.recourse import Recourse
 
         self.p = p
         self.rec = Recourse(p)
+        self.least = (
+            Recourse(p, least_unmet=True)
+            if p.spec.policy.shortfall_max_fraction is not None
+            else None
+        )
         pools = np.zeros((len(p.pools), len(p.commit)))
         for o, pool in enumerate(p.commit_pool):
             pools[pool, o] = 1.0
         self.pools = pools
-        self.commit_pool = list(p.commit_pool)
 
     def _supply(self, k: np.ndarray, lo: int, hi: int) -> np.ndarray:
         delivered = self.p.delivered(k, lo, hi)
         return np.asarray(np.einsum("po,ots->pts", self.pools, delivered), dtype=float)
 
     def evaluate(self, k: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, ...]:
+        q, g, _, _, _, y, a, u = self.cuts(k, np.full(hi - lo, np.inf), lo, hi)
+        bad = np.nonzero(np.isnan(q))[0]
+        if len(bad):  # only a budget can leave a scenario no recourse here
+            raise SolverError(
+                f"the commitments' bill alone exceeds the budget in {len(bad)} scenario(s), the "
+                f"first scenario {lo + int(bad[0])}: no recourse stays within it"
+            )
+        return q, g, y, a, u
+
+    def cuts(self, k: np.ndarray, omega: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, ...]:
+        """(Q (n,), dQ/dk (n, C, P), dQ/domega (n,), least unmet share V (n,), dV/dk (n, C, P),
+        y, a, u) for scenarios [lo, hi) at ``k`` and unmet shares ``omega`` (n,). Q is NaN where
+        the recourse is infeasible: the commitments' bill alone exceeds a budget (V NaN too) or
+        ``omega`` is below V (V and its slope given, for a feasibility cut)."""
+        from computebroker.planner.recourse import FEAS_TOL, budgets_of, commit_spend
+
         p = self.p
         supply = self._supply(k, lo, hi)
-        n = hi - lo
-        q = np.zeros(n)
-        g = np.zeros((n, len(p.commit), p.n_periods))
+        spend = commit_spend(p, k, lo, hi)
+        bud = budgets_of(p)
+        n, shape = hi - lo, (hi - lo, len(p.commit), p.n_periods)
+        q, gw, v = np.full(n, np.nan), np.zeros(n), np.full(n, np.nan)
+        g, h = np.zeros(shape), np.zeros(shape)
         y = np.zeros((len(p.recourse), p.n_periods, n))
         a = np.zeros((len(p.pools), len(p.workloads), p.n_periods, n))
         u = np.zeros((len(p.workloads), p.n_periods, n))
         for i, s in enumerate(range(lo, hi)):
-            q[i], pi, x = self.rec.solve(supply[:, :, i], p.D[:, :, s], s)
-            g[i] = p.delivered_slope(pi[self.commit_pool, :], s)
+            if bud.per_period is not None and (spend[:, i] > bud.per_period + FEAS_TOL).any():
+                continue
+            if bud.total is not None and spend[:, i].sum() > bud.total + FEAS_TOL:
+                continue
+            args = (supply[:, :, i], p.D[:, :, s], s)
+            val, duals, x = self.rec.solve_full(*args, spend=spend[:, i], omega=float(omega[i]))
+            if val is None:
+                assert self.least is not None  # only the share row can make it infeasible
+                least, duals, _ = self.least.solve_full(*args, spend=spend[:, i])
+                if least is None:
+                    raise SolverError("least-unmet-share LP: infeasible within the budgets")
+                tot = float(self.least.total_vol[s])
+                v[i] = least / tot
+                h[i] = p.delivered_slope(self.least.k_price(duals, s), s) / tot
+                continue
+            q[i] = val
+            g[i] = p.delivered_slope(self.rec.k_price(duals, s), s)
+            gw[i] = self.rec.share_price(duals, s)
             y[:, :, i], a[:, :, :, i], u[:, :, i] = self.rec.unpack(x)
-        return q, g, y, a, u
+        return q, g, gw, v, h, y, a, u
 
     def recourse(
         self, k: np.ndarray, lo: int, hi: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        p = self.p
-        supply = self._supply(k, lo, hi)
-        n = hi - lo
-        y = np.zeros((len(p.recourse), p.n_periods, n))
-        a = np.zeros((len(p.pools), len(p.workloads), p.n_periods, n))
-        u = np.zeros((len(p.workloads), p.n_periods, n))
-        for i, s in enumerate(range(lo, hi)):
-            _, _, x = self.rec.solve(supply[:, :, i], p.D[:, :, s], s)
-            y[:, :, i], a[:, :, :, i], u[:, :, i] = self.rec.unpack(x)
+        _, _, y, a, u = self.evaluate(k, lo, hi)
         return y, a, u
 
 
@@ -107,6 +144,9 @@ class LocalExecutor:
     def evaluate(self, k: np.ndarray) -> tuple[np.ndarray, ...]:
         return self.w.evaluate(k, 0, self.n)
 
+    def cuts(self, k: np.ndarray, omega: np.ndarray) -> tuple[np.ndarray, ...]:
+        return self.w.cuts(k, omega, 0, self.n)
+
     def recourse(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.w.recourse(k, 0, self.n)
 
@@ -125,6 +165,11 @@ def _init_process(p: PlanProblem) -> None:
 def _process_evaluate(args: tuple[np.ndarray, int, int]) -> tuple[np.ndarray, ...]:
     assert _PROCESS_WORKER is not None
     return _PROCESS_WORKER.evaluate(*args)
+
+
+def _process_cuts(args: tuple[np.ndarray, np.ndarray, int, int]) -> tuple[np.ndarray, ...]:
+    assert _PROCESS_WORKER is not None
+    return _PROCESS_WORKER.cuts(*args)
 
 
 def _process_recourse(
@@ -152,6 +197,10 @@ class ProcessExecutor:
     def evaluate(self, k: np.ndarray) -> tuple[np.ndarray, ...]:
         out = list(self.pool.map(_process_evaluate, [(k, lo, hi) for lo, hi in self.parts]))
         return _join(out, [0, 0, 2, 3, 2])
+
+    def cuts(self, k: np.ndarray, omega: np.ndarray) -> tuple[np.ndarray, ...]:
+        jobs = [(k, omega[lo:hi], lo, hi) for lo, hi in self.parts]
+        return _join(list(self.pool.map(_process_cuts, jobs)), [0, 0, 0, 0, 0, 2, 3, 2])
 
     def recourse(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         out = list(self.pool.map(_process_recourse, [(k, lo, hi) for lo, hi in self.parts]))
@@ -198,6 +247,14 @@ class RayExecutor:
             for a, (lo, hi) in zip(self.actors, self.parts, strict=False)
         ]
         return _join(ray.get(refs), [0, 0, 2, 3, 2])
+
+    def cuts(self, k: np.ndarray, omega: np.ndarray) -> tuple[np.ndarray, ...]:
+        ray: Any = self.ray
+        refs = [
+            a.cuts.remote(k, omega[lo:hi], lo, hi)
+            for a, (lo, hi) in zip(self.actors, self.parts, strict=False)
+        ]
+        return _join(ray.get(refs), [0, 0, 0, 0, 0, 2, 3, 2])
 
     def recourse(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ray: Any = self.ray

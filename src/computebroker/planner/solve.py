@@ -56,6 +56,7 @@ class PlanResult:
     gap: float | None = None
     stopped_by: PlanStatus | None = None
     relaxed: tuple[str, ...] = ()  # rules of the scenario this solve did not enforce, and why
+    method: str = "extensive"  # how it was solved: extensive (one model) or decomposition
 
     @property
     def proven_optimal(self) -> bool:
@@ -97,26 +98,58 @@ def solve_plan(
     why = benders_supported(problem, opt)
     if opt.method == "benders" and why:
         raise InputError.single("--method", f"benders does not apply here: {why}", field="--method")
+    res = None
+    chosen = method_choice(problem, opt)
     if decomposes(problem, opt):
-        res = _solve_benders(problem, opt, say, bounds)
-    else:
+        from computebroker.planner.benders import MasterInfeasibleError
+
+        try:
+            res = replace(_solve_benders(problem, opt, say, bounds), method="decomposition")
+        except MasterInfeasibleError as e:  # no plan: the extensive form says why, in input terms
+            say(f"{e}; the extensive form explains why")
+            chosen += "; it found no plan, and the extensive form explains why"
+    if res is None:
         res = _solve_extensive(problem, opt, say, why)
+    res = replace(res, termination=f"{res.termination}; {chosen}")
     return _with_relaxations(problem, opt, res)
+
+
+def method_choice(problem: PlanProblem, opt: PlanOptions) -> str:
+    """How ``opt.method`` solves ``problem``, and why, in words (the solve's termination text
+    ends with it, so the CLI, ``plan.json``, the report and the API all say it)."""
+    from computebroker.planner.benders import benders_supported
+
+    n = problem.n_scenarios
+    if not decomposes(problem, opt):
+        why = benders_supported(problem, opt)
+        if opt.method == "extensive":
+            return "solved by the extensive form (--method extensive)"
+        if why:
+            return f"solved by the extensive form (--method auto: {why})"
+        return (
+            f"solved by the extensive form (--method auto: {n:,} scenarios; below "
+            f"{AUTO_BENDERS_SCENARIOS:,} it is as fast as the decomposition)"
+        )
+    if opt.method == "benders":
+        return "solved by the decomposition (--method benders)"
+    return (
+        f"solved by the decomposition (--method auto: {n:,} scenarios; from "
+        f"{AUTO_BENDERS_SCENARIOS:,} on it is faster than the extensive form)"
+    )
 
 
 def decomposes(problem: PlanProblem, opt: PlanOptions) -> bool:
     """Whether ``opt.method`` solves ``problem`` by the decomposition: ``benders`` always (when
-    it applies), ``auto`` from ``AUTO_BENDERS_SCENARIOS`` scenarios for the LP. Under ``--milp``
-    ``auto`` keeps the extensive form: the MILP master is exact but not yet stabilised (on
-    frontier-lab at 300 scenarios it had a 30% gap after 90 s, where the extensive form is
-    within 1% in about 15 s), so it is chosen only by ``--method benders``."""
+    it applies), ``auto`` from ``AUTO_BENDERS_SCENARIOS`` scenarios, the LP and the MILP alike
+    (with its LP phase and warm starts the MILP master is faster than the extensive-form MILP
+    already at 200 scenarios: bench/RESULTS.md, "plan decomposition")."""
     from computebroker.planner.benders import benders_supported
 
     if benders_supported(problem, opt):
         return False
     if opt.method == "benders":
         return True
-    return opt.method == "auto" and not opt.milp and problem.n_scenarios >= AUTO_BENDERS_SCENARIOS
+    return opt.method == "auto" and problem.n_scenarios >= AUTO_BENDERS_SCENARIOS
 
 
 def _with_relaxations(p: PlanProblem, opt: PlanOptions, res: PlanResult) -> PlanResult:
