@@ -97,7 +97,9 @@ def solve_plan(
 
     why = benders_supported(problem, opt)
     if opt.method == "benders" and why:
-        raise InputError.single("--method", f"benders does not apply here: {why}", field="--method")
+        raise InputError.single(
+            "plan options", f"'benders' does not apply here: {why}", field="method"
+        )
     res = None
     chosen = method_choice(problem, opt)
     if decomposes(problem, opt):
