@@ -51,7 +51,7 @@ SHORTFALL = {
 }  # binding: the budgeted plan has 11.2% (50 scenarios)
 
 
-def _prices() -> dict[str, float]:
+def example_prices() -> dict[str, float]:
     """The catalog price of each offer of the example (resolved by the scenario loader)."""
     from computebroker.catalog import shipped_catalog
     from computebroker.planner import load_scenario
@@ -66,7 +66,7 @@ def instance(
     """frontier-lab with ``offers`` offers, ``periods`` quarters and ``classes`` classes, the
     bench's budget and vendor minimum."""
     doc: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())
-    price = _prices()
+    price = example_prices()
     base = list(doc["offers"])
     for o in base:
         o["price_chip_hour"] = price[o["id"]]
