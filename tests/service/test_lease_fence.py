@@ -57,3 +57,20 @@ def test_a_claim_starts_its_lease_when_it_holds_the_row(store: Any) -> None:
         until = s.get(Job, job).lease_until
     until = until if until.tzinfo else until.replace(tzinfo=dt.UTC)
     assert dt.timedelta(seconds=29) <= until - before <= dt.timedelta(seconds=40)
+
+
+def test_a_released_job_whose_cancel_was_asked_ends_cancelled_holding_no_lease(
+    store: Any,
+) -> None:
+    """A worker stopping on purpose (SIGTERM) gives its jobs back; one whose cancel was asked
+    ends cancelled, and like every finished job it holds no lease (found by the kill test)."""
+    with store.begin() as s:
+        team = repo.create_team(s, "a")
+        repo.create_job(s, team.id, "plan", {})
+    job, _ = _claim(store, "w1")
+    with store.begin() as s:
+        assert queue.request_cancel(s, team.id, job) is not None
+        queue.release(s, job, "w1")
+    with store() as s:
+        row = s.get(Job, job)
+        assert (row.status, row.lease_owner, row.lease_until) == ("cancelled", None, None)

@@ -209,7 +209,13 @@ def release(s: Session, job_id: str, owner: str) -> None:
     base = update(Job).where(Job.id == job_id, Job.lease_owner == owner, Job.status == "running")
     s.execute(
         base.where(Job.cancel_requested.is_(True))
-        .values(status="cancelled", error="cancelled while running", finished_at=_now())
+        .values(
+            status="cancelled",
+            error="cancelled while running",
+            finished_at=_now(),
+            lease_owner=None,
+            lease_until=None,
+        )
         .execution_options(synchronize_session=False)
     )
     s.execute(
