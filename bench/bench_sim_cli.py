@@ -47,9 +47,7 @@ def _write_traces(folder: Path) -> dict[str, Path]:
             reference_rate=lambda jt, c: table.lookup(jt, "v100", c),
             seed=0,
             multi_chip=multi,
-            distributable=(lambda jt: (jt.lower(), 2, "v100") in table.per_gang)
-            if multi
-            else None,
+            distributable=(lambda jt: (jt.lower(), 2, "v100") in table.per_gang) if multi else None,
         )
         path = folder / f"{name}.csv"
         path.write_text(format_trace(tr))
@@ -115,9 +113,7 @@ def run() -> list[Result]:
                         target=below(TARGET_S),
                         notes=f"load average {load:.1f} during the run",
                     ),
-                    Result(
-                        name=f"{label}: CPU time", value=cpu, unit="s", target=below(TARGET_S)
-                    ),
+                    Result(name=f"{label}: CPU time", value=cpu, unit="s", target=below(TARGET_S)),
                 ]
     EXTRA = (
         "Target: Gavel's simulator takes 24-40 s of wall time on one core for these 1,000-job "
