@@ -668,12 +668,12 @@ def simulate(
     # The run's objects (a few per job: millions on long traces) live until it ends and it
     # makes no cyclic garbage worth collecting, so the cyclic collector would only rescan them
     # again and again (a fifth of the CPU time at 100,000 jobs); it is paused for the run.
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         return _run(fleet, trace, table, faults, cfg, progress)
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 
