@@ -4,6 +4,7 @@ pool integrals, bit for bit, with and without faults, event-driven and with roun
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from hypothesis import given, settings
@@ -94,3 +95,17 @@ def test_min_chips_takes_the_general_path() -> None:
     lean, general = _both(case)
     _same(lean, general)
     assert [r.started for r in lean.records] == [0.0, 0.0]
+
+
+def test_the_collector_is_left_as_it_was() -> None:
+    """The run pauses the cyclic collector and puts it back as it found it."""
+    case = (fleet(("x", 1)), trace(job("a", 0.0, 5.0)), table({("a", "x"): 1.0}), "fifo")
+    assert gc.isenabled()
+    _both(case)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _both(case)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
