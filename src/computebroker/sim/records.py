@@ -42,6 +42,10 @@ class SimConfig:
     # --rounds gavel: least time between allocation recomputations (0: whenever the jobs
     # change; default Gavel's, gavel_rounds.THROTTLE_S)
     gavel_throttle_s: float = THROTTLE_S
+    # fifo on training jobs without ``min_chips``: a lean decision that walks the queue's head
+    # with per-kind chip needs instead of building the policy's input and answer (the same
+    # records; False runs the general policy path, which the tests compare it with)
+    lean_fifo: bool = True
 
 
 @dataclass(slots=True)

@@ -53,6 +53,7 @@ class AllocationLp:
     def __init__(self, attempts: tuple[dict[str, str | int | float], ...] = ATTEMPTS) -> None:
         self._h: Any = None
         self._attempts = attempts
+        self._options: dict[str, str | int | float] | None = None  # the attempt's, as set now
         self.solves = 0
         self.fallbacks = 0  # solves that needed more than the first attempt
         self.warm = 0  # solves started from the basis of an earlier LP of the same shape
@@ -101,10 +102,12 @@ class AllocationLp:
         shape = (int(n_rows), n_cols, hash((start.tobytes(), index.tobytes())))
         seen: list[str] = []
         for i, options in enumerate(self._attempts):
-            h.resetOptions()
-            h.setOptionValue("output_flag", False)
-            for k, v in options.items():
-                h.setOptionValue(k, v)
+            if self._options is not options:  # set once while the same attempt keeps working
+                h.resetOptions()
+                h.setOptionValue("output_flag", False)
+                for k, v in options.items():
+                    h.setOptionValue(k, v)
+                self._options = options
             h.passModel(lp)
             basis = self._bases.get(shape) if i == 0 else None
             if basis is not None:

@@ -95,26 +95,26 @@ def gang_rows(
     >>> gang_rows(np.array([0]), np.array([0]), np.array([2.0]), np.array([2.0]), np.array([4.0]))[3].tolist()
     []
     """
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    hi: list[float] = []
     c = chips[uu]
-    for g in np.unique(c[c > 1]):
-        big = c >= g
-        for k in np.unique(kk[big]):
-            sel = np.nonzero(big & (kk == k))[0]
-            bound = float(np.floor(free[k] / g + 1e-9))
-            if counts[uu[sel]].sum() <= bound + 1e-9:
-                continue  # cannot bind: all these gangs fit at once
-            rows.append(np.full(len(sel), len(hi)))
-            cols.append(sel)
-            vals.append(counts[uu[sel]].astype(float))
-            hi.append(bound)
-    if not hi:
+    sizes = np.unique(c[c > 1])
+    n_pools = len(free)
+    # every (gang size g, share column i) with chips >= g, grouped by (g, pool), columns in
+    # order within a group: a row per group whose gangs cannot all fit at once
+    gi, ii = np.nonzero(c[None, :] >= sizes[:, None])
+    key = gi * n_pools + kk[ii]
+    order = np.argsort(key, kind="stable")
+    key, ii = key[order], ii[order]
+    cnt = counts[uu].astype(float)
+    total = np.bincount(key, weights=cnt[ii], minlength=len(sizes) * n_pools)
+    bound = np.floor(free[None, :] / sizes[:, None] + 1e-9).ravel()
+    present = np.bincount(key, minlength=len(sizes) * n_pools) > 0
+    binds = present & (total > bound + 1e-9)
+    if not binds.any():
         empty = np.zeros(0, dtype=int)
         return empty, empty, np.zeros(0), np.zeros(0)
-    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), np.array(hi)
+    row_of = np.cumsum(binds) - 1
+    keep = binds[key]
+    return row_of[key[keep]], ii[keep], cnt[ii[keep]], bound[binds].astype(float)
 
 
 def agnostic_shares(
