@@ -60,16 +60,11 @@ def example_prices() -> dict[str, float]:
     return {o.id: o.price_chip_hour for o in spec.offers}
 
 
-def instance(
-    *, offers: int = 40, periods: int = 12, classes: int = 4, shortfall: bool = False
-) -> dict[str, Any]:
-    """frontier-lab with ``offers`` offers, ``periods`` quarters and ``classes`` classes, the
-    bench's budget and vendor minimum."""
-    doc: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())
+def extended_offers(base: list[dict[str, Any]], offers: int) -> list[dict[str, Any]]:
+    """The example's offers with the catalog's prices written in, extended to ``offers`` by
+    variants in another region at +4% a round and one more quarter of lead."""
     price = example_prices()
-    base = list(doc["offers"])
-    for o in base:
-        o["price_chip_hour"] = price[o["id"]]
+    base = [dict(o, price_chip_hour=price[o["id"]]) for o in base]
     out = list(base)
     i = 0
     while len(out) < offers:
@@ -82,7 +77,16 @@ def instance(
             o["lead_periods"] = int(o.get("lead_periods", 0)) + round_
         out.append(o)
         i += 1
-    doc["offers"] = out
+    return out
+
+
+def instance(
+    *, offers: int = 40, periods: int = 12, classes: int = 4, shortfall: bool = False
+) -> dict[str, Any]:
+    """frontier-lab with ``offers`` offers, ``periods`` quarters and ``classes`` classes, the
+    bench's budget and vendor minimum."""
+    doc: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())
+    doc["offers"] = extended_offers(doc["offers"], offers)
     doc["policy"].pop("regions", None)
     doc["horizon"]["periods"] = periods
     if classes > len(doc["workloads"]):

@@ -31,26 +31,10 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "frontier-lab.yaml"
 
 def instance() -> dict[str, Any]:
     """frontier-lab with its offer menu extended to 40 offers."""
-    from bench.bench_decomposition import example_prices
+    from bench.bench_decomposition import extended_offers
 
     doc: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())
-    price = example_prices()  # the variant regions have no catalog price: write the example's in
-    base = list(doc["offers"])
-    for o in base:
-        o["price_chip_hour"] = price[o["id"]]
-    offers = list(base)
-    i = 0
-    while len(offers) < N_OFFERS:
-        o = dict(base[i % len(base)])
-        round_ = i // len(base) + 1
-        o["id"] = f"{o['id']}-v{round_}"
-        o["region"] = f"{o.get('region', 'any')}-alt{round_}"
-        o["price_chip_hour"] = round(price[base[i % len(base)]["id"]] * (1 + 0.04 * round_), 4)
-        if o["contract"] not in ("on-demand", "spot"):
-            o["lead_periods"] = round_
-        offers.append(o)
-        i += 1
-    doc["offers"] = offers
+    doc["offers"] = extended_offers(doc["offers"], N_OFFERS)
     doc["policy"].pop("regions", None)
     return doc
 

@@ -60,12 +60,12 @@ def small_run() -> object:
 POSTGRES_URL = os.environ.get("CB_TEST_POSTGRES_URL")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty store URL: SQLite in a temp folder, or the PostgreSQL server named by
-    CB_TEST_POSTGRES_URL (which .ci/run starts), wiped before each test."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'broker.db'}"
+def fresh_store_url(kind: str, folder: Path) -> str:
+    """An empty store: SQLite in ``folder``, or the PostgreSQL server named by
+    CB_TEST_POSTGRES_URL (which .ci/run starts) wiped (skipped without one, a failure when
+    CB_REQUIRE_SERVICES=1)."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'broker.db'}"
     need_service(
         POSTGRES_URL is not None,
         "no PostgreSQL server (set CB_TEST_POSTGRES_URL; .ci/run starts one)",
@@ -79,3 +79,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store URL for each test, on SQLite and on PostgreSQL."""
+    return fresh_store_url(request.param, tmp_path)

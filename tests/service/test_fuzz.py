@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from computebroker.service import create_app
 from computebroker.service.schemas import EXAMPLE_SCENARIO, EXAMPLE_SCENARIO_NAME
-from tests.conftest import POSTGRES_URL, need_service
+from tests.conftest import fresh_store_url
 from tests.servers import running_worker, team_tokens
 
 pytestmark = pytest.mark.slow
@@ -65,26 +65,6 @@ class FuzzApi:
     mutated: Counter[int] = field(default_factory=Counter)
     plan_ends: Counter[str] = field(default_factory=Counter)
     plan_errors: list[str] = field(default_factory=list)
-
-
-def fresh_store_url(kind: str, folder: Path) -> str:
-    """An empty store: SQLite in ``folder``, or the PostgreSQL of CB_TEST_POSTGRES_URL wiped
-    (skipped without one, a failure when CB_REQUIRE_SERVICES=1; as tests/conftest.py db_url)."""
-    if kind == "sqlite":
-        return f"sqlite:///{folder / 'broker.db'}"
-    need_service(
-        POSTGRES_URL is not None,
-        "no PostgreSQL server (set CB_TEST_POSTGRES_URL; .ci/run starts one)",
-    )
-    assert POSTGRES_URL is not None
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(POSTGRES_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return POSTGRES_URL
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
