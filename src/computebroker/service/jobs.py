@@ -46,6 +46,15 @@ class JobContext:
         with self.store.begin() as s:
             queue.set_progress(s, self.job_id, self.owner, share, message, attempt=self.attempt)
 
+    def scenario_text(self, name: str, version: int | None) -> tuple[str, str]:
+        """The text and name of the team's stored scenario ``name`` (its newest version when
+        ``version`` is None); an input error naming it when there is none."""
+        with self.store() as s:
+            sc = repo.get_scenario(s, self.team_id, name, version)
+            if sc is None:
+                raise InputError.single("scenario", f"no scenario {name!r}")
+            return sc.text, sc.name
+
     def finish(
         self,
         status: str,

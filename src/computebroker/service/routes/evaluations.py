@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 from fastapi import APIRouter, HTTPException
 
-from computebroker.errors import InputError
 from computebroker.planner import PlanOptions, parse_scenario
 from computebroker.planner.policy_eval import evaluate_policies, evaluation_document
 from computebroker.planner.rolling import EvaluationOptions
@@ -38,11 +37,7 @@ def run_evaluation(job: JobContext) -> None:
     written in one transaction; progress counts the paths done."""
     body = EvaluationIn.model_validate(job.params)
     job.progress(0.05, "pricing and the static plan")
-    with job.store() as s:
-        sc = repo.get_scenario(s, job.team_id, body.scenario, body.version)
-        if sc is None:
-            raise InputError.single("scenario", f"no scenario {body.scenario!r}")
-        text, name = sc.text, sc.name
+    text, name = job.scenario_text(body.scenario, body.version)
     cat = team_catalog(job.store, job.team_id)
     spec = parse_scenario(text, cat, source=name)
     seed = spec.sampling.seed + PATH_SEED_OFFSET if body.seed is None else body.seed

@@ -9,7 +9,6 @@ import json
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
-from computebroker.errors import InputError
 from computebroker.planner import FrontierAxis, PlanOptions, parse_scenario
 from computebroker.reports.plan import convergence_status, plan_report
 from computebroker.service.context import PLAN_CACHE_SIZE, Auth, Ctx, team_catalog
@@ -53,11 +52,7 @@ def run_plan(job: JobContext) -> None:
                 job.progress(share, msg)
 
     job.progress(0.05, "pricing and sampling")
-    with job.store() as s:
-        sc = repo.get_scenario(s, job.team_id, body.scenario, body.version)
-        if sc is None:
-            raise InputError.single("scenario", f"no scenario {body.scenario!r}")
-        text, name = sc.text, sc.name
+    text, name = job.scenario_text(body.scenario, body.version)
     cat = team_catalog(job.store, job.team_id)
     run = plan_run(
         parse_scenario(text, cat, source=name), cat, plan_options(body), progress=progress
