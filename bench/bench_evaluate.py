@@ -16,8 +16,12 @@ import os
 import resource
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.harness import Result, below
+
+if TYPE_CHECKING:
+    from computebroker.planner.policy_eval import Interval
 
 TITLE = "evaluate: static vs rolling on frontier-lab (12 quarters, 13 commitment offers, 4 classes)"
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,25 +87,18 @@ def run() -> list[Result]:
             f"{kids_cpu:,.0f} s in the workers for {paths} paths "
             f"({kids_cpu / paths:,.1f} s a path, 12 re-plans each)",
         ),
-        Result(
-            name="expected cost: static",
-            value=static.mean / 1e9,
-            unit="$B",
-            target="reported",
-            notes=f"95% CI {static.low / 1e9:,.2f} .. {static.high / 1e9:,.2f} $B",
-        ),
-        Result(
-            name="expected cost: rolling",
-            value=rolling.mean / 1e9,
-            unit="$B",
-            target="reported",
-            notes=f"95% CI {rolling.low / 1e9:,.2f} .. {rolling.high / 1e9:,.2f} $B",
-        ),
-        Result(
-            name="value of flexibility (static - rolling)",
-            value=flex.mean / 1e9,
-            unit="$B",
-            target="reported",
-            notes=f"paired 95% CI {flex.low / 1e9:,.2f} .. {flex.high / 1e9:,.2f} $B",
-        ),
+        _reported("expected cost: static", static),
+        _reported("expected cost: rolling", rolling),
+        _reported("value of flexibility (static - rolling)", flex, "paired "),
     ]
+
+
+def _reported(name: str, interval: Interval, kind: str = "") -> Result:
+    """A reported figure in $B with its 95% interval."""
+    return Result(
+        name=name,
+        value=interval.mean / 1e9,
+        unit="$B",
+        target="reported",
+        notes=f"{kind}95% CI {interval.low / 1e9:,.2f} .. {interval.high / 1e9:,.2f} $B",
+    )
