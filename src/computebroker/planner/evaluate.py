@@ -21,23 +21,30 @@ from computebroker.planner.build import PlanOptions
 from computebroker.planner.problem import KCHIPS, PlanProblem, build_problem
 from computebroker.planner.result import Plan, PlanMetrics, metrics, plan_from_arrays
 from computebroker.planner.sampling import ScenarioSet, sample_scenarios
+from computebroker.planner.spec import Policy
 
 __all__ = ["evaluate_out_of_sample", "fixed_problem"]
 
 CHUNK = 250
 
 
-def fixed_problem(plan: Plan, scenarios: ScenarioSet, catalog: Catalog) -> PlanProblem:
-    """A problem over ``scenarios`` with every commitment fixed to the plan's."""
-    p = plan.problem
-    spec = p.spec
-    policy = replace(
-        spec.policy,
+def recourse_policy(policy: Policy) -> Policy:
+    """``policy`` without the rules that constrain only the choice of commitments (the
+    shortfall-risk limit, the vendor cap and minimum): what still binds once they are fixed."""
+    return replace(
+        policy,
         shortfall_alpha=None,
         shortfall_max_fraction=None,
         max_vendor_share=None,
         min_vendors=None,
     )
+
+
+def fixed_problem(plan: Plan, scenarios: ScenarioSet, catalog: Catalog) -> PlanProblem:
+    """A problem over ``scenarios`` with every commitment fixed to the plan's."""
+    p = plan.problem
+    spec = p.spec
+    policy = recourse_policy(spec.policy)
     signed = {
         (oid, st): float(plan.x[i, st] * KCHIPS)
         for i, oid in enumerate(p.commit)

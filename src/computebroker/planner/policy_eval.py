@@ -42,6 +42,7 @@ from computebroker.errors import InputError
 from computebroker.perf.matrix import throughput_matrix
 from computebroker.planner.build import PlanOptions
 from computebroker.planner.conditional import sample_paths
+from computebroker.planner.evaluate import recourse_policy
 from computebroker.planner.problem import KCHIPS, MUSD, PlanProblem, build_problem
 from computebroker.planner.result import Plan, plan_from_arrays
 from computebroker.planner.rolling import (
@@ -180,13 +181,7 @@ class _Context:
 def _realise(ctx: _Context, policy: str, path: int, x: np.ndarray, ss: ScenarioSet) -> PathOutcome:
     """Commitments ``x`` (C, P kchips) run along one true path with the best recourse."""
     spec = ctx.spec
-    rules = replace(
-        spec.policy,
-        shortfall_alpha=None,
-        shortfall_max_fraction=None,
-        max_vendor_share=None,
-        min_vendors=None,
-    )
+    rules = recourse_policy(spec.policy)
     signed = signed_chips(commit_ids(spec), x, np.ones(x.shape, dtype=bool))
     p = build_problem(
         replace(spec, policy=rules), ctx.matrix, ss, ctx.catalog, as_of=x.shape[1], signed=signed
