@@ -3,6 +3,8 @@
     python scripts/curate_catalog.py [--shared ../shared/data]
 
 Writes ``src/computebroker/catalog/data/{accelerators,offerings}.csv`` and ``MANIFEST.json``.
+``host_vms.csv`` (the host VMs that GCP's attachable GPUs need, hand-transcribed from the
+catalog rows it cites) is hand-written and only checked here.
 ``contract_terms.csv`` is hand-written (its rows quote ``commitments.md``) and only checked.
 ``scripts/offerings_added.csv`` (same columns as the snapshot) holds rows curated here rather than
 in shared/data, each with its own ``source`` and ``as_of`` (prices found after the shared pass:
@@ -40,8 +42,25 @@ ACC_FIELDS = [
 ]  # fmt: skip
 OFF_FIELDS = [
     "id", "cloud", "region", "instance_type", "accelerator", "chips", "vcpus", "memory_gib",
-    "price_hour", "spot_price_hour", "source", "as_of", "notes",
+    "price_hour", "spot_price_hour", "price_covers", "source", "as_of", "notes",
 ]  # fmt: skip
+HOST_FIELDS = [
+    "cloud", "region", "instance_type", "vcpus", "memory_gib", "price_hour", "spot_price_hour",
+    "source", "as_of", "notes",
+]  # fmt: skip
+
+
+def price_covers(instance_type: str) -> str:
+    """What a shared row's price pays for, from its instance label (see offerings.README.md):
+    ``accelerator`` for GCP's attachable GPUs priced without their host VM ("... accelerator
+    component only"), ``chip`` for a per-GPU price whose instance shape is not stated
+    ("... (per GPU ...)"), ``instance`` for a whole instance."""
+    if "accelerator component only" in instance_type:
+        return "accelerator"
+    if "(per GPU" in instance_type:
+        return "chip"
+    return "instance"
+
 
 # The offerings file spells accelerators as the SkyPilot catalog does; map to canonical ids.
 OFFERING_NAMES = {
@@ -119,6 +138,7 @@ def curate_offerings(shared: Path) -> list[dict[str, str]]:
             "memory_gib": r["memory_gib"],
             "price_hour": r["price_on_demand_usd_per_hour"],
             "spot_price_hour": r["price_spot_usd_per_hour"],
+            "price_covers": price_covers(r["instance_type"]),
             "source": r["source_file"]
             if "://" in r["source_file"] or r["cloud"] not in {"gcp", "aws", "lambda", "nebius"}
             else f"skypilot-org/skypilot-catalog:{r['source_file']}",
@@ -146,6 +166,8 @@ def curate_offerings(shared: Path) -> list[dict[str, str]]:
         added = list(csv.DictReader(fh))
     assert all(r["source"] and r["as_of"] for r in added), "added rows need source and as_of"
     out += [{k: r[k] for k in OFF_FIELDS} for r in added]
+    for r in out:
+        assert r["price_covers"] in {"instance", "accelerator", "chip"}, r["id"]
     ids = [r["id"] for r in out]
     assert len(ids) == len(set(ids)), "offering ids must be unique"
     return out
@@ -169,6 +191,11 @@ def main() -> None:
     known = {a["id"] for a in accs}
     missing = {o["accelerator"] for o in offs} - known
     assert not missing, f"offerings reference accelerators without a spec row: {missing}"
+    with open(OUT / "host_vms.csv", encoding="utf-8") as fh:
+        hosts = list(csv.DictReader(fh))
+    assert hosts and all(list(h) == HOST_FIELDS and h["source"] and h["as_of"] for h in hosts), (
+        "host_vms.csv: its columns, and a source and as_of on every row"
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     _write(OUT / "accelerators.csv", ACC_FIELDS, accs)
     _write(OUT / "offerings.csv", OFF_FIELDS, offs)
@@ -178,6 +205,7 @@ def main() -> None:
         "accelerators": len(accs),
         "offerings": len(offs),
         "offerings_as_of": sorted({o["as_of"] for o in offs}),
+        "host_vms": len(hosts),
     }
     (OUT / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"wrote {len(accs)} accelerators and {len(offs)} offerings to {OUT}")

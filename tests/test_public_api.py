@@ -8,6 +8,7 @@ from computebroker import catalog
 def test_catalog_all() -> None:
     assert sorted(catalog.__all__) == sorted(
         [
+            "HOST_RULES",
             "Accelerator",
             "AcceleratorComparison",
             "AcceleratorIndex",
@@ -17,13 +18,17 @@ def test_catalog_all() -> None:
             "ContractTerm",
             "Deal",
             "DeliveryStep",
+            "HostRule",
+            "HostVm",
             "Offering",
             "OfferingQuery",
             "OfferingQuote",
+            "PriceCovers",
             "SortKey",
             "cheapest_quotes",
             "compare_accelerators",
             "contract_quotes",
+            "default_host",
             "find_offerings",
             "load_catalog",
             "normalise_name",

@@ -99,3 +99,28 @@ def test_place_writes_the_best_as_a_skypilot_task(
     out = tmp_path / "split.yaml"
     assert run(["place", "h100:8", "--num-nodes", "3", "--plan", plan, "--skypilot", str(out)]) == 2
     assert "--no-split" in capsys.readouterr().err and not out.exists()
+
+
+def test_place_prices_attached_gpus_with_their_host_and_lists_what_is_left_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """T4:1: GCP's T4 row is the GPU alone ($0.35); with its n1-highmem-4 host ($0.23661) it
+    costs $0.58661, so Azure's NC4as_T4_v3 at $0.526 is the answer. MI300X:8 lists the per-GPU
+    rows it left out (on stderr with -f json, so stdout stays the rows); the SkyPilot task of an
+    attached GPU launches the host VM with the GPUs as accelerators."""
+    assert run(["place", "t4", "--cloud", "gcp", "--top", "1", "-f", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["cost_hour"] == pytest.approx(0.35 + 0.23661)
+    assert row["parts"][0]["instance_type"] == "n1-highmem-4"
+    assert run(["place", "t4", "--top", "1", "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["cost_hour"] == pytest.approx(0.526)
+    assert run(["place", "mi300x:8", "-f", "json"]) == 0
+    got = capsys.readouterr()
+    assert json.loads(got.out)[0]["cost_hour"] == pytest.approx(19.12)
+    assert "left out 2 catalog row(s)" in got.err and "vultr/(unspecified)/MI300X" in got.err
+    assert run(["place", "mi300x:8"]) == 0
+    assert "left out 2 catalog row(s)" in capsys.readouterr().out
+    task = tmp_path / "t.yaml"
+    assert run(["place", "v100", "--skypilot", str(task)]) == 0
+    text = task.read_text()
+    assert "instance_type: n1-highmem-8" in text and "V100: 1" in text

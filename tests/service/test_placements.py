@@ -51,6 +51,29 @@ def test_one_job_gets_the_cheapest_rentable_shape(api: Any) -> None:
     assert r.json()["placements"][0]["cost_hour"] == pytest.approx(4 * cheapest("h100", 8))
 
 
+def test_gpus_priced_alone_carry_their_host_vm_and_unrentable_rows_say_why(api: Any) -> None:
+    """V100:1: GCP's V100 row prices the GPU alone ($2.48, us-central1); with the n1-highmem-8
+    host SkyPilot picks ($0.47321, skypilot-catalog v9 gcp/vms.csv) the node is $2.95321 and is
+    launched as n1-highmem-8. MI300X:8: TensorWave's and Vultr's per-GPU prices of an unstated
+    shape are listed as unrentable with the reason, never ranked."""
+    client, a, _ = api
+    r = client.post("/v1/placements", json={"accelerator": "v100"}, headers=a)
+    assert r.status_code == 200, r.text
+    part = r.json()["placements"][0]["parts"][0]
+    assert part["instance_type"] == "n1-highmem-8"
+    assert part["host_price_hour"] == pytest.approx(0.47321)
+    assert part["cost_hour"] == pytest.approx(2.48 + 0.47321)
+    r = client.post("/v1/placements", json={"accelerator": "mi300x", "chips": 8}, headers=a)
+    out = r.json()
+    assert out["placements"][0]["cost_hour"] == pytest.approx(19.12)
+    left = {u["offering"]: u for u in out["unrentable"]}
+    assert set(left) == {
+        "tensorwave/(unspecified)/MI300X (per GPU)",
+        "vultr/(unspecified)/MI300X (per GPU)",
+    }
+    assert all(u["price_covers"] == "chip" and u["reason"] for u in left.values())
+
+
 def test_committed_pools_come_first_and_the_answer_says_which_part(api: Any) -> None:
     client, a, _ = api
     body = {

@@ -10,6 +10,7 @@ The library API is a handful of typed functions over frozen values::
 
 from computebroker.catalog.accelerators import AcceleratorIndex, normalise_name
 from computebroker.catalog.catalog import Catalog, load_catalog, shipped_catalog
+from computebroker.catalog.hosts import HOST_RULES, HostRule, default_host
 from computebroker.catalog.query import (
     AcceleratorComparison,
     OfferingQuery,
@@ -28,11 +29,14 @@ from computebroker.catalog.types import (
     ContractTerm,
     Deal,
     DeliveryStep,
+    HostVm,
     Offering,
     OfferingQuote,
+    PriceCovers,
 )
 
 __all__ = [
+    "HOST_RULES",
     "Accelerator",
     "AcceleratorComparison",
     "AcceleratorIndex",
@@ -42,13 +46,17 @@ __all__ = [
     "ContractTerm",
     "Deal",
     "DeliveryStep",
+    "HostRule",
+    "HostVm",
     "Offering",
     "OfferingQuery",
     "OfferingQuote",
+    "PriceCovers",
     "SortKey",
     "cheapest_quotes",
     "compare_accelerators",
     "contract_quotes",
+    "default_host",
     "find_offerings",
     "load_catalog",
     "normalise_name",

@@ -1,7 +1,8 @@
 """The catalog value and how it is loaded: the shipped snapshot, merged with user files.
 
 The shipped snapshot lives in ``data/`` (curated from ``shared/data`` by
-``scripts/curate_catalog.py``; every row has ``source`` and ``as_of``). A user adds private
+``scripts/curate_catalog.py``; every row has ``source`` and ``as_of``); ``host_vms.csv`` holds the
+host VMs that accelerators priced on their own are attached to (see ``catalog.hosts``). A user adds private
 accelerators, offerings and deals with ``--catalog FILE`` (YAML or CSV); those rows are merged
 over the shipped ones: a user offering with the id of a shipped one replaces it.
 """
@@ -19,8 +20,8 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from computebroker.catalog.accelerators import AcceleratorIndex
-from computebroker.catalog.schema import AcceleratorRow, ContractTermRow, OfferingRow
-from computebroker.catalog.types import Accelerator, ContractTerm, Deal, Offering
+from computebroker.catalog.schema import AcceleratorRow, ContractTermRow, HostVmRow, OfferingRow
+from computebroker.catalog.types import Accelerator, ContractTerm, Deal, HostVm, Offering
 from computebroker.errors import InputError
 from computebroker.inputs import read_csv_rows, validation_issues
 
@@ -44,6 +45,7 @@ class Catalog:
     terms: tuple[ContractTerm, ...]
     deals: tuple[Deal, ...] = ()
     sources: tuple[str, ...] = ()
+    hosts: tuple[HostVm, ...] = ()  # host VMs of accelerators priced without one
 
     def accelerator(self, name: str) -> Accelerator:
         """Resolve a name or alias (any case) to its accelerator; unknown names raise."""
@@ -76,6 +78,7 @@ class Catalog:
             terms=self.terms,
             deals=tuple(deal_by_id.values()),
             sources=(*self.sources, source) if source else self.sources,
+            hosts=self.hosts,
         )
 
 
@@ -107,15 +110,20 @@ def shipped_catalog() -> Catalog:
         _row(ContractTermRow, r.values, "contract_terms.csv", r.line).to_domain()
         for r in read_csv_rows("contract_terms.csv", text=_data_text("contract_terms.csv"))[1]
     ]
+    hosts = [
+        _row(HostVmRow, r.values, "host_vms.csv", r.line).to_domain()
+        for r in read_csv_rows("host_vms.csv", text=_data_text("host_vms.csv"))[1]
+    ]
     return Catalog(
         accelerators=index,
         offerings=tuple(offerings),
         terms=tuple(terms),
         sources=("computebroker shipped snapshot",),
+        hosts=tuple(hosts),
     )
 
 
-_T = TypeVar("_T", AcceleratorRow, OfferingRow, ContractTermRow)
+_T = TypeVar("_T", AcceleratorRow, OfferingRow, ContractTermRow, HostVmRow)
 
 
 def _row(model: type[_T], values: dict[str, str], source: str, line: int) -> _T:

@@ -20,13 +20,16 @@ from computebroker.catalog.types import (
     ContractTerm,
     Deal,
     DeliveryStep,
+    HostVm,
     Offering,
+    PriceCovers,
 )
 
 __all__ = [
     "AcceleratorRow",
     "ContractTermRow",
     "DealRow",
+    "HostVmRow",
     "OfferingRow",
     "UserCatalogFile",
     "UserOfferingRow",
@@ -122,9 +125,15 @@ class OfferingRow(_Row):
     memory_gib: NonNegFloat | None = None
     price_hour: NonNegFloat | None = None
     spot_price_hour: NonNegFloat | None = None
+    price_covers: PriceCovers = PriceCovers.INSTANCE  # blank: the whole instance
     source: str | None = None
     as_of: str | None = None
     notes: str | None = None
+
+    @field_validator("price_covers", mode="before")
+    @classmethod
+    def _default_covers(cls, value: Any) -> Any:
+        return PriceCovers.INSTANCE if value is None else value
 
     @property
     def key(self) -> str:
@@ -144,10 +153,41 @@ class OfferingRow(_Row):
             memory_gib=self.memory_gib,
             price_hour=self.price_hour,
             spot_price_hour=self.spot_price_hour,
+            price_covers=self.price_covers,
             source=self.source or source,
             as_of=self.as_of or as_of,
             notes=self.notes or "",
             private=private,
+        )
+
+
+class HostVmRow(_Row):
+    """One host VM shape and its price in a region (shipped ``host_vms.csv``)."""
+
+    cloud: Annotated[str, Field(min_length=1)]
+    region: Annotated[str, Field(min_length=1)]
+    instance_type: Annotated[str, Field(min_length=1)]
+    vcpus: PosFloat
+    memory_gib: PosFloat
+    price_hour: PosFloat
+    spot_price_hour: PosFloat | None = None
+    source: Annotated[str, Field(min_length=1)]
+    as_of: Annotated[str, Field(min_length=1)]
+    notes: str | None = None
+
+    def to_domain(self) -> HostVm:
+        """The frozen domain value."""
+        return HostVm(
+            cloud=self.cloud.lower(),
+            region=self.region,
+            instance_type=self.instance_type,
+            vcpus=self.vcpus,
+            memory_gib=self.memory_gib,
+            price_hour=self.price_hour,
+            spot_price_hour=self.spot_price_hour,
+            source=self.source,
+            as_of=self.as_of,
+            notes=self.notes or "",
         )
 
 

@@ -1,7 +1,10 @@
 """Domain types of the catalog: what chips exist, who sells them, on what terms.
 
 All are frozen, slotted, keyword-only dataclasses with units in field names. Prices are USD.
-An :class:`Offering` is one purchasable instance shape in one region of one cloud; a
+An :class:`Offering` is one purchasable instance shape in one region of one cloud (its
+``price_covers`` says whether the price is the whole instance's, or only the accelerators' — GCP's
+attachable GPUs, whose host VM, a :class:`HostVm`, is billed apart — or one chip's of an
+instance whose shape the source does not state); a
 :class:`ContractTerm` is a published discount for committing to a provider for a term; a
 :class:`Deal` is a user's own negotiated contract (price per chip-hour, quantities, delivery).
 """
@@ -18,8 +21,10 @@ __all__ = [
     "ContractTerm",
     "Deal",
     "DeliveryStep",
+    "HostVm",
     "Offering",
     "OfferingQuote",
+    "PriceCovers",
 ]
 
 
@@ -55,6 +60,26 @@ _TERM_HINT_MONTHS: dict[ContractKind, float] = {
     # AWS capacity blocks run 1 day to 182 days (docs.aws.amazon.com capacity-blocks-purchase).
     ContractKind.CAPACITY_BLOCK: 0.5,
     ContractKind.DEAL: 12.0,
+}
+
+
+class PriceCovers(StrEnum):
+    """What an offering's price pays for."""
+
+    INSTANCE = "instance"  # the whole instance: rentable at that price
+    ACCELERATOR = "accelerator"  # only the accelerators; the host VM is billed apart (GCP N1/G2)
+    CHIP = "chip"  # one chip of an instance whose shape (chips per instance) is not stated
+
+    @property
+    def meaning(self) -> str:
+        """A phrase for messages: what the price leaves out."""
+        return _PRICE_COVERS_MEANING[self]
+
+
+_PRICE_COVERS_MEANING: dict[PriceCovers, str] = {
+    PriceCovers.INSTANCE: "the whole instance",
+    PriceCovers.ACCELERATOR: "the accelerators only; the host VM is billed apart",
+    PriceCovers.CHIP: "one chip of an instance whose shape the source does not state",
 }
 
 
@@ -107,6 +132,7 @@ class Offering:
     memory_gib: float | None = None
     price_hour: float | None = None
     spot_price_hour: float | None = None
+    price_covers: PriceCovers = PriceCovers.INSTANCE
     source: str = ""
     as_of: str = ""
     notes: str = ""
@@ -114,7 +140,7 @@ class Offering:
 
     @property
     def price_chip_hour(self) -> float | None:
-        """On-demand USD per chip-hour.
+        """On-demand USD per chip-hour (of what ``price_covers`` says the price pays for).
 
         Examples
         --------
@@ -128,6 +154,23 @@ class Offering:
     def spot_price_chip_hour(self) -> float | None:
         """Spot USD per chip-hour."""
         return None if self.spot_price_hour is None else self.spot_price_hour / self.chips
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostVm:
+    """A VM shape that accelerators priced on their own are attached to (GCP's N1 for T4, V100,
+    P100 and P4; G2 for L4): its price per hour in a region, without the accelerators."""
+
+    cloud: str
+    region: str
+    instance_type: str
+    vcpus: float
+    memory_gib: float
+    price_hour: float
+    spot_price_hour: float | None = None
+    source: str = ""
+    as_of: str = ""
+    notes: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

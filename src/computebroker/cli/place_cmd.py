@@ -1,6 +1,9 @@
 """``computebroker place``: where to run one job — the team's committed capacity first (from
 ``--plan``), then the cheapest rentable instance shapes with exactly its chips per node; ranked
-by USD per unit of work with ``--workload``; ``--skypilot`` writes the best as a SkyPilot task."""
+by USD per unit of work with ``--workload``; ``--skypilot`` writes the best as a SkyPilot task.
+Catalog rows left out because their price is not a whole instance's (GPUs priced without a known
+host VM price, per-chip prices of unstated shapes) are listed with the reason: after the table,
+or on stderr with ``--format json/csv`` (stdout stays the machine-readable rows)."""
 
 from __future__ import annotations
 
@@ -16,8 +19,10 @@ from computebroker.scheduler.placement import (
     CommittedPool,
     Placement,
     PlacementRequest,
+    Unrentable,
     WorkloadRates,
     plan_placements,
+    unrentable_offerings,
 )
 
 __all__ = ["place"]
@@ -118,6 +123,21 @@ def _write_skypilot(
         "# SkyPilot task written by `computebroker place` (add setup/run); launch with:\n"
         f"#   sky launch {path.name}\n" + yaml.safe_dump(task, sort_keys=False),
     )
+
+
+def _render_unrentable(left_out: list[Unrentable], fmt: Format, shown: int = 5) -> None:
+    """The rows left out and why (stderr for JSON/CSV, so stdout stays parseable)."""
+    if not left_out:
+        return
+    console = make_console(stderr=fmt is not Format.TABLE)
+    console.print(
+        f"left out {len(left_out)} catalog row(s) whose price is not a whole instance's:",
+        markup=False,
+    )
+    for u in left_out[:shown]:
+        console.print(f"  {u.offering.id}: {u.reason}", markup=False, soft_wrap=True)
+    if len(left_out) > shown:
+        console.print(f"  ... and {len(left_out) - shown} more", markup=False)
 
 
 def _render(got: list[Placement], fmt: Format, title: str, ranked: bool) -> None:
@@ -249,5 +269,6 @@ def place(
         title + (f", ranked by $ per {rates.table.unit}" if rates else ""),
         rates is not None,
     )
+    _render_unrentable(unrentable_offerings(cat, request), fmt)
     if skypilot is not None:
         make_console(stderr=True).print(f"wrote {skypilot}")

@@ -5,9 +5,16 @@ one node with 2 GPUs; ``H100:8 x 4`` is four 8-GPU nodes). The answer is the cat
 instance shapes with *exactly* that many chips per instance — a 2-GPU job rents a 2-GPU
 instance, not an 8-GPU box priced per chip — ranked by what the job pays per hour (the
 instance price x nodes), then by price per chip, then by cloud, region and instance name, so
-equal prices never fall to list order. A catalog row without an instance price (an
-accelerator listed without its host VM) is not rentable and never offered. Spot requests use
-the spot price and skip shapes without one.
+equal prices never fall to list order. Spot requests use the spot price and skip shapes without
+one.
+
+The instance price is what renting the node costs. Where the catalog prices the accelerators
+alone (GCP's attachable T4, V100, P100, P4 and L4: ``price_covers = accelerator``) the node is
+the GPUs plus the host VM SkyPilot would pick for them (``catalog.hosts.default_host``), and
+its price is the sum; such a row without a known host price, and a per-chip price of an
+instance whose shape the source does not state (``price_covers = chip``), are not rentable:
+``unrentable_offerings`` lists them with the reason, and they are never ranked as if the GPUs
+alone were the instance. A row without any price is not offered either.
 
 ``place_with_retries`` is the blocked-placement loop a launcher runs: try the cheapest
 option; when it fails (no capacity, a preemption), block that offering — or its whole region,
@@ -29,7 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from computebroker.catalog import Catalog, Offering
+from computebroker.catalog import Catalog, HostVm, Offering, PriceCovers, default_host
 from computebroker.errors import InputError
 from computebroker.scheduler.throughput import ThroughputTable
 from computebroker.units import SECONDS_PER_HOUR
@@ -43,12 +50,14 @@ __all__ = [
     "PlacementOption",
     "PlacementPart",
     "PlacementRequest",
+    "Unrentable",
     "WorkloadRates",
     "committed_pools",
     "place_with_retries",
     "placement_options",
     "plan_placements",
     "rates_from_plan",
+    "unrentable_offerings",
 ]
 
 
@@ -100,11 +109,44 @@ class PlacementOption:
     num_nodes: int
     price_instance_hour: float  # USD per instance-hour (spot price for a spot request)
     cost_hour: float  # USD per hour for all nodes
+    host: HostVm | None = None  # the host VM of accelerators priced alone
+    host_price_hour: float | None = None  # its USD per hour, included in price_instance_hour
 
     @property
     def price_chip_hour(self) -> float:
         """USD per chip-hour."""
         return self.price_instance_hour / self.offering.chips
+
+    @property
+    def instance_type(self) -> str:
+        """What is launched: the host VM's type where the GPUs are attached to one."""
+        return self.offering.instance_type if self.host is None else self.host.instance_type
+
+    def row(self) -> dict[str, object]:
+        """A flat row for tables and JSON."""
+        o = self.offering
+        return {
+            "offering": o.id,
+            "cloud": o.cloud,
+            "region": o.region,
+            "instance_type": self.instance_type,
+            "accelerator": o.accelerator,
+            "chips_per_node": o.chips,
+            "num_nodes": self.num_nodes,
+            "price_instance_hour": self.price_instance_hour,
+            "price_chip_hour": self.price_chip_hour,
+            "cost_hour": self.cost_hour,
+            "host_price_hour": self.host_price_hour,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unrentable:
+    """A catalog row of a requested accelerator left out of placement, and why: its price is
+    not a whole instance's and no host VM price completes it."""
+
+    offering: Offering
+    reason: str
 
     def row(self) -> dict[str, object]:
         """A flat row for tables and JSON."""
@@ -116,10 +158,9 @@ class PlacementOption:
             "instance_type": o.instance_type,
             "accelerator": o.accelerator,
             "chips_per_node": o.chips,
-            "num_nodes": self.num_nodes,
-            "price_instance_hour": self.price_instance_hour,
-            "price_chip_hour": self.price_chip_hour,
-            "cost_hour": self.cost_hour,
+            "price_hour": o.price_hour,
+            "price_covers": str(o.price_covers),
+            "reason": self.reason,
         }
 
 
@@ -143,7 +184,55 @@ def placement_options(catalog: Catalog, request: PlacementRequest) -> list[Place
 
 
 def _catalog_shapes(catalog: Catalog, acc: str) -> list[int]:
-    return sorted({o.chips for o in catalog.offerings if o.accelerator == acc})
+    """Chips per instance of ``acc``'s shapes (a per-chip price of an unstated shape is none)."""
+    return sorted(
+        {
+            o.chips
+            for o in catalog.offerings
+            if o.accelerator == acc and o.price_covers is not PriceCovers.CHIP
+        }
+    )
+
+
+def _listed(o: Offering, request: PlacementRequest) -> bool:
+    """Whether ``o`` is in the request's clouds and regions and not blocked."""
+    return (
+        (request.clouds is None or o.cloud in request.clouds)
+        and (request.regions is None or o.region in request.regions)
+        and o.id not in request.blocked_offerings
+        and (o.cloud, o.region) not in request.blocked_regions
+    )
+
+
+_Priced = tuple[float, HostVm | None, float | None]  # instance price, host, host's price
+
+
+def _instance_price(catalog: Catalog, o: Offering, spot: bool) -> _Priced | str | None:
+    """What one instance of ``o`` costs per hour (with its host VM where the accelerators are
+    priced alone); a reason when it cannot be rented at a known price; None when the row has
+    no price at all (spot: no spot price)."""
+    price = o.spot_price_hour if spot else o.price_hour
+    if price is None or price <= 0:
+        return None
+    kind = "spot " if spot else ""
+    if o.price_covers is PriceCovers.CHIP:
+        return (
+            f"its {kind}price (${price:,.2f}/h) covers {o.price_covers.meaning} (chips per "
+            "instance unknown), so no instance can be priced"
+        )
+    if o.price_covers is PriceCovers.INSTANCE:
+        return price, None, None
+    host = default_host(catalog.hosts, o, spot=spot)
+    if host is None:
+        return (
+            f"its {kind}price (${price:,.2f}/h) covers {o.price_covers.meaning}, and the catalog "
+            f"has no {kind}price for a host VM that fits {o.chips} x {o.accelerator} in "
+            f"{o.cloud}/{o.region}"
+        )
+    host_price = (
+        host.spot_price_hour if spot and host.spot_price_hour is not None else host.price_hour
+    )
+    return price + host_price, host, host_price
 
 
 def _rented(
@@ -152,24 +241,20 @@ def _rented(
     """Rentable offerings of ``acc`` with exactly ``chips`` per instance, cheapest first."""
     out = []
     for o in catalog.offerings:
-        price = o.spot_price_hour if request.spot else o.price_hour
-        if (
-            o.accelerator != acc
-            or o.chips != chips
-            or price is None
-            or price <= 0
-            or (request.clouds is not None and o.cloud not in request.clouds)
-            or (request.regions is not None and o.region not in request.regions)
-            or o.id in request.blocked_offerings
-            or (o.cloud, o.region) in request.blocked_regions
-        ):
+        if o.accelerator != acc or o.chips != chips or not _listed(o, request):
             continue
+        priced = _instance_price(catalog, o, request.spot)
+        if priced is None or isinstance(priced, str):
+            continue
+        price, host, host_price = priced
         out.append(
             PlacementOption(
                 offering=o,
                 num_nodes=num_nodes,
                 price_instance_hour=price,
                 cost_hour=price * num_nodes,
+                host=host,
+                host_price_hour=host_price,
             )
         )
     out.sort(
@@ -178,11 +263,35 @@ def _rented(
             p.price_chip_hour,
             p.offering.cloud,
             p.offering.region,
-            p.offering.instance_type,
+            p.instance_type,
             p.offering.id,
         )
     )
     return out
+
+
+def unrentable_offerings(catalog: Catalog, request: PlacementRequest) -> list[Unrentable]:
+    """The catalog rows of the request's shapes (in its clouds and regions) left out because
+    their price is not a whole instance's — accelerators priced without a known host VM price,
+    or one chip's price of an instance whose shape is not stated (listed for every chip count
+    asked, since its shape is unknown) — each with the reason, sorted by cloud, region, id."""
+    out = []
+    for name, chips in request.shapes:
+        acc = catalog.accelerator(name).id
+        for o in catalog.offerings:
+            if (
+                o.accelerator != acc
+                or not (o.chips == chips or o.price_covers is PriceCovers.CHIP)
+                or not _listed(o, request)
+            ):
+                continue
+            priced = _instance_price(catalog, o, request.spot)
+            if isinstance(priced, str):
+                out.append(Unrentable(offering=o, reason=priced))
+    unique = {u.offering.id: u for u in out}
+    return sorted(
+        unique.values(), key=lambda u: (u.offering.cloud, u.offering.region, u.offering.id)
+    )
 
 
 def place_with_retries(
@@ -261,12 +370,13 @@ class PlacementPart:
     cloud: str
     region: str
     accelerator: str
-    instance_type: str | None  # None on committed capacity
+    instance_type: str | None  # None on committed capacity; the host VM's for attached GPUs
     chips_per_node: int
     num_nodes: int
     price_chip_hour: float  # list price; on committed capacity the commitment's (already paid)
     cost_hour: float  # what using these nodes adds per hour: 0 on committed capacity
     free_chips_after: int | None = None  # committed: the pool's free chips once placed
+    host_price_hour: float | None = None  # per node: the host VM of GPUs priced alone
 
     def row(self) -> dict[str, object]:
         """A flat row for JSON."""
@@ -281,7 +391,20 @@ class PlacementPart:
             "num_nodes": self.num_nodes,
             "price_chip_hour": self.price_chip_hour,
             "cost_hour": self.cost_hour,
+            "host_price_hour": self.host_price_hour,
         }
+
+    @property
+    def where(self) -> str:
+        """Where the nodes run, for one line of text."""
+        if self.source == "committed":
+            return self.name
+        host = (
+            ""
+            if self.host_price_hour is None
+            else f" + {self.chips_per_node} x {self.accelerator} (host ${self.host_price_hour:,.2f}/h)"
+        )
+        return f"{self.cloud}/{self.region} {self.instance_type}{host}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -315,9 +438,7 @@ class Placement:
     def describe(self) -> str:
         """One line: where each part runs."""
         return "; ".join(
-            f"{p.source} {p.num_nodes} x {p.chips_per_node} on "
-            + (p.name if p.source == "committed" else f"{p.cloud}/{p.region} {p.instance_type}")
-            for p in self.parts
+            f"{p.source} {p.num_nodes} x {p.chips_per_node} on {p.where}" for p in self.parts
         )
 
     def row(self) -> dict[str, object]:
@@ -431,11 +552,12 @@ def _rented_part(o: PlacementOption) -> PlacementPart:
         cloud=o.offering.cloud,
         region=o.offering.region,
         accelerator=o.offering.accelerator,
-        instance_type=o.offering.instance_type,
+        instance_type=o.instance_type,
         chips_per_node=o.offering.chips,
         num_nodes=o.num_nodes,
         price_chip_hour=o.price_chip_hour,
         cost_hour=o.cost_hour,
+        host_price_hour=o.host_price_hour,
     )
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "TokenIn",
     "TokenIssued",
     "TokenOut",
+    "UnrentableOut",
 ]
 
 # the largest scenario, offers or workloads file accepted (a real scenario is a few KB)
@@ -474,6 +475,23 @@ class PlacementPartOut(BaseModel):
     num_nodes: int
     price_chip_hour: float  # list price; on committed capacity the commitment's, already paid
     cost_hour: float  # what these nodes add per hour (0 on committed capacity)
+    # per node: the host VM of GPUs the catalog prices alone (GCP N1/G2), in the prices above
+    host_price_hour: float | None = None
+
+
+class UnrentableOut(BaseModel):
+    """A catalog row of a requested accelerator left out: its price is not a whole instance's
+    (GPUs priced without a known host VM price, or one chip's price of an unstated shape)."""
+
+    offering: str
+    cloud: str
+    region: str
+    instance_type: str
+    accelerator: str
+    chips_per_node: int
+    price_hour: float | None
+    price_covers: Literal["instance", "accelerator", "chip"]
+    reason: str
 
 
 class PlacementOut(BaseModel):
@@ -497,6 +515,7 @@ class PlacementsOut(BaseModel):
 
     placements: list[PlacementOut]
     ranked_by: Literal["cost_hour", "cost_per_work"]
+    unrentable: list[UnrentableOut] = Field(default_factory=list)  # left out, with the reason
 
 
 class TokenOut(BaseModel):

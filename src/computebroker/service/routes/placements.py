@@ -31,6 +31,7 @@ from computebroker.scheduler.placement import (
     committed_pools,
     plan_placements,
     rates_from_plan,
+    unrentable_offerings,
 )
 from computebroker.service.context import Auth, Ctx
 from computebroker.service.schemas import PlacementIn, PlacementsOut, RentalPlacementIn
@@ -137,6 +138,7 @@ def _rent(body: RentalPlacementIn, catalog: Catalog, doc: PlanDocument | None) -
         {
             "placements": [p.row() for p in got],
             "ranked_by": "cost_hour" if rates is None else "cost_per_work",
+            "unrentable": [u.row() for u in unrentable_offerings(catalog, request)],
         }
     )
 
