@@ -6,6 +6,12 @@ field; clients must ignore response fields they do not know. Renaming or removin
 narrowing a type or changing a default's meaning needs ``/v2``. Request models forbid unknown
 fields (a typo is a 422, not a silently ignored option).
 
+Every JSON response has a model here, so the OpenAPI document says what each route answers
+(a test checks it). Responses that relay a stage's own record (a simulation's report, a training
+estimate, a matrix row) declare its fields and allow more (``extra="allow"``): a stage that adds
+a figure adds it to the answer, and a declared field that goes away fails the response check.
+The plan document's model is the planner's own (:data:`PlanOut`, ``planner.document``).
+
 Every text field is bounded and safe to store: no NUL characters and no lone surrogates
 (:data:`SafeStr`), which PostgreSQL and UTF-8 reject; every number is bounded and finite.
 The schemas never read the environment.
@@ -17,20 +23,28 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from computebroker.planner.document import PlanDocument
 from computebroker.workflow import DEFAULT_OUT_OF_SAMPLE
 
 __all__ = [
     "EXAMPLE_SCENARIO",
     "EXAMPLE_SCENARIO_NAME",
+    "AcceleratorOut",
+    "AgainstPlanOut",
     "CancelOut",
+    "CatalogOfferingOut",
     "CommittedPoolIn",
     "EvaluationIn",
     "EvaluationOut",
     "Health",
     "JobOut",
     "JobQueued",
+    "LivePlacementOut",
     "MatrixIn",
+    "MatrixRowOut",
+    "OfferOut",
     "OffersIn",
+    "OffersSaved",
     "PlacementIn",
     "PlacementJob",
     "PlacementOut",
@@ -38,18 +52,26 @@ __all__ = [
     "PlacementPool",
     "PlacementsOut",
     "PlanIn",
+    "PlanOut",
     "RentalPlacementIn",
+    "ReportOut",
     "SafeStr",
     "ScenarioIn",
+    "ScenarioInvalid",
+    "ScenarioIssueOut",
     "ScenarioOut",
     "ScenarioSaved",
+    "ScenarioValid",
     "ScenarioVersion",
     "ShapeIn",
+    "SimTimelineOut",
     "SimulationIn",
+    "SimulationOut",
     "ThroughputRow",
     "TokenIn",
     "TokenIssued",
     "TokenOut",
+    "TrainEstimateOut",
     "UnrentableOut",
 ]
 
@@ -532,3 +554,178 @@ class TokenIssued(TokenOut):
     """A new token: the secret is shown this once."""
 
     token: str
+
+
+# ---- catalog, offers, estimates, matrices ------------------------------------------------
+
+
+class AcceleratorOut(BaseModel):
+    """A chip of the shipped catalog (``GET /v1/catalog/accelerators``)."""
+
+    id: str
+    vendor: str
+    bf16_tflops: float | None  # peak dense bf16 per chip
+    hbm_gib: float | None
+    source: str
+
+
+class CatalogOfferingOut(BaseModel):
+    """One offering of the shipped catalog, priced per chip (``GET /v1/catalog/offerings``)."""
+
+    id: str
+    provider: str
+    region: str
+    accelerator: str
+    contract: Literal["on-demand", "spot"]
+    price_chip_hour: float | None
+    price_pflop_hour: float | None  # per peak bf16 PFLOP-hour
+    source: str
+    as_of: str
+
+
+class OffersSaved(BaseModel):
+    """A team's private offers file, stored: how many offerings and deals it adds."""
+
+    name: str
+    offerings: int
+    deals: int
+
+
+class OfferOut(BaseModel):
+    """A stored private offers file."""
+
+    name: str
+    created_at: str
+
+
+class TrainEstimateOut(BaseModel):
+    """One chip's best layout, time and cost to train (a row of ``estimate train``'s record;
+    the layout, memory, costs and alternatives are the perf report's, relayed as they are)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    accelerator: str
+    feasible: bool
+    error: str | None = None  # why the model does not fit (infeasible rows)
+    chips: int | None = None
+    layout: str | None = None
+    tokens: float | None = None
+    tokens_per_s_per_chip: float | None = None
+    mfu: float | None = None
+    chip_hours: float | None = None
+    time_to_train_days: float | None = None
+    cost_usd: float | None = None
+    cheapest_provider: str | None = None
+    cheapest_contract: str | None = None
+    usd_per_million_tokens: float | None = None
+
+
+class MatrixRowOut(BaseModel):
+    """One (workload, accelerator) of a throughput matrix: work per chip-hour and its band."""
+
+    model_config = ConfigDict(extra="allow")
+
+    workload: str
+    accelerator: str
+    work_per_chip_hour: float | None  # None: the workload does not run there
+    unit: str
+    layout: str
+    note: str
+    band_rel: float | None
+    band_label: str
+
+
+# ---- scenario checks --------------------------------------------------------------------
+
+
+class ScenarioIssueOut(BaseModel):
+    """One problem of a scenario: where (field path, line) and what."""
+
+    loc: list[str]
+    line: int | None
+    msg: str
+
+
+class ScenarioValid(BaseModel):
+    """A scenario that parses: its size."""
+
+    ok: Literal[True]
+    offers: int
+    workloads: int
+    periods: int
+
+
+class ScenarioInvalid(BaseModel):
+    """A scenario that does not parse: every problem."""
+
+    ok: Literal[False]
+    detail: list[ScenarioIssueOut]
+
+
+# ---- simulations, live placement, reports -------------------------------------------------
+
+
+class SimTimelineOut(BaseModel):
+    """Chips used and available per pool over time (thinned to a few hundred points)."""
+
+    t_hours: list[float]
+    used: dict[str, list[float]]
+    capacity: dict[str, list[float]]
+
+
+class AgainstPlanOut(BaseModel):
+    """A simulation of a plan's fleet next to the plan's own utilisation."""
+
+    model_config = ConfigDict(extra="allow")
+
+    jobs: str
+    plan_utilisation: float
+    simulated_utilisation_of_paid_capacity: float
+    simulated_utilisation_all_pools: float
+    note: str
+
+
+class SimulationOut(BaseModel):
+    """A finished simulation (``simulate --format json``'s report, ``sim.metrics.SimReport``),
+    with ``against_plan`` and ``fault_effects`` when it ran a plan's fleet."""
+
+    model_config = ConfigDict(extra="allow")
+
+    policy: str
+    jobs: int
+    finished: int
+    unfinished: int
+    rejected: int
+    avg_jct_s: float | None
+    p50_jct_s: float | None
+    p99_jct_s: float | None
+    makespan_s: float
+    avg_queue_s: float | None
+    utilisation: float
+    utilisation_by_pool: dict[str, float]
+    cost_usd: float
+    cost_by_provider: dict[str, float]
+    cost_by_contract: dict[str, float]
+    work_submitted: float
+    work_done: float
+    work_lost: float
+    work_remaining: float
+    unit: str
+    timeline: SimTimelineOut | None = None
+    rejected_reasons: dict[str, int] | None = None
+    against_plan: AgainstPlanOut | None = None
+    fault_effects: list[dict[str, Any]] | None = None  # one row per stress case
+
+
+class LivePlacementOut(BaseModel):
+    """Live placement (a body with ``jobs`` and ``pools``): one job's pool, chips and rate."""
+
+    job: str
+    pool: str
+    chips: int
+    share: float  # of the job's time on the pool
+    work_per_second: float
+
+
+PlanOut = PlanDocument  # the plan document (``plan.json``): the planner's model is the contract
+ReportOut = PlanDocument | SimulationOut | EvaluationOut  # a finished job's JSON result, by kind

@@ -11,7 +11,16 @@ from computebroker.catalog import OfferingQuery, find_offerings, shipped_catalog
 from computebroker.catalog.catalog import load_catalog_texts
 from computebroker.errors import InputError
 from computebroker.service.context import Auth, Ctx
-from computebroker.service.schemas import MatrixIn, OffersIn
+from computebroker.service.schemas import (
+    AcceleratorOut,
+    CatalogOfferingOut,
+    MatrixIn,
+    MatrixRowOut,
+    OfferOut,
+    OffersIn,
+    OffersSaved,
+    TrainEstimateOut,
+)
 from computebroker.store.models import Offer
 
 __all__ = ["router"]
@@ -19,7 +28,7 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-@router.get("/v1/catalog/accelerators")
+@router.get("/v1/catalog/accelerators", response_model=list[AcceleratorOut])
 def accelerators(_: Auth) -> list[dict[str, Any]]:
     return [
         {
@@ -33,7 +42,7 @@ def accelerators(_: Auth) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/v1/catalog/offerings")
+@router.get("/v1/catalog/offerings", response_model=list[CatalogOfferingOut])
 def offerings(
     _: Auth,
     accelerator: str | None = None,
@@ -71,7 +80,7 @@ def offerings(
     ]
 
 
-@router.post("/v1/offers", status_code=201)
+@router.post("/v1/offers", status_code=201, response_model=OffersSaved)
 def put_offers(body: OffersIn, t: Auth, ctx: Ctx) -> dict[str, Any]:
     cat = load_catalog_texts([(f"{body.name}.yaml", body.yaml)])  # 422 with the line on bad rows
     with ctx.store.begin() as s:
@@ -83,7 +92,7 @@ def put_offers(body: OffersIn, t: Auth, ctx: Ctx) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/offers")
+@router.get("/v1/offers", response_model=list[OfferOut])
 def list_offers(t: Auth, ctx: Ctx) -> list[dict[str, Any]]:
     with ctx.store() as s:
         return [
@@ -92,7 +101,7 @@ def list_offers(t: Auth, ctx: Ctx) -> list[dict[str, Any]]:
         ]
 
 
-@router.get("/v1/models")
+@router.get("/v1/models", response_model=list[str])
 def models(_: Auth) -> list[str]:
     """The model presets the performance model knows."""
     from computebroker.perf.presets import model_names
@@ -100,7 +109,11 @@ def models(_: Auth) -> list[str]:
     return model_names()
 
 
-@router.get("/v1/estimate/train")
+@router.get(
+    "/v1/estimate/train",
+    response_model=list[TrainEstimateOut],
+    response_model_exclude_unset=True,  # a row carries the fields its record has, no more
+)
 def estimate_train(
     _: Auth,
     model: Annotated[str, Query(min_length=1, max_length=100)],
@@ -123,7 +136,7 @@ def estimate_train(
     )
 
 
-@router.post("/v1/matrices")
+@router.post("/v1/matrices", response_model=list[MatrixRowOut])
 def matrix(body: MatrixIn, _: Auth) -> list[dict[str, Any]]:
     """The throughput matrix (work per chip-hour) of the workload classes on the chips."""
     from computebroker.inputs import parse_yaml_text

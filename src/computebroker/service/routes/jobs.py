@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from computebroker.service.context import Auth, Ctx, ServiceContext
 from computebroker.service.reportfiles import expand_report
-from computebroker.service.schemas import CancelOut, JobOut
+from computebroker.service.schemas import CancelOut, JobOut, ReportOut
 from computebroker.store import queue, repo
 from computebroker.store.models import Job, Team
 
@@ -113,7 +113,9 @@ def report_html(job_id: JobId, t: Auth, ctx: Ctx) -> Response:
     return Response(content=expand_report(html), media_type="text/html")
 
 
-@router.get("/v1/reports/{job_id}.json")
+@router.get(
+    "/v1/reports/{job_id}.json", response_model=ReportOut, response_model_exclude_unset=True
+)
 def report_json(job_id: JobId, t: Auth, ctx: Ctx) -> dict[str, Any]:
     d = job_record(ctx, t, job_id)
     if d["status"] != "done":

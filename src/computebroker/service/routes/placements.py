@@ -34,7 +34,12 @@ from computebroker.scheduler.placement import (
     unrentable_offerings,
 )
 from computebroker.service.context import Auth, Ctx
-from computebroker.service.schemas import PlacementIn, PlacementsOut, RentalPlacementIn
+from computebroker.service.schemas import (
+    LivePlacementOut,
+    PlacementIn,
+    PlacementsOut,
+    RentalPlacementIn,
+)
 from computebroker.store import repo
 
 __all__ = ["router"]
@@ -55,7 +60,7 @@ PlacementBody = Annotated[
 ]
 
 
-@router.post("/v1/placements", response_model=PlacementsOut | list[dict[str, Any]])
+@router.post("/v1/placements", response_model=PlacementsOut | list[LivePlacementOut])
 def placements(
     body: Annotated[PlacementBody, Body()], t: Auth, ctx: Ctx
 ) -> PlacementsOut | list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from computebroker.reports.plan import convergence_status, plan_report
 from computebroker.service.context import PLAN_CACHE_SIZE, Auth, Ctx, team_catalog
 from computebroker.service.jobs import JobContext
 from computebroker.service.routes.jobs import check_queue, job_record
-from computebroker.service.schemas import JobQueued, PlanIn
+from computebroker.service.schemas import JobQueued, PlanIn, PlanOut
 from computebroker.store import repo
 from computebroker.workflow import PlanRunOptions, plan_run
 
@@ -79,7 +79,12 @@ def submit_plan(body: PlanIn, t: Auth, ctx: Ctx) -> JobQueued:
     return JobQueued(id=job_id, status="queued")
 
 
-@router.get("/v1/plans/{job_id}", response_class=Response)
+@router.get(
+    "/v1/plans/{job_id}",
+    response_class=Response,
+    # the stored document is sent as it is (cached bytes); the schema documents it
+    responses={200: {"model": PlanOut, "content": {"application/json": {}}}},
+)
 def get_plan(job_id: str, t: Auth, ctx: Ctx) -> Response:
     """The plan document (``plan.json``) of a finished plan job."""
     body = ctx.plan_cache.get((t.id, job_id))

@@ -9,7 +9,14 @@ from fastapi import APIRouter, HTTPException, Query
 from computebroker.errors import InputError
 from computebroker.planner import parse_scenario
 from computebroker.service.context import Auth, Ctx
-from computebroker.service.schemas import ScenarioIn, ScenarioOut, ScenarioSaved, ScenarioVersion
+from computebroker.service.schemas import (
+    ScenarioIn,
+    ScenarioInvalid,
+    ScenarioOut,
+    ScenarioSaved,
+    ScenarioValid,
+    ScenarioVersion,
+)
 from computebroker.store import repo
 
 __all__ = ["router"]
@@ -25,7 +32,7 @@ def put_scenario(body: ScenarioIn, t: Auth, ctx: Ctx) -> dict[str, Any]:
         return {"name": row.name, "version": row.version}
 
 
-@router.post("/v1/scenarios/validate")
+@router.post("/v1/scenarios/validate", response_model=ScenarioValid | ScenarioInvalid)
 def validate_scenario(body: ScenarioIn, t: Auth, ctx: Ctx) -> dict[str, Any]:
     """Check a scenario without storing it: ``ok`` and, when not, every problem by line and
     field (a check's answer, so 200 either way; storing a bad one is the 422)."""

@@ -31,7 +31,7 @@ from computebroker.scheduler import ThroughputTable, get_policy
 from computebroker.service.context import Auth, Ctx, team_catalog
 from computebroker.service.jobs import JobContext
 from computebroker.service.routes.jobs import check_queue, job_record
-from computebroker.service.schemas import JobQueued, PlanIn, SimulationIn
+from computebroker.service.schemas import JobQueued, PlanIn, SimulationIn, SimulationOut
 from computebroker.sim import (
     SimConfig,
     SimReport,
@@ -277,7 +277,11 @@ def submit_simulation(body: SimulationIn, t: Auth, ctx: Ctx) -> JobQueued:
     return JobQueued(id=job_id, status="queued")
 
 
-@router.get("/v1/simulations/{job_id}")
+@router.get(
+    "/v1/simulations/{job_id}",
+    response_model=SimulationOut,
+    response_model_exclude_unset=True,  # against_plan and fault_effects only where they ran
+)
 def get_simulation(job_id: str, t: Auth, ctx: Ctx) -> dict[str, Any]:
     d = job_record(ctx, t, job_id)
     if d["kind"] != "simulate":
