@@ -214,3 +214,26 @@ def test_failover_blocks_the_failed_offering_or_its_region_and_takes_the_next_ch
     assert [f.offering.id for f in failed] == [GCP_V100_1.format("us-central1")]
     assert v100 is not None and v100.offering.id == GCP_V100_1.format("us-east1")
     assert v100.cost_hour == pytest.approx(2.48 + 0.47321)
+
+
+def test_a_users_gpu_only_offering_without_a_host_is_left_out() -> None:
+    """A user file may mark its own row ``price_covers: accelerator``: with no host VM row for
+    its region it is not ranked at $0.10/h but listed with the reason, and V100:1 stays GCP's
+    $2.95321 (V100 $2.48 + n1-highmem-8 $0.47321, us-central1)."""
+    from computebroker.catalog.catalog import load_catalog_texts
+
+    text = """
+offerings:
+  - id: ours/lab/v100
+    cloud: gcp
+    region: lab-1
+    instance_type: v100 card
+    accelerator: v100
+    chips: 1
+    price_hour: 0.10
+    price_covers: accelerator
+"""
+    cat = load_catalog_texts([("ours.yaml", text)])
+    request = PlacementRequest(accelerator="v100")
+    assert placement_options(cat, request)[0].cost_hour == pytest.approx(2.48 + 0.47321)
+    assert [u.offering.id for u in unrentable_offerings(cat, request)] == ["ours/lab/v100"]
