@@ -85,3 +85,7 @@ def test_default_host_follows_skypilots_rule(acc: str, chips: int, host: str) ->
     assert {h.instance_type for o in rows if (h := default_host(cat.hosts, o)) is not None} == {
         host
     }
+
+
+def test_every_price_covers_member_is_mapped() -> None:
+    assert all(m.meaning for m in PriceCovers)

@@ -121,3 +121,13 @@ def test_typed_routes_answer_the_same_json_as_before(api: Any) -> None:
     assert saved.status_code == 201 and saved.json() == {"name": "ours", "offerings": 0, "deals": 0}
     (listed,) = client.get("/v1/offers", headers=a).json()
     assert set(listed) == {"name", "created_at"}
+
+
+def test_the_wire_names_every_price_covers_value() -> None:
+    from typing import get_args
+
+    from computebroker.catalog import PriceCovers
+    from computebroker.service.schemas import UnrentableOut
+
+    wire = get_args(UnrentableOut.model_fields["price_covers"].annotation)
+    assert set(wire) == {m.value for m in PriceCovers}
