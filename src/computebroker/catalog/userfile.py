@@ -114,6 +114,8 @@ def _records_from_csv(path: Path) -> dict[str, list[tuple[int | None, Any, tuple
             f"{', '.join(required)}",
             line=1,
         )
+    if not rows:
+        raise InputError.single(str(path), f"a header of {kind} and no rows below it", line=2)
     out: dict[str, list[tuple[int | None, Any, tuple[str | int, ...]]]] = {k: [] for k in _KINDS}
     out[kind] = [(r.line, r.values, ()) for r in rows]
     return out
