@@ -132,6 +132,20 @@ SIZE_CASES = [
     _scenario("demand-1e300", "start: 1.0e12", "start: 1.0e300", ("start",)),
     _scenario("growth-tera", "growth: 0.05", f"growth: {TERA}", ("growth",)),
     _scenario(
+        "explicit-row-1e300",
+        "    ft: {start: 1.0e12, growth: 0.05, volatility: 0.1}\n",
+        "    ft: {start: 1.0e12, growth: 0.05, volatility: 0.1}\n"
+        "  scenarios:\n    - {weight: 1, ft: [1.0e300, 1, 1, 1]}\n",
+        ("demand.scenarios[0].ft",),
+    ),
+    _scenario(
+        "explicit-row-bools",
+        "    ft: {start: 1.0e12, growth: 0.05, volatility: 0.1}\n",
+        "    ft: {start: 1.0e12, growth: 0.05, volatility: 0.1}\n"
+        "  scenarios:\n    - {weight: 1, ft: [true, 1, 1, 1]}\n    - {weight: true, ft: [1, 1, 1, 1]}\n",
+        ("demand.scenarios[0].ft", "demand.scenarios[1].weight"),
+    ),
+    _scenario(
         "demand-at-bound", "start: 1.0e12, growth: 0.05", "start: 1.0e23, growth: 0", (), code=0
     ),
     _evaluate("paths-tera", ("--paths", TERA), ("--paths",)),
@@ -336,4 +350,3 @@ EDGE_CASES: list[Case] = [
     *UNICODE_CASES,
     *CSV_CASES,
 ]
-

@@ -471,7 +471,7 @@ def _explicit_rows(
     for i, row in enumerate(sf.demand.scenarios):
         loc: tuple[str | int, ...] = ("demand", "scenarios", i)
         weight = row.get("weight", 1.0)
-        if not isinstance(weight, int | float) or weight <= 0:
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
             err((*loc, "weight"), "weight must be a positive number", weight)
             continue
         paths: dict[str, tuple[float, ...]] = {}
@@ -483,9 +483,12 @@ def _explicit_rows(
             elif (
                 not isinstance(v, list)
                 or len(v) != horizon.count
-                or not all(isinstance(x, int | float) and x >= 0 for x in v)
+                or not all(
+                    isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= MAX_DEMAND
+                    for x in v
+                )
             ):
-                err((*loc, k), f"needs {horizon.count} non-negative numbers")
+                err((*loc, k), f"needs {horizon.count} numbers from 0 to {MAX_DEMAND:g}")
             else:
                 paths[k] = tuple(float(x) for x in v)
         explicit.append((float(weight), paths))
