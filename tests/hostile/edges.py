@@ -132,6 +132,31 @@ SIZE_CASES = [
     _scenario("demand-1e300", "start: 1.0e12", "start: 1.0e300", ("start",)),
     _scenario("growth-tera", "growth: 0.05", f"growth: {TERA}", ("growth",)),
     _scenario(
+        "hours-per-period-1e300",
+        "period: quarter}",
+        "period: quarter, hours_per_period: 1e300}",
+        ("hours_per_period",),
+    ),
+    _scenario(
+        "price-1e300",
+        _OD,
+        "contract: on-demand, max_chips: 512, price_chip_hour: 1e300}",
+        ("price_chip_hour", "over 1000"),
+    ),
+    _scenario(
+        "usable-fraction-1e-300",
+        _OD,
+        "contract: on-demand, max_chips: 512, usable_fraction: 1e-300}",
+        ("usable_fraction",),
+    ),
+    _scenario("demand-1e-300", "start: 1.0e12", "start: 1e-300", ("demand.classes.ft", "unit")),
+    _scenario(
+        "penalty-multiple-1e300",
+        "scenarios:",
+        "policy: {shortfall_penalty: {multiple_of_on_demand: 1e300}}\nscenarios:",
+        ("multiple_of_on_demand",),
+    ),
+    _scenario(
         "explicit-row-1e300",
         "    ft: {start: 1.0e12, growth: 0.05, volatility: 0.1}\n",
         "    ft: {start: 1.0e12, growth: 0.05, volatility: 0.1}\n"

@@ -52,6 +52,10 @@ SPOT_USABLE_DEFAULT = 0.9
 MAX_NAME = 200
 MAX_TEXT = 100_000
 MAX_DEMAND = 1e24
+# a price per chip-hour 50x the dearest on-demand chip-hour in the shipped catalog ($19.33, GCP
+# a4-highgpu-8g in asia-southeast1, catalog/data) is a typo (cents for dollars, a node price)
+MAX_PRICE_CHIP_HOUR = 1_000.0
+HOURS_PER_YEAR_MAX = 8_784  # a leap year: the longest period (period: year)
 
 Frac = Annotated[float, Field(ge=0, le=1)]
 Pos = Annotated[float, Field(gt=0)]
@@ -68,7 +72,7 @@ class HorizonModel(_Strict):
     start: str
     periods: Annotated[int, Field(gt=0, le=240)]
     period: PeriodKind = PeriodKind.QUARTER
-    hours_per_period: Pos | None = None
+    hours_per_period: Annotated[float, Field(gt=0, le=HOURS_PER_YEAR_MAX)] | None = None
 
     @field_validator("start")
     @classmethod
@@ -141,7 +145,8 @@ class OfferModel(_Strict):
     lead_periods: Annotated[int, Field(ge=0, le=40)] = 0
     ramp: list[Frac] = Field(default_factory=list)
     delivery_risk: DeliveryRiskModel = Field(default_factory=DeliveryRiskModel)
-    usable_fraction: Annotated[float, Field(gt=0, le=1)] | None = None
+    # at least 0.1% usable: below it an offer is no capacity, and the solver's coefficients blow up
+    usable_fraction: Annotated[float, Field(ge=0.001, le=1)] | None = None
     note: str = ""
 
     @field_validator("price_chip_hour", mode="before")
@@ -151,6 +156,11 @@ class OfferModel(_Strict):
             return "catalog"
         if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
             raise ValueError("expected a price in USD per chip-hour (a number > 0) or 'catalog'")
+        if v > MAX_PRICE_CHIP_HOUR:
+            raise ValueError(
+                f"a price of {v:g} USD per chip-hour is over {MAX_PRICE_CHIP_HOUR:g}; "
+                "give the price of one chip for one hour"
+            )
         return float(v)
 
     @model_validator(mode="after")
@@ -171,7 +181,7 @@ class OfferModel(_Strict):
 class PenaltyModel(_Strict):
     """``policy.shortfall_penalty``."""
 
-    multiple_of_on_demand: Pos | None = 3.0
+    multiple_of_on_demand: Annotated[float, Field(gt=0, le=1_000)] | None = 3.0
     usd_per_unit: dict[str, Pos] = Field(default_factory=dict)
 
 
