@@ -332,6 +332,32 @@ _MX = ("simulate", "--fleet", "v100=2", "--generate", "3", "--throughputs", "{d}
 _MX_HEAD = "workload,accelerator,work_per_chip_hour,unit\n"
 
 CSV_CASES = [
+    _csv(
+        "catalog-price-1e300",
+        _CAT,
+        "c.csv",
+        _OFF_HEAD + "acme,us,x8,h100,8,1e300\n",
+        ("price_hour",),
+    ),
+    _csv(
+        "catalog-chips-tera", _CAT, "c.csv", _OFF_HEAD + f"acme,us,x8,h100,{TERA},3\n", ("chips",)
+    ),
+    _csv(
+        "catalog-rows-100001",
+        _CAT,
+        "c.csv",
+        _OFF_HEAD + "".join(f"acme,us,x{i},h100,8,3\n" for i in range(100_001)),
+        ("at most 100,000",),
+    ),
+    Case(
+        id="csv-catalog-deal-tera",
+        argv=("catalog", "offerings", "--catalog", "{d}/c.yaml"),
+        files={
+            "c.yaml": "deals:\n  - {id: d1, provider: acme, accelerator: h100, "
+            f"price_chip_hour: 2000, term_months: 1e300, max_chips: {TERA}}}\n"
+        },
+        expect=("price_chip_hour", "term_months", "max_chips"),
+    ),
     _csv("catalog-short-row", _CAT, "c.csv", _OFF_HEAD + "acme,us,x8,h100\n", ("c.csv",)),
     _csv("catalog-empty-cell", _CAT, "c.csv", _OFF_HEAD + "acme,us,x8,h100,,3\n", ("chips",)),
     _csv("catalog-text-chips", _CAT, "c.csv", _OFF_HEAD + "acme,us,x8,h100,eight,3\n", ("chips",)),
