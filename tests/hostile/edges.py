@@ -258,6 +258,23 @@ SIZE_CASES = [
         names_file=False,
     ),
     Case(
+        id="size-train-tokens-1e300",
+        argv=(
+            "estimate",
+            "train",
+            "-m",
+            "llama3-8b",
+            "-a",
+            "h100",
+            "--chips",
+            "8",
+            "--tokens",
+            "1e300",
+        ),
+        expect=("--tokens",),
+        names_file=False,
+    ),
+    Case(
         id="size-workloads-chips-tera",
         argv=("estimate", "matrix", "{d}/w.yaml"),
         files={

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_PERIODS",
     "MAX_SCENARIOS",
     "MAX_TOP",
+    "MAX_TRAIN_TOKENS",
     "MAX_WORKERS",
 ]
 
@@ -26,3 +27,6 @@ MAX_PATHS = 10_000  # evaluate --paths: a frontier-lab path takes ~7 CPU-s (docs
 MAX_PERIODS = 240  # = HorizonModel.periods' bound: a lead or lag past the horizon means nothing
 MAX_NODES = 1_000_000  # place --num-nodes: x 8 chips a node, near the fleet bound of 10M chips
 MAX_TOP = 1_000  # place --top: options listed
+# estimate train --tokens: about 60,000x the 15.6e12 tokens Llama 3 was trained on (Meta,
+# 2024); a typo past it is refused
+MAX_TRAIN_TOKENS = 1e18
