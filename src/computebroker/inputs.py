@@ -402,6 +402,11 @@ def read_csv_rows(
         raise InputError.single(source, "empty file: expected a header row", line=1) from None
     except csv.Error as exc:
         raise InputError.single(source, f"not valid CSV: {exc}", line=1) from None
+    twice = next((h for i, h in enumerate(header) if h in header[:i]), None)
+    if twice is not None:
+        raise InputError.single(
+            source, f"column {twice!r} is given twice in the header", line=1, field=twice
+        )
     missing = [c for c in required if c not in header]
     if missing:
         raise InputError.single(

@@ -1006,8 +1006,7 @@ FAULT_CASES = [
             "{d}/f.yaml",
         ),
         files={"f.yaml": "faults:\n  - {kind: slip, provider: nobody, delay_h: 1}\n"},
-        expect=("faults[0]", "matches no pool"),
-        names_file=False,
+        expect=("f.yaml:2", "faults[0]", "matches no pool"),
     ),
     _faults(
         "rate-nan-string",

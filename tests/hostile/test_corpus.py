@@ -45,6 +45,16 @@ def test_hostile_input(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    check_case(case, tmp_path, capsys, monkeypatch)
+
+
+def check_case(
+    case: Case,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Run ``case`` through the CLI in ``tmp_path`` and check what it must answer."""
     monkeypatch.setenv("CB_DEBUG", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)

@@ -211,3 +211,40 @@ def test_paths_carry_the_shift_of_each_offer() -> None:
     paths = sample_paths(spec, 400, np.random.default_rng(10))
     assert paths.shift.dims == ("offer", "scenario") and paths.shift.sizes["scenario"] == 400
     assert (paths.shift.values[0] == 2).mean() == pytest.approx(0.5, abs=0.08)
+
+
+def test_both_samplers_share_one_class_correlation() -> None:
+    # three classes at correlation -0.9, below -1/2 (no such correlation matrix): both the
+    # planning sampler and the conditional one (no history) use sampling.class_model, the
+    # valid correlation -1/2 with each class keeping its volatility 0.2 (log sd 0.2 in the
+    # first period)
+    doc = tiny(
+        offers=[
+            {
+                "id": "od",
+                "provider": "aws",
+                "accelerator": "h100",
+                "contract": "on-demand",
+                "price_chip_hour": 2.0,
+            }
+        ],
+        demand={},
+        periods=2,
+    )
+    doc["workloads"] = [{**doc["workloads"][0], "name": n} for n in ("a", "b", "c")]
+    doc["demand"] = {
+        "correlation": -0.9,
+        "classes": {n: {"base": [1.0, 1.0], "volatility": 0.2} for n in ("a", "b", "c")},
+    }
+    doc["scenarios"] = {"count": 20000, "seed": 3}
+    spec = parse_scenario(yaml.safe_dump(doc, sort_keys=False), shipped_catalog())
+    from computebroker.planner import sample_scenarios
+
+    for demand in (
+        sample_scenarios(spec).demand.values,
+        sample_paths(spec, 20000, np.random.default_rng(3)).demand.values,
+    ):
+        logs = np.log(demand[:, 0, :])  # (class, scenario), first period
+        assert logs.std(axis=1) == pytest.approx([0.2, 0.2, 0.2], rel=0.03)
+        c = np.corrcoef(logs)
+        assert c[np.triu_indices(3, 1)] == pytest.approx([-0.5, -0.5, -0.5], abs=0.03)

@@ -38,6 +38,15 @@ __all__ = [
 NonNegFloat = Annotated[float, Field(ge=0)]
 PosFloat = Annotated[float, Field(gt=0)]
 
+# Bounds, so a typo is refused: an instance of at most 100,000 chips (the largest sold as one
+# unit, a TPU Ironwood pod, has 9,216); a price per chip-hour at most $1,000 (50x the dearest
+# shipped on-demand chip-hour, $19.33); a term at most 50 years; a deal at most 10 million
+# chips (the fleet and trace readers' bound).
+MAX_INSTANCE_CHIPS = 100_000
+MAX_PRICE_CHIP_HOUR = 1_000.0
+MAX_TERM_MONTHS = 600.0
+MAX_DEAL_CHIPS = 10_000_000
+
 
 def _blank_to_none(value: Any) -> Any:
     if isinstance(value, str) and value.strip() == "":
@@ -120,7 +129,7 @@ class OfferingRow(_Row):
     region: Annotated[str, Field(min_length=1)]
     instance_type: Annotated[str, Field(min_length=1)]
     accelerator: Annotated[str, Field(min_length=1)]
-    chips: Annotated[int, Field(gt=0)]
+    chips: Annotated[int, Field(gt=0, le=MAX_INSTANCE_CHIPS)]
     vcpus: NonNegFloat | None = None
     memory_gib: NonNegFloat | None = None
     price_hour: NonNegFloat | None = None
@@ -200,6 +209,15 @@ class UserOfferingRow(OfferingRow):
             raise ValueError(
                 "an offering needs price_hour or spot_price_hour (USD per instance-hour)"
             )
+        for name, price in (
+            ("price_hour", self.price_hour),
+            ("spot_price_hour", self.spot_price_hour),
+        ):
+            if price is not None and price > MAX_PRICE_CHIP_HOUR * self.chips:
+                raise ValueError(
+                    f"{name} {price:g} is over ${MAX_PRICE_CHIP_HOUR:g} a chip-hour for its "
+                    f"{self.chips} chips; give USD per instance-hour"
+                )
         return self
 
 
@@ -249,10 +267,10 @@ class DealRow(_Row):
     provider: Annotated[str, Field(min_length=1)]
     accelerator: Annotated[str, Field(min_length=1)]
     region: str = "any"
-    price_chip_hour: PosFloat
-    term_months: PosFloat
-    min_chips: Annotated[int, Field(ge=0)] = 0
-    max_chips: Annotated[int, Field(gt=0)]
+    price_chip_hour: Annotated[float, Field(gt=0, le=MAX_PRICE_CHIP_HOUR)]
+    term_months: Annotated[float, Field(gt=0, le=MAX_TERM_MONTHS)]
+    min_chips: Annotated[int, Field(ge=0, le=MAX_DEAL_CHIPS)] = 0
+    max_chips: Annotated[int, Field(gt=0, le=MAX_DEAL_CHIPS)]
     delivery: list[DeliveryStepRow] = Field(default_factory=list)
     source: str | None = None
     as_of: str | None = None

@@ -114,6 +114,8 @@ def _records_from_csv(path: Path) -> dict[str, list[tuple[int | None, Any, tuple
             f"{', '.join(required)}",
             line=1,
         )
+    if not rows:
+        raise InputError.single(str(path), f"a header of {kind} and no rows below it", line=2)
     out: dict[str, list[tuple[int | None, Any, tuple[str | int, ...]]]] = {k: [] for k in _KINDS}
     out[kind] = [(r.line, r.values, ()) for r in rows]
     return out
@@ -122,7 +124,22 @@ def _records_from_csv(path: Path) -> dict[str, list[tuple[int | None, Any, tuple
 _Records = dict[str, list[tuple[int | None, Any, tuple[str | int, ...]]]]
 
 
+# rows in one user catalog file: 50x the shipped catalog's ~2,000 offerings; more is a dump of
+# something else, and validating it would take minutes
+MAX_RECORDS = 100_000
+
+
 def _load_records(path: Path, text: str | None) -> tuple[LocatedDocument | None, _Records]:
+    doc, records = _read_records(path, text)
+    n = sum(len(v) for v in records.values())
+    if n > MAX_RECORDS:
+        raise InputError.single(
+            str(path), f"{n:,} rows; a catalog file holds at most {MAX_RECORDS:,}"
+        )
+    return doc, records
+
+
+def _read_records(path: Path, text: str | None) -> tuple[LocatedDocument | None, _Records]:
     suffix = path.suffix.lower()
     if text is not None:
         doc = parse_yaml_text(text, str(path))

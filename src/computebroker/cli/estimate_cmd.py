@@ -20,6 +20,7 @@ from computebroker.catalog import (
     contract_quotes,
     load_catalog,
 )
+from computebroker.cli.limits import MAX_TRAIN_TOKENS
 from computebroker.cli.output import (
     Format,
     fmt_money,
@@ -126,7 +127,11 @@ def train(
     tokens: Annotated[
         float | None,
         typer.Option(
-            "--tokens", "-t", min=1, help="Tokens to train (e.g. 15e12) for time and cost."
+            "--tokens",
+            "-t",
+            min=1,
+            max=MAX_TRAIN_TOKENS,
+            help="Tokens to train (e.g. 15e12) for time and cost.",
         ),
     ] = None,
     tp: Annotated[

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from computebroker.catalog import load_catalog
+from computebroker.cli.limits import MAX_PATHS, MAX_PERIODS, MAX_SCENARIOS, MAX_WORKERS
 from computebroker.cli.output import Format, fmt_usd, make_console, render_rows
 from computebroker.errors import InputError
 from computebroker.outputs import write_json_atomic, write_text_atomic
@@ -101,7 +102,9 @@ def evaluate(
     policies: Annotated[
         str, typer.Option("--policies", help="Comma-separated: static, rolling.")
     ] = "static,rolling",
-    paths: Annotated[int, typer.Option("--paths", min=1, help="True paths to simulate.")] = 50,
+    paths: Annotated[
+        int, typer.Option("--paths", min=1, max=MAX_PATHS, help="True paths to simulate.")
+    ] = 50,
     seed: Annotated[
         int | None,
         typer.Option("--seed", min=0, help="Path seed (default: the file's seed + 7919)."),
@@ -110,13 +113,23 @@ def evaluate(
         str, typer.Option("--executor", help="Where paths run: local (process pool), serial, ray.")
     ] = "local",
     workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Path workers (default: cores).")
+        int | None,
+        typer.Option("--workers", min=1, max=MAX_WORKERS, help="Path workers (default: cores)."),
     ] = None,
     replan_scenarios: Annotated[
-        int, typer.Option("--replan-scenarios", min=2, help="Conditioned scenarios per re-plan.")
+        int,
+        typer.Option(
+            "--replan-scenarios",
+            min=2,
+            max=MAX_SCENARIOS,
+            help="Conditioned scenarios per re-plan.",
+        ),
     ] = 10,
     decision_lead: Annotated[
-        int, typer.Option("--decision-lead", min=0, help="Rolling signs starts t .. t + this.")
+        int,
+        typer.Option(
+            "--decision-lead", min=0, max=MAX_PERIODS, help="Rolling signs starts t .. t + this."
+        ),
     ] = 0,
     replan_method: Annotated[
         str,
@@ -127,7 +140,12 @@ def evaluate(
     ] = "benders",
     information_lag: Annotated[
         int,
-        typer.Option("--information-lag", min=0, help="Periods late that demand is seen (0: now)."),
+        typer.Option(
+            "--information-lag",
+            min=0,
+            max=MAX_PERIODS,
+            help="Periods late that demand is seen (0: now).",
+        ),
     ] = 0,
     output: Annotated[
         Path | None,

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from computebroker.catalog import Catalog, load_catalog
+from computebroker.cli.limits import MAX_NODES, MAX_TOP
 from computebroker.cli.output import Format, check_output_file, make_console, render_rows
 from computebroker.errors import InputError
 from computebroker.scheduler.placement import (
@@ -184,7 +185,9 @@ def place(
     chips: Annotated[
         int | None, typer.Option("--chips", min=1, help="Chips per node (default: from :N, or 1).")
     ] = None,
-    num_nodes: Annotated[int, typer.Option("--num-nodes", min=1, help="Nodes (gang).")] = 1,
+    num_nodes: Annotated[
+        int, typer.Option("--num-nodes", min=1, max=MAX_NODES, help="Nodes (gang).")
+    ] = 1,
     plan: Annotated[
         Path | None,
         typer.Option("--plan", help="plan.json: use its committed capacity first ($0 marginal)."),
@@ -221,7 +224,7 @@ def place(
         list[str] | None, typer.Option("--region", help="Only these regions (repeat).")
     ] = None,
     spot: Annotated[bool, typer.Option("--spot", help="Price at spot.")] = False,
-    top: Annotated[int, typer.Option("--top", min=1, help="Options to show.")] = 5,
+    top: Annotated[int, typer.Option("--top", min=1, max=MAX_TOP, help="Options to show.")] = 5,
     skypilot: Annotated[
         Path | None,
         typer.Option("--skypilot", help="Write the best placement as a SkyPilot task YAML."),

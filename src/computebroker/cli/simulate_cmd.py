@@ -26,6 +26,7 @@ from computebroker.scheduler import ThroughputTable, policy_names
 from computebroker.sim import (
     SimConfig,
     Trace,
+    check_faults,
     check_runnable,
     format_trace,
     generate_trace,
@@ -199,6 +200,7 @@ def simulate_cmd(
     tr = _trace(trace, generate, arrival_rate, bursty, multi_chip, seed, table)
     check_runnable(tr, table, [p.view.accelerator for p in fl.pools], fl.source)
     fault_specs = load_faults(faults) if faults is not None else []
+    check_faults(fl, fault_specs)
     if save_trace is not None:
         write_text_atomic(save_trace, format_trace(tr, jsonl=save_trace.suffix.lower() == ".jsonl"))
     cfg = SimConfig(

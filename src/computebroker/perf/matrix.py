@@ -302,6 +302,35 @@ def write_matrix(ds: xr.Dataset, path: Path) -> str:
     return buf.getvalue()
 
 
+def _csv_matrix_rows(reader: csv.DictReader[str], source: str) -> list[dict[str, str]]:
+    """The rows of a matrix CSV; a row with more cells than the header, a column named twice
+    or a (workload, accelerator) pair given twice is refused with its line."""
+    names = list(reader.fieldnames or [])
+    twice = next((h for i, h in enumerate(names) if h in names[:i]), None)
+    if twice is not None:
+        raise InputError.single(source, f"column {twice!r} is given twice in the header", line=1)
+    rows: list[dict[str, str]] = []
+    first: dict[tuple[str, str], int] = {}
+    try:
+        for n, row in enumerate(reader, start=2):
+            if None in row:
+                raise InputError.single(source, "more values than header columns", line=n)
+            if None in row.values():
+                raise InputError.single(source, "fewer values than header columns", line=n)
+            key = (str(row["workload"]), str(row["accelerator"]))
+            if key in first:
+                raise InputError.single(
+                    source,
+                    f"{key[0]} on {key[1]} is given twice (first on line {first[key]})",
+                    line=n,
+                )
+            first[key] = n
+            rows.append(row)
+    except csv.Error as exc:
+        raise InputError.single(source, f"not valid CSV: {exc}", line=reader.line_num) from None
+    return rows
+
+
 def read_matrix(path: Path) -> xr.Dataset:
     """Read a matrix CSV or JSON written by ``write_matrix`` (or by hand)."""
     source = str(path)
@@ -323,7 +352,7 @@ def read_matrix(path: Path) -> xr.Dataset:
                 f"missing column(s) {', '.join(sorted(need - set(reader.fieldnames or [])))}",
                 line=1,
             )
-        rows = list(reader)
+        rows = _csv_matrix_rows(reader, source)
     if not rows:
         raise InputError.single(source, "the matrix has no rows")
     need = {"workload", "accelerator", "work_per_chip_hour"}

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from computebroker.errors import ComputeBrokerError, InputError, Issue
 from computebroker.inputs import LocatedDocument, load_yaml, validation_issues
-from computebroker.perf.layout import LayoutConstraints, Precision, Recompute
+from computebroker.perf.layout import MAX_CHIPS, LayoutConstraints, Precision, Recompute
 from computebroker.perf.matrix import Mode, WorkloadClass
 from computebroker.perf.presets import resolve_model
 from computebroker.perf.serve import ServePrecision, ServeSetup
@@ -52,7 +52,7 @@ class WorkloadEntry(BaseModel):
     model: Annotated[str, Field(min_length=1)]
     mode: Mode = Mode.TRAIN
     # train
-    chips: Pos = 1024
+    chips: Annotated[int, Field(gt=0, le=MAX_CHIPS)] = 1024
     seq_len: Pos | None = None
     global_batch_tokens: PosF | None = None
     precision: Precision = Precision.BF16

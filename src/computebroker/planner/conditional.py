@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from computebroker.planner.sampling import ScenarioSet, _base, _delivery, _level
+from computebroker.planner.sampling import ScenarioSet, _delivery, _level, class_model
 from computebroker.planner.spec import ScenarioSpec
 
 __all__ = ["History", "sample_conditional", "sample_paths"]
@@ -78,19 +78,6 @@ class History:
         )
 
 
-def _model(spec: ScenarioSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Base path (W, P), volatility (W,), growth volatility (W,) (``sampling._base``) and the
-    square root of the class correlation, as ``sampling._demand_model`` builds it (the valid
-    correlation nearest to the one given: eigenvalues clipped)."""
-    base, vol, gvol = _base(spec)
-    k = len(spec.workloads)
-    rho = spec.demand.correlation
-    corr = np.full((k, k), rho) + np.eye(k) * (1 - rho)
-    vals, vecs = np.linalg.eigh(corr)
-    chol = vecs @ np.diag(np.sqrt(np.clip(vals, 1e-9, None)))
-    return base, vol, gvol, chol
-
-
 def _sqrt_psd(cov: np.ndarray) -> np.ndarray:
     vals, vecs = np.linalg.eigh((cov + cov.T) / 2)
     return np.asarray(vecs @ np.diag(np.sqrt(np.clip(vals, 0.0, None))), dtype=float)
@@ -125,7 +112,7 @@ def _lognormal_demand(
     spec: ScenarioSpec, history: History, n: int, rng: np.random.Generator
 ) -> np.ndarray:
     """(W, P, n) demand: the observed periods as they were, the rest drawn given them."""
-    base, vol, gvol, chol = _model(spec)
+    base, vol, gvol, chol = class_model(spec)
     corr = chol @ chol.T
     k, P = base.shape
     m = history.observed
@@ -157,7 +144,7 @@ def _explicit_demand(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(W, P, S) rows that agree with the history, each repeated ``max(1, n // rows)`` times
     (independent deliveries per copy), and their probabilities."""
-    base, _, _, _ = _model(spec)
+    base = class_model(spec)[0]
     names = [w.name for w in spec.workloads]
     rows, weights = [], []
     for weight, paths in spec.demand.explicit:

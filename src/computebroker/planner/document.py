@@ -24,17 +24,20 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from computebroker.errors import InputError
 from computebroker.inputs import load_json, validation_issues
+from computebroker.perf.layout import MAX_CHIPS
 from computebroker.perf.matrix import matrix_records
 from computebroker.planner.frontier import FrontierPoint
+from computebroker.planner.periods import MAX_POST_PERIODS
 from computebroker.planner.problem import KCHIPS, PlanProblem
 from computebroker.planner.result import Plan, PlanMetrics
+from computebroker.planner.scenario import HOURS_PER_YEAR_MAX
 from computebroker.planner.solve import PlanResult
 from computebroker.units import MILLION
 
@@ -54,6 +57,9 @@ __all__ = [
 ]
 
 PLAN_SCHEMA: Final = "computebroker.plan/1"
+
+
+MAX_PERIODS = 240  # = the scenario file's horizon.periods bound
 
 
 class _Record(BaseModel):
@@ -80,7 +86,7 @@ class HorizonRecord(_Record):
     start: str
     periods: list[str]
     period: str
-    hours_per_period: float
+    hours_per_period: Annotated[float, Field(gt=0, le=HOURS_PER_YEAR_MAX)]
 
 
 class SamplingRecord(_Record):
@@ -100,11 +106,12 @@ class CommitmentRow(_Record):
     region: str
     contract: str
     start: str
-    start_index: int
-    chips: float
+    start_index: Annotated[int, Field(ge=0, le=MAX_PERIODS)]
+    # a hand-edited plan.json is read by place, export and simulate: chips as the fleet bounds
+    chips: Annotated[float, Field(gt=0, le=MAX_CHIPS, allow_inf_nan=False)]
     existing: bool
-    term_periods: int
-    price_chip_hour: float
+    term_periods: Annotated[int, Field(gt=0, le=MAX_PERIODS + MAX_POST_PERIODS)]
+    price_chip_hour: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     obligation_usd: float  # total contract value (nominal, whole term)
     after_horizon_usd: float = 0.0  # the part of obligation_usd past the horizon
 
@@ -120,7 +127,7 @@ class OfferRow(_Record):
     price_chip_hour: float
     price_source: str
     term_periods: int
-    max_chips: float | None  # None: no limit
+    max_chips: Annotated[float, Field(gt=0, le=MAX_CHIPS)] | None  # None: no limit
     usable_fraction: float
     slip_prob: float
     slip_periods: int

@@ -315,6 +315,11 @@ def _work_scale(spec: ScenarioSpec, scenarios: ScenarioSet) -> np.ndarray:
     return scale
 
 
+# normalised work one kchip does in a period, above which a class's demand is below a
+# millionth of one chip-period: a unit mistake, and coefficients past what the LP solves
+MAX_KCHIP_PERIODS_OF_DEMAND = 1e9
+
+
 def _throughput(
     spec: ScenarioSpec, matrix: xr.Dataset, pool_keys: list[tuple[str, str]], scale: np.ndarray
 ) -> tuple[np.ndarray, list[str]]:
@@ -338,8 +343,16 @@ def _throughput(
             per_chip_hour = float(matrix.work_per_chip_hour.sel(workload=w.name, accelerator=acc))
             if math.isnan(per_chip_hour) or per_chip_hour <= 0:
                 continue
-            T[wi, pi] = per_chip_hour * H * KCHIPS / scale[wi]
+            with np.errstate(over="ignore"):  # a demand too small overflows: refused below
+                T[wi, pi] = per_chip_hour * H * KCHIPS / scale[wi]
     for wi, w in enumerate(spec.workloads):
+        if T[wi].max() > MAX_KCHIP_PERIODS_OF_DEMAND:
+            raise InputError.single(
+                spec.source,
+                f"workload {w.name!r}: its demand (mean {scale[wi]:g} {units[wi]} a period) is "
+                "less than a millionth of what one chip does in a period; check its unit",
+                field=f"demand.classes.{w.name}",
+            )
         if not T[wi].any():
             raise InputError.single(
                 spec.source,

@@ -266,7 +266,9 @@ def _signed(plan: Plan) -> tuple[float, float, float, float]:
     p = plan.problem
     if not len(p.commit):
         return 0.0, 0.0, 0.0, 0.0
-    new = plan.x - p.x_delivered
+    # what is signed is the schedule's whole chips (signed_chips), so the schedule's obligations
+    # add up to signed_usd + existing_contract_usd
+    new = np.maximum(signed_chips(plan) / KCHIPS - p.x_delivered, 0.0)
     pv = p.c_commit[:, None] * (p.Rext * p.disc[None, None, :]).sum(axis=2)
     return (
         float((p.tcv * new).sum() * MUSD),
@@ -427,15 +429,32 @@ def _usd_per_million_work(
     return out
 
 
+def signed_chips(plan: Plan) -> np.ndarray:
+    """(C, start) the chips the schedule signs: the solve's chips rounded to whole chips (a
+    contract is for whole chips, and the simulated fleet and ``place`` use whole chips), none
+    below one chip. The LP relaxation's chips are fractional; ``--milp`` makes them whole blocks.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> signed_chips(SimpleNamespace(x=np.array([[0.0004, 1.2346, 0.0025]])))  # kchips
+    array([[   0., 1235.,    2.]])
+    """
+    chips = np.asarray(plan.x, dtype=float) * KCHIPS
+    return np.where(chips >= 1.0, np.round(chips), 0.0)
+
+
 def schedule(plan: Plan) -> tuple[Commitment, ...]:
-    """Commitments with more than one chip, by start period then offer."""
+    """Commitments of at least one chip, by start period then offer: whole chips
+    (``signed_chips``), and each obligation on those chips."""
     p = plan.problem
     offers = {o.id: o for o in p.spec.offers}
+    whole = signed_chips(plan)
     rows = []
     for i, oid in enumerate(p.commit):
         o = offers[oid]
         for st in range(p.n_periods):
-            chips = plan.x[i, st] * KCHIPS
+            chips = float(whole[i, st])
             if chips < 1.0:
                 continue
             existing = p.x_lb[i, st] * KCHIPS
@@ -449,7 +468,7 @@ def schedule(plan: Plan) -> tuple[Commitment, ...]:
                     contract=o.contract.value,
                     start=p.periods[st],
                     start_index=st,
-                    chips=float(round(chips)),
+                    chips=chips,
                     existing=bool(existing >= chips - 0.5),
                     term_periods=o.term_periods,
                     price_chip_hour=o.price_chip_hour,

@@ -28,7 +28,13 @@ from scipy.stats import norm
 
 from computebroker.planner.spec import SamplingMethod, ScenarioSpec
 
-__all__ = ["ScenarioSet", "reduce_scenarios", "sample_scenarios", "throughput_multipliers"]
+__all__ = [
+    "ScenarioSet",
+    "class_model",
+    "reduce_scenarios",
+    "sample_scenarios",
+    "throughput_multipliers",
+]
 
 # z of the two-sided 90% interval: a band is the p90 of |error|, so |log(observed/estimate)|
 # <= log(1 + rel) in 90% of held-out runs, i.e. sigma = log(1 + rel) / Z90 for a lognormal.
@@ -92,15 +98,9 @@ def _demand_model(
     spec: ScenarioSpec, rng: np.random.Generator, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(demand (W, P, n), probabilities (n,), demand level (n,)) of the lognormal model."""
-    names = [w.name for w in spec.workloads]
     P = spec.horizon.count
-    base, vol, gvol = _base(spec)
-    k = len(names)
-    rho = spec.demand.correlation
-    corr = np.full((k, k), rho) + np.eye(k) * (1 - rho)
-    # Nearest valid correlation if rho is below -1/(k-1): clip eigenvalues.
-    vals, vecs = np.linalg.eigh(corr)
-    chol = vecs @ np.diag(np.sqrt(np.clip(vals, 1e-9, None)))
+    base, vol, gvol, chol = class_model(spec)
+    k = len(base)
     z = _normals(rng, spec.sampling.method, n, k * P + k)
     shocks = z[:, : k * P].reshape(n, P, k) @ chol.T  # (n, P, k) correlated across classes
     walk = np.cumsum(shocks, axis=1)  # random walk in log demand
@@ -113,6 +113,39 @@ def _demand_model(
     demand = base.T[None, :, :] * np.exp(log_dev - var[None, :, :] / 2)  # (n, P, k)
     demand = np.transpose(demand, (2, 1, 0))  # (k, P, n)
     return demand, np.full(n, 1.0 / n), _level(demand)
+
+
+def class_model(spec: ScenarioSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The lognormal model's parts, shared by the sampler and the conditional sampler
+    (planner/conditional.py): base path (W, P), volatility (W,), growth volatility (W,), and a
+    square root ``chol`` (W, W) of the class correlation (``chol @ chol.T``). When
+    ``correlation`` is below ``-1 / (W - 1)`` (no such correlation matrix exists) it is a valid
+    one near it: eigenvalues clipped at 1e-9, then rescaled to a unit diagonal, so each class
+    keeps its own volatility.
+
+    Examples
+    --------
+    Three classes at -0.9 (below -1/2): the nearest valid correlation is -1/2 between each pair.
+
+    >>> from types import SimpleNamespace
+    >>> cls = [SimpleNamespace(workload=w, base=(1.0,), volatility=0.1, growth_volatility=0.0)
+    ...        for w in "abc"]
+    >>> spec = SimpleNamespace(workloads=[SimpleNamespace(name=w) for w in "abc"],
+    ...                        horizon=SimpleNamespace(count=1),
+    ...                        demand=SimpleNamespace(classes=cls, correlation=-0.9))
+    >>> chol = class_model(spec)[3]
+    >>> np.round(chol @ chol.T, 6).tolist()
+    [[1.0, -0.5, -0.5], [-0.5, 1.0, -0.5], [-0.5, -0.5, 1.0]]
+    """
+    base, vol, gvol = _base(spec)
+    k = len(base)
+    rho = spec.demand.correlation
+    corr = np.full((k, k), rho) + np.eye(k) * (1 - rho)
+    vals, vecs = np.linalg.eigh(corr)
+    chol = vecs @ np.diag(np.sqrt(np.clip(vals, 1e-9, None)))
+    if vals.min() < 1e-9:  # clipped: back to a unit diagonal of chol @ chol.T
+        chol /= np.sqrt((chol**2).sum(axis=1))[:, None]
+    return base, vol, gvol, chol
 
 
 def _base(spec: ScenarioSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

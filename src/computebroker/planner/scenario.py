@@ -10,6 +10,7 @@ published discount for the term (``catalog/data/contract_terms.csv``).
 from __future__ import annotations
 
 import fnmatch
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from computebroker.catalog import Catalog, ContractKind, contract_quotes, term_for
 from computebroker.errors import ComputeBrokerError, InputError, Issue
 from computebroker.inputs import LocatedDocument, load_yaml, parse_yaml_text, validation_issues
+from computebroker.perf.layout import MAX_CHIPS
 from computebroker.perf.workloads import WorkloadEntry, parse_workload_entries
-from computebroker.planner.periods import Horizon, PeriodKind, parse_period
+from computebroker.planner.periods import MAX_POST_PERIODS, Horizon, PeriodKind, parse_period
 from computebroker.planner.spec import (
     DISCOUNT_RATE_DEFAULT,
     BudgetBasis,
@@ -43,6 +45,18 @@ __all__ = ["ScenarioFile", "load_scenario", "parse_scenario", "scenario_from_doc
 # (10% lost to preemption and restarts), documented in docs/planner.md; set per offer.
 SPOT_USABLE_DEFAULT = 0.9
 
+# Bounds on sizes, so a typo is refused at once instead of exhausting memory or the solver:
+# chips as the fleet and trace readers bound them (perf.layout.MAX_CHIPS, 10 million: far above
+# any cluster); a name fits on a line of a report; demand is bounded in sim_plan's work units
+# (MAX_DEMAND: 1e24 is 10^8 x the ~1e16 tokens of the largest published training runs).
+MAX_NAME = 200
+MAX_TEXT = 100_000
+MAX_DEMAND = 1e24
+# a price per chip-hour 50x the dearest on-demand chip-hour in the shipped catalog ($19.33, GCP
+# a4-highgpu-8g in asia-southeast1, catalog/data) is a typo (cents for dollars, a node price)
+MAX_PRICE_CHIP_HOUR = 1_000.0
+HOURS_PER_YEAR_MAX = 8_784  # a leap year: the longest period (period: year)
+
 Frac = Annotated[float, Field(ge=0, le=1)]
 Pos = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
@@ -58,7 +72,7 @@ class HorizonModel(_Strict):
     start: str
     periods: Annotated[int, Field(gt=0, le=240)]
     period: PeriodKind = PeriodKind.QUARTER
-    hours_per_period: Pos | None = None
+    hours_per_period: Annotated[float, Field(gt=0, le=HOURS_PER_YEAR_MAX)] | None = None
 
     @field_validator("start")
     @classmethod
@@ -76,8 +90,8 @@ class HorizonModel(_Strict):
 class DemandClassModel(_Strict):
     """One class under ``demand.classes``: ``base`` or ``start`` + ``growth``."""
 
-    base: list[NonNeg] | None = None
-    start: NonNeg | None = None
+    base: list[Annotated[float, Field(ge=0, le=MAX_DEMAND)]] | None = None
+    start: Annotated[float, Field(ge=0, le=MAX_DEMAND)] | None = None
     growth: Annotated[float, Field(gt=-1)] = 0.0
     volatility: Annotated[float, Field(ge=0, le=2)] = 0.0
     growth_volatility: Annotated[float, Field(ge=0, le=1)] = 0.0
@@ -123,15 +137,16 @@ class OfferModel(_Strict):
     price_chip_hour: float | str = "catalog"  # USD per chip-hour, or looked up in the catalog
     term_months: Pos | None = None
     term_periods: Annotated[int, Field(gt=0)] | None = None
-    block_chips: Annotated[int, Field(gt=0)] = 1
-    min_chips: NonNeg = 0
-    max_chips: Pos | None = None
+    block_chips: Annotated[int, Field(gt=0, le=MAX_CHIPS)] = 1
+    min_chips: Annotated[float, Field(ge=0, le=MAX_CHIPS)] = 0
+    max_chips: Annotated[float, Field(gt=0, le=MAX_CHIPS)] | None = None
     available_from: str | None = None
     available_until: str | None = None
     lead_periods: Annotated[int, Field(ge=0, le=40)] = 0
     ramp: list[Frac] = Field(default_factory=list)
     delivery_risk: DeliveryRiskModel = Field(default_factory=DeliveryRiskModel)
-    usable_fraction: Annotated[float, Field(gt=0, le=1)] | None = None
+    # at least 0.1% usable: below it an offer is no capacity, and the solver's coefficients blow up
+    usable_fraction: Annotated[float, Field(ge=0.001, le=1)] | None = None
     note: str = ""
 
     @field_validator("price_chip_hour", mode="before")
@@ -141,6 +156,11 @@ class OfferModel(_Strict):
             return "catalog"
         if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
             raise ValueError("expected a price in USD per chip-hour (a number > 0) or 'catalog'")
+        if v > MAX_PRICE_CHIP_HOUR:
+            raise ValueError(
+                f"a price of {v:g} USD per chip-hour is over {MAX_PRICE_CHIP_HOUR:g}; "
+                "give the price of one chip for one hour"
+            )
         return float(v)
 
     @model_validator(mode="after")
@@ -161,7 +181,7 @@ class OfferModel(_Strict):
 class PenaltyModel(_Strict):
     """``policy.shortfall_penalty``."""
 
-    multiple_of_on_demand: Pos | None = 3.0
+    multiple_of_on_demand: Annotated[float, Field(gt=0, le=1_000)] | None = 3.0
     usd_per_unit: dict[str, Pos] = Field(default_factory=dict)
 
 
@@ -184,7 +204,7 @@ class ExistingModel(_Strict):
 
     offer: str
     start: str
-    chips: Pos
+    chips: Annotated[float, Field(gt=0, le=MAX_CHIPS)]
 
 
 class TerminalSalvageModel(_Strict):
@@ -254,7 +274,7 @@ class ScenariosModel(_Strict):
     count: Annotated[int, Field(gt=0, le=100_000)] = 200
     seed: Annotated[int, Field(ge=0)] = 0
     method: SamplingMethod = SamplingMethod.ANTITHETIC
-    reduce_to: Annotated[int, Field(gt=0)] | None = None
+    reduce_to: Annotated[int, Field(gt=0, le=100_000)] | None = None
     # independent replications measuring the plan (intervals, MMW gap, stability); 0: not
     # measured. `plan --replications N` overrides it.
     replications: Annotated[int, Field(ge=0, le=50)] = 0
@@ -272,8 +292,8 @@ class ScenariosModel(_Strict):
 class ScenarioFile(_Strict):
     """The whole file."""
 
-    name: Annotated[str, Field(min_length=1)]
-    description: str = ""
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    description: Annotated[str, Field(max_length=MAX_TEXT)] = ""
     horizon: HorizonModel
     workloads: list[dict[str, Any]]
     demand: DemandModel
@@ -398,6 +418,20 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
     )
 
 
+def _grows_past(start: float, growth: float, periods: int) -> bool:
+    """Whether ``start * (1 + growth) ** (periods - 1)`` exceeds MAX_DEMAND (in logs: the power
+    itself overflows a float for a large growth).
+
+    Examples
+    --------
+    >>> _grows_past(1e12, 0.05, 12), _grows_past(1e12, 1e12, 4), _grows_past(0.0, 1e12, 240)
+    (False, True, False)
+    """
+    if start <= 0 or growth <= 0:
+        return False
+    return math.log(start) + (periods - 1) * math.log1p(growth) > math.log(MAX_DEMAND)
+
+
 def _demand_classes(
     sf: ScenarioFile, names: list[str], horizon: Horizon, err: _Errors
 ) -> list[DemandClass]:
@@ -417,7 +451,18 @@ def _demand_classes(
             base = tuple(float(v) for v in dc.base)
         else:
             assert dc.start is not None
-            base = tuple(dc.start * (1 + dc.growth) ** t for t in range(horizon.count))
+            if _grows_past(dc.start, dc.growth, horizon.count):
+                err(
+                    (*loc, "growth"),
+                    f"start {dc.start:g} growing {dc.growth:g} a period passes {MAX_DEMAND:g} "
+                    f"(the most work a period may need) within the {horizon.count} periods",
+                )
+            base = tuple(
+                min(MAX_DEMAND, math.exp(math.log(dc.start) + t * math.log1p(dc.growth)))
+                if dc.start > 0
+                else 0.0
+                for t in range(horizon.count)
+            )
         classes.append(
             DemandClass(
                 workload=name,
@@ -436,7 +481,7 @@ def _explicit_rows(
     for i, row in enumerate(sf.demand.scenarios):
         loc: tuple[str | int, ...] = ("demand", "scenarios", i)
         weight = row.get("weight", 1.0)
-        if not isinstance(weight, int | float) or weight <= 0:
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
             err((*loc, "weight"), "weight must be a positive number", weight)
             continue
         paths: dict[str, tuple[float, ...]] = {}
@@ -448,9 +493,12 @@ def _explicit_rows(
             elif (
                 not isinstance(v, list)
                 or len(v) != horizon.count
-                or not all(isinstance(x, int | float) and x >= 0 for x in v)
+                or not all(
+                    isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= MAX_DEMAND
+                    for x in v
+                )
             ):
-                err((*loc, k), f"needs {horizon.count} non-negative numbers")
+                err((*loc, k), f"needs {horizon.count} numbers from 0 to {MAX_DEMAND:g}")
             else:
                 paths[k] = tuple(float(x) for x in v)
         explicit.append((float(weight), paths))
@@ -494,6 +542,13 @@ def _offer(
         term = om.term_periods
     else:
         term = err.horizon.months_to_periods(om.term_months or om.contract.term_hint_months)
+    if om.lead_periods + term > MAX_POST_PERIODS:
+        field = "term_periods" if om.term_periods is not None else "term_months"
+        err(
+            (*loc, field),
+            f"lead + term of {om.lead_periods + term} periods is longer than the "
+            f"{MAX_POST_PERIODS} periods past the horizon that are tracked",
+        )
     start = err.period(om.available_from, (*loc, "available_from"), 0)
     until = err.period(om.available_until, (*loc, "available_until"), None)
     _check_window(om, start, until, err, loc)

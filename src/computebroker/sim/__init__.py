@@ -10,7 +10,7 @@ changes.
 """
 
 from computebroker.sim.engine import Clock, Engine, WallClock
-from computebroker.sim.faults import FaultSpec, load_faults
+from computebroker.sim.faults import FaultSpec, check_faults, load_faults
 from computebroker.sim.fleet import Fleet, Pool, load_fleet, parse_inline_fleet
 from computebroker.sim.metrics import SimReport, report
 from computebroker.sim.simulator import SimConfig, SimState, simulate
@@ -34,6 +34,7 @@ __all__ = [
     "SimState",
     "Trace",
     "WallClock",
+    "check_faults",
     "check_runnable",
     "format_trace",
     "generate_trace",

@@ -26,13 +26,30 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from computebroker.errors import InputError
 from computebroker.inputs import load_yaml, validation_issues
 from computebroker.sim.fleet import HOUR, Fleet, Pool
 
-__all__ = ["FaultKind", "FaultSpec", "Outage", "apply_static_faults", "draw_outages", "load_faults"]
+__all__ = [
+    "FaultKind",
+    "FaultSpec",
+    "Outage",
+    "apply_static_faults",
+    "check_faults",
+    "draw_outages",
+    "load_faults",
+]
+
+
+# Bounds, so a typo is refused instead of drawing outages without end: a fault's times within
+# the traces' bound (sim/traces.py MAX_TRACE_S, ~317 years, in hours); an outage a minute; a
+# preemption a second per chip; and at most MAX_DRAWN_OUTAGES random outages in one run.
+MAX_FAULT_H = 1e10 / HOUR
+MAX_OUTAGES_PER_DAY = 1_440.0
+MAX_PREEMPTIONS_PER_CHIP_HOUR = 3_600.0
+MAX_DRAWN_OUTAGES = 1_000_000
 
 
 class FaultKind(StrEnum):
@@ -54,13 +71,24 @@ class FaultSpec(BaseModel):
     provider: str | None = None
     region: str | None = None
     accelerator: str | None = None
-    start_h: Annotated[float, Field(ge=0)] = 0.0
-    duration_h: Annotated[float, Field(gt=0)] | None = None
-    delay_h: Annotated[float, Field(ge=0)] = 0.0
+    start_h: Annotated[float, Field(ge=0, le=MAX_FAULT_H)] = 0.0
+    duration_h: Annotated[float, Field(gt=0, le=MAX_FAULT_H)] | None = None
+    delay_h: Annotated[float, Field(ge=0, le=MAX_FAULT_H)] = 0.0
     fraction: Annotated[float, Field(ge=0, le=1)] = 1.0
-    rate_per_chip_hour: Annotated[float, Field(ge=0)] | None = None
-    rate_per_day: Annotated[float, Field(gt=0)] | None = None
-    restart_s: Annotated[float, Field(ge=0)] = 600.0
+    rate_per_chip_hour: Annotated[float, Field(ge=0, le=MAX_PREEMPTIONS_PER_CHIP_HOUR)] | None = (
+        None
+    )
+    rate_per_day: Annotated[float, Field(gt=0, le=MAX_OUTAGES_PER_DAY)] | None = None
+    restart_s: Annotated[float, Field(ge=0, le=MAX_FAULT_H * HOUR)] = 600.0
+    # where the fault was written (file and line), for the messages of checks made later
+    # against a fleet; not a field of the file
+    _source: str = PrivateAttr(default="faults")
+    _line: int | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str:
+        """The file the fault was read from (``faults`` when built in code)."""
+        return self._source
 
     @model_validator(mode="after")
     def _fields(self) -> FaultSpec:
@@ -109,17 +137,27 @@ def load_faults(path: Path | str) -> list[FaultSpec]:
     """Read and validate a faults file."""
     doc = load_yaml(path)
     try:
-        return _FaultsFile.model_validate(doc.data).faults
+        faults = _FaultsFile.model_validate(doc.data).faults
     except ValidationError as exc:
         raise InputError(validation_issues(exc, doc.source, doc=doc)) from None
+    for i, f in enumerate(faults):
+        f._source, f._line = doc.source, doc.line_of(("faults", i))
+    return faults
+
+
+def check_faults(fleet: Fleet, faults: Sequence[FaultSpec]) -> None:
+    """Refuse a fault that hits no pool of ``fleet`` (a typo in a name), naming its file."""
+    for i, f in enumerate(faults):
+        _check_hits(f, [k for k, p in enumerate(fleet.pools) if f.matches(p)], fleet, i)
 
 
 def _check_hits(spec: FaultSpec, hits: list[int], fleet: Fleet, i: int) -> None:
     if not hits:
         names = ", ".join(p.view.name for p in fleet.pools)
         raise InputError.single(
-            "faults",
+            spec.source,
             f"faults[{i}] ({spec.kind.value}) matches no pool; pools are {names}",
+            line=spec._line,
             field=f"faults[{i}]",
         )
 
@@ -208,6 +246,14 @@ def draw_outages(
             t += float(rng.exponential(86400.0 / f.rate_per_day))
             if t >= horizon_s:
                 break
+            if len(out) >= MAX_DRAWN_OUTAGES:
+                raise InputError.single(
+                    f.source,
+                    f"draws more than {MAX_DRAWN_OUTAGES:,} outages over the run; "
+                    "lower rate_per_day or the run's length",
+                    line=f._line,
+                    field=f"faults[{i}].rate_per_day",
+                )
             out.append(
                 Outage(
                     pools=hits,

@@ -50,7 +50,8 @@ class SimReport:
     slo_attainment: float | None
     service_shortfall: float
     work_late: float  # training work not done by its deadline
-    shortfall_by_type: dict[str, float]  # work not done in time (late training + unserved demand)
+    shortfall_by_type: dict[str, float]  # work not done in time (late training + unserved
+    # demand), rejected jobs' work included
     unit: str
     reallocations: int
     events: int
@@ -133,9 +134,7 @@ def report(st: SimState) -> SimReport:
     wanted = sum(r.wanted for r in services)
     served = sum(r.served for r in services)
     by_type: dict[str, float] = {}
-    for r in recs:
-        if r.rejected:
-            continue
+    for r in recs:  # a rejected job counts too: none of its work was done (Sim._reject)
         gap = (r.wanted - r.served) if r.kind is JobKind.SERVE else r.late
         by_type[r.job_type] = by_type.get(r.job_type, 0.0) + gap
     reasons: dict[str, int] = {}

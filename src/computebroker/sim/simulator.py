@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import gc
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -40,7 +40,37 @@ from computebroker.sim.gavel_rounds import SPEED_BLIND, GavelRounds, gavel_order
 from computebroker.sim.records import DEFAULT_ROUND_S, JobRecord, RoundMode, SimConfig, SimState
 from computebroker.sim.traces import Trace
 
-__all__ = ["DEFAULT_ROUND_S", "JobRecord", "RoundMode", "SimConfig", "SimState", "simulate"]
+__all__ = [
+    "DEFAULT_ROUND_S",
+    "JobRecord",
+    "RoundMode",
+    "SimConfig",
+    "SimState",
+    "curve_work",
+    "simulate",
+]
+
+
+def curve_work(curve: Sequence[tuple[float, float]], start: float, end: float) -> float:
+    """Work a service demands from ``start`` to ``end`` under ``curve`` (time s, work/s), a
+    step function that is 0 before its first point (as the simulator applies it).
+
+    Examples
+    --------
+    >>> curve_work([(0.0, 2.0), (10.0, 5.0)], 4.0, 20.0)  # 2 x 6 s + 5 x 10 s
+    62.0
+    >>> curve_work([(30.0, 1.0)], 0.0, 20.0)
+    0.0
+    """
+    total = 0.0
+    points = sorted(curve)
+    for k, (at, rate) in enumerate(points):
+        nxt = points[k + 1][0] if k + 1 < len(points) else math.inf
+        lo, hi = max(at, start), min(nxt, end)
+        if hi > lo:
+            total += rate * (hi - lo)
+    return total
+
 
 # event priorities at the same instant: state changes first, then the reallocation
 P_STATE, P_REALLOC = 0, 10
@@ -300,7 +330,7 @@ class _Sim:
         job = self.jobs[j]
         why = self._unschedulable(j)
         if why:
-            self.recs[j].rejected = why
+            self._reject(j, why)
             return
         self.active.add(j)
         bisect.insort(self.waiting, j, lo=self.head)
@@ -320,6 +350,18 @@ class _Sim:
             assert job.end is not None
             self.engine.schedule(job.end, partial(self._service_end, j), priority=P_STATE)
         self._request()
+
+    def _reject(self, j: int, why: str) -> None:
+        """Job ``j`` can never run: none of its work is done, so all of it falls short (a
+        training job's work when it has a deadline; a service's whole demand curve)."""
+        job, rec = self.jobs[j], self.recs[j]
+        rec.rejected = why
+        if job.kind is JobKind.SERVE:
+            assert job.end is not None
+            end = job.end if self.cfg.until_s is None else min(job.end, self.cfg.until_s)
+            rec.wanted = curve_work(self.demand.get(job.id, []), job.arrival, end)
+        elif job.deadline is not None:
+            rec.late = job.work
 
     def _unschedulable(self, j: int) -> str:
         """Why job ``j`` can never run on this fleet ("" if it can), once per kind of job."""

@@ -72,6 +72,12 @@ def table_from_rows(rows: Iterable[Mapping[str, Any]], source: str) -> Throughpu
             )
         vals[(str(r["workload"]), str(r["accelerator"]))] = float(v)
         units.add(str(r.get("unit") or "work"))
+    if not any(v > 0 for v in vals.values()):
+        raise InputError.single(
+            source,
+            "no workload has a work_per_chip_hour > 0 on any accelerator; nothing could run",
+            field="work_per_chip_hour",
+        )
     unit = units.pop() if len(units) == 1 else "work units (mixed: see each job type)"
     return ThroughputTable.from_per_chip_hour(vals, unit=unit, source=source)
 

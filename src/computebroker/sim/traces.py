@@ -44,6 +44,10 @@ __all__ = [
 ]
 
 MAX_JOB_CHIPS = 10_000_000  # a gang larger than any cluster is a typo
+# a time in a trace (arrival, deadline, end, checkpoint interval) past ~317 years is a typo, and
+# near 1e16 s a float no longer moves by a scheduling round: published cluster traces span
+# months (Microsoft's Philly trace 2017: 75 days)
+MAX_TRACE_S = 1e10
 
 NATIVE_FIELDS = (
     "id",
@@ -229,9 +233,14 @@ def _demand(v: Any, source: str, line: int) -> list[tuple[float, float]]:
             line=line,
             field="demand",
         ) from None
-    if any(len(p) != 2 or p[0] < 0 or p[1] < 0 for p in pairs):
+    if any(
+        len(p) != 2 or not all(math.isfinite(x) for x in p) or p[0] < 0 or p[1] < 0 for p in pairs
+    ) or any(p[0] > MAX_TRACE_S for p in pairs):
         raise InputError.single(
-            source, "demand pairs need a time >= 0 and a rate >= 0", line=line, field="demand"
+            source,
+            f"demand pairs need a time from 0 to {MAX_TRACE_S:g} s and a finite rate >= 0",
+            line=line,
+            field="demand",
         )
     return sorted((float(a), float(b)) for a, b in pairs)
 
@@ -286,7 +295,9 @@ def _native_row(
     job = SimJob(
         id=jid,
         job_type=job_type,
-        arrival=_num(row.get("arrival_s"), "arrival_s", source, line, required=True),
+        arrival=_num(
+            row.get("arrival_s"), "arrival_s", source, line, required=True, maximum=MAX_TRACE_S
+        ),
         work=_num(
             row.get("work"), "work", source, line, required=kind is JobKind.TRAIN, minimum=0.0
         )
@@ -294,14 +305,21 @@ def _native_row(
         chips=chips,
         min_chips=min_chips,
         weight=_num(row.get("weight"), "weight", source, line, minimum=1e-9) or 1.0,
-        deadline=_num(row.get("deadline_s"), "deadline_s", source, line),
+        deadline=_num(row.get("deadline_s"), "deadline_s", source, line, maximum=MAX_TRACE_S),
         allowed=allowed,
         kind=kind,
-        checkpoint_s=_num(row.get("checkpoint_s"), "checkpoint_s", source, line, minimum=1.0)
+        checkpoint_s=_num(
+            row.get("checkpoint_s"),
+            "checkpoint_s",
+            source,
+            line,
+            minimum=1.0,
+            maximum=MAX_TRACE_S,
+        )
         or 1800.0,
         data_region=(str(row["data_region"]) if row.get("data_region") else None),
         data_gb=_num(row.get("data_gb"), "data_gb", source, line) or 0.0,
-        end=_num(row.get("end_s"), "end_s", source, line),
+        end=_num(row.get("end_s"), "end_s", source, line, maximum=MAX_TRACE_S),
         index=line,
     )
     if kind is JobKind.TRAIN and job.work <= 0:
@@ -322,6 +340,17 @@ def _native_row(
     return job
 
 
+def _check_header(names: Sequence[str] | None, source: str) -> None:
+    """A column named twice would silently keep only its last cell."""
+    seen: set[str] = set()
+    for name in names or ():
+        if name in seen:
+            raise InputError.single(
+                source, f"column {name!r} is given twice in the header", line=1, field=name
+            )
+        seen.add(name)
+
+
 def _read_native(text: str, source: str, jsonl: bool) -> Trace:
     jobs: list[SimJob] = []
     demand: dict[str, list[tuple[float, float]]] = {}
@@ -339,16 +368,18 @@ def _read_native(text: str, source: str, jsonl: bool) -> Trace:
     else:
         reader = csv.DictReader(io.StringIO(text))
         try:
+            _check_header(reader.fieldnames, source)
             for n, row in enumerate(reader, start=2):
                 if None in row:
                     raise InputError.single(source, "more values than header columns", line=n)
                 jobs.append(_native_row(dict(row), n, source, demand))
         except csv.Error as exc:
             raise InputError.single(source, f"not valid CSV: {exc}", line=reader.line_num) from None
-    ids = [j.id for j in jobs]
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise InputError.single(source, f"duplicate job id {dup!r}", field="id")
+    seen: set[str] = set()
+    for j in jobs:  # one pass: a count per id is quadratic on a million-job trace
+        if j.id in seen:
+            raise InputError.single(source, f"duplicate job id {j.id!r}", line=j.index, field="id")
+        seen.add(j.id)
     return _finish(jobs, demand, source, "jsonl" if jsonl else "csv")
 
 
