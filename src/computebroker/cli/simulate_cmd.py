@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -44,6 +47,24 @@ from computebroker.sim.simulator import RoundMode
 __all__ = ["simulate_cmd"]
 
 SIM_FILES = ("simulate.html", "simulate.json")
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for one simulation, and restored after.
+
+    A run's objects (a few per job) live until it ends and it makes no cyclic garbage worth
+    collecting, so the collector would only rescan them: 1.2 s of 5.3 s of CPU (23%) at
+    100,000 jobs with fifo, 7 ms at 1,000 jobs (measured with gc.callbacks, 2026-12-01). The
+    setting is process-wide, so it is made here, at the command's edge, never in the library.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _throughputs(spec: str | None, fleet: Fleet, catalog_files: list[Path]) -> ThroughputTable:
@@ -226,7 +247,8 @@ def simulate_cmd(
         def progress(now: float, last: float) -> None:
             bar.update(task, completed=min(1.0, now / last) if last > 0 else 1.0)
 
-        st = simulate(fl, tr, table, faults=fault_specs, config=cfg, progress=progress)
+        with _collector_paused():
+            st = simulate(fl, tr, table, faults=fault_specs, config=cfg, progress=progress)
     r = report(st)
     doc = r.record() | {
         "fleet": fl.source,
