@@ -144,13 +144,13 @@ def test_the_run_pauses_the_collector_and_restores_it(
     import gc
 
     from computebroker.cli import simulate_cmd
+    from computebroker.sim import simulate as real
 
     seen: list[bool] = []
-    real = simulate_cmd.simulate
 
     def spy(*args: object, **kw: object) -> object:
         seen.append(gc.isenabled())
-        return real(*args, **kw)  # type: ignore[arg-type]
+        return real(*args, **kw)
 
     monkeypatch.setattr(simulate_cmd, "simulate", spy)
     args = ("simulate", "--fleet", "v100=2", "--generate", "5", "--throughputs", "gavel")
