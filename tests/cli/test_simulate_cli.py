@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,7 +149,7 @@ def test_the_run_pauses_the_collector_and_restores_it(
 
     seen: list[bool] = []
 
-    def spy(*args: object, **kw: object) -> object:
+    def spy(*args: Any, **kw: Any) -> Any:
         seen.append(gc.isenabled())
         return real(*args, **kw)
 
