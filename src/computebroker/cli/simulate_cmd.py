@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from computebroker.catalog import load_catalog
 from computebroker.cli.limits import MAX_GENERATED_JOBS
@@ -23,7 +22,6 @@ from computebroker.cli.output import (
 )
 from computebroker.errors import InputError
 from computebroker.outputs import write_text_atomic
-from computebroker.reports.html import HtmlReport
 from computebroker.reports.sim import add_sim_sections, pool_rows, summary_rows
 from computebroker.scheduler import ThroughputTable, policy_names
 from computebroker.sim import (
@@ -40,9 +38,10 @@ from computebroker.sim import (
     simulate,
     table_from_rows,
 )
+from computebroker.sim.faults import FaultSpec
 from computebroker.sim.fleet import Fleet
 from computebroker.sim.gavel import GAVEL_DIR, gavel_throughputs
-from computebroker.sim.simulator import RoundMode
+from computebroker.sim.simulator import RoundMode, SimState
 
 __all__ = ["simulate_cmd"]
 
@@ -65,6 +64,39 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _run(
+    fl: Fleet,
+    tr: Trace,
+    table: ThroughputTable,
+    faults: list[FaultSpec],
+    cfg: SimConfig,
+    *,
+    bar: bool,
+) -> SimState:
+    """The simulation, with the collector paused and, with ``bar``, a progress bar on stderr
+    (rich's progress module is imported only then)."""
+    if not bar:
+        with _collector_paused():
+            return simulate(fl, tr, table, faults=faults, config=cfg)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[dim]simulating[/dim]"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}% of arrivals"),
+        TimeElapsedColumn(),
+        console=make_console(stderr=True),
+        transient=True,
+    ) as progress_bar:
+        task = progress_bar.add_task("sim", total=1.0)
+
+        def progress(now: float, last: float) -> None:
+            progress_bar.update(task, completed=min(1.0, now / last) if last > 0 else 1.0)
+
+        with _collector_paused():
+            return simulate(fl, tr, table, faults=faults, config=cfg, progress=progress)
 
 
 def _throughputs(spec: str | None, fleet: Fleet, catalog_files: list[Path]) -> ThroughputTable:
@@ -232,23 +264,7 @@ def simulate_cmd(
     from computebroker.scheduler import get_policy
 
     get_policy(policy)  # a bad name fails before the run
-    show = fmt is Format.TABLE
-    with Progress(
-        TextColumn("[dim]simulating[/dim]"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}% of arrivals"),
-        TimeElapsedColumn(),
-        console=make_console(stderr=True),
-        transient=True,
-        disable=not show,
-    ) as bar:
-        task = bar.add_task("sim", total=1.0)
-
-        def progress(now: float, last: float) -> None:
-            bar.update(task, completed=min(1.0, now / last) if last > 0 else 1.0)
-
-        with _collector_paused():
-            st = simulate(fl, tr, table, faults=fault_specs, config=cfg, progress=progress)
+    st = _run(fl, tr, table, fault_specs, cfg, bar=fmt is Format.TABLE)
     r = report(st)
     doc = r.record() | {
         "fleet": fl.source,
@@ -257,6 +273,8 @@ def simulate_cmd(
         "throughputs": table.source,
     }
     if output is not None:
+        from computebroker.reports.html import HtmlReport  # plotly: only for the page
+
         page = HtmlReport(
             title=f"computebroker simulate: {r.policy}",
             subtitle=f"{len(tr.jobs):,} jobs from {tr.source} on {fl.describe()}",

@@ -167,7 +167,10 @@ def gang_rows(
     []
     """
     c = chips[uu]
-    sizes = np.unique(c[c > 1])
+    # the gang sizes above 1 present, ascending (chips are whole numbers; no np.unique, whose
+    # first call imports numpy.ma)
+    sizes = np.flatnonzero(np.bincount(c.astype(np.intp)))
+    sizes = sizes[sizes > 1]
     n_pools = len(free)
     # every (gang size g, share column i) with chips >= g, grouped by (g, pool), columns in
     # order within a group: a row per group whose gangs cannot all fit at once
