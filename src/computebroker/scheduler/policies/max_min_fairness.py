@@ -97,11 +97,14 @@ def group_jobs(
 
 
 def _shared(members: list[list[int]], x: np.ndarray, chips: np.ndarray) -> list[SharedPlacement]:
+    """One placement per group and pool; a group's placements on several pools hold the
+    same ``jobs`` tuple (so a caller can see them as one group's)."""
     uu, kk = np.nonzero(x > 1e-6)
     shares = x[uu, kk].tolist()
     gang = chips.astype(int).tolist()
+    jobs = [tuple(m) for m in members]
     return [
-        SharedPlacement(jobs=tuple(members[u]), pool=k, share=share, chips=gang[u])
+        SharedPlacement(jobs=jobs[u], pool=k, share=share, chips=gang[u])
         for u, k, share in zip(uu.tolist(), kk.tolist(), shares, strict=True)
     ]
 
