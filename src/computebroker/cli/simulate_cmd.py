@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from computebroker.cli.output import (
     make_console,
     output_folder,
     render_rows,
+    rows_text,
 )
 from computebroker.errors import InputError
 from computebroker.outputs import write_text_atomic
@@ -240,7 +242,6 @@ def simulate_cmd(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
 ) -> None:
     """Run a job stream on a fleet under a policy, with faults; JCT, utilisation, cost, SLOs."""
-    console = make_console()
     given = [fleet, trace, throughputs, faults, *(catalog or [])]
     if output is not None:
         output = output_folder(output, writes=SIM_FILES, inputs=given)
@@ -282,12 +283,14 @@ def simulate_cmd(
         add_sim_sections(page, st, r)
         write_text_atomic(output / SIM_FILES[0], page.render())
         write_text_atomic(output / SIM_FILES[1], json.dumps(doc, indent=2, default=str) + "\n")
+    # JSON and CSV go straight to stdout: no console (importing rich costs start-up)
     if fmt is Format.JSON:
-        console.file.write(json.dumps(doc, indent=2, default=str) + "\n")
+        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
         return
     if fmt is Format.CSV:
-        render_rows(console, pool_rows(st, r), fmt)
+        sys.stdout.write(rows_text(pool_rows(st, r), fmt))
         return
+    console = make_console()
     render_rows(
         console,
         summary_rows(r),
