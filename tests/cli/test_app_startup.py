@@ -72,11 +72,12 @@ def test_a_simulate_run_imports_only_what_it_uses() -> None:
 
 # what a simulate run printing JSON or CSV does without: plotting (-o's page), rich (tables and
 # the progress bar: JSON and CSV go straight to stdout) and numpy.ma (np.percentile and
-# np.unique import it on first call; the report computes both without them)
-OPTIONAL = ("plotly", "rich", "numpy.ma")
+# np.unique import it on first call; the report computes both without them) and PyYAML (an
+# inline fleet and a CSV trace are no YAML)
+OPTIONAL = ("plotly", "rich", "numpy.ma", "yaml")
 
 
-def test_a_csv_simulate_run_imports_no_rich_nor_numpy_ma() -> None:
+def test_a_csv_simulate_run_imports_no_rich_numpy_ma_nor_yaml() -> None:
     args = ("simulate", "--generate", "20", "--fleet", "v100=20,p100=20,k80=20")
     r = _probe(*args, "--throughputs", "gavel", "--format", "csv", heavy=OPTIONAL)
     assert r["code"] == 0
