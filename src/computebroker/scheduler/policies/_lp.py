@@ -25,8 +25,8 @@ __all__ = ["ATTEMPTS", "AllocationLp", "csc"]
 # (simplex_scale_strategy 0, "off"): the allocation LPs' entries are shares, gang-size
 # multiples and rates normalised to the agnostic share, all within a few orders of magnitude,
 # and scaling each one cost more than it saved (heterogeneity-aware LAS on the 1,000-job
-# multi-GPU Gavel-generator trace: 10-15% less CPU, average JCT equal to 1e-5; measured
-# 2026-12-01). An LP it fails on goes to the next attempt, which resets every option.
+# multi-GPU Gavel-generator trace: 2-15% less CPU in alternating runs at load 10-18, average
+# JCT equal to 1e-5; measured 2026-12-01). An LP it fails on goes to the next attempt, which resets every option.
 ATTEMPTS: tuple[dict[str, str | int | float], ...] = (
     {"presolve": "off", "solver": "simplex", "simplex_scale_strategy": 0},
     {"presolve": "on", "solver": "simplex"},
