@@ -18,15 +18,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-import re
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from computebroker.errors import InputError, Issue
@@ -80,149 +77,6 @@ MAX_YAML_ALIASES = 1_000  # `*anchor` references in one document
 MAX_YAML_INT_CHARS = 100
 
 
-class _Refused(yaml.YAMLError):
-    """A document the bounded loader refuses; carries the line where it was noticed."""
-
-    def __init__(self, problem: str, mark: yaml.Mark | None) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.problem_mark = mark
-
-
-# YAML 1.1 (PyYAML) reads ``7e0`` and ``15e12`` as strings because its float pattern needs a
-# dot; YAML 1.2 and every user read them as numbers. This pattern adds the dot-less exponent form.
-_EXP_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$")
-
-
-class _BoundedLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses documents too deep, too large after alias expansion, or with a
-    key given twice, and reads ``7e0`` as a number and never constructs NaN or infinity.
-
-    The expanded size of every node is computed once, bottom-up, while composing (an alias
-    reuses the size of its anchor), so an alias bomb is refused after composing a few hundred
-    nodes, never expanded.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        self._aliases = 0
-        self._sizes: dict[int, int] = {}
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            target = self.anchors.get(event.anchor)
-            if target is not None and id(target) not in self._sizes:
-                # the anchor is still being composed: the alias is inside it (a: &a [*a])
-                raise _Refused(
-                    f"the alias *{event.anchor} refers to a value that contains it (a "
-                    "recursive structure); expand it by hand",
-                    event.start_mark,
-                )
-            self._aliases += 1
-            if self._aliases > MAX_YAML_ALIASES:
-                raise _Refused(
-                    f"more than {MAX_YAML_ALIASES:,} aliases (*name); expand them or split "
-                    "the file",
-                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
-                )
-        self._depth += 1
-        if self._depth > MAX_YAML_DEPTH:
-            raise _Refused(
-                f"nested more than {MAX_YAML_DEPTH} levels deep",
-                self.peek_event().start_mark,  # type: ignore[no-untyped-call]
-            )
-        node: yaml.Node | None = super().compose_node(parent, index)
-        self._depth -= 1
-        if node is not None and id(node) not in self._sizes:
-            self._sizes[id(node)] = self._size(node)
-        total = self._sizes.get(id(node), 0) if node is not None else 0
-        if total > MAX_YAML_NODES:
-            raise _Refused(
-                f"the document expands to more than {MAX_YAML_NODES:,} values (through "
-                "anchors and aliases); a scenario or catalog needs far fewer",
-                node.start_mark if node is not None else None,
-            )
-        return node
-
-    def _size(self, node: yaml.Node) -> int:
-        if isinstance(node, yaml.MappingNode):
-            return 1 + sum(
-                self._sizes.get(id(k), 1) + self._sizes.get(id(v), 1) for k, v in node.value
-            )
-        if isinstance(node, yaml.SequenceNode):
-            return 1 + sum(self._sizes.get(id(v), 1) for v in node.value)
-        return 1
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, yaml.Node] = {}
-        for key_node, _ in node.value:
-            if (
-                not isinstance(key_node, yaml.ScalarNode)
-                or key_node.tag == "tag:yaml.org,2002:merge"
-            ):
-                continue
-            key = self.construct_object(key_node)
-            try:
-                first = seen.get(key)
-            except TypeError:
-                continue
-            if first is not None:
-                raise _Refused(
-                    f"key {key!r} is given twice (first on line {first.start_mark.line + 1}); "
-                    "each key may appear once in a mapping",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
-        value = float(super().construct_yaml_float(node))
-        if not math.isfinite(value):
-            raise _Refused(
-                f"{node.value!r} is not a finite number; give a number (e.g. 1e6)",
-                node.start_mark,
-            )
-        return value
-
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
-        if len(node.value) > MAX_YAML_INT_CHARS:
-            raise _Refused(
-                f"an integer of {len(node.value):,} characters; a number here has at most "
-                f"{MAX_YAML_INT_CHARS}",
-                node.start_mark,
-            )
-        return int(super().construct_yaml_int(node))
-
-
-_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
-_BoundedLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+0123456789"))
-_BoundedLoader.add_constructor("tag:yaml.org,2002:float", _BoundedLoader.construct_yaml_float)
-
-
-def _walk(node: yaml.Node, lines: dict[Loc, int]) -> None:
-    """Record the line of every path; iterative, so deep documents cannot exhaust the stack,
-    and each node (alias targets included) is visited once per path, within MAX_YAML_NODES."""
-    stack: list[tuple[yaml.Node, Loc]] = [(node, ())]
-    visited = 0
-    while stack:
-        current, path = stack.pop()
-        visited += 1
-        if visited > MAX_YAML_NODES:  # the composer bounds this; a second guard, never reached
-            break
-        lines.setdefault(path, current.start_mark.line + 1)
-        if isinstance(current, yaml.MappingNode):
-            for key_node, value_node in current.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-                child = (*path, key)
-                lines[child] = key_node.start_mark.line + 1
-                stack.append((value_node, child))
-        elif isinstance(current, yaml.SequenceNode):
-            for index, item in enumerate(current.value):
-                stack.append((item, (*path, index)))
-
-
 def parse_yaml_text(text: str, source: str) -> LocatedDocument:
     """Parse YAML text, keeping line numbers; a syntax error becomes an :class:`InputError`.
 
@@ -247,8 +101,12 @@ def parse_yaml_text(text: str, source: str) -> LocatedDocument:
             f"the file is {len(text):,} characters; a YAML input may hold at most "
             f"{MAX_YAML_BYTES:,}",
         )
+    import yaml  # here, not at import: a run that reads no YAML never loads PyYAML
+
+    from computebroker._yaml import BoundedLoader, walk_lines
+
     try:
-        loader = _BoundedLoader(text)
+        loader = BoundedLoader(text)
     except yaml.YAMLError as exc:  # the reader refuses control characters up front
         raise InputError.single(source, f"not valid YAML: {exc}") from None
     try:
@@ -267,7 +125,7 @@ def parse_yaml_text(text: str, source: str) -> LocatedDocument:
         loader.dispose()
     lines: dict[Loc, int] = {}
     if node is not None:
-        _walk(node, lines)
+        walk_lines(node, lines)
     return LocatedDocument(data=data, source=source, lines=lines)
 
 

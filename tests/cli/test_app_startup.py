@@ -19,7 +19,8 @@ _PROBE = """
 import json, sys
 from computebroker.cli.app import run
 code = run(sys.argv[1:])
-heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(HEAVY)))
+loaded = set(sys.modules) | {m.split(".")[0] for m in sys.modules}
+heavy = sorted(loaded & set(json.loads(HEAVY)))
 # peak resident memory of this process image (ru_maxrss would carry the parent's over fork)
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")]
 rss = float(hwm[0].split()[1]) / 1024 if hwm else 0.0
@@ -27,8 +28,8 @@ print(json.dumps({"code": code, "heavy": heavy, "rss_mib": rss}))
 """
 
 
-def _probe(*args: str) -> dict[str, object]:
-    code = _PROBE.replace("HEAVY", repr(json.dumps(HEAVY)))
+def _probe(*args: str, heavy: tuple[str, ...] = HEAVY) -> dict[str, object]:
+    code = _PROBE.replace("HEAVY", repr(json.dumps(heavy)))
     proc = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
     )
@@ -44,12 +45,43 @@ def test_root_help_and_version_import_no_heavy_module(args: tuple[str, ...]) -> 
     assert isinstance(r["rss_mib"], float) and r["rss_mib"] < 60
 
 
+# what `simulate` never needs: the planner's LP stack, data frames, the web stack and (without
+# -o) the plotting library
+NOT_FOR_SIMULATE = {"scipy", "linopy", "xarray", "pandas", "fastapi", "plotly"}
+
+
 def test_simulate_help_imports_no_planner_stack() -> None:
     # the simulator needs numpy; the planner's LP stack and the data-frame stack stay out
-    r = _probe("simulate", "--help")
+    r = _probe("simulate", "--help", heavy=(*HEAVY, "plotly"))
     assert r["code"] == 0
     assert isinstance(r["heavy"], list)
-    assert not {"scipy", "linopy", "xarray", "pandas", "highspy"} & set(r["heavy"])
+    assert not ({"highspy"} | NOT_FOR_SIMULATE) & set(r["heavy"])
+
+
+def test_a_simulate_run_imports_only_what_it_uses() -> None:
+    # a run printing JSON: no plotting (that is for -o's page) and no planner stack; an
+    # uncontended max-min run (20 one-chip jobs, 20 V100s: each on its fastest chip) solves
+    # no LP, so no HiGHS either
+    args = ("simulate", "--generate", "20", "--fleet", "v100=20,p100=20,k80=20")
+    r = _probe(*args, "--throughputs", "gavel", "--format", "json", heavy=(*HEAVY, *OPTIONAL))
+    assert r["code"] == 0
+    assert isinstance(r["heavy"], list)
+    assert not ({"highspy"} | NOT_FOR_SIMULATE | set(OPTIONAL)) & set(r["heavy"])
+    assert "numpy" in r["heavy"]  # (the probe sees what is imported)
+
+
+# what a simulate run printing JSON or CSV does without: plotting (-o's page), rich (tables and
+# the progress bar: JSON and CSV go straight to stdout) and numpy.ma (np.percentile and
+# np.unique import it on first call; the report computes both without them) and PyYAML (an
+# inline fleet and a CSV trace are no YAML)
+OPTIONAL = ("plotly", "rich", "numpy.ma", "yaml")
+
+
+def test_a_csv_simulate_run_imports_no_rich_numpy_ma_nor_yaml() -> None:
+    args = ("simulate", "--generate", "20", "--fleet", "v100=20,p100=20,k80=20")
+    r = _probe(*args, "--throughputs", "gavel", "--format", "csv", heavy=OPTIONAL)
+    assert r["code"] == 0
+    assert r["heavy"] == []
 
 
 def test_root_help_lines_are_the_commands_own() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,33 @@ def test_rounds_gavel_runs_gavels_las_trace(capsys: pytest.CaptureFixture[str]) 
     assert jct["gavel"] > jct["fluid"]
     code, _, err = cli(capsys, *args, "--rounds", "gavelish")
     assert code == 2 and "gavelish" in err
+
+
+def test_the_run_pauses_the_collector_and_restores_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the cyclic collector is off while the simulation runs (cli.simulate_cmd, the command's
+    # edge) and as it was after it, also when the run fails
+    import gc
+
+    from computebroker.cli import simulate_cmd
+    from computebroker.sim import simulate as real
+
+    seen: list[bool] = []
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kw)
+
+    monkeypatch.setattr(simulate_cmd, "simulate", spy)
+    args = ("simulate", "--fleet", "v100=2", "--generate", "5", "--throughputs", "gavel")
+    code, _, err = cli(capsys, *args, "--format", "json")
+    assert code == 0, err
+    assert seen == [False] and gc.isenabled()
+
+    def boom(*args: object, **kw: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(simulate_cmd, "simulate", boom)
+    assert cli(capsys, *args)[0] == 130
+    assert gc.isenabled()

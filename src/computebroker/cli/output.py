@@ -19,12 +19,12 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from computebroker.errors import InputError
+
+if TYPE_CHECKING:  # rich is imported where a console or table is made (start-up of JSON runs)
+    from rich.console import Console
 
 __all__ = [
     "Format",
@@ -35,6 +35,7 @@ __all__ = [
     "make_console",
     "output_folder",
     "render_rows",
+    "rows_text",
 ]
 
 # Suffixes that say "this is a file name": `-o report.html` is refused with the rule instead of
@@ -167,6 +168,8 @@ PIPE_COLUMNS = 120
 def make_console(*, stderr: bool = False) -> Console:
     """A console for command output: the terminal's width on a TTY; otherwise (pipes, logs,
     CI) ``$COLUMNS`` when set, else 120 columns."""
+    from rich.console import Console
+
     probe = Console(stderr=stderr)
     if probe.is_terminal:
         return probe
@@ -230,6 +233,34 @@ def fmt_usd(value: float | None) -> str:
     return f"{sign}${v:,.0f}"
 
 
+def rows_text(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: Format,
+    *,
+    columns: Sequence[tuple[str, str]] | None = None,
+) -> str:
+    """Rows as a JSON array or CSV text (all keys of the rows; ``columns`` name the CSV
+    header of an empty list); for output without a console.
+
+    Examples
+    --------
+    >>> print(rows_text([{"a": 1, "b": None}], Format.CSV), end="")
+    a,b
+    1,
+    """
+    if fmt is Format.JSON:
+        return json.dumps(list(rows), indent=2, default=str) + "\n"
+    if fmt is not Format.CSV:
+        raise ValueError(f"rows_text writes JSON or CSV, not {fmt}")
+    buf = io.StringIO()
+    keys = list(rows[0].keys()) if rows else [k for k, _ in columns or []]
+    w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: "" if r.get(k) is None else r.get(k) for k in keys})
+    return buf.getvalue()
+
+
 def render_rows(
     console: Console,
     rows: Sequence[Mapping[str, Any]],
@@ -244,18 +275,11 @@ def render_rows(
 
     ``columns`` picks (key, header) pairs for the table; JSON and CSV carry every key.
     """
-    if fmt is Format.JSON:
-        console.file.write(json.dumps(list(rows), indent=2, default=str) + "\n")
+    if fmt is not Format.TABLE:
+        console.file.write(rows_text(rows, fmt, columns=columns))
         return
-    if fmt is Format.CSV:
-        buf = io.StringIO()
-        keys = list(rows[0].keys()) if rows else [k for k, _ in columns or []]
-        w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n", extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: "" if r.get(k) is None else r.get(k) for k in keys})
-        console.file.write(buf.getvalue())
-        return
+    from rich.table import Table
+
     cols = list(columns or [(k, k) for k in (rows[0].keys() if rows else [])])
     table = Table(title=title, caption=caption, header_style="bold", show_lines=False)
     for key, header in cols:

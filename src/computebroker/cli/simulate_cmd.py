@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from computebroker.catalog import load_catalog
 from computebroker.cli.limits import MAX_GENERATED_JOBS
@@ -17,10 +20,10 @@ from computebroker.cli.output import (
     make_console,
     output_folder,
     render_rows,
+    rows_text,
 )
 from computebroker.errors import InputError
 from computebroker.outputs import write_text_atomic
-from computebroker.reports.html import HtmlReport
 from computebroker.reports.sim import add_sim_sections, pool_rows, summary_rows
 from computebroker.scheduler import ThroughputTable, policy_names
 from computebroker.sim import (
@@ -38,13 +41,65 @@ from computebroker.sim import (
     simulate,
     table_from_rows,
 )
+from computebroker.sim.faults import FaultSpec
 from computebroker.sim.fleet import Fleet
 from computebroker.sim.gavel import GAVEL_DIR, gavel_throughputs
-from computebroker.sim.simulator import RoundMode
+from computebroker.sim.simulator import RoundMode, SimState
 
 __all__ = ["simulate_cmd"]
 
 SIM_FILES = ("simulate.html", "simulate.json")
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for one simulation, and restored after.
+
+    A run's objects (a few per job) live until it ends and it makes no cyclic garbage worth
+    collecting, so the collector would only rescan them: 1.2 s of 5.3 s of CPU (23%) at
+    100,000 jobs with fifo, 7 ms at 1,000 jobs (measured with gc.callbacks, 2026-12-01). The
+    setting is process-wide, so it is made here, at the command's edge, never in the library.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run(
+    fl: Fleet,
+    tr: Trace,
+    table: ThroughputTable,
+    faults: list[FaultSpec],
+    cfg: SimConfig,
+    *,
+    bar: bool,
+) -> SimState:
+    """The simulation, with the collector paused and, with ``bar``, a progress bar on stderr
+    (rich's progress module is imported only then)."""
+    if not bar:
+        with _collector_paused():
+            return simulate(fl, tr, table, faults=faults, config=cfg)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[dim]simulating[/dim]"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}% of arrivals"),
+        TimeElapsedColumn(),
+        console=make_console(stderr=True),
+        transient=True,
+    ) as progress_bar:
+        task = progress_bar.add_task("sim", total=1.0)
+
+        def progress(now: float, last: float) -> None:
+            progress_bar.update(task, completed=min(1.0, now / last) if last > 0 else 1.0)
+
+        with _collector_paused():
+            return simulate(fl, tr, table, faults=faults, config=cfg, progress=progress)
 
 
 def _throughputs(spec: str | None, fleet: Fleet, catalog_files: list[Path]) -> ThroughputTable:
@@ -188,7 +243,6 @@ def simulate_cmd(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
 ) -> None:
     """Run a job stream on a fleet under a policy, with faults; JCT, utilisation, cost, SLOs."""
-    console = make_console()
     given = [fleet, trace, throughputs, faults, *(catalog or [])]
     if output is not None:
         output = output_folder(output, writes=SIM_FILES, inputs=given)
@@ -213,22 +267,7 @@ def simulate_cmd(
     from computebroker.scheduler import get_policy
 
     get_policy(policy)  # a bad name fails before the run
-    show = fmt is Format.TABLE
-    with Progress(
-        TextColumn("[dim]simulating[/dim]"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}% of arrivals"),
-        TimeElapsedColumn(),
-        console=make_console(stderr=True),
-        transient=True,
-        disable=not show,
-    ) as bar:
-        task = bar.add_task("sim", total=1.0)
-
-        def progress(now: float, last: float) -> None:
-            bar.update(task, completed=min(1.0, now / last) if last > 0 else 1.0)
-
-        st = simulate(fl, tr, table, faults=fault_specs, config=cfg, progress=progress)
+    st = _run(fl, tr, table, fault_specs, cfg, bar=fmt is Format.TABLE)
     r = report(st)
     doc = r.record() | {
         "fleet": fl.source,
@@ -237,6 +276,8 @@ def simulate_cmd(
         "throughputs": table.source,
     }
     if output is not None:
+        from computebroker.reports.html import HtmlReport  # plotly: only for the page
+
         page = HtmlReport(
             title=f"computebroker simulate: {r.policy}",
             subtitle=f"{len(tr.jobs):,} jobs from {tr.source} on {fl.describe()}",
@@ -244,12 +285,14 @@ def simulate_cmd(
         add_sim_sections(page, st, r)
         write_text_atomic(output / SIM_FILES[0], page.render())
         write_text_atomic(output / SIM_FILES[1], json.dumps(doc, indent=2, default=str) + "\n")
+    # JSON and CSV go straight to stdout: no console (importing rich costs start-up)
     if fmt is Format.JSON:
-        console.file.write(json.dumps(doc, indent=2, default=str) + "\n")
+        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
         return
     if fmt is Format.CSV:
-        render_rows(console, pool_rows(st, r), fmt)
+        sys.stdout.write(rows_text(pool_rows(st, r), fmt))
         return
+    console = make_console()
     render_rows(
         console,
         summary_rows(r),

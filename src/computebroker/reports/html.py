@@ -10,10 +10,10 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
-import plotly.io as pio
+if TYPE_CHECKING:  # plotly is imported where a page is rendered (a table costs no plotly)
+    import plotly.graph_objects as go
 
 __all__ = ["PALETTE", "HtmlReport", "Section", "human_header", "money", "table_html"]
 
@@ -209,6 +209,9 @@ class HtmlReport:
 
     def render(self) -> str:
         """The page as one HTML string with plotly's JavaScript embedded once."""
+        import plotly.graph_objects as go
+        import plotly.io as pio
+
         first = True
         blocks = []
         n = 0

@@ -3,15 +3,17 @@ pool-usage timeline, and the JCT distribution."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import plotly.graph_objects as go
 
 from computebroker.reports.html import PALETTE, HtmlReport, money
 from computebroker.scheduler.types import JobKind
 from computebroker.sim.metrics import SimReport
 from computebroker.sim.simulator import SimState
+
+if TYPE_CHECKING:  # imported by the figures (the summary and pool rows need no plotly)
+    import plotly.graph_objects as go
 
 __all__ = ["add_sim_sections", "fig_jct_cdf", "fig_timeline", "pool_rows", "summary_rows"]
 
@@ -77,6 +79,8 @@ def pool_rows(st: SimState, r: SimReport) -> list[dict[str, Any]]:
 
 def fig_timeline(r: SimReport) -> go.Figure:
     """Chips in use per pool over time (stacked), with total capacity."""
+    import plotly.graph_objects as go
+
     tl = r.timeline
     fig = go.Figure()
     t = tl.get("t_hours", [])
@@ -115,6 +119,8 @@ def fig_timeline(r: SimReport) -> go.Figure:
 
 def fig_jct_cdf(st: SimState) -> go.Figure:
     """Cumulative distribution of job completion times."""
+    import plotly.graph_objects as go
+
     # training jobs only: a service runs until its end, so its "completion time" is its lifetime
     jct = (
         np.sort([r.jct for r in st.records if r.jct is not None and r.kind is JobKind.TRAIN])

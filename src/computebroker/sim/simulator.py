@@ -20,7 +20,6 @@ preemptions, random outages) comes from one generator seeded by ``SimConfig.seed
 from __future__ import annotations
 
 import bisect
-import gc
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -707,16 +706,7 @@ def simulate(
         raise InputError.single(trace.source, "the trace has no jobs")
     faults = list(faults or [])
     fleet = apply_static_faults(fleet, faults)
-    # The run's objects (a few per job: millions on long traces) live until it ends and it
-    # makes no cyclic garbage worth collecting, so the cyclic collector would only rescan them
-    # again and again (a fifth of the CPU time at 100,000 jobs); it is paused for the run.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _run(fleet, trace, table, faults, cfg, progress)
-    finally:
-        if was_enabled:
-            gc.enable()
+    return _run(fleet, trace, table, faults, cfg, progress)
 
 
 def _run(

@@ -27,66 +27,85 @@ from computebroker.scheduler.types import (
     SimJob,
 )
 
-__all__ = ["MaxMinFairness", "MaxMinFairnessAgnostic", "group_jobs"]
+__all__ = ["GroupCache", "MaxMinFairness", "MaxMinFairnessAgnostic", "group_jobs"]
 
 
 RowKey = tuple[str, int, float, frozenset[str] | None]
 GroupKey = tuple[str, int, float, tuple[float, ...]]
 
 
+class GroupCache:
+    """Each job's group, by its spec (held, so an ``id`` is never reused while cached): valid
+    while the pools and the rate function are the same. Groups are numbered, so a later
+    round costs one look-up per job and hashes small ints, not a rate call per job and pool."""
+
+    __slots__ = ("by_spec", "ids", "keys")
+
+    def __init__(self) -> None:
+        self.by_spec: dict[int, tuple[SimJob, int]] = {}
+        self.ids: dict[GroupKey, int] = {}
+        self.keys: list[GroupKey] = []
+
+    def group_of(self, inp: AllocationInput, state: JobState) -> int:
+        """The number of ``state``'s group (computed once per spec)."""
+        spec = state.spec
+        hit = self.by_spec.get(id(spec))
+        if hit is not None and hit[0] is spec:
+            return hit[1]
+        row = tuple(inp.rate(state, pool, spec.chips) for pool in inp.pools)
+        key = (spec.job_type, spec.chips, spec.weight, row)
+        gid = self.ids.get(key)
+        if gid is None:
+            gid = self.ids[key] = len(self.keys)
+            self.keys.append(key)
+        self.by_spec[id(spec)] = (spec, gid)
+        return gid
+
+
 def group_jobs(
     inp: AllocationInput,
     jobs: list[int],
-    cache: dict[int, tuple[SimJob, GroupKey]] | None = None,
+    cache: GroupCache | None = None,
     states: Sequence[JobState] | None = None,
 ) -> tuple[list[list[int]], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Group identical jobs (same type, gang, weight and throughputs): (members, rates (U, K),
-    counts, chips, weights). ``cache`` keeps each job's group key (its spec is held, so an id
-    is never reused while cached; valid while the pools and the rate function are the same),
-    so a later round costs one look-up per job, not a rate call per job and pool; ``states``
-    is ``inp.jobs`` as a list, when the caller has one."""
-    cache = {} if cache is None else cache
+    """Group identical jobs (same type, gang, weight and throughputs), in order of first
+    appearance: (members, rates (U, K), counts, chips, weights). ``cache`` keeps each job's
+    group between rounds; ``states`` is ``inp.jobs`` as a list, when the caller has one."""
+    cache = GroupCache() if cache is None else cache
     states = inp.jobs if states is None else states
-    rows: dict[RowKey, tuple[float, ...]] = {}
-    groups: dict[GroupKey, list[int]] = {}
+    by_spec, group_of = cache.by_spec, cache.group_of
+    groups: dict[int, list[int]] = {}
     for j in jobs:
         state = states[j]
         spec = state.spec
-        hit = cache.get(id(spec))
-        if hit is not None and hit[0] is spec:
-            key = hit[1]
-        else:
-            kind = (spec.job_type, spec.chips, spec.weight, spec.allowed)
-            row = rows.get(kind)
-            if row is None:
-                row = rows[kind] = tuple(inp.rate(state, pool, spec.chips) for pool in inp.pools)
-            key = (spec.job_type, spec.chips, spec.weight, row)
-            cache[id(spec)] = (spec, key)
-        g = groups.get(key)
+        hit = by_spec.get(id(spec))
+        gid = hit[1] if hit is not None and hit[0] is spec else group_of(inp, state)
+        g = groups.get(gid)
         if g is None:
-            groups[key] = [j]
+            groups[gid] = [j]
         else:
             g.append(j)
     members = list(groups.values())
-    keys = list(groups)
-    rates = [k[3] for k in keys]
-    chips = [k[1] for k in keys]
-    weights = [k[2] for k in keys]
+    keys = [cache.keys[gid] for gid in groups]
     return (
         members,
-        np.array(rates, dtype=float).reshape(len(members), len(inp.pools)),
+        np.array([k[3] for k in keys], dtype=float).reshape(len(members), len(inp.pools)),
         np.array([len(m) for m in members], dtype=float),
-        np.array(chips, dtype=float),
-        np.array(weights, dtype=float),
+        np.array([k[1] for k in keys], dtype=float),
+        np.array([k[2] for k in keys], dtype=float),
     )
 
 
 def _shared(members: list[list[int]], x: np.ndarray, chips: np.ndarray) -> list[SharedPlacement]:
+    """One placement per group and pool; a group's placements on several pools hold the
+    same ``jobs`` tuple (so a caller can see them as one group's)."""
+    uu, kk = np.nonzero(x > 1e-6)
+    shares = x[uu, kk].tolist()
+    gang = chips.astype(int).tolist()
+    jobs = [tuple(m) for m in members]
     return [
-        SharedPlacement(
-            jobs=tuple(members[u]), pool=int(k), share=float(x[u, k]), chips=int(chips[u])
-        )
-        for u, k in zip(*np.nonzero(x > 1e-6), strict=True)
+        SharedPlacement(jobs=jobs[u], pool=k, share=share, chips=gang[u])
+        for u, k, share in zip(uu.tolist(), kk.tolist(), shares, strict=True)
     ]
 
 
@@ -100,7 +119,7 @@ class _MaxMin:
 
     def __init__(self) -> None:
         self._lp: AllocationLp | None = None
-        self._keys: dict[int, tuple[SimJob, GroupKey]] = {}
+        self._keys = GroupCache()
         self._rows_for: tuple[object, object] | None = None
 
     def shares(
@@ -132,7 +151,7 @@ class _MaxMin:
             or self._rows_for[0] is not inp.pools
             or self._rows_for[1] != inp.rate
         ):
-            self._keys, self._rows_for = {}, (inp.pools, inp.rate)
+            self._keys, self._rows_for = GroupCache(), (inp.pools, inp.rate)
         members, rates, counts, chips, weights = group_jobs(inp, ready, self._keys, states)
         self._lp = self._lp or AllocationLp()
         x = self.shares(

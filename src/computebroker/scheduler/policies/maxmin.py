@@ -27,9 +27,21 @@ import numpy as np
 
 from computebroker.scheduler.policies._lp import AllocationLp
 
-__all__ = ["EPS", "agnostic_shares", "gang_rows", "max_min_shares"]
+__all__ = [
+    "EPS",
+    "TIE",
+    "agnostic_shares",
+    "fastest_fit",
+    "gang_rows",
+    "lp_shares",
+    "max_min_shares",
+]
 
 EPS = 1e-3  # weight of the secondary (total normalised throughput) term; small enough not to trade the minimum
+# a unit's best pool is clear of its second when better by more than this fraction: below it
+# the LP, not ``fastest_fit``, chooses (1e-6 is far above HiGHS's 1e-7 optimality tolerance
+# on costs of EPS-scale, far below any real throughput difference)
+TIE = 1e-6
 
 
 def max_min_shares(
@@ -42,7 +54,26 @@ def max_min_shares(
     context: str = "",
 ) -> np.ndarray:
     """(U, K) shares solving the LP of the module docstring (``context`` names the round in
-    an error)."""
+    an error): ``fastest_fit`` where it gives the answer, else the LP."""
+    usable = (a > 0) & (free[None, :] >= 1)
+    if not usable.any():
+        return np.zeros(a.shape)
+    best = fastest_fit(np.where(usable, a, 0.0), counts, chips, free)
+    if best is not None:
+        return best
+    return lp_shares(lp, a, counts, chips, free, context=context)
+
+
+def lp_shares(
+    lp: AllocationLp,
+    a: np.ndarray,
+    counts: np.ndarray,
+    chips: np.ndarray,
+    free: np.ndarray,
+    *,
+    context: str = "",
+) -> np.ndarray:
+    """(U, K) shares from HiGHS on the LP of the module docstring."""
     U, K = a.shape
     usable = (a > 0) & (free[None, :] >= 1)
     uu, kk = np.nonzero(usable)
@@ -80,6 +111,46 @@ def max_min_shares(
     return out
 
 
+def fastest_fit(
+    a: np.ndarray, counts: np.ndarray, chips: np.ndarray, free: np.ndarray
+) -> np.ndarray | None:
+    """The LP's solution when every unit fits on its own best pool at once (``None`` when
+    not, or when a unit's best pool is not clear of its second by ``TIE``).
+
+    Then each job at share 1 on the pool where ``a`` is highest is optimal and the only
+    optimum: no unit can do better than its own best (``sum_k x <= 1``), so the minimum ``t``
+    and the secondary term are both at their bounds, and a unit at its best with a unique best
+    pool has all its time there. An uncontended round (jobs on a cluster with room for each on
+    its fastest chips) costs no LP. ``a`` is 0 where a unit cannot run.
+
+    Examples
+    --------
+    >>> a = np.array([[3.0, 1.0], [2.0, 1.0]])
+    >>> fastest_fit(a, np.array([1.0, 1.0]), np.array([1.0, 1.0]), np.array([2.0, 2.0])).tolist()
+    [[1.0, 0.0], [1.0, 0.0]]
+    >>> print(fastest_fit(a, np.array([1.0, 1.0]), np.array([1.0, 1.0]), np.array([1.0, 2.0])))
+    None
+    """
+    U, K = a.shape
+    top = a.argmax(axis=1)
+    rows = np.arange(U)
+    hi = a[rows, top]
+    runs = hi > 0
+    if K > 1:
+        second = np.partition(a, K - 2, axis=1)[:, K - 2]
+        if (runs & (second >= hi * (1.0 - TIE))).any():
+            return None
+    uu, kk = rows[runs], top[runs]
+    # the chip rows only: whole jobs at share 1 that fit by chips fit by gangs too (N whole
+    # gangs of g or more chips take at least g N chips, so N <= free / g, hence <= floor)
+    need = np.bincount(kk, weights=(counts * chips)[uu], minlength=K)
+    if (need > free + 1e-9).any():
+        return None
+    out = np.zeros((U, K))
+    out[uu, kk] = 1.0
+    return out
+
+
 def gang_rows(
     uu: np.ndarray, kk: np.ndarray, counts: np.ndarray, chips: np.ndarray, free: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -96,7 +167,10 @@ def gang_rows(
     []
     """
     c = chips[uu]
-    sizes = np.unique(c[c > 1])
+    # the gang sizes above 1 present, ascending (chips are whole numbers; no np.unique, whose
+    # first call imports numpy.ma)
+    sizes = np.flatnonzero(np.bincount(c.astype(np.intp)))
+    sizes = sizes[sizes > 1]
     n_pools = len(free)
     # every (gang size g, share column i) with chips >= g, grouped by (g, pool), columns in
     # order within a group: a row per group whose gangs cannot all fit at once
