@@ -471,6 +471,10 @@ class _Sim:
             cand, base = self.waiting, self.head
             free = [c - u for c, u in zip(self.cap, self.used, strict=True)]
         if len(cand) <= base:
+            if self.gavel is not None and self.gavel.due(now, cand):
+                # Gavel's simulator schedules a round when the last job has left too: the
+                # (empty) allocation is recomputed and the throttle restarts from now
+                self.gavel.reset(now, {}, len(self.views))
             self._record_timeline()
             return
         inp = AllocationInput(
