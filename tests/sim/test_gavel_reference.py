@@ -100,7 +100,7 @@ def _deviation(ref_id: str, mode: RoundMode, throttle_s: float = THROTTLE_S) -> 
 
 def test_the_reference_rows_are_sourced() -> None:
     refs = references()
-    assert len(refs) == 24
+    assert len(refs) == 16
     for r in refs.values():
         assert r.source and r.as_of and r.how_measured and r.value_s > 0
 
@@ -219,10 +219,22 @@ def _window_jct(ref_id: str, mode: RoundMode, seed: int) -> float:
 
 
 # Measured deviations from Gavel (mean of seeds 0-2), per generated row and mode, where they
-# exceed the tolerance (strict xfails: a change that fixes one shows up). Gavel's agnostic
-# rows are low against both our modes on the very same jobs (the type-order shuffle draws
-# differ; the rest is not explained here: see docs/simulate.md).
-MEASURED: dict[tuple[str, RoundMode], str] = {}
+# exceed the tolerance (strict xfails: a change that fixes one shows up). On the very same
+# jobs, seed 2 is 14-27% above Gavel in every 2 jobs/h row and both modes, and the multi-GPU
+# agnostic row is high in both modes alike; neither is explained yet (docs/simulate.md). The
+# low-rate rows' window could not be confirmed (their how_measured).
+_LOW = "window or start unverified (data file)"
+MEASURED: dict[tuple[str, RoundMode], str] = {
+    ("las-generated-single-aware-0.4jph", RoundMode.GAVEL): f"measured -19.4%; {_LOW}",
+    ("las-generated-single-agnostic-0.4jph", RoundMode.GAVEL): f"measured -20.6%; {_LOW}",
+    ("las-generated-single-agnostic-0.4jph", RoundMode.FLUID): f"measured -21.4%; {_LOW}",
+    ("las-generated-multi-aware-0.4jph", RoundMode.GAVEL): f"measured -11.3%; {_LOW}",
+    ("las-generated-multi-agnostic-0.4jph", RoundMode.GAVEL): f"measured -9.2%; {_LOW}",
+    ("las-generated-single-aware", RoundMode.GAVEL): "measured +9.0% (+2.0, +5.4, +20.7% by seed)",
+    ("las-generated-multi-aware", RoundMode.GAVEL): "measured +6.1% (+5.6, -0.3, +13.7% by seed)",
+    ("las-generated-single-agnostic", RoundMode.FLUID): "measured +10.7% on Gavel's jobs",
+    ("las-generated-multi-agnostic", RoundMode.FLUID): "measured +19.7% on Gavel's jobs",
+}
 
 
 def _generated_cases(mode: RoundMode, tolerance: float) -> list[object]:
@@ -253,6 +265,8 @@ def test_generated_traces_gavel_rounds_within_five_percent(ref_id: str, toleranc
 
 
 @pytest.mark.parametrize(("ref_id", "tolerance"), _generated_cases(RoundMode.FLUID, 0.10))
-def test_generated_traces_default_agnostic_within_ten_percent(ref_id: str, tolerance: float) -> None:
+def test_generated_traces_default_agnostic_within_ten_percent(
+    ref_id: str, tolerance: float
+) -> None:
     dev = _generated_deviation(ref_id, RoundMode.FLUID)
     assert abs(dev) <= tolerance, f"{ref_id}: {dev:+.1%}"
