@@ -232,6 +232,8 @@ MEASURED: dict[tuple[str, RoundMode], str] = {
     ("las-generated-multi-agnostic-0.4jph", RoundMode.GAVEL): f"measured -9.2%; {_LOW}",
     ("las-generated-single-aware", RoundMode.GAVEL): "measured +9.0% (+2.0, +5.4, +20.7% by seed)",
     ("las-generated-multi-aware", RoundMode.GAVEL): "measured +6.1% (+5.6, -0.3, +13.7% by seed)",
+    ("las-generated-single-agnostic", RoundMode.GAVEL): "measured +12.0% (+5.9, +6.2, +25.2%)",
+    ("las-generated-multi-agnostic", RoundMode.GAVEL): "measured +22.4% (+24.9, +13.5, +29.1%)",
     ("las-generated-single-agnostic", RoundMode.FLUID): "measured +10.7% on Gavel's jobs",
     ("las-generated-multi-agnostic", RoundMode.FLUID): "measured +19.7% on Gavel's jobs",
 }
