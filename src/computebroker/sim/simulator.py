@@ -35,7 +35,13 @@ from computebroker.sim._apply import JobsView, differs, new_placements
 from computebroker.sim.engine import Engine
 from computebroker.sim.faults import FaultSpec, Outage, apply_static_faults, draw_outages
 from computebroker.sim.fleet import Fleet
-from computebroker.sim.gavel_rounds import SPEED_BLIND, GavelRounds, gavel_order
+from computebroker.sim.gavel_rounds import (
+    AGNOSTIC,
+    SPEED_BLIND,
+    GavelRounds,
+    gavel_agnostic_shares,
+    gavel_order,
+)
 from computebroker.sim.records import DEFAULT_ROUND_S, JobRecord, RoundMode, SimConfig, SimState
 from computebroker.sim.traces import Trace
 
@@ -154,6 +160,7 @@ class _Sim:
         self.gang_need: dict[int, list[int]] = {}  # gavel rounds: chips per pool, by job
         self.arrival_order: list[int] = []  # job indices by arrival; the next to book at:
         self.next_arrival = 0
+        self.arrival_booked = False  # an arrival is booked that has not happened yet
         self.gavel = (
             GavelRounds(
                 order=gavel_order([v.accelerator for v in self.views]),
@@ -201,6 +208,7 @@ class _Sim:
 
     def _book_next_arrival(self) -> None:
         i = self.next_arrival
+        self.arrival_booked = i < len(self.arrival_order)
         if i < len(self.arrival_order):
             j = self.arrival_order[i]
             self.next_arrival = i + 1
@@ -504,6 +512,10 @@ class _Sim:
             cand, base = self.waiting, self.head
             free = [c - u for c, u in zip(self.cap, self.used, strict=True)]
         if len(cand) <= base:
+            if self.gavel is not None and self.gavel.due(now, cand):
+                # Gavel's simulator schedules a round when the last job has left too: the
+                # (empty) allocation is recomputed and the throttle restarts from now
+                self.gavel.reset(now, {}, len(self.views))
             self._record_timeline()
             return
         inp = AllocationInput(
@@ -594,14 +606,7 @@ class _Sim:
         g, now = self.gavel, inp.now
         assert g is not None
         if g.due(now, cand):
-            alloc = self.policy.allocate(inp)
-            if self.cfg.check_invariants:
-                alloc.check(inp)
-            shares: dict[int, dict[int, float]] = {j: {} for j in cand}
-            for p in alloc.all_placements():
-                per = shares[cand[p.job]]
-                per[p.pool] = per.get(p.pool, 0.0) + p.share
-            g.reset(now, shares, len(self.views))
+            g.reset(now, self._gavel_shares(inp, cand), len(self.views))
         runs = self.runs
         for j in cand:  # remaining work as of now, for how long each placed job runs
             if runs[j].rate > 0:
@@ -635,11 +640,43 @@ class _Sim:
                 return self.round_s
             return min(self.round_s, job.remaining / rate)
 
-        placed, length = g.round(cand, need, self.cap, run_s)
+        placed, length = g.round(now, cand, need, self.cap, run_s)
         self._apply_moves(cand, placed)
         self._record_timeline()
-        if self.active:
-            self._request_at(now + (length if length > 1e-9 else self.round_s))
+        if not self.active:
+            return
+        if length > 1e-9:
+            self._request_at(now + length)
+        elif not self.arrival_booked and g.changed(cand):
+            # nothing ran and no job is left to arrive: Gavel lifts the throttle
+            g.unthrottle()
+            self._request_at(now)
+        # else nothing ran (every job waits for an allocation): Gavel's simulator jumps to the
+        # next arrival, which starts the next round (``_request``)
+
+    def _gavel_shares(self, inp: AllocationInput, cand: list[int]) -> dict[int, dict[int, float]]:
+        """The allocation in force from now (job -> pool -> share): Gavel's own agnostic LP
+        for agnostic LAS (``gavel_rounds.gavel_agnostic_shares``), the policy's answer
+        otherwise."""
+        if self.policy.name == AGNOSTIC and all(self.jobs[j].kind is JobKind.TRAIN for j in cand):
+            jobs = [self.jobs[j] for j in cand]
+            x = gavel_agnostic_shares(
+                np.array([float(job.chips) for job in jobs]),
+                np.array([job.weight for job in jobs]),
+                np.array([float(int(c + 1e-9)) for c in self.cap]),
+            )
+            return {
+                j: {k: float(x[i, k]) for k in range(len(self.views)) if x[i, k] > 0}
+                for i, j in enumerate(cand)
+            }
+        alloc = self.policy.allocate(inp)
+        if self.cfg.check_invariants:
+            alloc.check(inp)
+        shares: dict[int, dict[int, float]] = {j: {} for j in cand}
+        for p in alloc.all_placements():
+            per = shares[cand[p.job]]
+            per[p.pool] = per.get(p.pool, 0.0) + p.share
+        return shares
 
     def _apply_moves(self, cand: list[int], new: dict[int, list[tuple[int, float, int]]]) -> None:
         """A preemptive policy's answer: every job whose placements changed is released first

@@ -23,6 +23,7 @@ import csv
 import io
 import json
 import math
+import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -39,6 +40,7 @@ __all__ = [
     "Trace",
     "check_runnable",
     "format_trace",
+    "generate_gavel_trace",
     "generate_trace",
     "read_trace",
 ]
@@ -560,3 +562,111 @@ def _bursty_arrivals(
     arr = np.asarray(out[:n], dtype=float)
     result: np.ndarray = arr - arr[0]
     return result
+
+
+# Gavel's own generator, draw for draw ----------------------------------------------------------
+
+# Gavel's JobTable, in its order (scheduler/job_table.py, github.com/stanford-futuredata/gavel,
+# read at commit 1a57def): (model, whether it may run as a multi-GPU gang). The order matters:
+# Gavel draws a job type with ``rng.choice(JobTable)``.
+GAVEL_JOB_TABLE: tuple[tuple[str, bool], ...] = (
+    *((f"ResNet-18 (batch size {b})", True) for b in (16, 32, 64, 128, 256)),
+    *((f"ResNet-50 (batch size {b})", True) for b in (16, 32, 64, 128)),
+    *((f"Transformer (batch size {b})", True) for b in (16, 32, 64, 128, 256)),
+    *((f"LM (batch size {b})", True) for b in (5, 10, 20, 40, 80)),
+    *((f"Recommendation (batch size {b})", False) for b in (512, 1024, 2048, 4096, 8192)),
+    ("A3C", False),
+    ("CycleGAN", False),
+)
+
+
+def _gavel_scale(rng: random.Random) -> int:
+    """Gavel's ``_generate_scale_factor`` (scheduler/utils.py): one ``uniform(0, 1)`` draw;
+    2 on [0.7, 0.8], 4 on (0.8, 0.95], 8 above (the boundaries as Gavel tests them)."""
+    r = rng.uniform(0, 1)
+    if 0.7 <= r <= 0.8:
+        return 2
+    if 0.8 <= r <= 0.95:
+        return 4
+    return 8 if r >= 0.95 else 1
+
+
+def _gavel_duration(rng: random.Random) -> float:
+    """Gavel's ``_generate_duration``: one ``random()`` draw picks the long mode (>= 0.8:
+    10^U(3, 4) minutes), else 10^U(1.5, 3) minutes; seconds."""
+    if rng.random() >= 0.8:
+        return 60.0 * 10 ** rng.uniform(3, 4)
+    return 60.0 * 10 ** rng.uniform(1.5, 3)
+
+
+def _gavel_job(
+    rng: random.Random, multi_chip: bool, reference_rate: Callable[[str, int], float]
+) -> tuple[str, int, float]:
+    """One job as Gavel's ``utils.generate_job`` draws it (its defaults: the scale factor is
+    drawn first whether or not multi-GPU jobs are asked for, then the duration, then the type,
+    redrawn until a gang's type is distributed): (type, chips, work = duration x V100 rate)."""
+    chips = _gavel_scale(rng)
+    duration = _gavel_duration(rng)
+    if not multi_chip:
+        chips = 1
+    while True:
+        model, distributed = GAVEL_JOB_TABLE[rng.randrange(len(GAVEL_JOB_TABLE))]
+        if chips == 1 or distributed:
+            break
+    return model, chips, duration * reference_rate(model, chips)
+
+
+def generate_gavel_trace(
+    n_jobs: int,
+    *,
+    rate_per_hour: float,
+    reference_rate: Callable[[str, int], float],
+    seed: int = 0,
+    multi_chip: bool = False,
+    steady_state_chips: Mapping[str, int] | None = None,
+) -> Trace:
+    """The jobs Gavel's simulator generates for ``seed`` (its ``Scheduler.simulate`` without a
+    trace, scheduler/scheduler.py at commit c4fa400), the same random numbers in the same
+    order, so a run here sees Gavel's very trace rather than another draw of its distributions:
+
+    * jobs from ``random.Random(seed + 2)`` (Gavel's ``_job_generator``), inter-arrival times
+      from ``random.Random(seed + 3)`` (``_interarrival_time_generator``): ``-log(1 - U) /
+      rate``; the first generated job arrives at 0;
+    * ``steady_state_chips`` (Gavel's ``simulate_steady_state``, which its Figure 8/9 drivers
+      set): before those, for each worker type in sorted name order, jobs arriving at 0 until
+      that type's chips are covered (each job counts its gang size);
+    * ``rng.choice(JobTable)`` is ``rng.randrange(len(JobTable))`` in CPython, the draw used
+      here.
+
+    ``reference_rate(type, chips)`` is the V100 throughput of the gang (work/s): Gavel's
+    ``num_steps = duration x throughputs['v100'][(type, scale)]``. ``n_jobs`` counts all jobs,
+    the steady-state ones (ids 0, 1, ...) included, as Gavel's job ids do.
+
+    Examples
+    --------
+    >>> t = generate_gavel_trace(3, rate_per_hour=2.0, reference_rate=lambda t, c: 1.0)
+    >>> [(round(j.arrival), j.job_type) for j in t.jobs]  # doctest: +NORMALIZE_WHITESPACE
+    [(0, 'ResNet-18 (batch size 64)'), (489, 'Transformer (batch size 16)'),
+     (1904, 'Recommendation (batch size 2048)')]
+    """
+    if n_jobs < 1 or rate_per_hour <= 0:
+        raise InputError.single("<generator>", "need n_jobs >= 1 and rate_per_hour > 0")
+    jobs_rng, gaps_rng = random.Random(seed + 2), random.Random(seed + 3)
+    rate = rate_per_hour / 3600.0
+    jobs: list[SimJob] = []
+
+    def add(at: float) -> None:
+        jt, chips, work = _gavel_job(jobs_rng, multi_chip, reference_rate)
+        i = len(jobs)
+        jobs.append(SimJob(id=f"job{i}", job_type=jt, arrival=at, work=work, chips=chips, index=i))
+
+    for accel in sorted(steady_state_chips or {}):
+        left = (steady_state_chips or {})[accel]
+        while left > 0 and len(jobs) < n_jobs:
+            add(0.0)
+            left -= jobs[-1].chips
+    t = 0.0
+    while len(jobs) < n_jobs:
+        add(t)
+        t += -math.log(1.0 - gaps_rng.random()) / rate
+    return _finish(jobs, {}, f"Gavel's generator (seed {seed})", "generated")
