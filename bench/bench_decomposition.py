@@ -162,8 +162,13 @@ def _decomposed(p: Any) -> dict[str, Any]:
     try:
         res = solve_plan(p, opt)
     except SolveStoppedError as e:  # no plan at the time limit: measured, and said
-        return {"status": "no plan", "termination": f"no plan: {e}", "gap": nan,
-                "objective": nan, "bound": nan}
+        return {
+            "status": "no plan",
+            "termination": f"no plan: {e}",
+            "gap": nan,
+            "objective": nan,
+            "bound": nan,
+        }
     objective = nan
     if res.plan is not None:
         pol = p.spec.policy
@@ -195,10 +200,9 @@ def _extensive(p: Any, *, milp: bool) -> dict[str, Any]:
     const = float(p.prob @ p.cost_const())
     done = facts.termination.value == "optimal"
     objective = float(info.objective_function_value) + const if facts.has_solution else math.nan
-    if milp:
-        bound = float(info.mip_dual_bound) + const
-    else:  # an LP's optimum is its own bound; stopped short, it bounds nothing
-        bound = objective if done else math.nan
+    # an LP's optimum is its own bound; stopped short, it bounds nothing
+    lp_bound = objective if done else math.nan
+    bound = float(info.mip_dual_bound) + const if milp else lp_bound
     what = "MILP" if milp else "LP relaxation"
     if done:
         text = f"{what} optimal"
@@ -383,11 +387,13 @@ def record(paths: list[str]) -> None:
 
 
 EXTRA = (
-    "Figures from one child process each (``python -m bench.bench_decomposition CASE METHOD "
-    "COUNT``), recorded with ``python -m bench.bench_decomposition --record FILE...`` when the "
-    "shared machine could not run the whole list in one go; CPU seconds count the process and "
-    "its worker processes, and are the comparable figure on a loaded machine (wall time there "
-    "is several times the CPU time)."
+    "Figures from one child process each (``python -m bench.bench_decomposition --run CASE "
+    "METHOD COUNT > FILE`` runs one job as the bench does, within its wall limit), recorded "
+    "with ``python -m bench.bench_decomposition --record FILE...`` when the shared machine "
+    "could not run the whole list in one go; CPU seconds count the process and its worker "
+    "processes, and are the comparable figure on a loaded machine (wall time there is several "
+    "times the CPU time). A row without a figure says why (not finished within the bench's "
+    "wall limit, failed, not run in this recording) and fails where it has a target."
 )
 
 
@@ -467,5 +473,7 @@ def _results(done: dict[tuple[str, str, int], dict[str, Any]]) -> list[Result]:
 if __name__ == "__main__":
     if sys.argv[1] == "--record":
         record(sys.argv[2:])
+    elif sys.argv[1] == "--run":  # one job as the bench runs it: its own child, its wall limit
+        print(json.dumps(_run(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
     else:
         print(json.dumps(child(sys.argv[1], sys.argv[2], int(sys.argv[3]))))

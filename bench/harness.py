@@ -168,9 +168,7 @@ def render_section(
         "|---|---|---|---|",
     ]
     for r in results:
-        lines.append(
-            f"| {r.name} | {r.value_text} | {r.target_text} | {r.pass_text} |"
-        )
+        lines.append(f"| {r.name} | {r.value_text} | {r.target_text} | {r.pass_text} |")
     notes = [r for r in results if r.notes]
     if notes:
         lines.append("")

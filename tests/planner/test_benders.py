@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -115,7 +117,7 @@ def test_scenario_groups_partition_the_scenarios_into_similar_runs() -> None:
     assert gr.mean(np.ones(103)) == pytest.approx(np.ones(10))  # weights: pi_s / pi_g
     work = np.einsum("w,wts->s", p.volume, p.D)
     runs = [(work[m].min(), work[m].max()) for m in gr.members]
-    assert all(a[1] <= b[0] for a, b in zip(runs, runs[1:], strict=False))  # sorted runs
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(runs))  # sorted runs
     assert ScenarioGroups.of(p, 1000).exact and ScenarioGroups.of(p, 1000).n == 103
 
 

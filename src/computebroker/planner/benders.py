@@ -63,9 +63,9 @@ __all__ = [
     "BendersOptions",
     "BendersResult",
     "Decomposition",
-    "ScenarioGroups",
     "MasterInfeasibleError",
     "Recourse",
+    "ScenarioGroups",
     "benders_supported",
     "solve_benders",
 ]
@@ -176,7 +176,7 @@ class _Slope:
 
 def _violation(value: np.ndarray) -> np.ndarray:
     """How far below ``value`` a master's estimate must be for its cut to count as violated."""
-    return 1e-9 * np.maximum(1.0, np.abs(value))
+    return np.asarray(1e-9 * np.maximum(1.0, np.abs(value)), dtype=float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +216,7 @@ class ScenarioGroups:
     def of(cls, p: PlanProblem, max_groups: int) -> ScenarioGroups:
         """One scenario a group up to ``max_groups`` scenarios, else ``max_groups`` groups."""
         S = p.n_scenarios
-        if S <= max(max_groups, 1):
+        if max(max_groups, 1) >= S:
             members: list[np.ndarray] = [np.array([s]) for s in range(S)]
         else:
             size = np.einsum("w,wts->s", p.volume, p.D)  # how much work the scenario asks
@@ -573,7 +573,7 @@ class Decomposition:
         value = gr.mean(q0)
         slope_k = np.asarray(gr.matrix @ sl.g)
         for i in np.nonzero(whole & (value > sol[self.col_th] + _violation(value)))[0]:
-            cols, vals, rhs = self._linear(i, slope_k[i], None, gr.weight * sl.gw, sl.omega)
+            cols, vals, rhs = self._linear(int(i), slope_k[i], None, gr.weight * sl.gw, sl.omega)
             rhs += float(value[i] - slope_k[i] @ k_hat)
             cuts.append((np.append(self.col_th[i], cols), np.append(1.0, -vals), rhs, INF))
         if self.lam <= 0:
@@ -588,7 +588,7 @@ class Decomposition:
         w_act = np.asarray(m_act.sum(axis=1)).reshape(-1)
         wgw = gr.weight * active * sl.gw
         for i in np.nonzero(whole & (excess > sol[self.col_z] + _violation(excess)))[0]:
-            cols, vals, rhs = self._linear(i, grad_k[i], grad_x[i], wgw, sl.omega)
+            cols, vals, rhs = self._linear(int(i), grad_k[i], grad_x[i], wgw, sl.omega)
             rhs += float(excess[i] - grad_k[i] @ k_hat - grad_x[i] @ x_hat + w_act[i] * eta)
             cuts.append(
                 (
