@@ -1,4 +1,5 @@
-"""L-shaped (Benders) decomposition of the plan, with one cut per scenario (multi-cut).
+"""L-shaped (Benders) decomposition of the plan, with one cut per scenario (multi-cut), or per
+group of similar scenarios past ``BendersOptions.max_groups`` scenarios.
 
 The extensive form (``build.py``) grows with the scenario count; here the first stage —
 commitments ``x``, usable capacity ``k``, the CVaR threshold and, under a shortfall-risk limit,
@@ -24,6 +25,12 @@ Rules that tie a scenario's recourse to the first stage:
   1/(1-alpha_u) sum pi_s v_s <= eps``, ``v_s >= omega_s - zeta``) and each recourse keeps its
   unmet share within ``omega_s``; the second value function per scenario, the least unmet
   share ``V_s(k)``, gives the feasibility cuts ``omega_s >= V_s(k^) + h_s . (k - k^)``.
+
+Past ``max_groups`` (1,000) scenarios the cuts aggregate (``ScenarioGroups``): the master holds
+one ``theta_g`` per group of similar scenarios, bounding the group's mean recourse value, and one
+``z_g`` bounding its mean CVaR excess ``sum_s w_s (C_s - eta)^+``, each through cuts (the exact
+CVaR rows above need one ``theta`` per scenario); the master's size then stops growing with the
+scenario count, the bounds stay exact, and only the path (a few more iterations) changes.
 
 The lower bound is the master's optimum (its proven dual bound for a MILP), the upper bound the
 true objective of the best first stage whose every recourse was feasible; the loop stops when
