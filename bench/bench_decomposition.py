@@ -440,7 +440,12 @@ def _results(done: dict[tuple[str, str, int], dict[str, Any]]) -> list[Result]:
         c: done[c, "benders", GROWTH_SCENARIOS] for c in ("offers160", "periods36", "classes12")
     }
     bd = runs[1000]
-    stopped = "" if ef["status"] == "optimal" else "a lower bound: the extensive form stopped"
+    stopped = (
+        ""
+        if ef["status"] == "optimal"
+        else f"a lower bound: the extensive form stopped at its {EF_LIMIT_S:,.0f} s limit (on "
+        f"the wall clock: {ef['cpu_seconds']:,.0f} s of CPU by then)"
+    )
     results = [
         _row("200 scenarios: decomposition", runs[200], "growth"),
         _row("1,000 scenarios: decomposition", bd, below(60)),
