@@ -23,6 +23,7 @@ stops there, its row says so and the speed-up is a lower bound.
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import signal
@@ -122,12 +123,13 @@ CASES: dict[str, dict[str, Any]] = {
 
 
 def child(case: str, method: str, count: int) -> dict[str, Any]:
-    """One measured plan (run in its own process)."""
+    """One measured plan (run in its own process): ``benders`` (the decomposition),
+    ``extensive`` (the extensive-form MILP under ``EF_LIMIT_S``) or ``relaxation`` (the
+    extensive form's LP relaxation: the same model without whole blocks, minimums and the
+    vendor minimum, whose optimum is a lower bound on the MILP's)."""
     from bench.harness import peak_rss_mib
     from computebroker.catalog import shipped_catalog
-    from computebroker.errors import SolveStoppedError
-    from computebroker.planner import PlanOptions, parse_scenario, prepare_problem, solve_plan
-    from computebroker.planner.result import cvar
+    from computebroker.planner import parse_scenario, prepare_problem
 
     load = os.getloadavg()[0]
     cat = shipped_catalog()
@@ -136,37 +138,89 @@ def child(case: str, method: str, count: int) -> dict[str, Any]:
     p = prepare_problem(spec, cat, count=count)
     cpu0 = _cpu()
     t = time.perf_counter()
-    limit = EF_LIMIT_S if method == "extensive" else None
-    opt = PlanOptions(milp=True, mip_gap=MIP_GAP, method=method, time_limit_s=limit, workers=2)
+    out = _decomposed(p) if method == "benders" else _extensive(p, milp=method == "extensive")
+    return {
+        "case": case,
+        "method": method,
+        "scenarios": count,
+        "seconds": time.perf_counter() - t,
+        "cpu_seconds": _cpu() - cpu0,
+        "load": load,
+        "peak_rss_mib": peak_rss_mib(),
+        **out,
+    }
+
+
+def _decomposed(p: Any) -> dict[str, Any]:
+    """The decomposition through ``solve_plan`` (status, termination, gap, objective, bound)."""
+    from computebroker.errors import SolveStoppedError
+    from computebroker.planner import PlanOptions, solve_plan
+    from computebroker.planner.result import cvar
+
+    opt = PlanOptions(milp=True, mip_gap=MIP_GAP, method="benders", workers=2)
+    nan = float("nan")
     try:
         res = solve_plan(p, opt)
     except SolveStoppedError as e:  # no plan at the time limit: measured, and said
         return {
-            **_missing(case, method, count, load, f"no plan: {e}"),
-            "seconds": time.perf_counter() - t,
-            "cpu_seconds": _cpu() - cpu0,
-            "peak_rss_mib": peak_rss_mib(),
+            "status": "no plan",
+            "termination": f"no plan: {e}",
+            "gap": nan,
+            "objective": nan,
+            "bound": nan,
         }
-    seconds = time.perf_counter() - t
-    cpu = _cpu() - cpu0
-    out: dict[str, Any] = {
-        "case": case,
-        "method": method,
-        "scenarios": count,
-        "seconds": seconds,
-        "cpu_seconds": cpu,
-        "load": load,
-        "peak_rss_mib": peak_rss_mib(),
+    objective = nan
+    if res.plan is not None:
+        pol = p.spec.policy
+        c = res.plan.cost
+        objective = float(c @ p.prob) + pol.risk_weight * cvar(c, p.prob, pol.cvar_alpha)
+    return {
         "status": res.status.value,
         "termination": res.termination,
-        "gap": res.gap if res.gap is not None else float("nan"),
-        "objective": float("nan"),
+        "gap": res.gap if res.gap is not None else nan,
+        "objective": objective,
+        "bound": nan,
     }
-    if res.plan is not None:
-        pol = spec.policy
-        c = res.plan.cost
-        out["objective"] = float(c @ p.prob) + pol.risk_weight * cvar(c, p.prob, pol.cvar_alpha)
-    return out
+
+
+def _extensive(p: Any, *, milp: bool) -> dict[str, Any]:
+    """The extensive form built and solved as ``solve_plan`` does (``build_model``, HiGHS with
+    its options), read directly so that a MILP stopped at its limit still gives its proven dual
+    bound; the objective and the bound include the constant the model carries alongside
+    (``ModelVars.cost_const``), so they are in the decomposition's terms."""
+    from computebroker.planner import PlanOptions
+    from computebroker.planner.build import build_model
+    from computebroker.planner.outcome import solve_linopy
+    from computebroker.planner.solve import _highs_options
+
+    # the MILP is the speed reference, under the bench's limit; the LP relaxation is a bound
+    # (no speed claim), solved to its end within the child's wall limit
+    limit = EF_LIMIT_S if milp else None
+    opt = PlanOptions(milp=milp, mip_gap=MIP_GAP, method="extensive", time_limit_s=limit)
+    m, _ = build_model(p, opt)
+    facts = solve_linopy(m, _highs_options(opt))
+    info = m.solver_model.getInfo()
+    const = float(p.prob @ p.cost_const())
+    done = facts.termination.value == "optimal"
+    objective = float(info.objective_function_value) + const if facts.has_solution else math.nan
+    # an LP's optimum is its own bound; stopped short, it bounds nothing
+    lp_bound = objective if done else math.nan
+    bound = float(info.mip_dual_bound) + const if milp else lp_bound
+    what = "MILP" if milp else "LP relaxation"
+    if done:
+        text = f"{what} optimal"
+    else:
+        text = f"{what} stopped ({facts.termination.value}) after {facts.seconds:,.0f} s"
+        text += "" if facts.has_solution else " without any plan"
+    if milp and math.isfinite(bound):
+        text += f"; its proven dual bound {bound:,.1f} $M"
+    return {
+        "status": "optimal" if done else ("stopped" if facts.has_solution else "no plan"),
+        "termination": text,
+        "gap": float(facts.mip_gap) if milp else 0.0,
+        "objective": objective,
+        "bound": bound if math.isfinite(bound) else math.nan,
+    }
 
 
 def _cpu() -> float:
@@ -175,14 +229,19 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-# wall-clock limit of each child (s): a case past it is recorded as not finished (NaN, a fail
-# where it has a target); the machine is shared, so these are generous multiples of the targets
+# wall-clock limit of each child (s): a case past it is recorded as not finished (its row says
+# so, and fails where it has a target); the machine is shared, so these are generous multiples
+# of the targets
 LANES = 2  # children at once (each with its pool of 2 workers): the bench's wall time halves
 CHILD_LIMIT_S = {"extensive": EF_LIMIT_S * 3, 200: 600, 1000: 900, 5000: 1200, 10000: 1500}
 
 
+def _limit(method: str, count: int) -> int:
+    return int(CHILD_LIMIT_S["extensive" if method != "benders" else count])
+
+
 def _run(case: str, method: str, count: int) -> dict[str, Any]:
-    limit = CHILD_LIMIT_S["extensive" if method == "extensive" else count]
+    limit = _limit(method, count)
     cmd = [sys.executable, "-m", "bench.bench_decomposition", case, method, str(count)]
     load = os.getloadavg()[0]
     # its own session, so that a child stopped at the limit takes its worker processes along
@@ -197,26 +256,55 @@ def _run(case: str, method: str, count: int) -> dict[str, Any]:
     try:
         stdout, stderr = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
+        cpu = _group_cpu(proc.pid)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         print(f"    {case} {method} {count:,}: not finished in {limit:,} s", flush=True)
-        return _missing(case, method, count, load, f"not finished within the bench's {limit:,} s")
+        return _missing(
+            case,
+            method,
+            count,
+            load,
+            f"not finished (> {limit:,} s wall)",
+            f"stopped at the bench's limit after {cpu:,.0f} s CPU (process and workers), load "
+            f"average {os.getloadavg()[0]:.1f} then",
+        )
     if proc.returncode != 0:
         last = stderr.strip().splitlines()[-1:] or ["no message"]
         print(f"    {case} {method} {count:,}: failed: {last[0]}", flush=True)
-        return _missing(case, method, count, load, f"failed: {last[0]}")
+        return _missing(case, method, count, load, "failed", last[0])
     r: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     print(
         f"    {case} {method} {count:,}: {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU, "
         f"load {r['load']:.1f}, {r['peak_rss_mib']:,.0f} MiB, {r['status']}, gap {r['gap']:.2%}, "
-        f"objective {r['objective']:,.2f}",
+        f"objective {r['objective']:,.2f}, bound {r['bound']:,.2f}",
         flush=True,
     )
     return r
 
 
-def _missing(case: str, method: str, count: int, load: float, why: str) -> dict[str, Any]:
-    """A child with no measurement: NaN figures (a fail where the row has a target)."""
+def _group_cpu(pgid: int) -> float:
+    """CPU seconds used so far by the processes of group ``pgid`` (a child and its workers,
+    read from ``/proc``; 0 where there is none): what a child stopped at its limit had used."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # after the name: state, ppid, pgrp, ...; utime, stime at 11, 12
+            total += (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
+    return total
+
+
+def _missing(
+    case: str, method: str, count: int, load: float, shown: str, why: str = ""
+) -> dict[str, Any]:
+    """A child with no measurement: NaN figures, ``shown`` in their place (a fail where the
+    row has a target), ``why`` in its note."""
     nan = float("nan")
     return {
         "case": case,
@@ -226,18 +314,28 @@ def _missing(case: str, method: str, count: int, load: float, why: str) -> dict[
         "cpu_seconds": nan,
         "load": load,
         "peak_rss_mib": nan,
-        "status": why,
-        "termination": why,
+        "status": shown,
+        "termination": f"{shown}: {why}" if why else shown,
+        "missing": shown,
         "gap": nan,
         "objective": nan,
+        "bound": nan,
     }
 
 
 def _notes(r: dict[str, Any]) -> str:
+    if "missing" in r:
+        load = f"load average {r['load']:.1f} at start; " if math.isfinite(r["load"]) else ""
+        return f"{load}{r['termination']}"
     return (
         f"{r['cpu_seconds']:,.1f} s CPU (process and workers), load average {r['load']:.1f} at "
         f"start, peak RSS {r['peak_rss_mib']:,.0f} MiB; {r['termination']}"
     )
+
+
+def _shown(r: dict[str, Any]) -> str:
+    """What a row without a figure shows."""
+    return str(r.get("missing", "not measured"))
 
 
 def _cpu_row(name: str, r: dict[str, Any], wall_target_s: float) -> Result:
@@ -248,16 +346,20 @@ def _cpu_row(name: str, r: dict[str, Any], wall_target_s: float) -> Result:
         value=r["cpu_seconds"],
         unit="s",
         target=below(wall_target_s, f"< {wall_target_s:,g} s (the wall target)"),
+        missing=_shown(r),
     )
 
 
 def _row(name: str, r: dict[str, Any], target: Any) -> Result:
-    return Result(name=name, value=r["seconds"], unit="s", target=target, notes=_notes(r))
+    return Result(
+        name=name, value=r["seconds"], unit="s", target=target, notes=_notes(r), missing=_shown(r)
+    )
 
 
 GROWTH_SCENARIOS = 200  # the growth cases against the base case at this count
 JOBS: list[tuple[str, str, int]] = [  # (case, method, scenarios), in the order they start
     ("base", "extensive", 1000),
+    ("base", "relaxation", 1000),
     ("base", "benders", 200),
     ("base", "benders", 1000),
     ("shortfall", "benders", 1000),
@@ -269,6 +371,34 @@ JOBS: list[tuple[str, str, int]] = [  # (case, method, scenarios), in the order 
 ]
 
 
+def _bound_row(bd: dict[str, Any], ef: dict[str, Any], lp: dict[str, Any]) -> Result:
+    """How far the decomposition's objective lies above the best lower bound the extensive form
+    proves (its MILP's dual bound at its time limit, or its LP relaxation's optimum): within the
+    MIP gap, the decomposition's plan is proven within the gap of the optimum, whether or not
+    the extensive MILP finds a plan itself."""
+    bounds = {
+        "the extensive MILP's dual bound": float(ef["bound"]),
+        "the LP relaxation's optimum": float(lp["bound"]),
+    }
+    known = {k: v for k, v in bounds.items() if math.isfinite(v)}
+    best = max(known.items(), key=lambda kv: kv[1]) if known else ("", math.nan)
+    listed = "; ".join(
+        f"{k} {v:,.1f} $M" if math.isfinite(v) else f"{k}: none" for k, v in bounds.items()
+    )
+    obj = float(bd["objective"])
+    notes = f"decomposition objective {obj:,.1f} $M; {listed}" if math.isfinite(obj) else listed
+    if best[0]:
+        notes += f"; the best is {best[0]}"
+    return Result(
+        name="1,000 scenarios: decomposition objective above the extensive form's lower bound",
+        value=(obj - best[1]) / abs(obj) * 100,
+        unit="%",
+        target=at_most(MIP_GAP * 100, f"<= {MIP_GAP:.0%} (the MIP gap): proven within it"),
+        notes=notes,
+        missing=_shown(bd) if "missing" in bd else "no lower bound from the extensive form",
+    )
+
+
 def record(paths: list[str]) -> None:
     """Write the section from child results saved one JSON object a file (``python -m
     bench.bench_decomposition CASE METHOD COUNT > FILE``, one child at a time on a shared
@@ -278,16 +408,19 @@ def record(paths: list[str]) -> None:
     done = {j: _missing(*j, float("nan"), "not run in this recording") for j in JOBS}
     for path in paths:
         r = json.loads(Path(path).read_text().strip().splitlines()[-1])
+        r.setdefault("bound", float("nan"))  # files written before the bound was recorded
         done[r["case"], r["method"], int(r["scenarios"])] = r
     write_section(TITLE, _results(done), EXTRA)
 
 
 EXTRA = (
-    "Figures from one child process each (``python -m bench.bench_decomposition CASE METHOD "
-    "COUNT``), recorded with ``python -m bench.bench_decomposition --record FILE...`` when the "
-    "shared machine could not run the whole list in one go; CPU seconds count the process and "
-    "its worker processes, and are the comparable figure on a loaded machine (wall time there "
-    "is several times the CPU time)."
+    "Figures from one child process each (``python -m bench.bench_decomposition --run CASE "
+    "METHOD COUNT > FILE`` runs one job as the bench does, within its wall limit), recorded "
+    "with ``python -m bench.bench_decomposition --record FILE...`` when the shared machine "
+    "could not run the whole list in one go; CPU seconds count the process and its worker "
+    "processes, and are the comparable figure on a loaded machine (wall time there is several "
+    "times the CPU time). A row without a figure says why (not finished within the bench's "
+    "wall limit, failed, not run in this recording) and fails where it has a target."
 )
 
 
@@ -302,34 +435,49 @@ def run() -> list[Result]:
 def _results(done: dict[tuple[str, str, int], dict[str, Any]]) -> list[Result]:
     runs = {n: done["base", "benders", n] for n in (200, 1000, 5000, 10000)}
     ef, sf = done["base", "extensive", 1000], done["shortfall", "benders", 1000]
+    lp = done["base", "relaxation", 1000]
     growth = {
         c: done[c, "benders", GROWTH_SCENARIOS] for c in ("offers160", "periods36", "classes12")
     }
     bd = runs[1000]
+    stopped = (
+        ""
+        if ef["status"] == "optimal"
+        else f"a lower bound: the extensive form stopped at its {EF_LIMIT_S:,.0f} s limit (on "
+        f"the wall clock: {ef['cpu_seconds']:,.0f} s of CPU by then)"
+    )
     results = [
         _row("200 scenarios: decomposition", runs[200], "growth"),
         _row("1,000 scenarios: decomposition", bd, below(60)),
         _cpu_row("1,000 scenarios: decomposition", bd, 60),
         _row("1,000 scenarios: extensive form (HiGHS MILP)", ef, "reference"),
+        _row("1,000 scenarios: extensive form's LP relaxation", lp, "reference"),
         Result(
             name="1,000 scenarios: speed-up (wall)",
             value=ef["seconds"] / bd["seconds"],
             unit="x",
             target=at_least(8),
-            notes="" if ef["status"] == "optimal" else "a lower bound: the extensive form stopped",
+            notes=stopped,
+            missing=_shown(bd if "missing" in bd else ef),
         ),
         Result(
             name="1,000 scenarios: speed-up (CPU)",
             value=ef["cpu_seconds"] / bd["cpu_seconds"],
             unit="x",
             target=at_least(8),
+            notes=stopped,
+            missing=_shown(bd if "missing" in bd else ef),
         ),
         Result(
             name="1,000 scenarios: objective, decomposition vs extensive",
             value=(bd["objective"] - ef["objective"]) / abs(ef["objective"]) * 100,
             unit="%",
             target=at_most(MIP_GAP * 100, f"<= {MIP_GAP:.0%} (the MIP gap)"),
+            missing="no extensive-form plan within its limit"
+            if "missing" not in ef
+            else _shown(ef),
         ),
+        _bound_row(bd, ef, lp),
         _row("1,000 scenarios with a shortfall-risk limit: decomposition", sf, below(120)),
         _cpu_row("1,000 scenarios with a shortfall-risk limit: decomposition", sf, 120),
         _row("5,000 scenarios: decomposition", runs[5000], "growth"),
@@ -340,6 +488,7 @@ def _results(done: dict[tuple[str, str, int], dict[str, Any]]) -> list[Result]:
             value=runs[10000]["peak_rss_mib"],
             unit="MiB",
             target=below(4096),
+            missing=_shown(runs[10000]),
         ),
     ]
     for case, label in (
@@ -356,5 +505,7 @@ def _results(done: dict[tuple[str, str, int], dict[str, Any]]) -> list[Result]:
 if __name__ == "__main__":
     if sys.argv[1] == "--record":
         record(sys.argv[2:])
+    elif sys.argv[1] == "--run":  # one job as the bench runs it: its own child, its wall limit
+        print(json.dumps(_run(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
     else:
         print(json.dumps(child(sys.argv[1], sys.argv[2], int(sys.argv[3]))))

@@ -87,11 +87,20 @@ class Result:
     unit: str
     target: Target | str | None = None
     notes: str = ""
+    missing: str = ""  # shown instead of a NaN value: why there is no figure ("not finished")
 
     @property
     def passed(self) -> bool | None:
         """True or False against the target; None when the row has no target."""
         return self.target.met(self.value) if isinstance(self.target, Target) else None
+
+    @property
+    def value_text(self) -> str:
+        """The value column: the figure with its unit, or why there is none (a NaN value is
+        never shown as "nan"; its pass is "no" wherever the row has a target)."""
+        if math.isfinite(self.value):
+            return format_value(self.value, self.unit)
+        return self.missing or "not measured"
 
     @property
     def target_text(self) -> str:
@@ -159,9 +168,7 @@ def render_section(
         "|---|---|---|---|",
     ]
     for r in results:
-        lines.append(
-            f"| {r.name} | {format_value(r.value, r.unit)} | {r.target_text} | {r.pass_text} |"
-        )
+        lines.append(f"| {r.name} | {r.value_text} | {r.target_text} | {r.pass_text} |")
     notes = [r for r in results if r.notes]
     if notes:
         lines.append("")

@@ -96,3 +96,25 @@ def test_write_section_replaces_only_its_own_section(tmp_path: Path) -> None:
     assert text.count("## a") == 1 and text.count("## b") == 1
     assert "| x | 5 s | < 2 s | **no** |" in text and "| y | 3 s | < 2 s | **no** |" in text
     assert r"C:\new" in text  # the section is inserted literally, not as a regex template
+
+
+def test_a_row_without_a_figure_says_why_and_fails_its_target() -> None:
+    text = render_section(
+        "t",
+        [
+            Result(
+                name="big",
+                value=math.nan,
+                unit="s",
+                target=below(600),
+                missing="not finished (> 1,500 s wall)",
+            ),
+            Result(name="context", value=math.nan, unit="s", target="growth"),
+        ],
+        measured="now on here",
+    )
+    assert rows(text) == [
+        ["big", "not finished (> 1,500 s wall)", "< 600 s", "**no**"],
+        ["context", "not measured", "growth", NO_TARGET],
+    ]
+    assert "nan" not in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,13 @@ from computebroker.planner import (
     prepare_problem,
     solve_plan,
 )
-from computebroker.planner.benders import BendersOptions, Recourse, benders_supported, solve_benders
+from computebroker.planner.benders import (
+    BendersOptions,
+    Recourse,
+    ScenarioGroups,
+    benders_supported,
+    solve_benders,
+)
 from computebroker.planner.result import cvar
 from tests.planner.helpers import problem_of
 from tests.planner.test_policy import two_vendor_doc
@@ -79,6 +87,38 @@ def test_milp_decomposition_matches_the_extensive_form(weight: float) -> None:
         for c in chips[o]:
             assert c < 0.5 or (c >= least - 1e-6 and abs(c / block - round(c / block)) < 1e-6)
     assert (chips[0] > 0.5).any() and (chips[1] > 0.5).any()  # two vendors, as required
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5])
+def test_aggregated_cuts_reach_the_extensive_milp_optimum(weight: float) -> None:
+    """Past ``max_groups`` scenarios the master bounds each group's mean recourse value and
+    mean CVaR excess: a coarser outer approximation, the same optimum."""
+    doc = _integer_doc()
+    doc["policy"]["risk"] = {"cvar_alpha": 0.9, "weight": weight}
+    p = problem_of(doc)
+    ef = solve_plan(p, PlanOptions(milp=True, mip_gap=1e-6, method="extensive"))
+    assert ef.plan is not None
+    b = solve_benders(
+        p, PlanOptions(milp=True, mip_gap=1e-6), BendersOptions(gap=1e-6, max_groups=5)
+    )
+    assert b.converged
+    ref = _objective(ef.plan, p, weight, 0.9)
+    assert _objective(b.plan, p, weight, 0.9) == pytest.approx(ref, rel=1e-4)
+    assert b.lower <= ref * (1 + 1e-4)
+
+
+def test_scenario_groups_partition_the_scenarios_into_similar_runs() -> None:
+    p = _frontier_lab(103)
+    gr = ScenarioGroups.of(p, 10)
+    assert gr.n == 10 and not gr.exact
+    assert sorted(np.concatenate(gr.members).tolist()) == list(range(103))
+    assert {len(m) for m in gr.members} == {10, 11}
+    assert gr.prob.sum() == pytest.approx(1.0)
+    assert gr.mean(np.ones(103)) == pytest.approx(np.ones(10))  # weights: pi_s / pi_g
+    work = np.einsum("w,wts->s", p.volume, p.D)
+    runs = [(work[m].min(), work[m].max()) for m in gr.members]
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(runs))  # sorted runs
+    assert ScenarioGroups.of(p, 1000).exact and ScenarioGroups.of(p, 1000).n == 103
 
 
 def test_milp_decomposition_is_what_auto_and_benders_choose() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from computebroker.planner import PlanOptions, PlanProblem, solve_plan
-from computebroker.planner.benders import BendersOptions, solve_benders
+from computebroker.planner.benders import BendersOptions, ScenarioGroups, solve_benders
 from computebroker.planner.result import Plan, cvar
 from tests.planner.helpers import commit_and_on_demand, problem_of
 from tests.planner.test_policy import two_vendor_doc
@@ -149,3 +149,20 @@ def test_the_choice_of_method_is_stated_in_the_output() -> None:
     )
     asked = solve_plan(problem_of(_risky()), PlanOptions(method="benders", executor="serial"))
     assert asked.termination.endswith("solved by the decomposition (--method benders)")
+
+
+@pytest.mark.parametrize("name", ["period budget", "budget and shortfall-risk limit"])
+def test_aggregated_groups_reach_the_extensive_optimum(name: str) -> None:
+    """Cuts on groups of scenarios (each group's mean recourse value and mean CVaR excess, the
+    members' unmet shares in them): the same optimum as the extensive form, and a lower bound
+    that is one."""
+    base, rule = POLICIES[name]
+    p = problem_of(_risky(**base, **rule))
+    assert not ScenarioGroups.of(p, 4).exact
+    ef = solve_plan(p, PlanOptions(method="extensive"))
+    assert ef.objective is not None
+    b = solve_benders(p, bopt=BendersOptions(gap=1e-7, executor="serial", max_groups=4))
+    assert b.converged
+    assert b.lower <= ef.objective * (1 + 1e-7)
+    assert _objective(b.plan, p) == pytest.approx(ef.objective, rel=1e-6)
+    _assert_rules_hold(p, b.plan)

@@ -1,4 +1,5 @@
-"""L-shaped (Benders) decomposition of the plan, with one cut per scenario (multi-cut).
+"""L-shaped (Benders) decomposition of the plan, with one cut per scenario (multi-cut), or per
+group of similar scenarios past ``BendersOptions.max_groups`` scenarios.
 
 The extensive form (``build.py``) grows with the scenario count; here the first stage —
 commitments ``x``, usable capacity ``k``, the CVaR threshold and, under a shortfall-risk limit,
@@ -25,6 +26,12 @@ Rules that tie a scenario's recourse to the first stage:
   unmet share within ``omega_s``; the second value function per scenario, the least unmet
   share ``V_s(k)``, gives the feasibility cuts ``omega_s >= V_s(k^) + h_s . (k - k^)``.
 
+Past ``max_groups`` (1,000) scenarios the cuts aggregate (``ScenarioGroups``): the master holds
+one ``theta_g`` per group of similar scenarios, bounding the group's mean recourse value, and one
+``z_g`` bounding its mean CVaR excess ``sum_s w_s (C_s - eta)^+``, each through cuts (the exact
+CVaR rows above need one ``theta`` per scenario); the master's size then stops growing with the
+scenario count, the bounds stay exact, and only the path (a few more iterations) changes.
+
 The lower bound is the master's optimum (its proven dual bound for a MILP), the upper bound the
 true objective of the best first stage whose every recourse was feasible; the loop stops when
 they are within ``gap``.
@@ -48,6 +55,7 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from computebroker.errors import SolverError
 from computebroker.planner.build import PlanOptions, _capacity_bound
@@ -64,6 +72,7 @@ __all__ = [
     "Decomposition",
     "MasterInfeasibleError",
     "Recourse",
+    "ScenarioGroups",
     "benders_supported",
     "solve_benders",
 ]
@@ -92,6 +101,9 @@ class BendersOptions:
     drop_after: int = (
         5  # drop an optimality cut slack in this many master solves in a row (0: keep all)
     )
+    # more scenarios than this: their cuts aggregate into this many groups of similar scenarios
+    # (``ScenarioGroups``), so the master's size stops growing with the scenario count
+    max_groups: int = 1000
 
 
 @dataclass(slots=True)
@@ -138,7 +150,7 @@ class _Loop:
     lower: float = -np.inf
     lp_upper: float = np.inf  # the LP phase's best (not a bound on the MILP)
     best_x: np.ndarray | None = None
-    best_primal: tuple[np.ndarray, ...] = ()
+    best_point: tuple[np.ndarray, np.ndarray] | None = None  # (k, omega) of the best plan
     incumbent: np.ndarray | None = None  # the master point of the best plan, theta = Q
     history: list[tuple[int, float, float]] = field(default_factory=list)
     t_sub: float = 0.0
@@ -155,8 +167,74 @@ class _Evaluation:
     value: float  # the point's true objective ($M, without the expected constant); inf if not
     cuts: list[Row]
     optimality: int  # how many of ``cuts`` are optimality cuts (they come first)
-    primal: tuple[np.ndarray, ...]
+    point: tuple[np.ndarray, np.ndarray]  # (k, omega) the recourse was solved at
     q: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class _Slope:
+    """Every scenario's cut slope at one point: in ``k`` (S, C*P), in its unmet share (S,),
+    and the unmet shares it was taken at (S,)."""
+
+    g: np.ndarray
+    gw: np.ndarray
+    omega: np.ndarray
+
+
+def _violation(value: np.ndarray) -> np.ndarray:
+    """How far below ``value`` a master's estimate must be for its cut to count as violated."""
+    return np.asarray(1e-9 * np.maximum(1.0, np.abs(value)), dtype=float)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioGroups:
+    """The scenario groups whose cuts the master aggregates: ``group[s]`` scenario ``s``'s
+    group, ``weight[s]`` its probability within it (``pi_s / pi_g``), ``prob`` (G,) each group's
+    probability and ``matrix`` (G, S) the weights, so that ``matrix @ f`` is each group's mean
+    of ``f``. One scenario a group (``exact``) is the multi-cut method. Past ``max_groups``
+    scenarios, groups of similar scenarios (sorted by their volume-weighted total demand, cut
+    into runs of equal size): the master then bounds each group's mean recourse value, a
+    coarser outer approximation than one cut per scenario whose cuts are as valid (multi-cut
+    and single-cut L-shaped are its two ends; Birge & Louveaux, *Introduction to Stochastic
+    Programming*, 2nd ed., sec. 5.3), so both bounds stay exact and only the path changes,
+    while the master stops growing with the scenario count."""
+
+    group: np.ndarray
+    weight: np.ndarray
+    prob: np.ndarray
+    matrix: sp.csr_matrix
+    members: tuple[np.ndarray, ...]
+
+    @property
+    def n(self) -> int:
+        """Number of groups."""
+        return len(self.prob)
+
+    @property
+    def exact(self) -> bool:
+        """One scenario a group."""
+        return self.n == len(self.group)
+
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """(G,) each group's probability-weighted mean of ``values`` (S,)."""
+        return np.asarray(self.matrix @ values, dtype=float)
+
+    @classmethod
+    def of(cls, p: PlanProblem, max_groups: int) -> ScenarioGroups:
+        """One scenario a group up to ``max_groups`` scenarios, else ``max_groups`` groups."""
+        S = p.n_scenarios
+        if max(max_groups, 1) >= S:
+            members: list[np.ndarray] = [np.array([s]) for s in range(S)]
+        else:
+            size = np.einsum("w,wts->s", p.volume, p.D)  # how much work the scenario asks
+            members = list(np.array_split(np.argsort(size, kind="stable"), max_groups))
+        group = np.zeros(S, dtype=np.int64)
+        for i, m in enumerate(members):
+            group[m] = i
+        prob = np.bincount(group, weights=p.prob, minlength=len(members))
+        weight = p.prob / np.where(prob[group] > 0, prob[group], 1.0)
+        matrix = sp.csr_matrix((weight, (group, np.arange(S))), shape=(len(members), S))
+        return cls(group=group, weight=weight, prob=prob, matrix=matrix, members=tuple(members))
 
 
 class Decomposition:
@@ -179,6 +257,13 @@ class Decomposition:
         self.budgets = pol.budget_per_period is not None or (
             pol.budget_total is not None and pol.budget_basis is BudgetBasis.SPEND
         )
+        self.groups = ScenarioGroups.of(p, bopt.max_groups)
+        # the CVaR cuts of aggregated groups read each scenario's first-stage bill as rows
+        C_P = len(p.commit) * p.n_periods
+        exact = self.groups.exact
+        self.a_rows = np.zeros((0, C_P)) if exact else self.a_coef.reshape(C_P, -1).T.copy()
+        self.post_rows = np.zeros((0, C_P)) if exact else self.post.reshape(C_P, -1).T.copy()
+        self.eta_floor = -np.inf if exact else float(self.const.min())
         lower, upper = self._columns()
         master = new_highs()
         lp = highspy.HighsLp()
@@ -215,13 +300,14 @@ class Decomposition:
         """Lay out the master's columns; their (lower, upper) bounds."""
         p = self.p
         C, P, S = len(p.commit), p.n_periods, p.n_scenarios
+        G = self.groups.n
         n_x = C * P
         self.col_x = np.arange(n_x)
         self.col_k = n_x + np.arange(n_x)
-        self.col_th = 2 * n_x + np.arange(S)
-        self.col_eta = 2 * n_x + S
-        self.col_z = 2 * n_x + S + 1 + np.arange(S)
-        n = 2 * n_x + 2 * S + 1
+        self.col_th = 2 * n_x + np.arange(G)  # one recourse value per scenario group
+        self.col_eta = 2 * n_x + G
+        self.col_z = 2 * n_x + G + 1 + np.arange(G)  # and its CVaR excess
+        n = 2 * n_x + 2 * G + 1
         n_share = 2 * S + 1 if self.share else 0
         self.col_om = n + np.arange(S) if self.share else np.zeros(0, dtype=int)
         self.col_v = n + S + np.arange(S) if self.share else np.zeros(0, dtype=int)
@@ -233,7 +319,9 @@ class Decomposition:
         lower[self.col_x] = p.x_lb.reshape(-1)
         upper[self.col_x] = np.where(np.isinf(p.x_ub), big[:, None], p.x_ub).reshape(-1)
         upper[self.col_k] = np.repeat(np.minimum(p.active_max, big)[:, None], P, axis=1).reshape(-1)
-        lower[self.col_eta] = -INF
+        # aggregated: only cuts bound the CVaR excess, so the threshold needs a floor; every
+        # scenario's cost is ``const_s`` plus non-negative terms, so its VaR is at least that
+        lower[self.col_eta] = self.eta_floor
         if self.share:  # unmet shares and their VaR lie in [0, 1]
             upper[self.col_om] = 1.0
             upper[self.col_zeta] = 1.0
@@ -257,7 +345,23 @@ class Decomposition:
                 self.cap_rows.append((len(rows), self.col_k[offers * P + t], offers))
                 rows.append((self.col_k[offers * P + t], np.zeros(len(offers)), -INF, 0.0))
         self.cap_vendor = [v for v in p.providers for _ in range(P)]
-        for s in range(p.n_scenarios):  # CVaR: z_s - theta_s - A_s(k) - post_s x + eta >= const_s
+        rows.extend(self._cvar_rows())
+        pol = p.spec.policy
+        if pol.budget_total is not None and pol.budget_basis is BudgetBasis.SIGNED:
+            # sum tcv (x - x_existing) <= B: first stage only (build.define_signed_budget)
+            rhs = pol.budget_total / MUSD + float((p.tcv * p.x_delivered).sum())
+            rows.append((self.col_x, p.tcv.reshape(-1), -INF, rhs))
+        if self.share:
+            rows.extend(self._shortfall_rows())
+        return rows
+
+    def _cvar_rows(self) -> list[Row]:
+        """One scenario a group: ``z_s - theta_s - A_s(k) - post_s x + eta >= const_s`` (the
+        CVaR exact in the master). Aggregated groups have CVaR cuts instead (``_group_cuts``)."""
+        if not self.groups.exact:
+            return []
+        rows: list[Row] = []
+        for s in range(self.p.n_scenarios):
             cols = np.concatenate(
                 [[self.col_z[s], self.col_th[s], self.col_eta], self.col_k, self.col_x]
             )
@@ -269,13 +373,6 @@ class Decomposition:
                 ]
             )
             rows.append((cols, vals, float(self.const[s]), INF))
-        pol = p.spec.policy
-        if pol.budget_total is not None and pol.budget_basis is BudgetBasis.SIGNED:
-            # sum tcv (x - x_existing) <= B: first stage only (build.define_signed_budget)
-            rhs = pol.budget_total / MUSD + float((p.tcv * p.x_delivered).sum())
-            rows.append((self.col_x, p.tcv.reshape(-1), -INF, rhs))
-        if self.share:
-            rows.extend(self._shortfall_rows())
         return rows
 
     def _shortfall_rows(self) -> list[Row]:
@@ -304,9 +401,9 @@ class Decomposition:
         cost = np.zeros(n)
         cost[self.col_x] = np.einsum("ots,s->ot", self.post, p.prob).reshape(-1)
         cost[self.col_k] = np.einsum("ots,s->ot", self.a_coef, p.prob).reshape(-1)
-        cost[self.col_th] = p.prob
+        cost[self.col_th] = self.groups.prob
         cost[self.col_eta] = lam
-        cost[self.col_z] = lam * p.prob / (1 - self.alpha)
+        cost[self.col_z] = lam * self.groups.prob / (1 - self.alpha)
         m.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
         caps = p.vendor_cap_by_period(1.0 if max_vendor_share is None else max_vendor_share)
         for i, ((row, cols, offers), vendor) in enumerate(
@@ -380,22 +477,23 @@ class Decomposition:
         if ev.feasible and self.relaxed:
             st.lp_upper = min(st.lp_upper, value)
         elif ev.feasible and value < st.upper:
-            st.upper, st.best_primal = value, ev.primal
+            st.upper, st.best_point = value, ev.point
             st.best_x = sol[self.col_x].reshape(len(self.p.commit), self.p.n_periods).copy()
             st.incumbent = self._incumbent(sol, ev.q)
         st.history.append((st.it, st.lower, st.lp_upper if self.relaxed else st.upper))
 
     def _incumbent(self, sol: np.ndarray, q: np.ndarray) -> np.ndarray:
-        """The master point ``sol`` with its true recourse values as ``theta`` and the CVaR
-        variables at their best: feasible for every cut (cuts bound ``Q`` from below), with the
-        plan's true objective (a MILP master then prunes by it)."""
+        """The master point ``sol`` with its true recourse values as ``theta`` (each group's
+        mean) and the CVaR variables at their best: feasible for every cut (cuts bound ``Q``
+        and the CVaR excess from below), with the plan's true objective (a MILP master then
+        prunes by it)."""
         out = sol.copy()
-        out[self.col_th] = q
-        if self.lam > 0:
-            costs = self._costs(sol, q)
-            eta = _quantile(costs, self.p.prob, self.alpha)
-            out[self.col_eta] = eta
-            out[self.col_z] = np.maximum(costs - eta, 0.0)
+        gr = self.groups
+        out[self.col_th] = gr.mean(q)
+        costs = self._costs(sol, q)
+        eta = max(_quantile(costs, self.p.prob, self.alpha), self.eta_floor)
+        out[self.col_eta] = eta
+        out[self.col_z] = gr.mean(np.maximum(costs - eta, 0.0))
         return out
 
     def _costs(self, sol: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -414,23 +512,15 @@ class Decomposition:
         C, P = len(p.commit), p.n_periods
         k_hat = sol[self.col_k].reshape(C, P)
         omega = sol[self.col_om] if self.share else np.full(p.n_scenarios, np.inf)
-        q, g, gw, v, h, *primal = self.ex.cuts(k_hat, omega)
-        theta = sol[self.col_th]
-        flat_k = k_hat.reshape(-1)
-        cuts: list[Row] = []
+        q, g, gw, v, h, *_ = self.ex.cuts(k_hat, omega)
         ok = ~np.isnan(q)
-        for s in np.nonzero(ok & (q > theta + 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(q)))))[0]:
-            gk = g[s].reshape(-1)
-            nz = np.nonzero(gk)[0]
-            cols = np.concatenate([[self.col_th[s]], self.col_k[nz]])
-            vals = np.concatenate([[1.0], -gk[nz]])
-            rhs = float(q[s] - gk @ flat_k)
-            if self.share and gw[s] != 0.0:
-                cols = np.append(cols, self.col_om[s])
-                vals = np.append(vals, -gw[s])
-                rhs -= float(gw[s] * omega[s])
-            cuts.append((cols, vals, rhs, INF))
+        slope = _Slope(g=g.reshape(p.n_scenarios, -1), gw=gw, omega=omega)
+        if self.groups.exact:
+            cuts = self._scenario_cuts(sol, q, slope)
+        else:
+            cuts = self._group_cuts(sol, q, slope)
         n_opt = len(cuts)
+        flat_k = k_hat.reshape(-1)
         for s in np.nonzero(~np.isnan(v))[0]:  # omega_s >= V_s(k^) + h_s . (k - k^)
             hk = h[s].reshape(-1)
             nz = np.nonzero(hk)[0]
@@ -449,8 +539,99 @@ class Decomposition:
                 self.lam * cvar(costs, p.prob, self.alpha) if self.lam > 0 else 0.0
             )
         return _Evaluation(
-            feasible=feasible, value=value, cuts=cuts, optimality=n_opt, primal=tuple(primal), q=q
+            feasible=feasible, value=value, cuts=cuts, optimality=n_opt, point=(k_hat, omega), q=q
         )
+
+    def _scenario_cuts(self, sol: np.ndarray, q: np.ndarray, sl: _Slope) -> list[Row]:
+        """One scenario a group: ``theta_s >= Q_s^ + g_s . (k - k^) + gw_s (omega_s - w^)`` for
+        each scenario whose ``theta_s`` is below its recourse value."""
+        flat_k = sol[self.col_k]
+        theta = sol[self.col_th]
+        cuts: list[Row] = []
+        ok = ~np.isnan(q)
+        for s in np.nonzero(ok & (q > theta + _violation(np.nan_to_num(q))))[0]:
+            gk = sl.g[s]
+            nz = np.nonzero(gk)[0]
+            cols = np.concatenate([[self.col_th[s]], self.col_k[nz]])
+            vals = np.concatenate([[1.0], -gk[nz]])
+            rhs = float(q[s] - gk @ flat_k)
+            if self.share and sl.gw[s] != 0.0:
+                cols = np.append(cols, self.col_om[s])
+                vals = np.append(vals, -sl.gw[s])
+                rhs -= float(sl.gw[s] * sl.omega[s])
+            cuts.append((cols, vals, rhs, INF))
+        return cuts
+
+    def _group_cuts(self, sol: np.ndarray, q: np.ndarray, sl: _Slope) -> list[Row]:
+        """Aggregated groups: for each group whose every recourse is feasible, the cut on its
+        mean recourse value ``theta_g >= sum_s w_s (Q_s^ + g_s . (k - k^) + gw_s (omega_s -
+        w^))`` (``w_s`` the scenario's weight in its group), and under a risk weight the cut on
+        its mean CVaR excess, the convex ``z_g >= sum_s w_s (C_s(k, x, omega) - eta)^+``
+        linearised at the point: ``sum`` over the scenarios whose cost exceeds ``eta^`` of
+        ``w_s (C_s^ - eta^ + dC_s . (k - k^, x - x^, omega - w^) - (eta - eta^))``, with
+        ``dC_s = (A_s + g_s, post_s, gw_s)``. Both under-estimate what they bound (each term is
+        a subgradient inequality of a convex function), so the master's optimum stays a lower
+        bound; they are violated where the master's value is below the true one."""
+        gr = self.groups
+        whole = np.bincount(gr.group[np.isnan(q)], minlength=gr.n) == 0
+        q0 = np.nan_to_num(q)
+        k_hat, x_hat = sol[self.col_k], sol[self.col_x]
+        cuts: list[Row] = []
+        value = gr.mean(q0)
+        slope_k = np.asarray(gr.matrix @ sl.g)
+        for i in np.nonzero(whole & (value > sol[self.col_th] + _violation(value)))[0]:
+            cols, vals, rhs = self._linear(int(i), slope_k[i], None, gr.weight * sl.gw, sl.omega)
+            rhs += float(value[i] - slope_k[i] @ k_hat)
+            cuts.append((np.append(self.col_th[i], cols), np.append(1.0, -vals), rhs, INF))
+        if self.lam <= 0:
+            return cuts
+        costs = self._costs(sol, q0)
+        eta = float(sol[self.col_eta])
+        active = (costs > eta).astype(float)
+        excess = gr.mean(np.maximum(costs - eta, 0.0))
+        m_act = gr.matrix.multiply(active[None, :]).tocsr()
+        grad_k = np.asarray(m_act @ (self.a_rows + sl.g))
+        grad_x = np.asarray(m_act @ self.post_rows)
+        w_act = np.asarray(m_act.sum(axis=1)).reshape(-1)
+        wgw = gr.weight * active * sl.gw
+        for i in np.nonzero(whole & (excess > sol[self.col_z] + _violation(excess)))[0]:
+            cols, vals, rhs = self._linear(int(i), grad_k[i], grad_x[i], wgw, sl.omega)
+            rhs += float(excess[i] - grad_k[i] @ k_hat - grad_x[i] @ x_hat + w_act[i] * eta)
+            cuts.append(
+                (
+                    np.concatenate([[self.col_z[i], self.col_eta], cols]),
+                    np.concatenate([[1.0, w_act[i]], -vals]),
+                    rhs,
+                    INF,
+                )
+            )
+        return cuts
+
+    def _linear(
+        self,
+        i: int,
+        on_k: np.ndarray,
+        on_x: np.ndarray | None,
+        on_omega: np.ndarray,
+        omega: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Group ``i``'s cut slope as (columns, coefficients, the omega part of its right-hand
+        side): ``on_k`` (C*P) on ``k``, ``on_x`` on ``x``, ``on_omega`` (S,) on the members'
+        unmet shares."""
+        nz = np.nonzero(on_k)[0]
+        cols, vals = [self.col_k[nz]], [on_k[nz]]
+        if on_x is not None:
+            nx = np.nonzero(on_x)[0]
+            cols.append(self.col_x[nx])
+            vals.append(on_x[nx])
+        rhs = 0.0
+        if self.share:
+            members = self.groups.members[i]
+            sel = members[on_omega[members] != 0.0]
+            cols.append(self.col_om[sel])
+            vals.append(on_omega[sel])
+            rhs -= float(on_omega[sel] @ omega[sel])
+        return np.concatenate(cols), np.concatenate(vals), rhs
 
     def _add_cuts(self, ev: _Evaluation) -> None:
         """Append the point's cuts; remember the optimality cuts' rows (they may be dropped)."""
@@ -514,7 +695,10 @@ class Decomposition:
         if (st.best_x < p.x_lb - 1e-6 * np.maximum(1.0, p.x_lb)).any():
             raise SolverError("the decomposition's plan drops commitments already signed")
         best_x = np.maximum(st.best_x, p.x_lb)
-        y, a, u = st.best_primal  # the recourse of the best first stage, kept when it was evaluated
+        # the recourse of the best first stage, solved once more there: its decisions are not
+        # shipped back at every iteration (their size grows with the scenarios)
+        assert st.best_point is not None
+        *_, y, a, u = self.ex.cuts(*st.best_point, primal=True)
         return BendersResult(
             plan=plan_from_arrays(p, x=best_x, y=y, a=a, u=u, risk_weight=self.lam),
             lower=st.lower,

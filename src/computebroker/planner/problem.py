@@ -122,12 +122,12 @@ class PlanProblem:
     def delivered_slope(self, pi: np.ndarray, s: int) -> np.ndarray:
         """(C, period) derivative of ``sum_{o,t} pi[o,t] delivered[o,t,s]`` in ``k``: the
         capacity price ``pi`` (C, period) seen through scenario ``s``'s shift and share."""
-        g = np.zeros_like(pi)
         P = self.n_periods
-        for o in range(len(self.commit)):
-            sh = int(self.shift[o, s])
-            g[o, : P - sh] = pi[o, sh:] * self.d[o, sh:, s]
-        return g
+        at = np.arange(P)[None, :] + self.shift[:, s][:, None]  # (C, period) t + shift[o]
+        inside = at < P
+        at = np.minimum(at, P - 1)
+        seen = np.take_along_axis(pi, at, axis=1) * np.take_along_axis(self.d[:, :, s], at, axis=1)
+        return np.asarray(np.where(inside, seen, 0.0), dtype=float)
 
     def bill_coef(self, *, nominal: bool = False) -> np.ndarray:
         """(C, period, S) $M per nominal usable kchip of k[o,t] in scenario s's commitment bill

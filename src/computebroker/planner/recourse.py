@@ -231,8 +231,9 @@ class Recourse:
         if not (p.spec.scarcity.rentals_move and self.n_y) or s == self.last_scenario:
             return
         cols = np.arange(self.n_y, dtype=np.int32)
-        if not self.least_unmet:
-            self.h.changeColsCost(self.n_y, cols, p.rent_price_pv[:, :, s].reshape(-1))
+        if not self.least_unmet:  # one scenario's discounted prices (not every scenario's)
+            price_pv = p.rent_price[:, :, s] * p.disc[None, : p.n_periods]
+            self.h.changeColsCost(self.n_y, cols, price_pv.reshape(-1))
         cap = np.minimum(p.rent_cap[:, :, s], 1e9).reshape(-1)
         self.h.changeColsBounds(self.n_y, cols, np.zeros(self.n_y), cap)
         n_t = p.n_periods

@@ -338,7 +338,13 @@ def _solve_benders(
 ) -> PlanResult:
     from computebroker.planner.benders import BendersOptions, solve_benders
 
-    say(f"decomposing over {problem.n_scenarios:,} scenarios (L-shaped, one cut per scenario)")
+    groups = BendersOptions().max_groups
+    per = (
+        "one cut per scenario"
+        if problem.n_scenarios <= groups
+        else f"cuts aggregated over {groups:,} groups of similar scenarios"
+    )
+    say(f"decomposing over {problem.n_scenarios:,} scenarios (L-shaped, {per})")
 
     def step(it: int, lo: float, hi: float) -> None:
         say(
