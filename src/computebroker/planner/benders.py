@@ -74,7 +74,12 @@ Row = tuple[np.ndarray, np.ndarray, float, float]
 
 class MasterInfeasibleError(SolverError):
     """The master has no point: the first-stage rules and the feasibility cuts contradict each
-    other (the plan is infeasible; the extensive form explains why)."""
+    other (the plan is infeasible). ``explanation``: the decomposition's own account of why, in
+    the input's terms (on small problems the extensive form's diagnosis is used instead)."""
+
+    def __init__(self, message: str, explanation: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.explanation = explanation
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -275,6 +280,7 @@ class Decomposition:
             rhs = pol.budget_total / MUSD + float((p.tcv * p.x_delivered).sum())
             rows.append((self.col_x, p.tcv.reshape(-1), -INF, rhs))
         if self.share:
+            self.row_limit = len(rows) + p.n_scenarios  # the CVaR limit, after the v_s rows
             rows.extend(self._shortfall_rows())
         return rows
 
@@ -349,6 +355,7 @@ class Decomposition:
             if not master_stopped and closed and self.relaxed:
                 self._relax(False)  # the LP phase is over: restore integrality, keep the cuts
                 self.lp_done = True
+                self._add_cuts(ev)  # (those of its last point too)
                 continue
             if not master_stopped and closed:
                 converged, stopped_by = True, None
@@ -561,7 +568,8 @@ class Decomposition:
         if status == highspy.HighsModelStatus.kInfeasible:
             raise MasterInfeasibleError(
                 "the decomposition's master is infeasible: no commitments meet the first-stage "
-                "rules together with the budgets and the shortfall-risk limit"
+                "rules together with the budgets and the shortfall-risk limit",
+                self._why_infeasible(t_start),
             )
         if status != highspy.HighsModelStatus.kOptimal and not stopped:
             raise SolverError(f"Benders master: {m.modelStatusToString(status)}")
@@ -572,6 +580,61 @@ class Decomposition:
             raise SolverError("Benders master: no finite bound")
         self._drop_slack_cuts()
         return sol, bound, stopped
+
+    def _why_infeasible(self, t_start: float) -> tuple[str, ...]:
+        """Why the master has no point, in the input's terms. Under a shortfall-risk limit: the
+        least CVaR of the unmet shares the master allows with the limit lifted (the limit's
+        left-hand side as objective). The cuts bound each least unmet share ``V_s`` from below,
+        so that least value (the master's proven dual bound) is a lower bound on what any plan
+        reaches: above the limit, it proves the limit unreachable."""
+        rules = self._rules_named()
+        if not self.share:
+            return (f"no commitments meet {rules} together with the budgets in every scenario",)
+        pol, m = self.p.spec.policy, self.master
+        assert pol.shortfall_max_fraction is not None and pol.shortfall_alpha is not None
+        n = self.n_cols
+        saved = np.asarray(m.getLp().col_cost_, dtype=float)[:n].copy()
+        cost = np.zeros(n)
+        cost[self.col_v] = self.p.prob / (1.0 - pol.shortfall_alpha)
+        cost[self.col_zeta] = 1.0
+        m.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        m.changeRowBounds(self.row_limit, -INF, INF)
+        limit = self.bopt.time_limit_s
+        if limit is not None:
+            m.setOptionValue("time_limit", max(limit - (time.perf_counter() - t_start), 1e-3))
+        try:
+            m.run()
+            status, info = m.getModelStatus(), m.getInfo()
+        finally:
+            m.changeRowBounds(self.row_limit, -INF, float(pol.shortfall_max_fraction))
+            m.changeColsCost(n, np.arange(n, dtype=np.int32), saved)
+        eps, alpha = float(pol.shortfall_max_fraction), float(pol.shortfall_alpha)
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return (
+                f"no commitments meet {rules} together with the budgets in every scenario, "
+                "even without the shortfall-risk limit",
+            )
+        integer = self.milp and not self.relaxed
+        least = float(info.mip_dual_bound if integer else info.objective_function_value)
+        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
+            least = -np.inf
+        if not np.isfinite(least) or least <= eps:
+            return (
+                f"the shortfall risk limit (CVaR_{alpha:g} of the unmet share at most "
+                f"{eps:.2%}) cannot be met with {rules} and the budgets",
+            )
+        return (
+            f"the shortfall risk limit cannot be met: with {rules} and the budgets, the CVaR_"
+            f"{alpha:g} of the unmet share is at least {least:.2%} in every plan, above the "
+            f"limit of {eps:.2%} (raise shortfall_risk.max_unmet_fraction to at least "
+            f"{least:.2%}, or the budget)",
+        )
+
+    def _rules_named(self) -> str:
+        """The first-stage rules of the master, in words."""
+        if not self.milp or self.relaxed:
+            return "the first-stage rules"
+        return "whole blocks, minimum quantities, the vendor minimum"
 
     def close(self) -> None:
         """Release the workers."""
