@@ -69,6 +69,7 @@ __all__ = [
 ]
 
 INF = highspy.kHighsInf
+HAIR = 1e-7  # relative: HiGHS's primal feasibility tolerance (a repaired share's margin)
 Row = tuple[np.ndarray, np.ndarray, float, float]
 
 
@@ -349,9 +350,13 @@ class Decomposition:
             ev = self._evaluate(sol)
             st.t_sub += time.perf_counter() - t0
             self._record(st, sol, ev)
+            repaired = None if ev.feasible or not self.share else self._repair(sol, ev)
+            if repaired is not None:  # the same commitments with unmet shares they can meet
+                self._record(st, *repaired)
+                st.history.pop(-2)
             if progress is not None and np.isfinite(st.history[-1][2]):
                 progress(*st.history[-1])
-            closed = self._closed(st, ev)
+            closed = self._closed(st, ev) or (repaired is not None and self._near(st))
             if not master_stopped and closed and self.relaxed:
                 self._relax(False)  # the LP phase is over: restore integrality, keep the cuts
                 self.lp_done = True
@@ -369,6 +374,8 @@ class Decomposition:
             if not ev.cuts:
                 raise SolverError("the decomposition stalled: an infeasible recourse gave no cut")
             self._add_cuts(ev)
+            if repaired is not None:
+                self._add_cuts(repaired[1])
         return self._result(st, converged, stopped_by)
 
     def _closed(self, st: _Loop, ev: _Evaluation) -> bool:
@@ -380,6 +387,52 @@ class Decomposition:
         # the LP phase only gathers cuts: a tenth of the MIP gap is close enough
         gap = max(self.bopt.gap, self.target_gap / 10) if self.relaxed else self.target_gap
         return ev.optimality == 0 or upper - st.lower <= gap * max(abs(upper), 1e-12)
+
+    def _near(self, st: _Loop) -> bool:
+        """The bounds of the current phase within its target gap."""
+        upper = st.lp_upper if self.relaxed else st.upper
+        gap = max(self.bopt.gap, self.target_gap / 10) if self.relaxed else self.target_gap
+        return bool(upper - st.lower <= gap * max(abs(upper), 1e-12))
+
+    def _repair(self, sol: np.ndarray, ev: _Evaluation) -> tuple[np.ndarray, _Evaluation] | None:
+        """A master point whose commitments can meet the shortfall-risk limit with other unmet
+        shares than the master chose (it chose some below the least its capacity allows): the
+        same ``x, k`` with shares ``omega'`` at least each scenario's least unmet share
+        ``V_s(k)`` and within the limit, as (point, its evaluation), or None when the least
+        shares already exceed the limit. Feasible, so its true objective is an upper bound
+        (and a starting incumbent for the MILP master) long before the master's own point is;
+        its cuts are valid like any other (this is the feasibility-repair step of the loop)."""
+        p, pol = self.p, self.p.spec.policy
+        assert pol.shortfall_max_fraction is not None and pol.shortfall_alpha is not None
+        C, P = len(p.commit), p.n_periods
+        k_hat = sol[self.col_k].reshape(C, P)
+        q0, _, _, v0, *_ = self.ex.cuts(k_hat, np.zeros(p.n_scenarios))
+        if np.isnan(q0).any() and np.isnan(v0[np.isnan(q0)]).any():
+            return None  # a budget the commitments alone exceed: no shares help
+        least = np.where(np.isnan(q0), v0, 0.0)
+        alpha = float(pol.shortfall_alpha)
+        # shares are raised a hair (HAIR) above what they must reach, for the LPs' tolerance
+        eps = float(pol.shortfall_max_fraction) * (1 - 2 * HAIR) - 2 * HAIR
+        if cvar(least, p.prob, alpha) > eps:
+            return None
+        hi = np.maximum(sol[self.col_om], least)  # the master's shares where they are possible
+        t_lo, t_hi = 0.0, 1.0
+        if cvar(hi, p.prob, alpha) > eps:  # as close to them as the limit allows
+            for _ in range(30):
+                t = (t_lo + t_hi) / 2
+                if cvar(least + t * (hi - least), p.prob, alpha) <= eps:
+                    t_lo = t
+                else:
+                    t_hi = t
+            hi = least + t_lo * (hi - least)
+        omega = np.minimum(hi * (1 + HAIR) + HAIR, 1.0)
+        point = sol.copy()
+        point[self.col_om] = omega
+        zeta = _quantile(omega, p.prob, alpha)
+        point[self.col_zeta] = zeta
+        point[self.col_v] = np.maximum(omega - zeta, 0.0)
+        fixed = self._evaluate(point)
+        return (point, fixed) if fixed.feasible else None
 
     def _record(self, st: _Loop, sol: np.ndarray, ev: _Evaluation) -> None:
         """Update the best plan (or, in the LP phase, the relaxation's best) and the history."""
