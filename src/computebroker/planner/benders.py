@@ -744,14 +744,19 @@ def _add_integer_rules(
         rows.append((np.array([col_x[i], col]), np.array([1.0, -ub_x[i]]), -INF, 0.0))
     n = p.spec.policy.min_vendors
     if n is not None and n > 1:
-        big = float((p.c_commit * np.minimum(_capacity_bound(p), 1e6)).sum() * P) + 1.0
         cost = np.repeat(p.c_commit, P)
+        # each row's own big-M, from the master's bounds on k (the extensive form's single
+        # big-M is far looser): the most a vendor can be billed, and the most 1/(2n) of the
+        # others' bill can be; exact, and a tighter relaxation for the MILP master
+        k_ub = np.repeat(np.minimum(p.active_max, _capacity_bound(p)), P)
         use = _add_int_cols(h, np.zeros(len(p.providers)), np.ones(len(p.providers)))
         for v, col in zip(p.providers, use, strict=True):
             mine = np.repeat([prov == v for prov in p.commit_provider], P)
-            rows.append((np.append(col_k, col), np.append(cost * mine, -big), -INF, 0.0))
+            big_own = float((cost * k_ub)[mine].sum()) * (1 + 1e-9) + 1e-9
+            big_share = float((cost * k_ub)[~mine].sum()) / (2 * n) * (1 + 1e-9) + 1e-9
+            rows.append((np.append(col_k, col), np.append(cost * mine, -big_own), -INF, 0.0))
             share = cost * mine - cost / (2 * n)
-            rows.append((np.append(col_k, col), np.append(share, -big), -big, INF))
+            rows.append((np.append(col_k, col), np.append(share, -big_share), -big_share, INF))
         rows.append((use, np.ones(len(use)), float(n), INF))
     else:
         use = np.zeros(0, dtype=np.int64)
