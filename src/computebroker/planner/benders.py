@@ -404,16 +404,19 @@ class Decomposition:
         its cuts are valid like any other (this is the feasibility-repair step of the loop)."""
         p, pol = self.p, self.p.spec.policy
         assert pol.shortfall_max_fraction is not None and pol.shortfall_alpha is not None
-        C, P = len(p.commit), p.n_periods
-        k_hat = sol[self.col_k].reshape(C, P)
-        q0, _, _, v0, *_ = self.ex.cuts(k_hat, np.zeros(p.n_scenarios))
-        if np.isnan(q0).any() and np.isnan(v0[np.isnan(q0)]).any():
-            return None  # a budget the commitments alone exceed: no shares help
-        least = np.where(np.isnan(q0), v0, 0.0)
         alpha = float(pol.shortfall_alpha)
         # shares are raised a hair (HAIR) above what they must reach, for the LPs' tolerance
         eps = float(pol.shortfall_max_fraction) * (1 - 2 * HAIR) - 2 * HAIR
-        if cvar(least, p.prob, alpha) > eps:
+        least = self._least_shares(sol, ev)
+        if least is None:
+            return None
+        if cvar(least, p.prob, alpha) > eps and not self.relaxed:
+            # the bound is loose where the master's share was met: the least shares themselves
+            # (one more pass; in the integer phase only, where each master solve is dear)
+            C, P = len(p.commit), p.n_periods
+            q0, _, _, v0, *_ = self.ex.cuts(sol[self.col_k].reshape(C, P), np.zeros(len(least)))
+            least = np.where(np.isnan(q0), v0, 0.0)
+        if not np.isfinite(least).all() or cvar(least, p.prob, alpha) > eps:
             return None
         hi = np.maximum(sol[self.col_om], least)  # the master's shares where they are possible
         t_lo, t_hi = 0.0, 1.0
@@ -433,6 +436,21 @@ class Decomposition:
         point[self.col_v] = np.maximum(omega - zeta, 0.0)
         fixed = self._evaluate(point)
         return (point, fixed) if fixed.feasible else None
+
+    def _least_shares(self, sol: np.ndarray, ev: _Evaluation) -> np.ndarray | None:
+        """(S,) an upper bound on each scenario's least unmet share at ``sol``'s capacity: the
+        least share itself where the master's share was too low (read off its feasibility
+        cut: ``V_s = omega_s + lo - activity``), the master's share where it was met; None
+        where a budget left a scenario no recourse (no shares help)."""
+        least = np.asarray(sol[self.col_om], dtype=float).copy()
+        om = {int(c): s for s, c in enumerate(self.col_om)}
+        seen = 0
+        for cols, vals, lo, _ in ev.cuts[ev.optimality :]:
+            s = om.get(int(cols[0]))
+            if s is not None and np.isfinite(lo):
+                least[s] = max(float(sol[cols[0]] + lo - vals @ sol[cols]), 0.0)
+                seen += 1
+        return None if np.isnan(ev.q).sum() > seen else least
 
     def _record(self, st: _Loop, sol: np.ndarray, ev: _Evaluation) -> None:
         """Update the best plan (or, in the LP phase, the relaxation's best) and the history."""
