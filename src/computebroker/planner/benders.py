@@ -23,7 +23,10 @@ Rules that tie a scenario's recourse to the first stage:
 * the shortfall-risk limit: the master holds the CVaR of the ``omega_s`` (``zeta +
   1/(1-alpha_u) sum pi_s v_s <= eps``, ``v_s >= omega_s - zeta``) and each recourse keeps its
   unmet share within ``omega_s``; the second value function per scenario, the least unmet
-  share ``V_s(k)``, gives the feasibility cuts ``omega_s >= V_s(k^) + h_s . (k - k^)``.
+  share ``V_s(k)``, gives the feasibility cuts ``omega_s >= V_s(k^) + h_s . (k - k^)``. A point
+  whose shares some scenario cannot meet is repaired (``_repair``: the same commitments, shares
+  at least ``V_s(k^)`` and within the limit) into a feasible plan, an upper bound and incumbent;
+  an infeasible master says how far the limit is out of reach (``_why_infeasible``).
 
 The lower bound is the master's optimum (its proven dual bound for a MILP), the upper bound the
 true objective of the best first stage whose every recourse was feasible; the loop stops when
