@@ -24,7 +24,10 @@ Rules that tie a scenario's recourse to the first stage:
 * the shortfall-risk limit: the master holds the CVaR of the ``omega_s`` (``zeta +
   1/(1-alpha_u) sum pi_s v_s <= eps``, ``v_s >= omega_s - zeta``) and each recourse keeps its
   unmet share within ``omega_s``; the second value function per scenario, the least unmet
-  share ``V_s(k)``, gives the feasibility cuts ``omega_s >= V_s(k^) + h_s . (k - k^)``.
+  share ``V_s(k)``, gives the feasibility cuts ``omega_s >= V_s(k^) + h_s . (k - k^)``. A point
+  whose shares some scenario cannot meet is repaired (``_repair``: the same commitments, shares
+  at least ``V_s(k^)`` and within the limit) into a feasible plan, an upper bound and incumbent;
+  an infeasible master says how far the limit is out of reach (``_why_infeasible``).
 
 Past ``max_groups`` (1,000) scenarios the cuts aggregate (``ScenarioGroups``): the master holds
 one ``theta_g`` per group of similar scenarios, bounding the group's mean recourse value, and one
@@ -78,12 +81,18 @@ __all__ = [
 ]
 
 INF = highspy.kHighsInf
+HAIR = 1e-7  # relative: HiGHS's primal feasibility tolerance (a repaired share's margin)
 Row = tuple[np.ndarray, np.ndarray, float, float]
 
 
 class MasterInfeasibleError(SolverError):
     """The master has no point: the first-stage rules and the feasibility cuts contradict each
-    other (the plan is infeasible; the extensive form explains why)."""
+    other (the plan is infeasible). ``explanation``: the decomposition's own account of why, in
+    the input's terms (on small problems the extensive form's diagnosis is used instead)."""
+
+    def __init__(self, message: str, explanation: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.explanation = explanation
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -352,6 +361,7 @@ class Decomposition:
             rhs = pol.budget_total / MUSD + float((p.tcv * p.x_delivered).sum())
             rows.append((self.col_x, p.tcv.reshape(-1), -INF, rhs))
         if self.share:
+            self.row_limit = len(rows) + p.n_scenarios  # the CVaR limit, after the v_s rows
             rows.extend(self._shortfall_rows())
         return rows
 
@@ -440,12 +450,17 @@ class Decomposition:
             ev = self._evaluate(sol)
             st.t_sub += time.perf_counter() - t0
             self._record(st, sol, ev)
+            repaired = None if ev.feasible or not self.share else self._repair(sol, ev)
+            if repaired is not None:  # the same commitments with unmet shares they can meet
+                self._record(st, *repaired)
+                st.history.pop(-2)
             if progress is not None and np.isfinite(st.history[-1][2]):
                 progress(*st.history[-1])
-            closed = self._closed(st, ev)
+            closed = self._closed(st, ev) or (repaired is not None and self._near(st))
             if not master_stopped and closed and self.relaxed:
                 self._relax(False)  # the LP phase is over: restore integrality, keep the cuts
                 self.lp_done = True
+                self._add_cuts(ev)  # (those of its last point too)
                 continue
             if not master_stopped and closed:
                 converged, stopped_by = True, None
@@ -459,6 +474,8 @@ class Decomposition:
             if not ev.cuts:
                 raise SolverError("the decomposition stalled: an infeasible recourse gave no cut")
             self._add_cuts(ev)
+            if repaired is not None:
+                self._add_cuts(repaired[1])
         return self._result(st, converged, stopped_by)
 
     def _closed(self, st: _Loop, ev: _Evaluation) -> bool:
@@ -470,6 +487,70 @@ class Decomposition:
         # the LP phase only gathers cuts: a tenth of the MIP gap is close enough
         gap = max(self.bopt.gap, self.target_gap / 10) if self.relaxed else self.target_gap
         return ev.optimality == 0 or upper - st.lower <= gap * max(abs(upper), 1e-12)
+
+    def _near(self, st: _Loop) -> bool:
+        """The bounds of the current phase within its target gap."""
+        upper = st.lp_upper if self.relaxed else st.upper
+        gap = max(self.bopt.gap, self.target_gap / 10) if self.relaxed else self.target_gap
+        return bool(upper - st.lower <= gap * max(abs(upper), 1e-12))
+
+    def _repair(self, sol: np.ndarray, ev: _Evaluation) -> tuple[np.ndarray, _Evaluation] | None:
+        """A master point whose commitments can meet the shortfall-risk limit with other unmet
+        shares than the master chose (it chose some below the least its capacity allows): the
+        same ``x, k`` with shares ``omega'`` at least each scenario's least unmet share
+        ``V_s(k)`` and within the limit, as (point, its evaluation), or None when the least
+        shares already exceed the limit. Feasible, so its true objective is an upper bound
+        (and a starting incumbent for the MILP master) long before the master's own point is;
+        its cuts are valid like any other (this is the feasibility-repair step of the loop)."""
+        p, pol = self.p, self.p.spec.policy
+        assert pol.shortfall_max_fraction is not None and pol.shortfall_alpha is not None
+        alpha = float(pol.shortfall_alpha)
+        # shares are raised a hair (HAIR) above what they must reach, for the LPs' tolerance
+        eps = float(pol.shortfall_max_fraction) * (1 - 2 * HAIR) - 2 * HAIR
+        least = self._least_shares(sol, ev)
+        if least is None:
+            return None
+        if cvar(least, p.prob, alpha) > eps and not self.relaxed:
+            # the bound is loose where the master's share was met: the least shares themselves
+            # (one more pass; in the integer phase only, where each master solve is dear)
+            C, P = len(p.commit), p.n_periods
+            q0, _, _, v0, *_ = self.ex.cuts(sol[self.col_k].reshape(C, P), np.zeros(len(least)))
+            least = np.where(np.isnan(q0), v0, 0.0)
+        if not np.isfinite(least).all() or cvar(least, p.prob, alpha) > eps:
+            return None
+        hi = np.maximum(sol[self.col_om], least)  # the master's shares where they are possible
+        t_lo, t_hi = 0.0, 1.0
+        if cvar(hi, p.prob, alpha) > eps:  # as close to them as the limit allows
+            for _ in range(30):
+                t = (t_lo + t_hi) / 2
+                if cvar(least + t * (hi - least), p.prob, alpha) <= eps:
+                    t_lo = t
+                else:
+                    t_hi = t
+            hi = least + t_lo * (hi - least)
+        omega = np.minimum(hi * (1 + HAIR) + HAIR, 1.0)
+        point = sol.copy()
+        point[self.col_om] = omega
+        zeta = _quantile(omega, p.prob, alpha)
+        point[self.col_zeta] = zeta
+        point[self.col_v] = np.maximum(omega - zeta, 0.0)
+        fixed = self._evaluate(point)
+        return (point, fixed) if fixed.feasible else None
+
+    def _least_shares(self, sol: np.ndarray, ev: _Evaluation) -> np.ndarray | None:
+        """(S,) an upper bound on each scenario's least unmet share at ``sol``'s capacity: the
+        least share itself where the master's share was too low (read off its feasibility
+        cut: ``V_s = omega_s + lo - activity``), the master's share where it was met; None
+        where a budget left a scenario no recourse (no shares help)."""
+        least = np.asarray(sol[self.col_om], dtype=float).copy()
+        om = {int(c): s for s, c in enumerate(self.col_om)}
+        seen = 0
+        for cols, vals, lo, _ in ev.cuts[ev.optimality :]:
+            s = om.get(int(cols[0]))
+            if s is not None and np.isfinite(lo):
+                least[s] = max(float(sol[cols[0]] + lo - vals @ sol[cols]), 0.0)
+                seen += 1
+        return None if np.isnan(ev.q).sum() > seen else least
 
     def _record(self, st: _Loop, sol: np.ndarray, ev: _Evaluation) -> None:
         """Update the best plan (or, in the LP phase, the relaxation's best) and the history."""
@@ -745,7 +826,8 @@ class Decomposition:
         if status == highspy.HighsModelStatus.kInfeasible:
             raise MasterInfeasibleError(
                 "the decomposition's master is infeasible: no commitments meet the first-stage "
-                "rules together with the budgets and the shortfall-risk limit"
+                "rules together with the budgets and the shortfall-risk limit",
+                self._why_infeasible(t_start),
             )
         if status != highspy.HighsModelStatus.kOptimal and not stopped:
             raise SolverError(f"Benders master: {m.modelStatusToString(status)}")
@@ -756,6 +838,61 @@ class Decomposition:
             raise SolverError("Benders master: no finite bound")
         self._drop_slack_cuts()
         return sol, bound, stopped
+
+    def _why_infeasible(self, t_start: float) -> tuple[str, ...]:
+        """Why the master has no point, in the input's terms. Under a shortfall-risk limit: the
+        least CVaR of the unmet shares the master allows with the limit lifted (the limit's
+        left-hand side as objective). The cuts bound each least unmet share ``V_s`` from below,
+        so that least value (the master's proven dual bound) is a lower bound on what any plan
+        reaches: above the limit, it proves the limit unreachable."""
+        rules = self._rules_named()
+        if not self.share:
+            return (f"no commitments meet {rules} together with the budgets in every scenario",)
+        pol, m = self.p.spec.policy, self.master
+        assert pol.shortfall_max_fraction is not None and pol.shortfall_alpha is not None
+        n = self.n_cols
+        saved = np.asarray(m.getLp().col_cost_, dtype=float)[:n].copy()
+        cost = np.zeros(n)
+        cost[self.col_v] = self.p.prob / (1.0 - pol.shortfall_alpha)
+        cost[self.col_zeta] = 1.0
+        m.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        m.changeRowBounds(self.row_limit, -INF, INF)
+        limit = self.bopt.time_limit_s
+        if limit is not None:
+            m.setOptionValue("time_limit", max(limit - (time.perf_counter() - t_start), 1e-3))
+        try:
+            m.run()
+            status, info = m.getModelStatus(), m.getInfo()
+        finally:
+            m.changeRowBounds(self.row_limit, -INF, float(pol.shortfall_max_fraction))
+            m.changeColsCost(n, np.arange(n, dtype=np.int32), saved)
+        eps, alpha = float(pol.shortfall_max_fraction), float(pol.shortfall_alpha)
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return (
+                f"no commitments meet {rules} together with the budgets in every scenario, "
+                "even without the shortfall-risk limit",
+            )
+        integer = self.milp and not self.relaxed
+        least = float(info.mip_dual_bound if integer else info.objective_function_value)
+        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
+            least = -np.inf
+        if not np.isfinite(least) or least <= eps:
+            return (
+                f"the shortfall risk limit (CVaR_{alpha:g} of the unmet share at most "
+                f"{eps:.2%}) cannot be met with {rules} and the budgets",
+            )
+        return (
+            f"the shortfall risk limit cannot be met: with {rules} and the budgets, the CVaR_"
+            f"{alpha:g} of the unmet share is at least {least:.2%} in every plan, above the "
+            f"limit of {eps:.2%} (raise shortfall_risk.max_unmet_fraction to at least "
+            f"{least:.2%}, or the budget)",
+        )
+
+    def _rules_named(self) -> str:
+        """The first-stage rules of the master, in words."""
+        if not self.milp or self.relaxed:
+            return "the first-stage rules"
+        return "whole blocks, minimum quantities, the vendor minimum"
 
     def close(self) -> None:
         """Release the workers."""
@@ -812,14 +949,19 @@ def _add_integer_rules(
         rows.append((np.array([col_x[i], col]), np.array([1.0, -ub_x[i]]), -INF, 0.0))
     n = p.spec.policy.min_vendors
     if n is not None and n > 1:
-        big = float((p.c_commit * np.minimum(_capacity_bound(p), 1e6)).sum() * P) + 1.0
         cost = np.repeat(p.c_commit, P)
+        # each row's own big-M, from the master's bounds on k (the extensive form's single
+        # big-M is far looser): the most a vendor can be billed, and the most 1/(2n) of the
+        # others' bill can be; exact, and a tighter relaxation for the MILP master
+        k_ub = np.repeat(np.minimum(p.active_max, _capacity_bound(p)), P)
         use = _add_int_cols(h, np.zeros(len(p.providers)), np.ones(len(p.providers)))
         for v, col in zip(p.providers, use, strict=True):
             mine = np.repeat([prov == v for prov in p.commit_provider], P)
-            rows.append((np.append(col_k, col), np.append(cost * mine, -big), -INF, 0.0))
+            big_own = float((cost * k_ub)[mine].sum()) * (1 + 1e-9) + 1e-9
+            big_share = float((cost * k_ub)[~mine].sum()) / (2 * n) * (1 + 1e-9) + 1e-9
+            rows.append((np.append(col_k, col), np.append(cost * mine, -big_own), -INF, 0.0))
             share = cost * mine - cost / (2 * n)
-            rows.append((np.append(col_k, col), np.append(share, -big), -big, INF))
+            rows.append((np.append(col_k, col), np.append(share, -big_share), -big_share, INF))
         rows.append((use, np.ones(len(use)), float(n), INF))
     else:
         use = np.zeros(0, dtype=np.int64)

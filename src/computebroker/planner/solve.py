@@ -107,9 +107,20 @@ def solve_plan(
 
         try:
             res = replace(_solve_benders(problem, opt, say, bounds), method="decomposition")
-        except MasterInfeasibleError as e:  # no plan: the extensive form says why, in input terms
-            say(f"{e}; the extensive form explains why")
-            chosen += "; it found no plan, and the extensive form explains why"
+        except MasterInfeasibleError as e:  # no plan: say why, in the input's terms
+            if e.explanation and problem.n_scenarios >= AUTO_BENDERS_SCENARIOS:
+                # the extensive form's diagnosis takes hours at this size: the master's own
+                res = PlanResult(
+                    status=PlanStatus.INFEASIBLE,
+                    termination=PlanStatus.INFEASIBLE.value,
+                    plan=None,
+                    explanation=e.explanation,
+                    method="decomposition",
+                )
+                chosen += "; it found no plan and says why"
+            else:
+                say(f"{e}; the extensive form explains why")
+                chosen += "; it found no plan, and the extensive form explains why"
     if res is None:
         res = _solve_extensive(problem, opt, say, why)
     res = replace(res, termination=f"{res.termination}; {chosen}")
