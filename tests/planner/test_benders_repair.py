@@ -39,7 +39,7 @@ def test_a_repaired_point_is_a_feasible_plan_and_an_upper_bound() -> None:
                 point, fev = fixed
                 assert fev.feasible
                 assert fev.value >= ef.objective * (1 - 1e-7)
-                _, _, u = fev.primal
+                *_, u = dcp.ex.cuts(*fev.point, primal=True)  # the recourse's decisions
                 vol = p.volume
                 share = np.einsum("w,wts->s", vol, u) / np.einsum("w,wts->s", vol, p.D)
                 assert np.all(share <= point[dcp.col_om] + 1e-6)
