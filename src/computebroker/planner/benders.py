@@ -44,7 +44,9 @@ with the same cuts (the integer L-shaped method: exact, because the recourse sta
 It is stabilised by an LP phase: the master's integrality is relaxed until the relaxation is
 within a tenth of the MIP gap (its cuts are valid for the MILP, and its bound is a lower bound), then restored; each
 MILP master then starts from the best plan so far as an incumbent (``setSolution``, with its
-true recourse values as ``theta``, so it prunes by the upper bound at once), and optimality
+true recourse values as ``theta``, so it prunes by the upper bound at once) or, under a vendor
+minimum, from the master with the vendors in use fixed where that is better (``_vendor_start``:
+a restriction of the master, so the loop stays exact), and optimality
 cuts slack for ``drop_after`` master solves in a row are dropped (a dropped cut that binds again
 is found again). Not covered: a vendor cap on the portfolio's contract value
 (``benders_supported`` says so; those plans use the extensive form).
@@ -107,6 +109,9 @@ class BendersOptions:
     ray_address: str | None = None
     lp_phase: bool = True  # MILP master: converge its LP relaxation first, keeping the cuts
     warm_start: bool = True  # MILP master: start each solve from the best plan so far
+    # MILP master with a vendor minimum: before each solve, fix the vendors in use to a set
+    # chosen on the LP relaxation and solve that restriction for a starting incumbent
+    vendor_start: bool = True
     drop_after: int = (
         5  # drop an optimality cut slack in this many master solves in a row (0: keep all)
     )
@@ -286,8 +291,12 @@ class Decomposition:
         # a MILP master is solved to the MIP gap, so the loop cannot prove better than that
         self.target_gap = max(bopt.gap, opt.mip_gap) if opt.milp else bopt.gap
         self.int_cols = np.zeros(0, dtype=np.int32)
+        self.vendor_cols = np.zeros(0, dtype=np.int32)  # the vendor minimum's "used" binaries
+        self.vendor_set: np.ndarray | None = None  # (V,) 0/1: the vendors the start fixes
         if opt.milp:
-            self.int_cols = _add_integer_rules(master, p, self.col_x, self.col_k, upper[self.col_x])
+            self.int_cols, self.vendor_cols = _add_integer_rules(
+                master, p, self.col_x, self.col_k, upper[self.col_x]
+            )
             master.setOptionValue("mip_rel_gap", max(opt.mip_gap, bopt.gap) / 2)
         self.relaxed = False  # the MILP master's integrality is relaxed (LP phase)
         self.lp_done = not (opt.milp and bopt.lp_phase)
@@ -804,8 +813,9 @@ class Decomposition:
         a plan. Stopped without one on the ``first`` iteration: ``SolveStoppedError``;
         infeasible: ``MasterInfeasibleError``."""
         m, limit = self.master, self.bopt.time_limit_s
-        if limit is not None:
-            m.setOptionValue("time_limit", max(limit - (time.perf_counter() - t_start), 1e-3))
+        if self.milp and not self.relaxed and self.bopt.vendor_start and len(self.vendor_cols):
+            incumbent = self._vendor_start(t_start, incumbent)
+        self._time_left(t_start)
         self._warm_start(incumbent)
         m.run()
         status = m.getModelStatus()
@@ -838,6 +848,82 @@ class Decomposition:
             raise SolverError("Benders master: no finite bound")
         self._drop_slack_cuts()
         return sol, bound, stopped
+
+    def _time_left(self, t_start: float) -> None:
+        """Give the master's next run the time the loop has left."""
+        limit = self.bopt.time_limit_s
+        if limit is not None:
+            left = max(limit - (time.perf_counter() - t_start), 1e-3)
+            self.master.setOptionValue("time_limit", left)
+
+    def _vendor_start(self, t_start: float, incumbent: np.ndarray | None) -> np.ndarray | None:
+        """A starting incumbent for the MILP master under a vendor minimum: the master with the
+        vendors in use fixed (``_vendor_set``) is a restriction of it, solved to the same MIP
+        gap, so its point satisfies every row and cut of the master. Its relaxation's rounding
+        can be far off (the big-M rows let the relaxation use a sliver of a vendor), and
+        branch-and-bound may then never find a good plan; fixed, the vendor choice is gone
+        and the rest solves fast. Returns the better (by the master's objective) of this point
+        and ``incumbent``; the master's own solve, and so its dual bound, is unchanged."""
+        m, cols = self.master, self.vendor_cols
+        if self.vendor_set is None:
+            self.vendor_set = self._vendor_set(t_start)
+        if self.vendor_set is None:
+            return incumbent
+        n = len(cols)
+        m.changeColsBounds(n, cols, self.vendor_set, self.vendor_set)
+        self._time_left(t_start)
+        m.run()
+        info = m.getInfo()
+        found = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
+        value = float(info.objective_function_value)
+        point = np.asarray(m.getSolution().col_value, dtype=float)
+        m.changeColsBounds(n, cols, np.zeros(n), np.ones(n))
+        if not found:
+            return incumbent
+        if incumbent is not None:
+            cost = np.asarray(m.getLp().col_cost_, dtype=float)
+            k = min(len(incumbent), len(cost))
+            if float(cost[:k] @ incumbent[:k]) <= value:
+                return incumbent
+        return point
+
+    def _vendor_set(self, t_start: float) -> np.ndarray | None:
+        """(V,) 0/1, the vendors to use: greedy on the master's LP relaxation with the
+        vendors fixed, from all of them, dropping at each step the vendor whose removal
+        leaves the cheapest relaxation, down to the minimum; the cheapest set seen (None when
+        no set is feasible). ``V + (V - 1) + ... + (n + 1)`` LPs, each hot-started."""
+        m, cols = self.master, self.vendor_cols
+        n_min = int(self.p.spec.policy.min_vendors or 1)
+        V = len(cols)
+        m.setOptionValue("solve_relaxation", True)
+        try:
+            current = np.ones(V)
+            best = (self._relaxed_with(t_start, current), current)
+            while current.sum() > n_min:
+                trials = []
+                for v in np.nonzero(current)[0]:
+                    trial = current.copy()
+                    trial[v] = 0.0
+                    trials.append((self._relaxed_with(t_start, trial), trial))
+                value, current = min(trials, key=lambda t: t[0])
+                if not np.isfinite(value):
+                    break
+                best = min(best, (value, current), key=lambda t: t[0])
+        finally:
+            m.setOptionValue("solve_relaxation", False)
+            m.changeColsBounds(V, cols, np.zeros(V), np.ones(V))
+        return best[1] if np.isfinite(best[0]) else None
+
+    def _relaxed_with(self, t_start: float, use: np.ndarray) -> float:
+        """The master's LP relaxation with the vendors in use fixed to ``use`` (inf where
+        infeasible or stopped)."""
+        m, cols = self.master, self.vendor_cols
+        m.changeColsBounds(len(cols), cols, use, use)
+        self._time_left(t_start)
+        m.run()
+        if m.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return float("inf")
+        return float(m.getInfo().objective_function_value)
 
     def _why_infeasible(self, t_start: float) -> tuple[str, ...]:
         """Why the master has no point, in the input's terms. Under a shortfall-risk limit: the
@@ -924,11 +1010,12 @@ def _quantile(values: np.ndarray, prob: np.ndarray, alpha: float) -> float:
 
 def _add_integer_rules(
     h: highspy.Highs, p: PlanProblem, col_x: np.ndarray, col_k: np.ndarray, ub_x: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Whole blocks, minimum quantities and the vendor minimum on the master's first stage,
     written as in the extensive form (``build.define_commitments``, ``define_min_vendors``):
     first-stage rules only, so the same cuts stay valid and the integer L-shaped method is
-    exact (the recourse is continuous)."""
+    exact (the recourse is continuous). Returns (every integer column, the vendor minimum's
+    "vendor used" binaries, empty without one)."""
     P = p.n_periods
     free = (~p.x_fixed & (p.x_ub > 0)).reshape(-1)
     lb = p.x_lb.reshape(-1)
@@ -966,7 +1053,7 @@ def _add_integer_rules(
     else:
         use = np.zeros(0, dtype=np.int64)
     _add_rows(h, rows)
-    return np.concatenate([blocks, used, use]).astype(np.int32)
+    return np.concatenate([blocks, used, use]).astype(np.int32), use.astype(np.int32)
 
 
 def _add_int_cols(h: highspy.Highs, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
