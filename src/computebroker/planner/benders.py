@@ -45,7 +45,7 @@ It is stabilised by an LP phase: the master's integrality is relaxed until the r
 within a tenth of the MIP gap (its cuts are valid for the MILP, and its bound is a lower bound), then restored; each
 MILP master then starts from the best plan so far as an incumbent (``setSolution``, with its
 true recourse values as ``theta``, so it prunes by the upper bound at once) or, under a vendor
-minimum, from the master with the vendors in use fixed where that is better (``_vendor_start``:
+minimum and with no plan yet, from the master with the vendors in use fixed (``_vendor_start``:
 a restriction of the master, so the loop stays exact), and optimality
 cuts slack for ``drop_after`` master solves in a row are dropped (a dropped cut that binds again
 is found again). Not covered: a vendor cap on the portfolio's contract value
@@ -109,8 +109,8 @@ class BendersOptions:
     ray_address: str | None = None
     lp_phase: bool = True  # MILP master: converge its LP relaxation first, keeping the cuts
     warm_start: bool = True  # MILP master: start each solve from the best plan so far
-    # MILP master with a vendor minimum: before each solve, fix the vendors in use to a set
-    # chosen on the LP relaxation and solve that restriction for a starting incumbent
+    # MILP master with a vendor minimum, before a solve with no plan to start from yet: fix the
+    # vendors in use to a set chosen on the LP relaxation, solve that restriction, start there
     vendor_start: bool = True
     drop_after: int = (
         5  # drop an optimality cut slack in this many master solves in a row (0: keep all)
@@ -813,7 +813,7 @@ class Decomposition:
         a plan. Stopped without one on the ``first`` iteration: ``SolveStoppedError``;
         infeasible: ``MasterInfeasibleError``."""
         m, limit = self.master, self.bopt.time_limit_s
-        if self.milp and not self.relaxed and self.bopt.vendor_start and len(self.vendor_cols):
+        if self.bopt.vendor_start and incumbent is None and self._integer_vendors():
             incumbent = self._vendor_start(t_start, incumbent)
         self._time_left(t_start)
         self._warm_start(incumbent)
@@ -849,6 +849,10 @@ class Decomposition:
         self._drop_slack_cuts()
         return sol, bound, stopped
 
+    def _integer_vendors(self) -> bool:
+        """The integer phase of a MILP master under a vendor minimum."""
+        return self.milp and not self.relaxed and len(self.vendor_cols) > 0
+
     def _time_left(self, t_start: float) -> None:
         """Give the master's next run the time the loop has left."""
         limit = self.bopt.time_limit_s
@@ -857,7 +861,8 @@ class Decomposition:
             self.master.setOptionValue("time_limit", left)
 
     def _vendor_start(self, t_start: float, incumbent: np.ndarray | None) -> np.ndarray | None:
-        """A starting incumbent for the MILP master under a vendor minimum: the master with the
+        """A starting incumbent for the MILP master under a vendor minimum, where the loop has
+        no evaluated plan to start from (later solves start from the best plan): the master with the
         vendors in use fixed (``_vendor_set``) is a restriction of it, solved to the same MIP
         gap, so its point satisfies every row and cut of the master. Its relaxation's rounding
         can be far off (the big-M rows let the relaxation use a sliver of a vendor), and
