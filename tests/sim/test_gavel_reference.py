@@ -25,6 +25,7 @@ row outside its tolerance is a strict xfail carrying its measured figure:
 from __future__ import annotations
 
 import csv
+import os
 import re
 import statistics
 from functools import cache
@@ -426,6 +427,15 @@ MEASURED: dict[tuple[str, RoundMode], str] = {
 }
 
 
+# The 2 jobs/h rows simulate about 6,250 jobs for each of 3 seeds: about 8 minutes of CPU for
+# the six rows, all strict xfails today, so they run on request (CB_GAVEL_FULL=1), not in every
+# `make test`; the low-rate rows and the physical trace run always.
+FULL_ONLY = pytest.mark.skipif(
+    os.environ.get("CB_GAVEL_FULL") != "1",
+    reason="2 jobs/h Gavel rows take ~8 min of CPU: run with CB_GAVEL_FULL=1",
+)
+
+
 def _generated_cases(mode: RoundMode, tolerance: float) -> list[object]:
     cases: list[object] = []
     for ref in references().values():
@@ -434,7 +444,7 @@ def _generated_cases(mode: RoundMode, tolerance: float) -> list[object]:
         if mode is RoundMode.FLUID and ref.policy != "max-min-fairness-agnostic":
             continue
         rate = _window(ref)[0]
-        marks: list[pytest.MarkDecorator] = [pytest.mark.slow] if rate >= 2.0 else []
+        marks: list[pytest.MarkDecorator] = [pytest.mark.slow, FULL_ONLY] if rate >= 2.0 else []
         why = MEASURED.get((ref.id, mode))
         if why is not None:
             marks.append(pytest.mark.xfail(strict=True, reason=why))
