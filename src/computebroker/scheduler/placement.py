@@ -124,20 +124,26 @@ class PlacementOption:
 
     def row(self) -> dict[str, object]:
         """A flat row for tables and JSON."""
-        o = self.offering
         return {
-            "offering": o.id,
-            "cloud": o.cloud,
-            "region": o.region,
-            "instance_type": self.instance_type,
-            "accelerator": o.accelerator,
-            "chips_per_node": o.chips,
+            **_where(self.offering, self.instance_type),
             "num_nodes": self.num_nodes,
             "price_instance_hour": self.price_instance_hour,
             "price_chip_hour": self.price_chip_hour,
             "cost_hour": self.cost_hour,
             "host_price_hour": self.host_price_hour,
         }
+
+
+def _where(o: Offering, instance_type: str) -> dict[str, object]:
+    """The columns naming a catalog row and what it launches, first in every placement row."""
+    return {
+        "offering": o.id,
+        "cloud": o.cloud,
+        "region": o.region,
+        "instance_type": instance_type,
+        "accelerator": o.accelerator,
+        "chips_per_node": o.chips,
+    }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,12 +158,7 @@ class Unrentable:
         """A flat row for tables and JSON."""
         o = self.offering
         return {
-            "offering": o.id,
-            "cloud": o.cloud,
-            "region": o.region,
-            "instance_type": o.instance_type,
-            "accelerator": o.accelerator,
-            "chips_per_node": o.chips,
+            **_where(o, o.instance_type),
             "price_hour": o.price_hour,
             "price_covers": str(o.price_covers),
             "reason": self.reason,
