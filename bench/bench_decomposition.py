@@ -452,21 +452,16 @@ def _results(done: dict[tuple[str, str, int], dict[str, Any]]) -> list[Result]:
         _cpu_row("1,000 scenarios: decomposition", bd, 60),
         _row("1,000 scenarios: extensive form (HiGHS MILP)", ef, "reference"),
         _row("1,000 scenarios: extensive form's LP relaxation", lp, "reference"),
-        Result(
-            name="1,000 scenarios: speed-up (wall)",
-            value=ef["seconds"] / bd["seconds"],
-            unit="x",
-            target=at_least(8),
-            notes=stopped,
-            missing=_shown(bd if "missing" in bd else ef),
-        ),
-        Result(
-            name="1,000 scenarios: speed-up (CPU)",
-            value=ef["cpu_seconds"] / bd["cpu_seconds"],
-            unit="x",
-            target=at_least(8),
-            notes=stopped,
-            missing=_shown(bd if "missing" in bd else ef),
+        *(
+            Result(
+                name=f"1,000 scenarios: speed-up ({label})",
+                value=ef[key] / bd[key],
+                unit="x",
+                target=at_least(8),
+                notes=stopped,
+                missing=_shown(bd if "missing" in bd else ef),
+            )
+            for label, key in (("wall", "seconds"), ("CPU", "cpu_seconds"))
         ),
         Result(
             name="1,000 scenarios: objective, decomposition vs extensive",

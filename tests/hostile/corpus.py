@@ -102,9 +102,11 @@ YAML_COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _yaml_cases() -> list[Case]:
+def yaml_cases(commands: dict[str, tuple[str, ...]]) -> list[Case]:
+    """Every YAML garbage case, a folder and a missing path, through each command of
+    ``commands`` (name -> argv with ``{d}/in.yaml``)."""
     out = []
-    for kind, argv in YAML_COMMANDS.items():
+    for kind, argv in commands.items():
         for name, (content, expect) in YAML_GARBAGE.items():
             out.append(
                 Case(id=f"{kind}-yaml-{name}", argv=argv, files={"in.yaml": content}, expect=expect)
@@ -1245,7 +1247,7 @@ MODEL_CASES = [
 ]
 
 CASES: list[Case] = [
-    *_yaml_cases(),
+    *yaml_cases(YAML_COMMANDS),
     *SCENARIO_CASES,
     *FLAG_CASES,
     *OUTPUT_CASES,

@@ -6,7 +6,7 @@ rows with missing, extra or mistyped cells. Same runner and checks as corpus.py'
 
 from __future__ import annotations
 
-from tests.hostile.corpus import SCENARIO, YAML_GARBAGE, Case
+from tests.hostile.corpus import SCENARIO, Case, yaml_cases
 
 __all__ = ["EDGE_CASES"]
 
@@ -18,20 +18,6 @@ SCENARIO_READERS: dict[str, tuple[str, ...]] = {
     "evaluate": ("evaluate", "{d}/in.yaml", "--paths", "1", "--executor", "serial"),
     "run": ("run", "{d}/in.yaml", "-o", "{d}/o"),
 }
-
-
-def _reader_cases() -> list[Case]:
-    out = []
-    for kind, argv in SCENARIO_READERS.items():
-        for name, (content, expect) in YAML_GARBAGE.items():
-            out.append(
-                Case(id=f"{kind}-yaml-{name}", argv=argv, files={"in.yaml": content}, expect=expect)
-            )
-        out.append(
-            Case(id=f"{kind}-folder", argv=argv, files={"in.yaml/x": "a"}, expect=("folder",))
-        )
-        out.append(Case(id=f"{kind}-missing", argv=argv, expect=("not found",), names_file=False))
-    return out
 
 
 # --- plan files (place --plan, export kueue) -----------------------------------------------------
@@ -412,7 +398,7 @@ CSV_CASES = [
 ]
 
 EDGE_CASES: list[Case] = [
-    *_reader_cases(),
+    *yaml_cases(SCENARIO_READERS),
     *_plan_cases(),
     *SIZE_CASES,
     *UNICODE_CASES,
