@@ -5,13 +5,19 @@ Issue 19's criterion: on Gavel's physical-cluster LAS trace and on traces from G
 generator, ``--rounds gavel`` within 5% of Gavel's average JCT for agnostic and aware LAS (and
 fifo_perf: no published or replicated fifo_perf figure was found, so nothing is checked for
 it here); the default (fluid) mode within 10% on agnostic LAS. Gavel's code cannot be run here,
-so the references are its published figures (the OSDI 2020 paper's simulated column of
-Table 4) and a third party's runs of Gavel's simulator on traces from Gavel's generator.
+so the references are its published figures: the simulated column of the OSDI 2020 paper's
+Table 4 (the physical-cluster traces) and the points of the paper's LAS figures on traces from
+its generator (continuous-single and continuous-multiple, 36 + 36 + 36 GPUs, jobs 4,000-4,999,
+seeds 0-2), read off the plot to the nearest hour by a third party's digitizer.
 
 ``generate_gavel_trace`` draws Gavel's jobs number for number (checked job by job below against
-that third party's per-job log), so the generated rows compare the two simulators on the very
-same jobs. What holds and what does not, measured (also in docs/simulate.md, "Rounds"); each
-row outside its tolerance is a strict xfail carrying its measured figure:
+a third party's per-job log of Gavel's simulator), so a generated row runs the very jobs
+Gavel's sweep ran. That third party's own averages of generated traces are kept in the table
+but not compared with (their ``window`` column): a test below shows some are below the least
+mean any schedule can give those jobs, so they are not whole-window means.
+
+What holds and what does not, measured (also in docs/simulate.md, "Rounds"); each row
+outside its tolerance is a strict xfail carrying its measured figure:
 
 * physical trace, ``--rounds gavel``: agnostic 5.40 h against 5.4 h (-0.1%, mean of seeds
   0-2); aware 3.93 h against 3.7 h, **+6.2%** (xfail at 5%, bounded at 7%; 3.75 h, +1.4%, with
@@ -19,7 +25,7 @@ row outside its tolerance is a strict xfail carrying its measured figure:
 * physical trace, default mode: aware 3.79 h (+2.5%), agnostic 5.35 h (-0.9%);
 * static trace, min-makespan against Gavel's min_total_duration_perf: 17.71 h fluid (+0.6%),
   17.86 h with Gavel's rounds (+1.5%) against 17.6 h;
-* generated traces: the ``MEASURED`` table below.
+* the paper's generated-trace points: the ``MEASURED`` table and the curve means below.
 """
 
 from __future__ import annotations
@@ -37,9 +43,9 @@ from pydantic import BaseModel, ConfigDict
 
 from computebroker.sim import SimConfig, parse_inline_fleet, report, simulate
 from computebroker.sim.gavel import gavel_throughputs, gavel_trace
-from computebroker.sim.gavel_rounds import THROTTLE_S
+from computebroker.sim.gavel_rounds import AGNOSTIC, THROTTLE_S
 from computebroker.sim.records import RoundMode
-from computebroker.sim.traces import generate_gavel_trace
+from computebroker.sim.traces import Trace, generate_gavel_trace
 
 DATA = Path(__file__).with_name("data") / "gavel_reference.csv"
 SEEDS = (0, 1, 2)  # Gavel's experiments use seeds 0, 1, 2 (its EXPERIMENTS.md)
@@ -60,6 +66,8 @@ class Reference(BaseModel):
     value_s: float
     measured_on: Literal["simulation", "physical"]
     jobs_averaged: str
+    start: Literal["trace", "steady", "empty"]  # the trace's own, Gavel's steady state, empty
+    window: Literal["complete", "partial", "unverified"]  # is value_s the window's whole mean?
     source: str
     as_of: str
     how_measured: str
@@ -102,7 +110,7 @@ def _deviation(ref_id: str, mode: RoundMode, throttle_s: float = THROTTLE_S) -> 
 
 def test_the_reference_rows_are_sourced() -> None:
     refs = references()
-    assert len(refs) == 16
+    assert len(refs) == 41
     for r in refs.values():
         assert r.source and r.as_of and r.how_measured and r.value_s > 0
 
@@ -374,77 +382,107 @@ def _window(ref: Reference) -> tuple[float, bool, int, int]:
     return float(m.group(1)), m.group(2) == "multi", int(w.group(1)), int(w.group(2)) + 1
 
 
-@cache
-def _window_jct(ref_id: str, mode: RoundMode, seed: int) -> float:
-    """Average JCT of the row's window of jobs from Gavel's generator, as Gavel's Figure 8/9
-    drivers run it: steady-state jobs first, arrivals continuing past the window (a quarter
-    more jobs; the run stops at the last arrival, by when every window job has finished)."""
-    ref = references()[ref_id]
-    rate, multi, lo, hi = _window(ref)
+def _generated(rate: float, multi: bool, hi: int, seed: int, start: str) -> Trace:
+    """Gavel's generator's jobs for a window ending at job ``hi``, arrivals continuing past it
+    (a quarter more jobs: the run stops at the last arrival, by when every window job ended)."""
     table = gavel_throughputs()
-    tr = generate_gavel_trace(
+    return generate_gavel_trace(
         int(hi * 1.25),
         rate_per_hour=rate,
         reference_rate=lambda jt, c: table.lookup(jt, "v100", c),
         seed=seed,
         multi_chip=multi,
-        steady_state_chips=GENERATED_CLUSTER,
+        steady_state_chips=GENERATED_CLUSTER if start == "steady" else None,
     )
+
+
+@cache
+def _window_jct(ref_id: str, mode: RoundMode, seed: int) -> float:
+    """Average JCT of the row's window of jobs from Gavel's generator, as Gavel's sweep runs it."""
+    ref = references()[ref_id]
+    rate, multi, lo, hi = _window(ref)
+    tr = _generated(rate, multi, hi, seed, ref.start)
     st = simulate(
         parse_inline_fleet(ref.cluster),
         tr,
-        table,
-        config=SimConfig(
-            policy=ref.policy,
-            rounds=mode,
-            seed=seed,
-            until_s=tr.jobs[-1].arrival if rate >= 2.0 else None,
-        ),
+        gavel_throughputs(),
+        config=SimConfig(policy=ref.policy, rounds=mode, seed=seed, until_s=tr.jobs[-1].arrival),
     )
     jcts = [r.jct for r in st.records[lo:hi]]
     assert all(j is not None for j in jcts), f"{ref_id}: window jobs unfinished"
     return sum(j for j in jcts if j is not None) / len(jcts)
 
 
-# Measured deviations from Gavel (mean of seeds 0-2), per generated row and mode, where they
-# exceed the tolerance (strict xfails: a change that fixes one shows up). On the very same
-# jobs, seed 2 is 14-27% above Gavel in every 2 jobs/h row and both modes, and the multi-GPU
-# agnostic row is high in both modes alike; neither is explained yet (docs/simulate.md). The
-# low-rate rows' window could not be confirmed (their how_measured).
-_LOW = "window or start unverified (data file)"
+def _least_possible_mean(ref: Reference, seed: int) -> float:
+    """The least mean JCT any schedule can give the row's window of jobs: each job's work at
+    the rate of its fastest GPU type for its gang, averaged (no waiting, no sharing)."""
+    table = gavel_throughputs()
+    rate, multi, lo, hi = _window(ref)
+    jobs = _generated(rate, multi, hi, seed, ref.start).jobs[lo:hi]
+    best = [max(table.lookup(j.job_type, a, j.chips) for a in GENERATED_CLUSTER) for j in jobs]
+    return sum(j.work / b for j, b in zip(jobs, best, strict=True)) / len(jobs)
+
+
+def _per_seed(ref: Reference) -> list[float]:
+    """The per-seed figures a third party's row quotes ("mean of seeds 0, 1, 2 (a, b, c s)")."""
+    m = re.search(r"\(([\d]+), ([\d]+), ([\d]+)(?: s)?\)", ref.how_measured)
+    assert m, ref.id
+    return [float(g) for g in m.groups()]
+
+
+@pytest.mark.parametrize(
+    ("ref_id", "seed"),
+    [
+        ("las-generated-single-aware", 2),  # 14.75 h against at least 15.75 h
+        ("las-generated-multi-aware", 2),  # 14.50 h against at least 15.08 h
+        ("las-generated-multi-aware-0.2jph", 2),  # 16.80 h against at least 18.89 h
+    ],
+)
+def test_the_third_partys_generated_rows_are_not_whole_window_means(ref_id: str, seed: int) -> None:
+    # why those rows are kept out of the comparison (their `window` column): the figure is
+    # below what any schedule can give the very jobs Gavel's generator draws for the window
+    ref = references()[ref_id]
+    assert ref.window != "complete"
+    assert _per_seed(ref)[seed] < 0.97 * _least_possible_mean(ref, seed)
+
+
+# Where a paper point is outside the tolerance, its measured deviation (mean of seeds 0-2; a
+# strict xfail, so a change that fixes one shows up). The paper's points are read off its plot
+# to the nearest hour (about 3%), so single points carry that error; the mean over a curve's
+# points (below) averages it out.
+_G, _F = RoundMode.GAVEL, RoundMode.FLUID
 MEASURED: dict[tuple[str, RoundMode], str] = {
-    ("las-generated-single-aware-0.4jph", RoundMode.GAVEL): f"measured -19.4%; {_LOW}",
-    ("las-generated-single-agnostic-0.4jph", RoundMode.GAVEL): f"measured -20.6%; {_LOW}",
-    ("las-generated-single-agnostic-0.4jph", RoundMode.FLUID): f"measured -21.4%; {_LOW}",
-    ("las-generated-multi-aware-0.4jph", RoundMode.GAVEL): f"measured -11.3%; {_LOW}",
-    ("las-generated-multi-agnostic-0.4jph", RoundMode.GAVEL): f"measured -9.2%; {_LOW}",
-    ("las-generated-single-aware", RoundMode.GAVEL): "measured +9.0% (+2.0, +5.4, +20.7% by seed)",
-    ("las-generated-multi-aware", RoundMode.GAVEL): "measured +6.1% (+5.6, -0.3, +13.7% by seed)",
-    ("las-generated-single-agnostic", RoundMode.GAVEL): "measured +12.0% (+5.9, +6.2, +25.2%)",
-    ("las-generated-multi-agnostic", RoundMode.GAVEL): "measured +22.4% (+24.9, +13.5, +29.1%)",
-    ("las-generated-single-agnostic", RoundMode.FLUID): "measured +10.7% on Gavel's jobs",
-    ("las-generated-multi-agnostic", RoundMode.FLUID): "measured +19.7% on Gavel's jobs",
+    ("las-paper-single-aware-0.5jph", _G): "measured +8.7% (17.39 h against 16 h; 18 h at 1.0)",
+    ("las-paper-single-aware-3.0jph", _G): "measured +5.2% (15.78 h against 15 h)",
+    ("las-paper-single-aware-4.0jph", _G): "measured +5.8% (15.88 h against 15 h)",
+    ("las-paper-single-aware-4.5jph", _G): "measured +19.2% (16.69 h against 14 h; the knee)",
+    ("las-paper-multi-aware-1.0jph", _G): "measured +5.0% (16.80 h against 16 h)",
+    ("las-paper-multi-aware-2.0jph", _G): "measured -7.6% (16.63 h against 18 h)",
+    ("las-paper-multi-aware-2.2jph", _G): "measured -8.8% (17.33 h against 19 h; the knee)",
+    ("las-paper-multi-agnostic-2.2jph", _G): "measured -12.7% (26.19 h against 30 h; the knee)",
+    ("las-paper-multi-agnostic-2.2jph", _F): "measured -16.1% (25.16 h against 30 h; the knee)",
 }
 
-
-# The 2 jobs/h rows simulate about 6,250 jobs for each of 3 seeds: about 8 minutes of CPU for
-# the six rows, all strict xfails today, so they run on request (CB_GAVEL_FULL=1), not in every
-# `make test`; the low-rate rows and the physical trace run always.
+# Each generated row runs 3 seeds of about 5,000-6,250 jobs (5-40 s of CPU each): these run in
+# every `make test`, the rest with CB_GAVEL_FULL=1 (about 40 min of CPU for all of them).
+ALWAYS = {"las-paper-single-aware-1.0jph", "las-paper-single-agnostic-1.0jph"}
+FULL = os.environ.get("CB_GAVEL_FULL") == "1"
 FULL_ONLY = pytest.mark.skipif(
-    os.environ.get("CB_GAVEL_FULL") != "1",
-    reason="2 jobs/h Gavel rows take ~8 min of CPU: run with CB_GAVEL_FULL=1",
+    not FULL, reason="the paper's other points take ~40 min of CPU: run with CB_GAVEL_FULL=1"
 )
+
+
+def _paper_rows(mode: RoundMode) -> list[Reference]:
+    rows = [r for r in references().values() if r.start == "empty" and r.window == "complete"]
+    return [r for r in rows if mode is RoundMode.GAVEL or r.policy == AGNOSTIC]
 
 
 def _generated_cases(mode: RoundMode, tolerance: float) -> list[object]:
     cases: list[object] = []
-    for ref in references().values():
-        if not ref.trace.startswith("generate"):
-            continue
-        if mode is RoundMode.FLUID and ref.policy != "max-min-fairness-agnostic":
-            continue
-        rate = _window(ref)[0]
-        marks: list[pytest.MarkDecorator] = [pytest.mark.slow, FULL_ONLY] if rate >= 2.0 else []
+    for ref in _paper_rows(mode):
+        marks: list[pytest.MarkDecorator] = [pytest.mark.slow]
+        if ref.id not in ALWAYS:
+            marks.append(FULL_ONLY)
         why = MEASURED.get((ref.id, mode))
         if why is not None:
             marks.append(pytest.mark.xfail(strict=True, reason=why))
@@ -469,3 +507,43 @@ def test_generated_traces_default_agnostic_within_ten_percent(
 ) -> None:
     dev = _generated_deviation(ref_id, RoundMode.FLUID)
     assert abs(dev) <= tolerance, f"{ref_id}: {dev:+.1%}"
+
+
+# measured mean deviations over each curve's points: single-GPU aware `gavel` +6.0% (+3.3%
+# without the knee's 4.5 jobs/h point), agnostic +1.7%, `fluid` agnostic +0.7%; multi-GPU
+# aware -2.6%, agnostic +0.2%, `fluid` agnostic -1.6%
+_CURVE_XFAIL = {("single", "max-min-fairness", RoundMode.GAVEL): "measured +6.0% over 6 points"}
+
+
+def _curve(kind: str, policy: str, mode: RoundMode, tol: float) -> object:
+    marks: list[pytest.MarkDecorator] = [pytest.mark.slow, FULL_ONLY]
+    why = _CURVE_XFAIL.get((kind, policy, mode))
+    if why is not None:
+        marks.append(pytest.mark.xfail(strict=True, reason=why))
+    return pytest.param(kind, policy, mode, tol, marks=marks, id=f"{kind}-{policy}-{mode}")
+
+
+CURVES = [
+    _curve(kind, policy, mode, tol)
+    for kind in ("single", "multi")
+    for policy, mode, tol in (
+        ("max-min-fairness", RoundMode.GAVEL, 0.05),
+        (AGNOSTIC, RoundMode.GAVEL, 0.05),
+        (AGNOSTIC, RoundMode.FLUID, 0.10),
+    )
+]
+
+
+@pytest.mark.parametrize(("kind", "policy", "mode", "tolerance"), CURVES)
+def test_each_paper_curve_on_average_within_tolerance(
+    kind: str, policy: str, mode: RoundMode, tolerance: float
+) -> None:
+    rows = [
+        r
+        for r in _paper_rows(mode)
+        if r.policy == policy and r.trace.endswith(f"jobs/h {kind}-GPU")
+    ]
+    assert len(rows) >= 5
+    devs = [_generated_deviation(r.id, mode) for r in rows]
+    mean = sum(devs) / len(devs)
+    assert abs(mean) <= tolerance, f"{kind} {policy} {mode}: mean {mean:+.1%} over {devs}"
