@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from computebroker.catalog.catalog import Catalog
+from computebroker.catalog.rental import NotRentable, Rental, rental
 from computebroker.catalog.types import (
     Accelerator,
     ContractKind,
@@ -33,6 +34,7 @@ __all__ = [
     "find_offerings",
     "quote_offering",
     "term_for",
+    "unquoted_offerings",
 ]
 
 
@@ -154,67 +156,24 @@ def term_for(
 def contract_quotes(catalog: Catalog, accelerator: str) -> list[ContractQuote]:
     """Every way to buy one chip-hour of ``accelerator``: on-demand, spot, commitments, deals.
 
-    Commitment prices are the on-demand price of each offering less the provider's published
-    discount for that term (``contract_terms.csv``, each with its source and confidence).
+    Prices are the rentable price of each offering per chip-hour (``catalog.rental``: a row
+    that prices the accelerators alone adds its host VM's price, split over its GPUs; each such
+    quote says so in ``price_basis`` and ``price_includes_host``). A row with no host VM price
+    that completes it is not quoted; ``unquoted_offerings`` lists it with the reason.
+    Commitment prices are the on-demand price less the provider's published discount for that
+    term (``contract_terms.csv``, each with its source and confidence).
     """
     acc_id = catalog.accelerator(accelerator).id
     quotes: list[ContractQuote] = []
     for o in catalog.offerings:
         if o.accelerator != acc_id:
             continue
-        # A shipped row whose source starts with ESTIMATE is a derived price (no list price is
-        # public, e.g. TPU7x): every quote built on it says so.
-        estimated = o.source.startswith("ESTIMATE")
-        od = o.price_chip_hour
-        if od is not None and od > 0:
-            quotes.append(
-                ContractQuote(
-                    provider=o.cloud,
-                    region=o.region,
-                    accelerator=acc_id,
-                    kind=ContractKind.ON_DEMAND,
-                    price_chip_hour=od,
-                    term_months=0.0,
-                    basis=o.id,
-                    source=o.source,
-                    confidence="estimate" if estimated else "primary",
-                )
-            )
-            for kind in (
-                ContractKind.COMMIT_1Y,
-                ContractKind.COMMIT_3Y,
-                ContractKind.CAPACITY_BLOCK,
-            ):
-                term = term_for(catalog, o.cloud, acc_id, kind)
-                if term is None:
-                    continue
-                quotes.append(
-                    ContractQuote(
-                        provider=o.cloud,
-                        region=o.region,
-                        accelerator=acc_id,
-                        kind=kind,
-                        price_chip_hour=od * (1.0 - term.discount),
-                        term_months=term.term_months,
-                        basis=o.id,
-                        source=f"{o.source}; discount: {term.source}",
-                        confidence="estimate" if estimated else term.confidence,
-                    )
-                )
-        spot = o.spot_price_chip_hour
-        if spot is not None and spot > 0:
-            quotes.append(
-                ContractQuote(
-                    provider=o.cloud,
-                    region=o.region,
-                    accelerator=acc_id,
-                    kind=ContractKind.SPOT,
-                    price_chip_hour=spot,
-                    term_months=0.0,
-                    basis=o.id,
-                    source=o.source,
-                )
-            )
+        od = rental(catalog.hosts, o)
+        if isinstance(od, Rental):
+            quotes.extend(_on_demand_quotes(catalog, od))
+        spot = rental(catalog.hosts, o, spot=True)
+        if isinstance(spot, Rental):
+            quotes.append(_quote(spot, ContractKind.SPOT, confidence="primary"))
     for d in catalog.deals:
         if d.accelerator == acc_id:
             quotes.append(
@@ -228,9 +187,76 @@ def contract_quotes(catalog: Catalog, accelerator: str) -> list[ContractQuote]:
                     basis=d.id,
                     source=d.source,
                     confidence="user",
+                    price_basis="the deal's own price per chip-hour",
                 )
             )
     return quotes
+
+
+def unquoted_offerings(catalog: Catalog, accelerator: str) -> list[NotRentable]:
+    """The priced rows of ``accelerator`` that ``contract_quotes`` leaves out, each with the
+    reason (accelerators priced without their host VM, and no host VM price completes them;
+    on-demand and spot each), sorted by cloud, region, offering id and on-demand first."""
+    acc_id = catalog.accelerator(accelerator).id
+    out = [
+        r
+        for o in catalog.offerings
+        if o.accelerator == acc_id
+        for spot in (False, True)
+        if isinstance(r := rental(catalog.hosts, o, spot=spot), NotRentable)
+    ]
+    return sorted(out, key=lambda r: (r.offering.cloud, r.offering.region, r.offering.id, r.spot))
+
+
+def _quote(
+    r: Rental,
+    kind: ContractKind,
+    *,
+    confidence: str,
+    discount: float = 0.0,
+    term_months: float = 0.0,
+    discount_source: str = "",
+) -> ContractQuote:
+    o = r.offering
+    return ContractQuote(
+        provider=o.cloud,
+        region=o.region,
+        accelerator=o.accelerator,
+        kind=kind,
+        price_chip_hour=r.chip_hour * (1.0 - discount),
+        term_months=term_months,
+        basis=o.id,
+        source=r.source if not discount_source else f"{r.source}; discount: {discount_source}",
+        confidence=confidence,
+        price_basis=r.basis,
+        price_includes_host=r.includes_host,
+    )
+
+
+def _on_demand_quotes(catalog: Catalog, od: Rental) -> list[ContractQuote]:
+    """The on-demand quote of a rental and its commitment quotes (on-demand less the
+    provider's published discount; applied to the host VM part too: GCP's flexible CUDs
+    cover Compute Engine VMs, contract_terms.csv)."""
+    o = od.offering
+    # A shipped row whose source starts with ESTIMATE is a derived price (no list price is
+    # public, e.g. TPU7x): every quote built on it says so.
+    estimated = o.source.startswith("ESTIMATE")
+    out = [_quote(od, ContractKind.ON_DEMAND, confidence="estimate" if estimated else "primary")]
+    for kind in (ContractKind.COMMIT_1Y, ContractKind.COMMIT_3Y, ContractKind.CAPACITY_BLOCK):
+        term = term_for(catalog, o.cloud, o.accelerator, kind)
+        if term is None:
+            continue
+        out.append(
+            _quote(
+                od,
+                kind,
+                confidence="estimate" if estimated else term.confidence,
+                discount=term.discount,
+                term_months=term.term_months,
+                discount_source=term.source,
+            )
+        )
+    return out
 
 
 def cheapest_quotes(quotes: Iterable[ContractQuote]) -> list[ContractQuote]:

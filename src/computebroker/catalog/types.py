@@ -239,3 +239,7 @@ class ContractQuote:
     basis: str  # the offering id or deal id the price derives from
     source: str
     confidence: str = "primary"
+    # what the price is made of (catalog.rental: e.g. the GPUs plus their host VM), and whether
+    # it adds a host VM to accelerators the catalog prices alone (GCP's N1/G2 GPUs)
+    price_basis: str = ""
+    price_includes_host: bool = False

@@ -75,6 +75,8 @@ def quote_record(q: ContractQuote) -> dict[str, Any]:
         "price_chip_hour": _r(q.price_chip_hour),
         "term_months": q.term_months,
         "basis": q.basis,
+        "price_basis": q.price_basis,
+        "price_includes_host": q.price_includes_host,
         "confidence": q.confidence,
         "source": q.source,
     }
