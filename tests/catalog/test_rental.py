@@ -110,3 +110,18 @@ def test_the_azure_row_is_unchanged_next_to_a_gcp_row() -> None:
     cat = gpu_catalog(T4X2, AZURE_T4)
     assert _od(cat, AZURE_T4.id) == 0.526
     assert _od(cat, AZURE_T4.id, ContractKind.SPOT) == 0.0579
+
+
+def test_the_shipped_figures_the_docs_quote() -> None:
+    """docs/catalog.md and docs/estimate.md: every shipped GPU-only row has a host for its
+    on-demand and spot price, and GCP's cheapest L4-hour is us-east4's $0.55821 GPU +
+    $0.14631 g2-standard-4 (offerings.csv, host_vms.csv)."""
+    cat = shipped_catalog()
+    assert all(unquoted_offerings(cat, a.id) == [] for a in cat.accelerators)
+    gcp_od = [
+        q
+        for q in contract_quotes(cat, "l4")
+        if q.provider == "gcp" and q.kind is ContractKind.ON_DEMAND
+    ]
+    best = min(gcp_od, key=lambda q: q.price_chip_hour)
+    assert best.region == "us-east4" and best.price_chip_hour == pytest.approx(0.55821 + 0.14631)

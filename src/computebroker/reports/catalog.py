@@ -54,6 +54,9 @@ def offering_record(q: OfferingQuote) -> dict[str, Any]:
         "chips": o.chips,
         "price_hour": o.price_hour,
         "spot_price_hour": o.spot_price_hour,
+        # what the row's price pays for (accelerator: the GPUs only, without their host VM;
+        # the rentable price adds it: catalog.rental, as placement, plan and estimate quote)
+        "price_covers": str(o.price_covers),
         "price_chip_hour": _r(q.price_chip_hour),
         "spot_price_chip_hour": _r(q.spot_price_chip_hour),
         "price_pflop_hour": _r(q.price_pflop_hour),
