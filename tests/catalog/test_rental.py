@@ -125,3 +125,28 @@ def test_the_shipped_figures_the_docs_quote() -> None:
     ]
     best = min(gcp_od, key=lambda q: q.price_chip_hour)
     assert best.region == "us-east4" and best.price_chip_hour == pytest.approx(0.55821 + 0.14631)
+
+
+def test_compare_ranks_by_the_rented_chip_hour() -> None:
+    """By its own price GCP's T4 pair ($0.35 per GPU) would be the cheapest; rented with its
+    host VM it is $0.586605, so Azure's $0.526 instance is the cheapest on demand, and the
+    pair alone is quoted with its host."""
+    from computebroker.catalog import compare_accelerators
+    from computebroker.reports.catalog import comparison_record, offering_record
+
+    (c,) = compare_accelerators(gpu_catalog(T4X2, AZURE_T4), ["t4"])
+    assert c.cheapest_on_demand is not None and c.cheapest_on_demand.offering.id == AZURE_T4.id
+    (c,) = compare_accelerators(gpu_catalog(T4X2), ["t4"])
+    rec = comparison_record(c)
+    assert rec["cheapest_price_chip_hour"] == round(OD_T4, 4)
+    assert rec["cheapest_price_includes_host"] is True
+    assert rec["cheapest_spot_price_chip_hour"] == round(SPOT_T4, 4)
+    assert c.cheapest_on_demand is not None
+    row = offering_record(c.cheapest_on_demand)
+    assert (row["price_covers"], row["price_chip_hour"], row["rent_chip_hour"]) == (
+        "accelerator",
+        0.35,
+        round(OD_T4, 4),
+    )
+    (c,) = compare_accelerators(gpu_catalog(T4X2_NO_HOST), ["t4"])
+    assert c.cheapest_on_demand is None and c.cheapest_spot is None and c.offerings == 1

@@ -19,6 +19,7 @@ from computebroker.catalog.types import (
     ContractKind,
     ContractQuote,
     ContractTerm,
+    HostVm,
     Offering,
     OfferingQuote,
 )
@@ -62,8 +63,12 @@ class OfferingQuery:
     sort: SortKey = SortKey.PRICE
 
 
-def quote_offering(offering: Offering, accelerator: Accelerator) -> OfferingQuote:
-    """Normalise an offering's prices per chip-hour and per peak bf16 PFLOP-hour.
+def quote_offering(
+    offering: Offering, accelerator: Accelerator, hosts: Sequence[HostVm] = ()
+) -> OfferingQuote:
+    """Normalise an offering's prices per chip-hour and per peak bf16 PFLOP-hour, and give
+    what a chip-hour costs to rent (``catalog.rental``, with ``hosts`` the host VM rows of
+    accelerators priced alone).
 
     Examples
     --------
@@ -78,6 +83,7 @@ def quote_offering(offering: Offering, accelerator: Accelerator) -> OfferingQuot
     pflops = accelerator.bf16_pflops
     per_chip = offering.price_chip_hour
     spot_chip = offering.spot_price_chip_hour
+    od, spot = rental(hosts, offering), rental(hosts, offering, spot=True)
     return OfferingQuote(
         offering=offering,
         accelerator=accelerator,
@@ -85,6 +91,9 @@ def quote_offering(offering: Offering, accelerator: Accelerator) -> OfferingQuot
         spot_price_chip_hour=spot_chip,
         price_pflop_hour=None if per_chip is None or not pflops else per_chip / pflops,
         spot_price_pflop_hour=None if spot_chip is None or not pflops else spot_chip / pflops,
+        rent_chip_hour=od.chip_hour if isinstance(od, Rental) else None,
+        spot_rent_chip_hour=spot.chip_hour if isinstance(spot, Rental) else None,
+        price_includes_host=isinstance(od, Rental) and od.includes_host,
     )
 
 
@@ -122,7 +131,7 @@ def find_offerings(catalog: Catalog, query: OfferingQuery) -> list[OfferingQuote
             continue
         if query.spot and o.spot_price_hour is None:
             continue
-        rows.append(quote_offering(o, catalog.accelerators.by_id[o.accelerator]))
+        rows.append(quote_offering(o, catalog.accelerators.by_id[o.accelerator], catalog.hosts))
 
     def key(q: OfferingQuote) -> tuple[int, float, str, str, int, str]:
         if query.sort is SortKey.PRICE_PER_PFLOP:
@@ -271,7 +280,9 @@ def cheapest_quotes(quotes: Iterable[ContractQuote]) -> list[ContractQuote]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AcceleratorComparison:
-    """One accelerator's specs beside its cheapest on-demand and spot offers."""
+    """One accelerator's specs beside its cheapest on-demand and spot offers, cheapest by what
+    a chip-hour costs to rent (``OfferingQuote.rent_chip_hour``: with the host VM of GPUs the
+    catalog prices alone)."""
 
     accelerator: Accelerator
     cheapest_on_demand: OfferingQuote | None
@@ -280,18 +291,24 @@ class AcceleratorComparison:
 
 
 def compare_accelerators(catalog: Catalog, names: Sequence[str]) -> list[AcceleratorComparison]:
-    """Side-by-side specs and cheapest offers per chip-hour for each named accelerator."""
+    """Side-by-side specs and the cheapest offers per rented chip-hour of each named
+    accelerator (rows without a rentable price are not the cheapest)."""
     out = []
     for name in names:
         acc = catalog.accelerator(name)
         od = find_offerings(catalog, OfferingQuery(accelerator=acc.id))
-        od_priced = [q for q in od if q.price_chip_hour is not None]
+        od_priced = [q for q in od if q.rent_chip_hour is not None]
         spot = find_offerings(catalog, OfferingQuery(accelerator=acc.id, spot=True))
+        spot_priced = [q for q in spot if q.spot_rent_chip_hour is not None]
         out.append(
             AcceleratorComparison(
                 accelerator=acc,
-                cheapest_on_demand=od_priced[0] if od_priced else None,
-                cheapest_spot=spot[0] if spot else None,
+                cheapest_on_demand=min(od_priced, key=lambda q: q.rent_chip_hour or 0.0)
+                if od_priced
+                else None,
+                cheapest_spot=min(spot_priced, key=lambda q: q.spot_rent_chip_hour or 0.0)
+                if spot_priced
+                else None,
                 offerings=len(od),
             )
         )
