@@ -150,3 +150,20 @@ def test_compare_ranks_by_the_rented_chip_hour() -> None:
     )
     (c,) = compare_accelerators(gpu_catalog(T4X2_NO_HOST), ["t4"])
     assert c.cheapest_on_demand is None and c.cheapest_spot is None and c.offerings == 1
+
+
+def test_the_shipped_compare_figures_the_docs_quote() -> None:
+    """docs/catalog.md: one T4 is Azure's NC4as_T4_v3 at $0.526 (not GCP's GPU alone at
+    $0.35); one L4 is GCP us-east4's $0.55821 GPU + $0.14631 host."""
+    from computebroker.catalog import compare_accelerators
+
+    t4, l4 = compare_accelerators(shipped_catalog(), ["t4", "l4"])
+    assert t4.cheapest_on_demand is not None and l4.cheapest_on_demand is not None
+    assert t4.cheapest_on_demand.offering.instance_type == "Standard_NC4as_T4_v3"
+    assert t4.cheapest_on_demand.rent_chip_hour == 0.526
+    assert (
+        min(o.price_chip_hour or 9.0 for o in shipped_catalog().offerings if o.accelerator == "t4")
+        == 0.35
+    )
+    assert l4.cheapest_on_demand.offering.region == "us-east4"
+    assert l4.cheapest_on_demand.rent_chip_hour == pytest.approx(0.55821 + 0.14631)

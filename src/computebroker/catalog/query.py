@@ -244,8 +244,8 @@ def _quote(
 
 def _on_demand_quotes(catalog: Catalog, od: Rental) -> list[ContractQuote]:
     """The on-demand quote of a rental and its commitment quotes (on-demand less the
-    provider's published discount; applied to the host VM part too: GCP's flexible CUDs
-    cover Compute Engine VMs, contract_terms.csv)."""
+    provider's published discount, the host VM part included: the GCP terms rows' source,
+    docs.archera.ai's Compute Engine brief, counts VMs' vCPU and memory as covered)."""
     o = od.offering
     # A shipped row whose source starts with ESTIMATE is a derived price (no list price is
     # public, e.g. TPU7x): every quote built on it says so.
