@@ -86,8 +86,8 @@ class Rental:
             return "the whole instance's price"
         kind = "spot " if self.spot else ""
         return (
-            f"{o.chips} x {o.accelerator} {kind}${self.price_hour:,.5g}/h + host VM "
-            f"{self.host.instance_type} {kind}${self.host_price_hour:,.5g}/h "
+            f"{o.chips} x {o.accelerator} {kind}${self.price_hour:,.6g}/h + host VM "
+            f"{self.host.instance_type} {kind}${self.host_price_hour:,.6g}/h "
             f"(host_vms.csv {self.host.region}), over {o.chips} chips"
         )
 
