@@ -20,10 +20,12 @@ def test_catalog_all() -> None:
             "DeliveryStep",
             "HostRule",
             "HostVm",
+            "NotRentable",
             "Offering",
             "OfferingQuery",
             "OfferingQuote",
             "PriceCovers",
+            "Rental",
             "SortKey",
             "cheapest_quotes",
             "compare_accelerators",
@@ -33,8 +35,10 @@ def test_catalog_all() -> None:
             "load_catalog",
             "normalise_name",
             "quote_offering",
+            "rental",
             "shipped_catalog",
             "term_for",
+            "unquoted_offerings",
         ]
     )
     for name in catalog.__all__:

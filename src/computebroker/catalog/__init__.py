@@ -21,7 +21,9 @@ from computebroker.catalog.query import (
     find_offerings,
     quote_offering,
     term_for,
+    unquoted_offerings,
 )
+from computebroker.catalog.rental import NotRentable, Rental, rental
 from computebroker.catalog.types import (
     Accelerator,
     ContractKind,
@@ -48,10 +50,12 @@ __all__ = [
     "DeliveryStep",
     "HostRule",
     "HostVm",
+    "NotRentable",
     "Offering",
     "OfferingQuery",
     "OfferingQuote",
     "PriceCovers",
+    "Rental",
     "SortKey",
     "cheapest_quotes",
     "compare_accelerators",
@@ -61,6 +65,8 @@ __all__ = [
     "load_catalog",
     "normalise_name",
     "quote_offering",
+    "rental",
     "shipped_catalog",
     "term_for",
+    "unquoted_offerings",
 ]

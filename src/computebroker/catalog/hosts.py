@@ -16,7 +16,8 @@ not copied):
 
 The host prices are ``host_vms.csv`` rows (skypilot-catalog's GCP ``vms.csv``, whose VM rows
 price vCPUs and memory only). A region without a host row that fits has no whole-instance
-price: such an offering is not rentable, and placement says so rather than price the GPUs alone.
+price: such an offering is not rentable, and ``catalog.rental`` (the one price placement, the
+planner and ``estimate`` read) says so rather than price the GPUs alone.
 
 Pure: a catalog and an offering in, a host (or None) out.
 """

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from computebroker.catalog.catalog import Catalog
+from computebroker.catalog.rental import NotRentable, Rental, rental
 from computebroker.catalog.types import (
     Accelerator,
     ContractKind,
     ContractQuote,
     ContractTerm,
+    HostVm,
     Offering,
     OfferingQuote,
 )
@@ -33,6 +35,7 @@ __all__ = [
     "find_offerings",
     "quote_offering",
     "term_for",
+    "unquoted_offerings",
 ]
 
 
@@ -60,8 +63,12 @@ class OfferingQuery:
     sort: SortKey = SortKey.PRICE
 
 
-def quote_offering(offering: Offering, accelerator: Accelerator) -> OfferingQuote:
-    """Normalise an offering's prices per chip-hour and per peak bf16 PFLOP-hour.
+def quote_offering(
+    offering: Offering, accelerator: Accelerator, hosts: Sequence[HostVm] = ()
+) -> OfferingQuote:
+    """Normalise an offering's prices per chip-hour and per peak bf16 PFLOP-hour, and give
+    what a chip-hour costs to rent (``catalog.rental``, with ``hosts`` the host VM rows of
+    accelerators priced alone).
 
     Examples
     --------
@@ -76,6 +83,7 @@ def quote_offering(offering: Offering, accelerator: Accelerator) -> OfferingQuot
     pflops = accelerator.bf16_pflops
     per_chip = offering.price_chip_hour
     spot_chip = offering.spot_price_chip_hour
+    od, spot = rental(hosts, offering), rental(hosts, offering, spot=True)
     return OfferingQuote(
         offering=offering,
         accelerator=accelerator,
@@ -83,6 +91,9 @@ def quote_offering(offering: Offering, accelerator: Accelerator) -> OfferingQuot
         spot_price_chip_hour=spot_chip,
         price_pflop_hour=None if per_chip is None or not pflops else per_chip / pflops,
         spot_price_pflop_hour=None if spot_chip is None or not pflops else spot_chip / pflops,
+        rent_chip_hour=od.chip_hour if isinstance(od, Rental) else None,
+        spot_rent_chip_hour=spot.chip_hour if isinstance(spot, Rental) else None,
+        price_includes_host=isinstance(od, Rental) and od.includes_host,
     )
 
 
@@ -120,7 +131,7 @@ def find_offerings(catalog: Catalog, query: OfferingQuery) -> list[OfferingQuote
             continue
         if query.spot and o.spot_price_hour is None:
             continue
-        rows.append(quote_offering(o, catalog.accelerators.by_id[o.accelerator]))
+        rows.append(quote_offering(o, catalog.accelerators.by_id[o.accelerator], catalog.hosts))
 
     def key(q: OfferingQuote) -> tuple[int, float, str, str, int, str]:
         if query.sort is SortKey.PRICE_PER_PFLOP:
@@ -154,67 +165,24 @@ def term_for(
 def contract_quotes(catalog: Catalog, accelerator: str) -> list[ContractQuote]:
     """Every way to buy one chip-hour of ``accelerator``: on-demand, spot, commitments, deals.
 
-    Commitment prices are the on-demand price of each offering less the provider's published
-    discount for that term (``contract_terms.csv``, each with its source and confidence).
+    Prices are the rentable price of each offering per chip-hour (``catalog.rental``: a row
+    that prices the accelerators alone adds its host VM's price, split over its GPUs; each such
+    quote says so in ``price_basis`` and ``price_includes_host``). A row with no host VM price
+    that completes it is not quoted; ``unquoted_offerings`` lists it with the reason.
+    Commitment prices are the on-demand price less the provider's published discount for that
+    term (``contract_terms.csv``, each with its source and confidence).
     """
     acc_id = catalog.accelerator(accelerator).id
     quotes: list[ContractQuote] = []
     for o in catalog.offerings:
         if o.accelerator != acc_id:
             continue
-        # A shipped row whose source starts with ESTIMATE is a derived price (no list price is
-        # public, e.g. TPU7x): every quote built on it says so.
-        estimated = o.source.startswith("ESTIMATE")
-        od = o.price_chip_hour
-        if od is not None and od > 0:
-            quotes.append(
-                ContractQuote(
-                    provider=o.cloud,
-                    region=o.region,
-                    accelerator=acc_id,
-                    kind=ContractKind.ON_DEMAND,
-                    price_chip_hour=od,
-                    term_months=0.0,
-                    basis=o.id,
-                    source=o.source,
-                    confidence="estimate" if estimated else "primary",
-                )
-            )
-            for kind in (
-                ContractKind.COMMIT_1Y,
-                ContractKind.COMMIT_3Y,
-                ContractKind.CAPACITY_BLOCK,
-            ):
-                term = term_for(catalog, o.cloud, acc_id, kind)
-                if term is None:
-                    continue
-                quotes.append(
-                    ContractQuote(
-                        provider=o.cloud,
-                        region=o.region,
-                        accelerator=acc_id,
-                        kind=kind,
-                        price_chip_hour=od * (1.0 - term.discount),
-                        term_months=term.term_months,
-                        basis=o.id,
-                        source=f"{o.source}; discount: {term.source}",
-                        confidence="estimate" if estimated else term.confidence,
-                    )
-                )
-        spot = o.spot_price_chip_hour
-        if spot is not None and spot > 0:
-            quotes.append(
-                ContractQuote(
-                    provider=o.cloud,
-                    region=o.region,
-                    accelerator=acc_id,
-                    kind=ContractKind.SPOT,
-                    price_chip_hour=spot,
-                    term_months=0.0,
-                    basis=o.id,
-                    source=o.source,
-                )
-            )
+        od = rental(catalog.hosts, o)
+        if isinstance(od, Rental):
+            quotes.extend(_on_demand_quotes(catalog, od))
+        spot = rental(catalog.hosts, o, spot=True)
+        if isinstance(spot, Rental):
+            quotes.append(_quote(spot, ContractKind.SPOT, confidence="primary"))
     for d in catalog.deals:
         if d.accelerator == acc_id:
             quotes.append(
@@ -228,9 +196,76 @@ def contract_quotes(catalog: Catalog, accelerator: str) -> list[ContractQuote]:
                     basis=d.id,
                     source=d.source,
                     confidence="user",
+                    price_basis="the deal's own price per chip-hour",
                 )
             )
     return quotes
+
+
+def unquoted_offerings(catalog: Catalog, accelerator: str) -> list[NotRentable]:
+    """The priced rows of ``accelerator`` that ``contract_quotes`` leaves out, each with the
+    reason (accelerators priced without their host VM, and no host VM price completes them;
+    on-demand and spot each), sorted by cloud, region, offering id and on-demand first."""
+    acc_id = catalog.accelerator(accelerator).id
+    out = [
+        r
+        for o in catalog.offerings
+        if o.accelerator == acc_id
+        for spot in (False, True)
+        if isinstance(r := rental(catalog.hosts, o, spot=spot), NotRentable)
+    ]
+    return sorted(out, key=lambda r: (r.offering.cloud, r.offering.region, r.offering.id, r.spot))
+
+
+def _quote(
+    r: Rental,
+    kind: ContractKind,
+    *,
+    confidence: str,
+    discount: float = 0.0,
+    term_months: float = 0.0,
+    discount_source: str = "",
+) -> ContractQuote:
+    o = r.offering
+    return ContractQuote(
+        provider=o.cloud,
+        region=o.region,
+        accelerator=o.accelerator,
+        kind=kind,
+        price_chip_hour=r.chip_hour * (1.0 - discount),
+        term_months=term_months,
+        basis=o.id,
+        source=r.source if not discount_source else f"{r.source}; discount: {discount_source}",
+        confidence=confidence,
+        price_basis=r.basis,
+        price_includes_host=r.includes_host,
+    )
+
+
+def _on_demand_quotes(catalog: Catalog, od: Rental) -> list[ContractQuote]:
+    """The on-demand quote of a rental and its commitment quotes (on-demand less the
+    provider's published discount, the host VM part included: the GCP terms rows' source,
+    docs.archera.ai's Compute Engine brief, counts VMs' vCPU and memory as covered)."""
+    o = od.offering
+    # A shipped row whose source starts with ESTIMATE is a derived price (no list price is
+    # public, e.g. TPU7x): every quote built on it says so.
+    estimated = o.source.startswith("ESTIMATE")
+    out = [_quote(od, ContractKind.ON_DEMAND, confidence="estimate" if estimated else "primary")]
+    for kind in (ContractKind.COMMIT_1Y, ContractKind.COMMIT_3Y, ContractKind.CAPACITY_BLOCK):
+        term = term_for(catalog, o.cloud, o.accelerator, kind)
+        if term is None:
+            continue
+        out.append(
+            _quote(
+                od,
+                kind,
+                confidence="estimate" if estimated else term.confidence,
+                discount=term.discount,
+                term_months=term.term_months,
+                discount_source=term.source,
+            )
+        )
+    return out
 
 
 def cheapest_quotes(quotes: Iterable[ContractQuote]) -> list[ContractQuote]:
@@ -245,7 +280,9 @@ def cheapest_quotes(quotes: Iterable[ContractQuote]) -> list[ContractQuote]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AcceleratorComparison:
-    """One accelerator's specs beside its cheapest on-demand and spot offers."""
+    """One accelerator's specs beside its cheapest on-demand and spot offers, cheapest by what
+    a chip-hour costs to rent (``OfferingQuote.rent_chip_hour``: with the host VM of GPUs the
+    catalog prices alone)."""
 
     accelerator: Accelerator
     cheapest_on_demand: OfferingQuote | None
@@ -254,18 +291,24 @@ class AcceleratorComparison:
 
 
 def compare_accelerators(catalog: Catalog, names: Sequence[str]) -> list[AcceleratorComparison]:
-    """Side-by-side specs and cheapest offers per chip-hour for each named accelerator."""
+    """Side-by-side specs and the cheapest offers per rented chip-hour of each named
+    accelerator (rows without a rentable price are not the cheapest)."""
     out = []
     for name in names:
         acc = catalog.accelerator(name)
         od = find_offerings(catalog, OfferingQuery(accelerator=acc.id))
-        od_priced = [q for q in od if q.price_chip_hour is not None]
+        od_priced = [q for q in od if q.rent_chip_hour is not None]
         spot = find_offerings(catalog, OfferingQuery(accelerator=acc.id, spot=True))
+        spot_priced = [q for q in spot if q.spot_rent_chip_hour is not None]
         out.append(
             AcceleratorComparison(
                 accelerator=acc,
-                cheapest_on_demand=od_priced[0] if od_priced else None,
-                cheapest_spot=spot[0] if spot else None,
+                cheapest_on_demand=min(od_priced, key=lambda q: q.rent_chip_hour or 0.0)
+                if od_priced
+                else None,
+                cheapest_spot=min(spot_priced, key=lambda q: q.spot_rent_chip_hour or 0.0)
+                if spot_priced
+                else None,
                 offerings=len(od),
             )
         )

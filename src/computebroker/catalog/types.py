@@ -183,6 +183,12 @@ class OfferingQuote:
     spot_price_chip_hour: float | None
     price_pflop_hour: float | None
     spot_price_pflop_hour: float | None
+    # what a chip-hour costs to rent (catalog.rental): the row's price per chip, plus its share
+    # of the host VM where the row prices the accelerators alone; None: no price, or no host
+    # VM price completes it
+    rent_chip_hour: float | None = None
+    spot_rent_chip_hour: float | None = None
+    price_includes_host: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -239,3 +245,7 @@ class ContractQuote:
     basis: str  # the offering id or deal id the price derives from
     source: str
     confidence: str = "primary"
+    # what the price is made of (catalog.rental: e.g. the GPUs plus their host VM), and whether
+    # it adds a host VM to accelerators the catalog prices alone (GCP's N1/G2 GPUs)
+    price_basis: str = ""
+    price_includes_host: bool = False

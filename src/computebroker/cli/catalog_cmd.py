@@ -188,6 +188,7 @@ def compare(
         ("offerings", "offerings", fmt_num),
         ("cheapest_price_chip_hour", "cheapest on-demand $/chip-h", lambda v: fmt_money(v, 3)),
         ("cheapest_offering", "  at", lambda v: v or "—"),
+        ("cheapest_price_includes_host", "  incl. host VM", lambda v: "yes" if v else "—"),
         ("cheapest_price_pflop_hour", "  $/PFLOP-h", lambda v: fmt_money(v, 3)),
         ("cheapest_spot_price_chip_hour", "cheapest spot $/chip-h", lambda v: fmt_money(v, 3)),
         ("cheapest_spot_offering", "  at", lambda v: v or "—"),

@@ -305,7 +305,8 @@ def train(
             "obligation": fmt_usd,
             "usd_per_million_tokens": lambda v: fmt_money(v, 3),
         },
-        caption="Cheapest firm (non-spot) contract per chip; spot* where spot is the only public "
+        caption="Cheapest firm (non-spot) contract per chip, at its rentable price (a GPU the "
+        "catalog prices alone carries its host VM's share); spot* where spot is the only public "
         "price; est. where no list price is public and the price is a labelled estimate. ±: out-of-sample band (f: fitted on runs of the chip's family, d: vendor "
         "default). obligation: what the contract's whole term costs at the job's chip count. "
         "Full layout, memory, band label and every contract: --format json or --accelerator CHIP",
@@ -328,6 +329,18 @@ def train(
         console.print("[dim]Not costed:[/dim]")
         for r in bad:
             console.print(f"[dim]  {r['accelerator']}: {r['error']}[/dim]", highlight=False)
+    _print_unquoted(console, records)
+
+
+def _print_unquoted(console: Console, records: list[dict[str, Any]]) -> None:
+    """One warning line per catalog row left out of the prices (no rentable price)."""
+    for r in records:
+        for u in r.get("unquoted") or []:
+            console.print(
+                f"[yellow]not priced[/yellow] {r['accelerator']} {u['offering']} "
+                f"({u['contract']}): {u['reason']}",
+                highlight=False,
+            )
 
 
 def _goodput(
@@ -442,6 +455,7 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
                 ("provider", "provider"),
                 ("contract", "contract"),
                 ("price_chip_hour", "$/chip-h"),
+                ("price_includes_host", "incl. host VM"),
                 ("usd_per_million_tokens", "$/M tokens"),
                 ("cost_usd", "job cost"),
                 ("obligation_usd", "obligation (whole term)"),
@@ -449,6 +463,7 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
             ],
             formatters={
                 "price_chip_hour": lambda v: fmt_money(v, 3),
+                "price_includes_host": _yes,
                 "usd_per_million_tokens": lambda v: fmt_money(v, 3),
                 "cost_usd": lambda v: fmt_money(v, 0),
                 "obligation_usd": lambda v: fmt_money(v, 0),
@@ -458,6 +473,12 @@ def _print_single(console: Console, model: str, rec: dict[str, Any]) -> None:
         console.print(f"[dim]estimated price: {rec['price_estimate']}[/dim]", highlight=False)
     for n in rec.get("notes") or []:
         console.print(f"[dim]assumption: {n}[/dim]", highlight=False)
+    _print_unquoted(console, [rec])
+
+
+def _yes(v: object) -> str:
+    """``yes`` for a price that adds the host VM of GPUs priced alone, else blank."""
+    return "yes" if v else ""
 
 
 DEFAULT_UTILISATION = 0.6  # assumption: a diurnal interactive service averages ~60% of peak
@@ -472,6 +493,9 @@ def _serve_rows(
     consts: Constants | None,
     utilisation: float,
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    from computebroker.catalog import unquoted_offerings
+    from computebroker.reports.perf import unquoted_record
+
     rows: list[dict[str, Any]] = []
     failed: list[tuple[str, str]] = []
     for a in accs:
@@ -499,10 +523,13 @@ def _serve_rows(
                 "price_chip_hour": round(q.price_chip_hour, 4),
                 "usd_per_million_output_tokens": round(q.price_chip_hour / per_hour * 1e6, 4),
                 "basis": q.basis,
+                "price_basis": q.price_basis,
+                "price_includes_host": q.price_includes_host,
                 "confidence": q.confidence,
             }
             for q in all_quotes
         ]
+        rec["unquoted"] = [unquoted_record(u) for u in unquoted_offerings(cat, a)]
         rows.append(rec)
     return rows, failed
 
@@ -601,7 +628,11 @@ def serve(
         console.file.write(json.dumps(rows, indent=2) + "\n")
         return
     if fmt is Format.CSV:
-        render_rows(console, [{k: v for k, v in r.items() if k != "costs"} for r in rows], fmt)
+        render_rows(
+            console,
+            [{k: v for k, v in r.items() if k not in ("costs", "unquoted")} for r in rows],
+            fmt,
+        )
         return
     if not rows:
         raise InfeasibleRequestError("; ".join(f"{a}: {m}" for a, m in failed))
@@ -642,14 +673,17 @@ def serve(
                 ("provider", "provider"),
                 ("contract", "contract"),
                 ("price_chip_hour", "$/chip-h"),
+                ("price_includes_host", "incl. host VM"),
                 ("usd_per_million_output_tokens", "$/M out tokens"),
                 ("confidence", "price confidence"),
             ],
             formatters={
                 "price_chip_hour": lambda v: fmt_money(v, 3),
+                "price_includes_host": _yes,
                 "usd_per_million_output_tokens": lambda v: fmt_money(v, 3),
             },
         )
+    _print_unquoted(console, rows)
 
 
 @app.command("matrix")

@@ -3,7 +3,10 @@
 ``estimate_training`` runs the layout search on one accelerator (or every accelerator the
 catalog can model) and prices the result on every way to buy that chip: each provider's
 cheapest on-demand, spot, 1- and 3-year commitment, capacity block and user deal
-(``catalog.contract_quotes``). Rows are ranked by cost per million training tokens.
+(``catalog.contract_quotes``: rentable prices, a GPU priced without its host VM carrying its
+share of the host's price). Rows are ranked by cost per million training tokens. Catalog rows
+that cannot be rented at a known price (GPUs whose host VM has no price) are in ``unquoted``
+with the reason.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from computebroker.catalog import (
     Catalog,
     ContractKind,
     ContractQuote,
+    NotRentable,
     cheapest_quotes,
     contract_quotes,
+    unquoted_offerings,
 )
 from computebroker.errors import ComputeBrokerError
 from computebroker.perf.goodput import LLAMA3, Goodput
@@ -88,6 +93,8 @@ class TrainingReport:
     goodput: float = 1.0  # share of wall-clock time that advances training
     goodput_note: str = ""
     band: Band | None = None  # out-of-sample uncertainty of the throughput
+    # catalog rows of the chip left out of ``costs``: no rentable price (catalog.rental)
+    unquoted: tuple[NotRentable, ...] = ()
 
     @property
     def compute_time_s(self) -> float | None:
@@ -210,6 +217,7 @@ def _one(
         goodput=good,
         goodput_note=req.goodput.describe(req.chips),
         band=band_for(hw.efficiency, hw.accelerator.vendor, stack.name, moe=req.model.is_moe),
+        unquoted=tuple(unquoted_offerings(catalog, acc_id)),
     )
 
 

@@ -3,7 +3,8 @@
 The format is documented in ``docs/scenario.md``. Every problem is reported with the file, the
 line, the field and what was expected; unknown keys are rejected. Prices written ``catalog`` are
 looked up: on-demand and spot from the catalog's offerings of that provider and chip (cheapest,
-in the region if one is given), commitments as that on-demand price less the provider's
+in the region if one is given; the rentable price, with the host VM of a GPU priced alone, as
+``catalog.contract_quotes`` quotes it), commitments as that on-demand price less the provider's
 published discount for the term (``catalog/data/contract_terms.csv``).
 """
 
@@ -16,7 +17,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from computebroker.catalog import Catalog, ContractKind, contract_quotes, term_for
+from computebroker.catalog import (
+    Catalog,
+    ContractKind,
+    ContractQuote,
+    contract_quotes,
+    term_for,
+    unquoted_offerings,
+)
 from computebroker.errors import ComputeBrokerError, InputError, Issue
 from computebroker.inputs import LocatedDocument, load_yaml, parse_yaml_text, validation_issues
 from computebroker.perf.layout import MAX_CHIPS
@@ -680,11 +688,16 @@ def _existing(pm: PolicyModel, offers: list[OfferSpec], err: _Errors) -> list[Ex
 
 
 def _price(catalog: Catalog, om: OfferModel, provider: str, acc: str) -> tuple[float | None, str]:
-    """(USD per chip-hour, where it came from); None and a reason when it cannot be found."""
+    """(USD per chip-hour, where it came from); None and a reason when it cannot be found.
+
+    Catalog prices are rentable prices (``catalog.contract_quotes``: a GPU priced without its
+    host VM carries its share of the host's price, and the source says so); a row with no host
+    VM price is not quoted, and the source or the error names it with the reason."""
     if om.price_chip_hour != "catalog":
         return float(om.price_chip_hour), "scenario file"
     every = contract_quotes(catalog, acc)
     quotes = [q for q in every if q.provider == provider]
+    left = _left_out(catalog, om, provider, acc)
     if not quotes:
         import difflib
 
@@ -692,19 +705,17 @@ def _price(catalog: Catalog, om: OfferModel, provider: str, acc: str) -> tuple[f
         close = difflib.get_close_matches(provider, sellers, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         return None, (
-            f"no provider {provider!r} sells {acc} in the catalog; {hint}sellers are "
+            f"no provider {provider!r} sells {acc} in the catalog{left}; {hint}sellers are "
             f"{', '.join(sellers) or 'none'}; or give price_chip_hour"
         )
     if om.region != "any":
-        regional = [
-            q for q in quotes if fnmatch.fnmatchcase(q.region, om.region) or q.region == om.region
-        ]
+        regional = [q for q in quotes if _in_region(q.region, om.region)]
         if not regional:
             regions = sorted({q.region for q in quotes})
             return None, (
-                f"the catalog has no price for {acc} from {provider} in region {om.region!r}; "
-                f"regions with a price: {', '.join(regions)}; give one of them, region: any, "
-                "or price_chip_hour"
+                f"the catalog has no price for {acc} from {provider} in region {om.region!r}"
+                f"{left}; regions with a price: {', '.join(regions)}; give one of them, "
+                "region: any, or price_chip_hour"
             )
         quotes = regional
     want = {
@@ -716,18 +727,46 @@ def _price(catalog: Catalog, om: OfferModel, provider: str, acc: str) -> tuple[f
         if not match:
             return (
                 None,
-                f"the catalog has no {om.contract.value} price for {acc} from {provider}; give price_chip_hour",
+                f"the catalog has no {om.contract.value} price for {acc} from {provider}{left}; "
+                "give price_chip_hour",
             )
         q = min(match, key=lambda q: q.price_chip_hour)
-        return q.price_chip_hour, f"catalog {q.basis} ({q.kind.value})"
+        return q.price_chip_hour, f"catalog {q.basis} ({q.kind.value}){_host_note(q)}{left}"
     od = [q for q in quotes if q.kind is ContractKind.ON_DEMAND]
     term = term_for(catalog, provider, acc, om.contract)
     if not od or term is None:
         return None, (
             f"the catalog has no on-demand price or no published {om.contract.value} discount for {acc} "
-            f"from {provider}; give price_chip_hour"
+            f"from {provider}{left}; give price_chip_hour"
         )
     q = min(od, key=lambda q: q.price_chip_hour)
     return q.price_chip_hour * (1 - term.discount), (
-        f"catalog {q.basis} on-demand less {term.discount:.1%} {om.contract.value} discount ({term.confidence}: {term.source})"
+        f"catalog {q.basis} on-demand{_host_note(q)} less {term.discount:.1%} {om.contract.value} discount ({term.confidence}: {term.source}){left}"
     )
+
+
+def _in_region(region: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(region, pattern) or region == pattern
+
+
+def _host_note(q: ContractQuote) -> str:
+    """``, incl. host VM: ...`` where the quote adds a host VM to GPUs priced alone."""
+    return f", incl. host VM: {q.price_basis}" if q.price_includes_host else ""
+
+
+def _left_out(catalog: Catalog, om: OfferModel, provider: str, acc: str) -> str:
+    """``; not quoted: ...`` naming the provider's rows of ``acc`` (in the offer's region)
+    that price the GPUs without their host VM and that no host VM price completes."""
+    spot = om.contract is ContractKind.SPOT
+    left = [
+        u
+        for u in unquoted_offerings(catalog, acc)
+        if u.offering.cloud == provider
+        and u.spot == spot
+        and (om.region == "any" or _in_region(u.offering.region, om.region))
+    ]
+    if not left:
+        return ""
+    first = left[0]
+    more = f" and {len(left) - 1} more" if len(left) > 1 else ""
+    return f"; not quoted: {first.offering.id} ({first.reason}){more}"

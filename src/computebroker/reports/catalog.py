@@ -54,7 +54,13 @@ def offering_record(q: OfferingQuote) -> dict[str, Any]:
         "chips": o.chips,
         "price_hour": o.price_hour,
         "spot_price_hour": o.spot_price_hour,
+        # what the row's price pays for (accelerator: the GPUs only, without their host VM;
+        # the rentable price adds it: catalog.rental, as placement, plan and estimate quote)
+        "price_covers": str(o.price_covers),
         "price_chip_hour": _r(q.price_chip_hour),
+        "rent_chip_hour": _r(q.rent_chip_hour),
+        "spot_rent_chip_hour": _r(q.spot_rent_chip_hour),
+        "price_includes_host": q.price_includes_host,
         "spot_price_chip_hour": _r(q.spot_price_chip_hour),
         "price_pflop_hour": _r(q.price_pflop_hour),
         "spot_price_pflop_hour": _r(q.spot_price_pflop_hour),
@@ -75,21 +81,27 @@ def quote_record(q: ContractQuote) -> dict[str, Any]:
         "price_chip_hour": _r(q.price_chip_hour),
         "term_months": q.term_months,
         "basis": q.basis,
+        "price_basis": q.price_basis,
+        "price_includes_host": q.price_includes_host,
         "confidence": q.confidence,
         "source": q.source,
     }
 
 
 def comparison_record(c: AcceleratorComparison) -> dict[str, Any]:
-    """Specs and cheapest offers of one accelerator."""
+    """Specs and cheapest offers of one accelerator, at what a chip-hour costs to rent (with
+    the host VM of GPUs the catalog prices alone: ``cheapest_price_includes_host``)."""
     rec = accelerator_record(c.accelerator)
     od, spot = c.cheapest_on_demand, c.cheapest_spot
+    pflops = c.accelerator.bf16_pflops
+    rent = od.rent_chip_hour if od else None
     rec.update(
         offerings=c.offerings,
-        cheapest_price_chip_hour=_r(od.price_chip_hour) if od else None,
+        cheapest_price_chip_hour=_r(rent),
         cheapest_offering=od.offering.id if od else None,
-        cheapest_price_pflop_hour=_r(od.price_pflop_hour) if od else None,
-        cheapest_spot_price_chip_hour=_r(spot.spot_price_chip_hour) if spot else None,
+        cheapest_price_includes_host=od.price_includes_host if od else None,
+        cheapest_price_pflop_hour=_r(rent / pflops) if rent is not None and pflops else None,
+        cheapest_spot_price_chip_hour=_r(spot.spot_rent_chip_hour) if spot else None,
         cheapest_spot_offering=spot.offering.id if spot else None,
     )
     return rec

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from computebroker.catalog import NotRentable
 from computebroker.perf import ServeEstimate, TrainEstimate, TrainingReport
 from computebroker.perf.estimate import CostLine
 from computebroker.perf.uncertainty import Band
 
-__all__ = ["cost_record", "serve_record", "train_estimate_record", "training_report_record"]
+__all__ = [
+    "cost_record",
+    "serve_record",
+    "train_estimate_record",
+    "training_report_record",
+    "unquoted_record",
+]
 
 DAY = 86400.0
 
@@ -29,8 +36,21 @@ def cost_record(c: CostLine) -> dict[str, Any]:
         "obligation_usd": _r(c.obligation_usd, 0),
         "usd_per_million_tokens": _r(c.usd_per_million_tokens),
         "basis": q.basis,
+        "price_basis": q.price_basis,
+        "price_includes_host": q.price_includes_host,
         "confidence": q.confidence,
         "source": q.source,
+    }
+
+
+def unquoted_record(u: NotRentable) -> dict[str, Any]:
+    """A catalog row left out of the costs: it has no rentable price, and why."""
+    return {
+        "offering": u.offering.id,
+        "provider": u.offering.cloud,
+        "region": u.offering.region,
+        "contract": "spot" if u.spot else "on-demand",
+        "reason": u.reason,
     }
 
 
@@ -98,6 +118,7 @@ def training_report_record(r: TrainingReport) -> dict[str, Any]:
         usd_per_million_tokens=_r(cheapest.usd_per_million_tokens) if cheapest else None,
         cheapest=cost_record(cheapest) if cheapest else None,
         costs=[cost_record(c) for c in r.costs],
+        unquoted=[unquoted_record(u) for u in r.unquoted],
         alternatives=[
             {
                 "layout": a.layout_text(),

@@ -8,7 +8,8 @@ instance price x nodes), then by price per chip, then by cloud, region and insta
 equal prices never fall to list order. Spot requests use the spot price and skip shapes without
 one.
 
-The instance price is what renting the node costs. Where the catalog prices the accelerators
+The instance price is what renting the node costs (``catalog.rental``, the one price the
+planner's catalog quotes and ``estimate`` use too). Where the catalog prices the accelerators
 alone (GCP's attachable T4, V100, P100, P4 and L4: ``price_covers = accelerator``) the node is
 the GPUs plus the host VM SkyPilot would pick for them (``catalog.hosts.default_host``), and
 its price is the sum; such a row without a known host price, and a per-chip price of an
@@ -36,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from computebroker.catalog import Catalog, HostVm, Offering, PriceCovers, default_host
+from computebroker.catalog import Catalog, HostVm, NotRentable, Offering, PriceCovers, rental
 from computebroker.errors import InputError
 from computebroker.scheduler.throughput import ThroughputTable
 from computebroker.units import SECONDS_PER_HOUR
@@ -209,31 +210,19 @@ _Priced = tuple[float, HostVm | None, float | None]  # instance price, host, hos
 
 
 def _instance_price(catalog: Catalog, o: Offering, spot: bool) -> _Priced | str | None:
-    """What one instance of ``o`` costs per hour (with its host VM where the accelerators are
-    priced alone); a reason when it cannot be rented at a known price; None when the row has
-    no price at all (spot: no spot price)."""
-    price = o.spot_price_hour if spot else o.price_hour
-    if price is None or price <= 0:
-        return None
-    kind = "spot " if spot else ""
+    """What one instance of ``o`` costs per hour (``catalog.rental``: with its host VM where
+    the accelerators are priced alone); a reason when it cannot be rented at a known price;
+    None when the row has no price at all (spot: no spot price)."""
+    r = rental(catalog.hosts, o, spot=spot)
+    if r is None or isinstance(r, NotRentable):
+        return None if r is None else r.reason
     if o.price_covers is PriceCovers.CHIP:
+        kind = "spot " if spot else ""
         return (
-            f"its {kind}price (${price:,.2f}/h) covers {o.price_covers.meaning} (chips per "
-            "instance unknown), so no instance can be priced"
+            f"its {kind}price (${r.price_hour:,.2f}/h) covers {o.price_covers.meaning} (chips "
+            "per instance unknown), so no instance can be priced"
         )
-    if o.price_covers is PriceCovers.INSTANCE:
-        return price, None, None
-    host = default_host(catalog.hosts, o, spot=spot)
-    if host is None:
-        return (
-            f"its {kind}price (${price:,.2f}/h) covers {o.price_covers.meaning}, and the catalog "
-            f"has no {kind}price for a host VM that fits {o.chips} x {o.accelerator} in "
-            f"{o.cloud}/{o.region}"
-        )
-    host_price = (
-        host.spot_price_hour if spot and host.spot_price_hour is not None else host.price_hour
-    )
-    return price + host_price, host, host_price
+    return r.instance_hour, r.host, r.host_price_hour
 
 
 def _rented(
