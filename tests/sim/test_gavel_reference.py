@@ -511,7 +511,7 @@ def test_generated_traces_default_agnostic_within_ten_percent(
 
 # measured mean deviations over each curve's points: single-GPU aware `gavel` +6.0% (+3.3%
 # without the knee's 4.5 jobs/h point), agnostic +1.7%, `fluid` agnostic +0.7%; multi-GPU
-# aware -2.6%, agnostic +0.2%, `fluid` agnostic -1.6%
+# aware -2.6%, agnostic +0.2%, `fluid` agnostic -0.8%
 _CURVE_XFAIL = {("single", "max-min-fairness", RoundMode.GAVEL): "measured +6.0% over 6 points"}
 
 
