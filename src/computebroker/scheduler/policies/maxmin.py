@@ -61,7 +61,7 @@ def max_min_shares(
     best = fastest_fit(np.where(usable, a, 0.0), counts, chips, free)
     if best is not None:
         return best
-    return lp_shares(lp, a, counts, chips, free, context=context)
+    return lp_shares(lp, a, counts, chips, free, context=context, usable=usable)
 
 
 def lp_shares(
@@ -72,43 +72,83 @@ def lp_shares(
     free: np.ndarray,
     *,
     context: str = "",
+    usable: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(U, K) shares from HiGHS on the LP of the module docstring."""
+    """(U, K) shares from HiGHS on the LP of the module docstring (``usable``: where
+    ``a > 0`` on a pool with a chip free, when the caller has it)."""
     U, K = a.shape
-    usable = (a > 0) & (free[None, :] >= 1)
+    if usable is None:
+        usable = (a > 0) & (free[None, :] >= 1)
     uu, kk = np.nonzero(usable)
     nx = len(uu)
     if nx == 0:
         return np.zeros((U, K))
     runs = np.zeros(U, dtype=bool)
     runs[uu] = True
-    run_idx = np.full(U, -1)
-    run_idx[runs] = np.arange(runs.sum())
-    n_min = int(runs.sum())
-    t_col = nx
+    n_min = int(np.count_nonzero(runs))
     # rows: [min rows for runnable units] [share rows per unit] [capacity rows per pool]
-    r_min = run_idx[uu]
-    rows = np.concatenate([r_min, np.arange(n_min), n_min + uu, n_min + U + kk])
-    cols = np.concatenate([np.arange(nx), np.full(n_min, t_col), np.arange(nx), np.arange(nx)])
-    vals = np.concatenate(
-        [-a[uu, kk], np.ones(n_min), np.ones(nx), (counts * chips)[uu].astype(float)]
-    )
+    # [whole-gang rows]; columns: the shares x[uu[i], kk[i]], then t
+    r_min = (np.cumsum(runs) - 1)[uu]
     g_rows, g_cols, g_vals, g_hi = gang_rows(uu, kk, counts, chips, free)
-    rows = np.concatenate([rows, n_min + U + K + g_rows])
-    cols = np.concatenate([cols, g_cols])
-    vals = np.concatenate([vals, g_vals])
+    matrix = _columns(
+        n_min,
+        (r_min, n_min + uu, n_min + U + kk),
+        (-a[uu, kk], (counts * chips)[uu].astype(float)),
+        (n_min + U + K + g_rows, g_cols, g_vals),
+    )
     n_rows = n_min + U + K + len(g_hi)
     row_lo = np.full(n_rows, -np.inf)
     row_hi = np.concatenate([np.zeros(n_min), np.ones(U), free.astype(float), g_hi])
     c = np.zeros(nx + 1)
-    c[t_col] = -1.0
+    c[nx] = -1.0
     c[:nx] = -EPS * counts[uu] * a[uu, kk] / max(float(counts[runs].sum()), 1.0)
     col_lo = np.zeros(nx + 1)
     col_hi = np.concatenate([np.ones(nx), [np.inf]])
-    x = lp.solve(c, (rows, cols, vals), n_rows, (row_lo, row_hi, col_lo, col_hi), context=context)
+    x = lp.solve_columns(c, matrix, n_rows, (row_lo, row_hi, col_lo, col_hi), context=context)
     out = np.zeros((U, K))
     out[uu, kk] = np.clip(x[:nx], 0.0, 1.0)
     return out
+
+
+def _columns(
+    n_min: int,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    vals: tuple[np.ndarray, np.ndarray],
+    gang: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The LP's matrix compressed by column, built in column order (what ``_lp.csc`` gives
+    for the same entries, without sorting them): each share column holds its min row (value
+    ``-a``), its unit's share row (1), its pool's capacity row (gang chips x count) and its
+    whole-gang rows (count), in that row order; the last column, ``t``, has a 1 in every min
+    row."""
+    r_min, r_share, r_cap = rows
+    v_min, v_cap = vals
+    g_rows, g_cols, g_vals = gang
+    nx = len(r_min)
+    per_col = np.full(nx + 1, 3, dtype=np.int64)
+    per_col[nx] = n_min
+    if len(g_cols):
+        per_col[:nx] += np.bincount(g_cols, minlength=nx)
+    start = np.zeros(nx + 2, dtype=np.int64)
+    np.cumsum(per_col, out=start[1:])
+    nnz = int(start[-1])
+    index = np.empty(nnz, dtype=np.int32)
+    value = np.empty(nnz)
+    first = start[:nx]
+    index[first], value[first] = r_min, v_min
+    index[first + 1], value[first + 1] = r_share, 1.0
+    index[first + 2], value[first + 2] = r_cap, v_cap
+    if len(g_cols):
+        # gang entries come grouped by row; within a column they go in row order, after the
+        # column's first three
+        order = np.lexsort((g_rows, g_cols))
+        cols = g_cols[order]
+        pos = start[cols] + 3 + np.arange(len(cols)) - np.searchsorted(cols, cols)
+        index[pos], value[pos] = g_rows[order], g_vals[order]
+    t0 = int(start[nx])
+    index[t0:] = np.arange(n_min)
+    value[t0:] = 1.0
+    return start.astype(np.int32), index, value
 
 
 def fastest_fit(
@@ -167,25 +207,28 @@ def gang_rows(
     []
     """
     c = chips[uu]
+    empty = np.zeros(0, dtype=int)
     # the gang sizes above 1 present, ascending (chips are whole numbers; no np.unique, whose
     # first call imports numpy.ma)
     sizes = np.flatnonzero(np.bincount(c.astype(np.intp)))
     sizes = sizes[sizes > 1]
+    if not len(sizes):
+        return empty, empty, np.zeros(0), np.zeros(0)
     n_pools = len(free)
-    # every (gang size g, share column i) with chips >= g, grouped by (g, pool), columns in
-    # order within a group: a row per group whose gangs cannot all fit at once
+    # every (gang size g, share column i) with chips >= g, keyed by (g, pool): a row per key
+    # whose gangs cannot all fit at once (counts are whole numbers, so the sums are exact in
+    # any order)
     gi, ii = np.nonzero(c[None, :] >= sizes[:, None])
     key = gi * n_pools + kk[ii]
-    order = np.argsort(key, kind="stable")
-    key, ii = key[order], ii[order]
     cnt = counts[uu].astype(float)
     total = np.bincount(key, weights=cnt[ii], minlength=len(sizes) * n_pools)
     bound = np.floor(free[None, :] / sizes[:, None] + 1e-9).ravel()
-    present = np.bincount(key, minlength=len(sizes) * n_pools) > 0
-    binds = present & (total > bound + 1e-9)
+    binds = total > bound + 1e-9  # (a key no column has sums to 0, which binds nothing)
     if not binds.any():
-        empty = np.zeros(0, dtype=int)
         return empty, empty, np.zeros(0), np.zeros(0)
+    # the binding keys' columns, grouped by key, columns in order within a key
+    order = np.argsort(key, kind="stable")
+    key, ii = key[order], ii[order]
     row_of = np.cumsum(binds) - 1
     keep = binds[key]
     return row_of[key[keep]], ii[keep], cnt[ii[keep]], bound[binds].astype(float)
