@@ -48,12 +48,20 @@ def new_placements(
     # a group's placements (on one or more pools) as one list its members share
     groups: dict[int, tuple[tuple[int, ...], list[tuple[int, float, int]]]] = {}
     for g in alloc.shared:
-        groups.setdefault(id(g.jobs), (g.jobs, []))[1].append((g.pool, g.share, g.chips))
+        got = groups.get(id(g.jobs))
+        if got is None:
+            groups[id(g.jobs)] = (g.jobs, [(g.pool, g.share, g.chips)])
+        else:
+            got[1].append((g.pool, g.share, g.chips))
+    index = cand.__getitem__ if base == 0 else cand[base:].__getitem__
+    merge = bool(new)  # jobs with placements of their own too (services): merged
     for members, places in groups.values():
-        for i in members:
-            j = cand[base + i]
-            cur = new.get(j)
-            new[j] = places if cur is None else [*cur, *places]
+        if merge:
+            for j in map(index, members):
+                cur = new.get(j)
+                new[j] = places if cur is None else [*cur, *places]
+        else:
+            new.update(zip(map(index, members), itertools.repeat(places)))
     return new
 
 

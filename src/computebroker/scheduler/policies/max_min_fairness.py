@@ -104,7 +104,7 @@ def _shared(members: list[list[int]], x: np.ndarray, chips: np.ndarray) -> list[
     gang = chips.astype(int).tolist()
     jobs = [tuple(m) for m in members]
     return [
-        SharedPlacement(jobs=jobs[u], pool=k, share=share, chips=gang[u])
+        SharedPlacement(jobs[u], k, share, gang[u])
         for u, k, share in zip(uu.tolist(), kk.tolist(), shares, strict=True)
     ]
 
