@@ -17,7 +17,7 @@ import numpy as np
 
 from computebroker.scheduler.policies._lp import AllocationLp
 from computebroker.scheduler.policies.common import round_label, services_first
-from computebroker.scheduler.policies.maxmin import agnostic_shares, max_min_shares
+from computebroker.scheduler.policies.maxmin import RoundRows, agnostic_shares, max_min_shares
 from computebroker.scheduler.types import (
     Allocation,
     AllocationInput,
@@ -214,9 +214,12 @@ class MaxMinFairness(_MaxMin):
         free: np.ndarray,
         context: str = "",
     ) -> np.ndarray:
-        agn = agnostic_shares(lp, rates > 0, counts, chips, weights, free, context=context)
+        rows = RoundRows()  # the agnostic and the aware LP's gang rows, built once
+        agn = agnostic_shares(
+            lp, rates > 0, counts, chips, weights, free, context=context, rows=rows
+        )
         iso = (rates * agn).sum(axis=1)
         a = np.where(
             iso[:, None] > 0, rates * (chips / weights / np.where(iso > 0, iso, 1.0))[:, None], 0.0
         )
-        return max_min_shares(lp, a, counts, chips, free, context=context)
+        return max_min_shares(lp, a, counts, chips, free, context=context, rows=rows)

@@ -30,6 +30,7 @@ from computebroker.scheduler.policies._lp import AllocationLp
 __all__ = [
     "EPS",
     "TIE",
+    "RoundRows",
     "agnostic_shares",
     "fastest_fit",
     "gang_rows",
@@ -42,6 +43,8 @@ EPS = 1e-3  # weight of the secondary (total normalised throughput) term; small 
 # the LP, not ``fastest_fit``, chooses (1e-6 is far above HiGHS's 1e-7 optimality tolerance
 # on costs of EPS-scale, far below any real throughput difference)
 TIE = 1e-6
+# whole-gang rows: (row of each entry, column, value, each row's bound); see ``gang_rows``
+GangRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def max_min_shares(
@@ -52,16 +55,18 @@ def max_min_shares(
     free: np.ndarray,
     *,
     context: str = "",
+    rows: RoundRows | None = None,
 ) -> np.ndarray:
     """(U, K) shares solving the LP of the module docstring (``context`` names the round in
-    an error): ``fastest_fit`` where it gives the answer, else the LP."""
+    an error; ``rows``: the round's gang rows, when the caller keeps them): ``fastest_fit``
+    where it gives the answer, else the LP."""
     usable = (a > 0) & (free[None, :] >= 1)
     if not usable.any():
         return np.zeros(a.shape)
     best = fastest_fit(np.where(usable, a, 0.0), counts, chips, free)
     if best is not None:
         return best
-    return lp_shares(lp, a, counts, chips, free, context=context, usable=usable)
+    return lp_shares(lp, a, counts, chips, free, context=context, usable=usable, rows=rows)
 
 
 def lp_shares(
@@ -73,9 +78,11 @@ def lp_shares(
     *,
     context: str = "",
     usable: np.ndarray | None = None,
+    rows: RoundRows | None = None,
 ) -> np.ndarray:
     """(U, K) shares from HiGHS on the LP of the module docstring (``usable``: where
-    ``a > 0`` on a pool with a chip free, when the caller has it)."""
+    ``a > 0`` on a pool with a chip free, when the caller has it; ``rows``: the round's gang
+    rows)."""
     U, K = a.shape
     if usable is None:
         usable = (a > 0) & (free[None, :] >= 1)
@@ -89,7 +96,8 @@ def lp_shares(
     # rows: [min rows for runnable units] [share rows per unit] [capacity rows per pool]
     # [whole-gang rows]; columns: the shares x[uu[i], kk[i]], then t
     r_min = (np.cumsum(runs) - 1)[uu]
-    g_rows, g_cols, g_vals, g_hi = gang_rows(uu, kk, counts, chips, free)
+    rows = RoundRows() if rows is None else rows
+    g_rows, g_cols, g_vals, g_hi = rows.gang_rows(usable, uu, kk, counts, chips, free)
     matrix = _columns(
         n_min,
         (r_min, n_min + uu, n_min + U + kk),
@@ -191,6 +199,33 @@ def fastest_fit(
     return out
 
 
+class RoundRows:
+    """One round's whole-gang rows, by the (group, pool) pairs they are for: the agnostic
+    shares and the LP of a round (both LPs of a heterogeneity-aware round) usually have the
+    same pairs, and the rows are built once. Valid for one round's counts, chips and free
+    chips (a policy makes one per round)."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: tuple[bytes, GangRows] | None = None
+
+    def gang_rows(
+        self,
+        usable: np.ndarray,
+        uu: np.ndarray,
+        kk: np.ndarray,
+        counts: np.ndarray,
+        chips: np.ndarray,
+        free: np.ndarray,
+    ) -> GangRows:
+        """``gang_rows(uu, kk, counts, chips, free)`` for ``(uu, kk) = nonzero(usable)``."""
+        key = usable.tobytes()
+        if self._last is None or self._last[0] != key:
+            self._last = (key, gang_rows(uu, kk, counts, chips, free))
+        return self._last[1]
+
+
 def gang_rows(
     uu: np.ndarray, kk: np.ndarray, counts: np.ndarray, chips: np.ndarray, free: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -243,6 +278,7 @@ def agnostic_shares(
     free: np.ndarray,
     *,
     context: str = "",
+    rows: RoundRows | None = None,
 ) -> np.ndarray:
     """(U, K) shares of heterogeneity-agnostic max-min fairness: every job's chip-time, scaled by
     its weight, is equal (water-filling up to a job's whole time), and spread over the pools in
@@ -258,18 +294,19 @@ def agnostic_shares(
     common: np.ndarray = np.asarray(usable.any(axis=0), dtype=bool)
     if not (usable == common[None, :]).all():
         a = usable.astype(float) * (chips / weights)[:, None]
-        return max_min_shares(lp, a, counts, chips, free, context=context)
+        return max_min_shares(lp, a, counts, chips, free, context=context, rows=rows)
     W = float(free[common].sum())
     s = _water_fill(counts.astype(float), chips.astype(float), weights.astype(float), W)
     spread = np.where(common, free, 0.0) / W
     x = s[:, None] * spread[None, :]
     uu, kk = np.nonzero(usable)
-    g_rows, g_cols, g_vals, g_hi = gang_rows(uu, kk, counts, chips, free)
+    rows = RoundRows() if rows is None else rows
+    g_rows, g_cols, g_vals, g_hi = rows.gang_rows(usable, uu, kk, counts, chips, free)
     if len(g_hi):
         load = np.bincount(g_rows, weights=g_vals * x[uu[g_cols], kk[g_cols]], minlength=len(g_hi))
         if (load > g_hi + 1e-9).any():  # whole gangs cannot realise the spread: solve for it
             a = usable.astype(float) * (chips / weights)[:, None]
-            return max_min_shares(lp, a, counts, chips, free, context=context)
+            return max_min_shares(lp, a, counts, chips, free, context=context, rows=rows)
     return x
 
 
