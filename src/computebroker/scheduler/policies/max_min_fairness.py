@@ -11,7 +11,6 @@ services first from the capacity their demand needs.
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Sequence
 from operator import attrgetter, itemgetter
 from typing import cast
@@ -98,9 +97,13 @@ def group_jobs(
             for hit, state in zip(found, chosen, strict=True)
         ]
     )
-    # groups in order of first appearance, each job appended to its own (in C)
-    groups: dict[int, list[int]] = {gid: [] for gid in dict.fromkeys(gids)}
-    collections.deque(map(list.append, map(groups.__getitem__, gids), jobs), maxlen=0)
+    groups: dict[int, list[int]] = {}
+    for j, gid in zip(jobs, gids, strict=True):
+        g = groups.get(gid)
+        if g is None:
+            groups[gid] = [j]
+        else:
+            g.append(j)
     members = list(groups.values())
     n_pools = len(inp.pools)
     if not members:
@@ -118,13 +121,16 @@ def group_jobs(
 def _shared(members: list[list[int]], x: np.ndarray, chips: np.ndarray) -> list[SharedPlacement]:
     """One answer per group with a share anywhere: its members and its (pool, share, chips)
     on each pool where it has one, pools in order."""
+    uu, kk = np.nonzero(x > 1e-6)
     gang = chips.astype(int).tolist()
-    out: list[SharedPlacement] = []
-    for u, row in enumerate(x.tolist()):
-        places = [(k, share, gang[u]) for k, share in enumerate(row) if share > 1e-6]
-        if places:
-            out.append(SharedPlacement(tuple(members[u]), places))
-    return out
+    places: dict[int, list[tuple[int, float, int]]] = {}
+    for u, k, share in zip(uu.tolist(), kk.tolist(), x[uu, kk].tolist(), strict=True):
+        got = places.get(u)
+        if got is None:
+            places[u] = [(k, share, gang[u])]
+        else:
+            got.append((k, share, gang[u]))
+    return [SharedPlacement(tuple(members[u]), p) for u, p in places.items()]
 
 
 class _MaxMin:
