@@ -20,9 +20,7 @@ preemptions, random outages) comes from one generator seeded by ``SimConfig.seed
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
-import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -78,8 +76,6 @@ def curve_work(curve: Sequence[tuple[float, float]], start: float, end: float) -
             total += rate * (hi - lo)
     return total
 
-
-_PLACEMENTS = operator.attrgetter("placements")
 
 # event priorities at the same instant: state changes first, then the reallocation
 P_STATE, P_REALLOC = 0, 10
@@ -685,15 +681,13 @@ class _Sim:
     def _apply_moves(self, cand: list[int], new: dict[int, list[tuple[int, float, int]]]) -> None:
         """A preemptive policy's answer: every job whose placements changed is released first
         (so a job moving into chips another leaves never over-fills a pool), then placed."""
+        runs = self.runs
         none: list[tuple[int, float, int]] = []
-        # (the comparisons run in C; only the jobs whose lists differ are compared in Python)
-        olds = list(map(_PLACEMENTS, map(self.runs.__getitem__, cand)))
-        news = list(map(new.get, cand, itertools.repeat(none)))
-        pairs = zip(cand, olds, news, strict=True)
         changed = [
             j
-            for j, a, b in itertools.compress(pairs, map(operator.ne, olds, news))
-            if differs(a, b)
+            for j in cand
+            if runs[j].placements != new.get(j, none)
+            and differs(runs[j].placements, new.get(j, none))
         ]
         for j in changed:
             self._release(j)
