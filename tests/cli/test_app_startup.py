@@ -58,6 +58,15 @@ def test_simulate_help_imports_no_planner_stack() -> None:
     assert not ({"highspy"} | NOT_FOR_SIMULATE) & set(r["heavy"])
 
 
+def test_simulate_help_imports_none_of_the_simulators_stack() -> None:
+    # the options need the policy names and the round modes only: the simulator (numpy), the
+    # catalog and the input schemas (pydantic) and HiGHS are imported when the command runs
+    # (typer converts a flag's None through pydantic: the root's --help is False when absent)
+    r = _probe("simulate", "--help")
+    assert r["code"] == 0
+    assert r["heavy"] == []
+
+
 def test_a_simulate_run_imports_only_what_it_uses() -> None:
     # a run printing JSON: no plotting (that is for -o's page) and no planner stack; an
     # uncontended max-min run (20 one-chip jobs, 20 V100s: each on its fastest chip) solves

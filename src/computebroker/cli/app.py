@@ -146,6 +146,15 @@ class _LazyGroup(TyperGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [*super().list_commands(ctx), *(c.name for c in COMMANDS)]
 
+    def get_help_option(self, ctx: click.Context) -> Any:
+        # typer converts an option's value through a pydantic adapter unless it is already a
+        # bool; the help flag's value is None when not given, so every subcommand would
+        # import pydantic (60 ms) to read the root's --help. Not given is False.
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         found = super().get_command(ctx, cmd_name)
         spec = _BY_NAME.get(cmd_name)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import gc
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from computebroker.catalog import load_catalog
 from computebroker.cli.limits import MAX_GENERATED_JOBS
 from computebroker.cli.output import (
     Format,
@@ -24,27 +23,17 @@ from computebroker.cli.output import (
 )
 from computebroker.errors import InputError
 from computebroker.outputs import write_text_atomic
-from computebroker.reports.sim import add_sim_sections, pool_rows, summary_rows
-from computebroker.scheduler import ThroughputTable, policy_names
-from computebroker.sim import (
-    SimConfig,
-    Trace,
-    check_faults,
-    check_runnable,
-    format_trace,
-    generate_trace,
-    load_faults,
-    load_fleet,
-    load_throughputs,
-    read_trace,
-    report,
-    simulate,
-    table_from_rows,
-)
-from computebroker.sim.faults import FaultSpec
-from computebroker.sim.fleet import Fleet
-from computebroker.sim.gavel import GAVEL_DIR, gavel_throughputs
-from computebroker.sim.simulator import RoundMode, SimState
+from computebroker.scheduler.registry import policy_names
+from computebroker.sim.records import RoundMode
+
+# The simulator, the catalog and the report (numpy, pydantic, HiGHS) are imported when the
+# command runs: ``simulate --help`` needs only the options above.
+if TYPE_CHECKING:
+    from computebroker.scheduler.throughput import ThroughputTable
+    from computebroker.sim.faults import FaultSpec
+    from computebroker.sim.fleet import Fleet
+    from computebroker.sim.records import SimConfig, SimState
+    from computebroker.sim.traces import Trace
 
 __all__ = ["simulate_cmd"]
 
@@ -67,6 +56,22 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def simulate(
+    fleet: Fleet,
+    trace: Trace,
+    table: ThroughputTable,
+    *,
+    faults: list[FaultSpec],
+    config: SimConfig,
+    progress: Callable[[float, float], None] | None = None,
+) -> SimState:
+    """``computebroker.sim.simulate``, whose module (numpy, the policies) is imported when a
+    run starts."""
+    from computebroker.sim.simulator import simulate as run
+
+    return run(fleet, trace, table, faults=faults, config=config, progress=progress)
 
 
 def _run(
@@ -103,6 +108,10 @@ def _run(
 
 
 def _throughputs(spec: str | None, fleet: Fleet, catalog_files: list[Path]) -> ThroughputTable:
+    from computebroker.catalog import load_catalog
+    from computebroker.sim.gavel import gavel_throughputs
+    from computebroker.sim.throughputs import load_throughputs, table_from_rows
+
     if spec == "gavel":
         return gavel_throughputs()
     if spec is None:
@@ -129,6 +138,9 @@ def _trace(
     seed: int,
     table: ThroughputTable,
 ) -> Trace:
+    from computebroker.sim.gavel import GAVEL_DIR
+    from computebroker.sim.traces import generate_trace, read_trace
+
     if spec and spec.startswith("gavel:"):
         return read_trace(GAVEL_DIR / "physical_cluster" / f"{spec.split(':', 1)[1]}.trace")
     if spec:
@@ -243,6 +255,15 @@ def simulate_cmd(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TABLE,
 ) -> None:
     """Run a job stream on a fleet under a policy, with faults; JCT, utilisation, cost, SLOs."""
+    from computebroker.catalog import load_catalog
+    from computebroker.reports.sim import add_sim_sections, pool_rows, summary_rows
+    from computebroker.scheduler import get_policy
+    from computebroker.sim.faults import check_faults, load_faults
+    from computebroker.sim.fleet import load_fleet
+    from computebroker.sim.metrics import report
+    from computebroker.sim.records import SimConfig
+    from computebroker.sim.traces import check_runnable, format_trace
+
     given = [fleet, trace, throughputs, faults, *(catalog or [])]
     if output is not None:
         output = output_folder(output, writes=SIM_FILES, inputs=given)
@@ -264,8 +285,6 @@ def simulate_cmd(
         seed=seed,
         until_s=until_hours * 3600.0 if until_hours is not None else None,
     )
-    from computebroker.scheduler import get_policy
-
     get_policy(policy)  # a bad name fails before the run
     st = _run(fl, tr, table, fault_specs, cfg, bar=fmt is Format.TABLE)
     r = report(st)

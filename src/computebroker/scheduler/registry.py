@@ -9,9 +9,7 @@ from computebroker.errors import UnknownNameError
 from computebroker.scheduler.policies.fifo import Fifo
 from computebroker.scheduler.policies.fifo_perf import FifoPerf
 from computebroker.scheduler.policies.greedy_fast import GreedyFast
-from computebroker.scheduler.policies.max_min_fairness import MaxMinFairness, MaxMinFairnessAgnostic
 from computebroker.scheduler.policies.min_cost import MinCost
-from computebroker.scheduler.policies.min_makespan import MinMakespan
 from computebroker.scheduler.policies.slo_first import SloFirst
 from computebroker.scheduler.types import Allocation, AllocationInput
 
@@ -32,13 +30,33 @@ class Policy(Protocol):
         ...
 
 
+# The LP policies' modules (numpy, HiGHS) are imported when one is made, so that listing the
+# names (a command's --help) loads none of the numerical stack.
+def _max_min_fairness() -> Policy:
+    from computebroker.scheduler.policies.max_min_fairness import MaxMinFairness
+
+    return MaxMinFairness()
+
+
+def _max_min_fairness_agnostic() -> Policy:
+    from computebroker.scheduler.policies.max_min_fairness import MaxMinFairnessAgnostic
+
+    return MaxMinFairnessAgnostic()
+
+
+def _min_makespan() -> Policy:
+    from computebroker.scheduler.policies.min_makespan import MinMakespan
+
+    return MinMakespan()
+
+
 POLICIES: dict[str, Callable[[], Policy]] = {
     "fifo": Fifo,
     "fifo-perf": FifoPerf,
-    "max-min-fairness": MaxMinFairness,
-    "max-min-fairness-agnostic": MaxMinFairnessAgnostic,
+    "max-min-fairness": _max_min_fairness,
+    "max-min-fairness-agnostic": _max_min_fairness_agnostic,
     "min-cost": MinCost,
-    "min-makespan": MinMakespan,
+    "min-makespan": _min_makespan,
     "slo-first": SloFirst,
     "greedy-fast": GreedyFast,
 }

@@ -45,15 +45,16 @@ def new_placements(
     new: dict[int, list[tuple[int, float, int]]] = {}
     for p in alloc.placements:
         new.setdefault(cand[base + p.job], []).append((p.pool, p.share, p.chips))
-    # a group's placements (on one or more pools) as one list its members share
-    groups: dict[int, tuple[tuple[int, ...], list[tuple[int, float, int]]]] = {}
+    # a group's placements (on one or more pools): one list its members share
+    index = cand.__getitem__ if base == 0 else cand[base:].__getitem__
+    merge = bool(new)  # jobs with placements of their own too (services): merged
     for g in alloc.shared:
-        groups.setdefault(id(g.jobs), (g.jobs, []))[1].append((g.pool, g.share, g.chips))
-    for members, places in groups.values():
-        for i in members:
-            j = cand[base + i]
-            cur = new.get(j)
-            new[j] = places if cur is None else [*cur, *places]
+        if merge:
+            for j in map(index, g.jobs):
+                cur = new.get(j)
+                new[j] = g.places if cur is None else [*cur, *g.places]
+        else:
+            new.update(zip(map(index, g.jobs), itertools.repeat(g.places)))
     return new
 
 

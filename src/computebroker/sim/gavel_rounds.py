@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from computebroker.sim.records import THROTTLE_S
+
 __all__ = [
     "AGNOSTIC",
     "GAVEL_ORDER",
@@ -53,7 +55,6 @@ __all__ = [
     "gavel_order",
 ]
 
-THROTTLE_S = 1920.0  # Gavel's minimum_time_between_allocation_resets (scheduler.py default, s)
 GAVEL_ORDER = ("v100", "p100", "k80")  # the cluster_spec order of Gavel's drivers
 SPEED_BLIND = frozenset({"max-min-fairness-agnostic", "fifo"})  # Gavel shuffles their order
 UNSHARED = 1e9  # Gavel's priority multiplier while a pool has no time so far

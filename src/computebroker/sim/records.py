@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from computebroker.scheduler.types import JobKind, PoolView
-from computebroker.sim.faults import Outage
-from computebroker.sim.gavel_rounds import THROTTLE_S
 
-__all__ = ["DEFAULT_ROUND_S", "JobRecord", "RoundMode", "SimConfig", "SimState"]
+if TYPE_CHECKING:  # (faults loads numpy and pydantic; the CLI's options need only RoundMode)
+    from computebroker.sim.faults import Outage
 
+__all__ = ["DEFAULT_ROUND_S", "THROTTLE_S", "JobRecord", "RoundMode", "SimConfig", "SimState"]
+
+THROTTLE_S = 1920.0  # Gavel's minimum_time_between_allocation_resets (scheduler.py default, s)
 DEFAULT_ROUND_S = 360.0  # Gavel's round length in its simulations (6 minutes; OSDI 2020, section 6)
 
 
@@ -40,7 +43,7 @@ class SimConfig:
     record_allocations: bool = False  # keep every placement change (SimState.allocations)
     rounds: RoundMode = RoundMode.FLUID
     # --rounds gavel: least time between allocation recomputations (0: whenever the jobs
-    # change; default Gavel's, gavel_rounds.THROTTLE_S)
+    # change; default Gavel's, THROTTLE_S)
     gavel_throttle_s: float = THROTTLE_S
     # fifo on training jobs without ``min_chips``: a lean decision that walks the queue's head
     # with per-kind chip needs instead of building the policy's input and answer (the same

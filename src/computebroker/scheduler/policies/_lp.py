@@ -90,11 +90,25 @@ class AllocationLp:
         """The optimal ``x``; ``bounds`` are ``(row_lo, row_hi, col_lo, col_hi)``. Raises
         ``SolverError`` (with ``context`` and each attempt's status) when every attempt
         fails."""
+        matrix = csc(*entries, len(c))
+        return self.solve_columns(c, matrix, n_rows, bounds, context=context)
+
+    def solve_columns(
+        self,
+        c: np.ndarray,
+        matrix: tuple[np.ndarray, np.ndarray, np.ndarray],
+        n_rows: int,
+        bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        *,
+        context: str = "",
+    ) -> np.ndarray:
+        """``solve`` with the matrix already compressed by column, as ``csc`` gives it:
+        (column starts, row indices in order within each column, values)."""
         import highspy
 
         h = self._highs()
         n_cols, n_rows = len(c), int(n_rows)
-        start, index, value = csc(*entries, n_cols)
+        start, index, value = matrix
         row_lo, row_hi, col_lo, col_hi = (np.asarray(b, dtype=float) for b in bounds)
         cost = np.asarray(c, dtype=float)
         # the array form of passModel (no HighsLp object to fill field by field); every column

@@ -30,6 +30,7 @@ from computebroker.scheduler.policies._lp import AllocationLp
 __all__ = [
     "EPS",
     "TIE",
+    "RoundRows",
     "agnostic_shares",
     "fastest_fit",
     "gang_rows",
@@ -42,6 +43,8 @@ EPS = 1e-3  # weight of the secondary (total normalised throughput) term; small 
 # the LP, not ``fastest_fit``, chooses (1e-6 is far above HiGHS's 1e-7 optimality tolerance
 # on costs of EPS-scale, far below any real throughput difference)
 TIE = 1e-6
+# whole-gang rows: (row of each entry, column, value, each row's bound); see ``gang_rows``
+GangRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def max_min_shares(
@@ -52,16 +55,18 @@ def max_min_shares(
     free: np.ndarray,
     *,
     context: str = "",
+    rows: RoundRows | None = None,
 ) -> np.ndarray:
     """(U, K) shares solving the LP of the module docstring (``context`` names the round in
-    an error): ``fastest_fit`` where it gives the answer, else the LP."""
+    an error; ``rows``: the round's gang rows, when the caller keeps them): ``fastest_fit``
+    where it gives the answer, else the LP."""
     usable = (a > 0) & (free[None, :] >= 1)
     if not usable.any():
         return np.zeros(a.shape)
     best = fastest_fit(np.where(usable, a, 0.0), counts, chips, free)
     if best is not None:
         return best
-    return lp_shares(lp, a, counts, chips, free, context=context)
+    return lp_shares(lp, a, counts, chips, free, context=context, usable=usable, rows=rows)
 
 
 def lp_shares(
@@ -72,43 +77,86 @@ def lp_shares(
     free: np.ndarray,
     *,
     context: str = "",
+    usable: np.ndarray | None = None,
+    rows: RoundRows | None = None,
 ) -> np.ndarray:
-    """(U, K) shares from HiGHS on the LP of the module docstring."""
+    """(U, K) shares from HiGHS on the LP of the module docstring (``usable``: where
+    ``a > 0`` on a pool with a chip free, when the caller has it; ``rows``: the round's gang
+    rows)."""
     U, K = a.shape
-    usable = (a > 0) & (free[None, :] >= 1)
+    if usable is None:
+        usable = (a > 0) & (free[None, :] >= 1)
     uu, kk = np.nonzero(usable)
     nx = len(uu)
     if nx == 0:
         return np.zeros((U, K))
     runs = np.zeros(U, dtype=bool)
     runs[uu] = True
-    run_idx = np.full(U, -1)
-    run_idx[runs] = np.arange(runs.sum())
-    n_min = int(runs.sum())
-    t_col = nx
+    n_min = int(np.count_nonzero(runs))
     # rows: [min rows for runnable units] [share rows per unit] [capacity rows per pool]
-    r_min = run_idx[uu]
-    rows = np.concatenate([r_min, np.arange(n_min), n_min + uu, n_min + U + kk])
-    cols = np.concatenate([np.arange(nx), np.full(n_min, t_col), np.arange(nx), np.arange(nx)])
-    vals = np.concatenate(
-        [-a[uu, kk], np.ones(n_min), np.ones(nx), (counts * chips)[uu].astype(float)]
+    # [whole-gang rows]; columns: the shares x[uu[i], kk[i]], then t
+    r_min = (np.cumsum(runs) - 1)[uu]
+    rows = RoundRows() if rows is None else rows
+    g_rows, g_cols, g_vals, g_hi = rows.gang_rows(usable, uu, kk, counts, chips, free)
+    matrix = _columns(
+        n_min,
+        (r_min, n_min + uu, n_min + U + kk),
+        (-a[uu, kk], (counts * chips)[uu].astype(float)),
+        (n_min + U + K + g_rows, g_cols, g_vals),
     )
-    g_rows, g_cols, g_vals, g_hi = gang_rows(uu, kk, counts, chips, free)
-    rows = np.concatenate([rows, n_min + U + K + g_rows])
-    cols = np.concatenate([cols, g_cols])
-    vals = np.concatenate([vals, g_vals])
     n_rows = n_min + U + K + len(g_hi)
     row_lo = np.full(n_rows, -np.inf)
     row_hi = np.concatenate([np.zeros(n_min), np.ones(U), free.astype(float), g_hi])
     c = np.zeros(nx + 1)
-    c[t_col] = -1.0
+    c[nx] = -1.0
     c[:nx] = -EPS * counts[uu] * a[uu, kk] / max(float(counts[runs].sum()), 1.0)
     col_lo = np.zeros(nx + 1)
     col_hi = np.concatenate([np.ones(nx), [np.inf]])
-    x = lp.solve(c, (rows, cols, vals), n_rows, (row_lo, row_hi, col_lo, col_hi), context=context)
+    x = lp.solve_columns(c, matrix, n_rows, (row_lo, row_hi, col_lo, col_hi), context=context)
     out = np.zeros((U, K))
     out[uu, kk] = np.clip(x[:nx], 0.0, 1.0)
     return out
+
+
+def _columns(
+    n_min: int,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    vals: tuple[np.ndarray, np.ndarray],
+    gang: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The LP's matrix compressed by column, built in column order (what ``_lp.csc`` gives
+    for the same entries, without sorting them): each share column holds its min row (value
+    ``-a``), its unit's share row (1), its pool's capacity row (gang chips x count) and its
+    whole-gang rows (count), in that row order; the last column, ``t``, has a 1 in every min
+    row."""
+    r_min, r_share, r_cap = rows
+    v_min, v_cap = vals
+    g_rows, g_cols, g_vals = gang
+    nx = len(r_min)
+    per_col = np.full(nx + 1, 3, dtype=np.int64)
+    per_col[nx] = n_min
+    if len(g_cols):
+        per_col[:nx] += np.bincount(g_cols, minlength=nx)
+    start = np.zeros(nx + 2, dtype=np.int64)
+    np.cumsum(per_col, out=start[1:])
+    nnz = int(start[-1])
+    index = np.empty(nnz, dtype=np.int32)
+    value = np.empty(nnz)
+    first = start[:nx]
+    index[first], value[first] = r_min, v_min
+    index[first + 1], value[first + 1] = r_share, 1.0
+    index[first + 2], value[first + 2] = r_cap, v_cap
+    if len(g_cols):
+        # gang entries come grouped by row; within a column they go in row order, after the
+        # column's first three
+        order = np.lexsort((g_rows, g_cols))
+        cols = g_cols[order]
+        pos = start[cols] + 3 + np.arange(len(cols)) - np.searchsorted(cols, cols)
+        index[pos], value[pos] = g_rows[order], g_vals[order]
+    t0 = int(start[nx])
+    index[t0:] = np.arange(n_min)
+    value[t0:] = 1.0
+    return start.astype(np.int32), index, value
 
 
 def fastest_fit(
@@ -151,6 +199,33 @@ def fastest_fit(
     return out
 
 
+class RoundRows:
+    """One round's whole-gang rows, by the (group, pool) pairs they are for: the agnostic
+    shares and the LP of a round (both LPs of a heterogeneity-aware round) usually have the
+    same pairs, and the rows are built once. Valid for one round's counts, chips and free
+    chips (a policy makes one per round)."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: tuple[bytes, GangRows] | None = None
+
+    def gang_rows(
+        self,
+        usable: np.ndarray,
+        uu: np.ndarray,
+        kk: np.ndarray,
+        counts: np.ndarray,
+        chips: np.ndarray,
+        free: np.ndarray,
+    ) -> GangRows:
+        """``gang_rows(uu, kk, counts, chips, free)`` for ``(uu, kk) = nonzero(usable)``."""
+        key = usable.tobytes()
+        if self._last is None or self._last[0] != key:
+            self._last = (key, gang_rows(uu, kk, counts, chips, free))
+        return self._last[1]
+
+
 def gang_rows(
     uu: np.ndarray, kk: np.ndarray, counts: np.ndarray, chips: np.ndarray, free: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -167,25 +242,28 @@ def gang_rows(
     []
     """
     c = chips[uu]
+    empty = np.zeros(0, dtype=int)
     # the gang sizes above 1 present, ascending (chips are whole numbers; no np.unique, whose
     # first call imports numpy.ma)
     sizes = np.flatnonzero(np.bincount(c.astype(np.intp)))
     sizes = sizes[sizes > 1]
+    if not len(sizes):
+        return empty, empty, np.zeros(0), np.zeros(0)
     n_pools = len(free)
-    # every (gang size g, share column i) with chips >= g, grouped by (g, pool), columns in
-    # order within a group: a row per group whose gangs cannot all fit at once
+    # every (gang size g, share column i) with chips >= g, keyed by (g, pool): a row per key
+    # whose gangs cannot all fit at once (counts are whole numbers, so the sums are exact in
+    # any order)
     gi, ii = np.nonzero(c[None, :] >= sizes[:, None])
     key = gi * n_pools + kk[ii]
-    order = np.argsort(key, kind="stable")
-    key, ii = key[order], ii[order]
     cnt = counts[uu].astype(float)
     total = np.bincount(key, weights=cnt[ii], minlength=len(sizes) * n_pools)
     bound = np.floor(free[None, :] / sizes[:, None] + 1e-9).ravel()
-    present = np.bincount(key, minlength=len(sizes) * n_pools) > 0
-    binds = present & (total > bound + 1e-9)
+    binds = total > bound + 1e-9  # (a key no column has sums to 0, which binds nothing)
     if not binds.any():
-        empty = np.zeros(0, dtype=int)
         return empty, empty, np.zeros(0), np.zeros(0)
+    # the binding keys' columns, grouped by key, columns in order within a key
+    order = np.argsort(key, kind="stable")
+    key, ii = key[order], ii[order]
     row_of = np.cumsum(binds) - 1
     keep = binds[key]
     return row_of[key[keep]], ii[keep], cnt[ii[keep]], bound[binds].astype(float)
@@ -200,6 +278,7 @@ def agnostic_shares(
     free: np.ndarray,
     *,
     context: str = "",
+    rows: RoundRows | None = None,
 ) -> np.ndarray:
     """(U, K) shares of heterogeneity-agnostic max-min fairness: every job's chip-time, scaled by
     its weight, is equal (water-filling up to a job's whole time), and spread over the pools in
@@ -215,18 +294,19 @@ def agnostic_shares(
     common: np.ndarray = np.asarray(usable.any(axis=0), dtype=bool)
     if not (usable == common[None, :]).all():
         a = usable.astype(float) * (chips / weights)[:, None]
-        return max_min_shares(lp, a, counts, chips, free, context=context)
+        return max_min_shares(lp, a, counts, chips, free, context=context, rows=rows)
     W = float(free[common].sum())
     s = _water_fill(counts.astype(float), chips.astype(float), weights.astype(float), W)
     spread = np.where(common, free, 0.0) / W
     x = s[:, None] * spread[None, :]
     uu, kk = np.nonzero(usable)
-    g_rows, g_cols, g_vals, g_hi = gang_rows(uu, kk, counts, chips, free)
+    rows = RoundRows() if rows is None else rows
+    g_rows, g_cols, g_vals, g_hi = rows.gang_rows(usable, uu, kk, counts, chips, free)
     if len(g_hi):
         load = np.bincount(g_rows, weights=g_vals * x[uu[g_cols], kk[g_cols]], minlength=len(g_hi))
         if (load > g_hi + 1e-9).any():  # whole gangs cannot realise the spread: solve for it
             a = usable.astype(float) * (chips / weights)[:, None]
-            return max_min_shares(lp, a, counts, chips, free, context=context)
+            return max_min_shares(lp, a, counts, chips, free, context=context, rows=rows)
     return x
 
 
