@@ -63,6 +63,15 @@ def test_shape_errors_name_line_and_field() -> None:
     assert "a number > 0) or 'catalog'" in msgs
 
 
+def test_an_absurd_growth_is_reported_not_overflowed() -> None:
+    # found by the service's scenario fuzzer: growth 1e300 a period made math.exp overflow
+    # while the rest of the file was checked (a traceback instead of the field's error)
+    text = BAD_SHAPES.partition("offers:")[0].replace("growth: 0.1", "growth: 1.0e+300")
+    text += "offers:\n  - {id: a, provider: aws, accelerator: h100, contract: on-demand}\n"
+    got = issues_of(text)
+    assert [(f, "passes 1e+24" in m) for _, f, m in got] == [("demand.classes.w.growth", True)]
+
+
 def test_name_errors_are_all_reported_at_once() -> None:
     got = issues_of(BAD_NAMES)
     by_field = {f: (line, m) for line, f, m in got}

@@ -465,8 +465,11 @@ def _demand_classes(
                     f"start {dc.start:g} growing {dc.growth:g} a period passes {MAX_DEMAND:g} "
                     f"(the most work a period may need) within the {horizon.count} periods",
                 )
+            # in log space, capped before exp: a growth reported above (1e300 a period) must
+            # not overflow while the other fields are checked
+            cap = math.log(MAX_DEMAND)
             base = tuple(
-                min(MAX_DEMAND, math.exp(math.log(dc.start) + t * math.log1p(dc.growth)))
+                math.exp(min(cap, math.log(dc.start) + t * math.log1p(dc.growth)))
                 if dc.start > 0
                 else 0.0
                 for t in range(horizon.count)
