@@ -10,6 +10,11 @@ from tests.browser.test_report import _chromium
 from tests.conftest import need_service
 from tests.servers import serving, team_tokens
 
+# A plan or simulation job runs in a worker's child process (a fresh interpreter, then the solve):
+# 60 s was exceeded on a 2-core machine with both cores busy elsewhere. A timeout, not a speed
+# target (those are in bench/).
+JOB_TIMEOUT_MS = 180_000
+
 
 def _login(page: Any, port: int, token: str) -> None:
     """A wrong token is refused at the field; the team's token logs in, by keyboard only."""
@@ -83,7 +88,7 @@ def _plan_and_whatif(page: Any, repo_root: Path) -> None:
     page.click("#plan-button")
     page.wait_for_function(
         "() => document.querySelectorAll('#plan-compare thead th').length === 2",
-        timeout=60_000,
+        timeout=JOB_TIMEOUT_MS,
     )
     page.fill(
         "#scenario-text",
@@ -94,7 +99,7 @@ def _plan_and_whatif(page: Any, repo_root: Path) -> None:
     page.click("#plan-button")
     page.wait_for_function(
         "() => document.querySelectorAll('#plan-compare thead th').length === 3",
-        timeout=60_000,
+        timeout=JOB_TIMEOUT_MS,
     )
     heads = page.locator("#plan-compare thead th").all_inner_texts()
     assert heads == ["figure", "startup v2", "startup v3"]  # v1 was stored before
@@ -117,7 +122,7 @@ def _plan_view_and_simulation(page: Any) -> None:
     page.click("#plan-simulate")
     page.wait_for_function(
         "() => document.getElementById('sim-status').textContent.includes('done')",
-        timeout=60_000,
+        timeout=JOB_TIMEOUT_MS,
     )
     sim = page.frame_locator("#sim-report")
     sim.locator(".plotly-graph-div .main-svg").first.wait_for(timeout=30_000)
