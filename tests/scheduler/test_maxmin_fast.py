@@ -4,7 +4,11 @@ best pools are contended (chips or whole gangs) or a group's best pool is tied, 
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -76,3 +80,46 @@ def test_contended_chips_tied_pools_and_whole_gangs_go_to_the_lp() -> None:
         np.array([[0.0, 0.0], [1.0, 2.0]]), np.ones(2), np.ones(2), np.array([1.0, 1.0])
     )
     assert x is not None and x.tolist() == [[0.0, 0.0], [0.0, 1.0]]
+
+
+_SCHEDULER_PROBE = """
+import sys
+import highspy
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from computebroker.scheduler.policies._lp import AllocationLp
+from computebroker.scheduler.policies.maxmin import lp_shares
+from computebroker.solvers import new_highs
+
+first = sys.argv[1]
+if first != "none":  # another HiGHS solve in the process starts the scheduler first
+    h = new_highs(threads=int(first))
+    h.passModel(1, 1, 1, 1, 1, 0.0, np.array([1.0]), np.array([0.0]), np.array([1.0]),
+                np.array([0.5]), np.array([2.0]), np.array([0, 1], dtype=np.int32),
+                np.array([0], dtype=np.int32), np.array([1.0]), np.zeros(1, dtype=np.int32))
+    assert h.run() == highspy.HighsStatus.kOk
+lp = AllocationLp()
+# two single-chip jobs, one chip: half the time each, whatever the thread count
+x = lp_shares(lp, np.array([[1.0], [1.0]]), np.array([1, 1]), np.array([1, 1]), np.array([1]))
+print(x[:, 0].round(9).tolist(), lp._threads, lp.fallbacks)
+"""
+
+
+@pytest.mark.parametrize(("first", "threads"), [("none", 1), ("1", 1), ("2", 0)])
+def test_the_lps_run_on_one_thread_or_on_the_scheduler_already_started(
+    first: str, threads: int
+) -> None:
+    """HiGHS keeps one thread scheduler per process and refuses a solve asking for another
+    count than it started with: the allocation LPs ask for one thread, and where an earlier
+    solve started it with two they take that one (threads 0), with no attempt failed. A fresh
+    process each, as the scheduler lives as long as the process."""
+    out = subprocess.run(
+        [sys.executable, "-c", _SCHEDULER_PROBE, first],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == ["[0.5,", "0.5]", str(threads), "0"]
