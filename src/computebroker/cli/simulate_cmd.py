@@ -29,6 +29,8 @@ from computebroker.sim.records import RoundMode
 # The simulator, the catalog and the report (numpy, pydantic, HiGHS) are imported when the
 # command runs: ``simulate --help`` needs only the options above.
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from computebroker.scheduler.throughput import ThroughputTable
     from computebroker.sim.faults import FaultSpec
     from computebroker.sim.fleet import Fleet
@@ -171,6 +173,19 @@ def _trace(
         bursty=bursty,
         distributable=distributable,
     )
+
+
+def _warn_unpriced(console: Console, fl: Fleet) -> None:
+    """One warning line per pool without a price (its cost of 0 is no real cost), saying why."""
+    from rich.markup import escape
+
+    for p in fl.pools:
+        if p.view.unpriced:
+            console.print(
+                f"[yellow]pool {escape(p.view.name)}[/yellow] {escape(p.view.price_basis)}; "
+                "its cost counts as $0",
+                highlight=False,
+            )
 
 
 def simulate_cmd(
@@ -337,5 +352,6 @@ def simulate_cmd(
             "cost_usd": lambda v: f"{v:,.0f}",
         },
     )
+    _warn_unpriced(console, fl)
     if output is not None:
         console.print(f"wrote {output / SIM_FILES[0]} and {output / SIM_FILES[1]}", highlight=False)

@@ -57,7 +57,8 @@ def summary_rows(r: SimReport) -> list[dict[str, Any]]:
 
 
 def pool_rows(st: SimState, r: SimReport) -> list[dict[str, Any]]:
-    """One row per pool: chips, utilisation, cost."""
+    """One row per pool: chips, utilisation, cost, and where its price came from
+    (``price_basis``: a pool not priced says why its cost is 0)."""
     out = []
     for k, p in enumerate(st.pools):
         chip_s = st.paid_chip_s[k] if p.committed else st.busy_chip_s[k]
@@ -71,6 +72,7 @@ def pool_rows(st: SimState, r: SimReport) -> list[dict[str, Any]]:
                 "busy_chip_hours": st.busy_chip_s[k] / 3600.0,
                 "utilisation": r.utilisation_by_pool[p.name],
                 "price_chip_hour": p.price_chip_hour,
+                "price_basis": p.price_basis,
                 "cost_usd": p.price_chip_hour * chip_s / 3600.0,
             }
         )

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import NamedTuple, Protocol
 
 __all__ = [
+    "NOT_PRICED",
     "Allocation",
     "AllocationInput",
     "JobKind",
@@ -175,9 +176,18 @@ class JobState:
         return self.spec.index
 
 
+# How a ``PoolView.price_basis`` of a pool without a price begins (its $0 is no real price).
+NOT_PRICED = "not priced: "
+
+
 @dataclass(frozen=True, slots=True)
 class PoolView:
-    """A pool as policies see it: provider x accelerator x region, its chips and price."""
+    """A pool as policies see it: provider x accelerator x region, its chips and price.
+
+    ``price_basis`` says where ``price_chip_hour`` came from (the fleet file, a catalog quote,
+    a plan's offer); a pool with no price has 0 and a basis starting with :data:`NOT_PRICED`
+    that says why. It explains the price and never changes it ("": not stated).
+    """
 
     name: str
     accelerator: str
@@ -187,6 +197,20 @@ class PoolView:
     price_chip_hour: float = 0.0
     spot: bool = False
     preemption_per_chip_hour: float = 0.0  # interruptions per chip-hour of use (spot)
+    price_basis: str = ""
+
+    @property
+    def unpriced(self) -> bool:
+        """True when the pool has no price: its $0 per chip-hour is no real price.
+
+        Examples
+        --------
+        >>> PoolView(name="k80", accelerator="k80", price_basis=NOT_PRICED + "why").unpriced
+        True
+        >>> PoolView(name="v100", accelerator="v100", price_chip_hour=0.0).unpriced
+        False
+        """
+        return self.price_basis.startswith(NOT_PRICED)
 
     @property
     def committed(self) -> bool:

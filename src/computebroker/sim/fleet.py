@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from computebroker.catalog import Catalog, ContractKind, contract_quotes
+from computebroker.catalog import Catalog, ContractKind, contract_quotes, unquoted_offerings
 from computebroker.errors import InputError, UnknownNameError
 from computebroker.inputs import load_yaml, validation_issues
-from computebroker.scheduler.types import PoolView
+from computebroker.scheduler.types import NOT_PRICED, PoolView
 from computebroker.units import SECONDS_PER_HOUR
 
 if TYPE_CHECKING:  # the planner stack loads only when a plan.json is read
     from computebroker.planner.document import OfferRow, PlanDocument
 
-__all__ = ["Fleet", "Pool", "fleet_from_plan", "load_fleet", "parse_inline_fleet"]
+__all__ = ["Fleet", "Pool", "PoolPrice", "fleet_from_plan", "load_fleet", "parse_inline_fleet"]
 
 HOUR = SECONDS_PER_HOUR
 
@@ -95,22 +95,76 @@ def _check_provider(catalog: Catalog | None, provider: str, where: str, field: s
         )
 
 
+@dataclass(frozen=True, slots=True)
+class PoolPrice:
+    """A pool's price per chip-hour and where it came from (``PoolView.price_basis``)."""
+
+    chip_hour: float
+    basis: str
+
+    @classmethod
+    def not_priced(cls, why: str) -> PoolPrice:
+        """No price: $0, and a basis that says why (``PoolView.unpriced``)."""
+        return cls(chip_hour=0.0, basis=NOT_PRICED + why)
+
+    @property
+    def priced(self) -> bool:
+        """False for :meth:`not_priced` (a price given as 0 is a price)."""
+        return not self.basis.startswith(NOT_PRICED)
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _no_quote(
+    catalog: Catalog, acc: str, provider: str, kind: ContractKind, others: Sequence[str]
+) -> PoolPrice:
+    """Why no catalog quote of ``kind`` prices ``acc`` (from ``provider``): rows priced without
+    their host VM, quotes from other providers only, or no priced row at all."""
+    spot = kind is ContractKind.SPOT
+    left = [
+        u
+        for u in unquoted_offerings(catalog, acc)
+        if u.spot is spot and provider in ("any", u.offering.cloud)
+    ]
+    if left:
+        ids = ", ".join(u.offering.id for u in left[:3]) + (", ..." if len(left) > 3 else "")
+        where = "" if provider == "any" else f" from {provider}"
+        return PoolPrice.not_priced(
+            f"no rentable {kind.value} row for {acc}{where} ({_rows(len(left))} priced without "
+            f"a host VM, and no host VM price completes them: {ids})"
+        )
+    if others:
+        return PoolPrice.not_priced(
+            f"no {kind.value} catalog quote for {acc} from {provider} "
+            f"(quotes from: {', '.join(sorted(set(others)))})"
+        )
+    return PoolPrice.not_priced(f"the catalog has no {kind.value} price for {acc}")
+
+
 def _catalog_price(
     catalog: Catalog | None, provider: str, accelerator: str, contract: ContractKind
-) -> float:
-    """Cheapest catalog price for the chip (0 when the catalog does not know it)."""
+) -> PoolPrice:
+    """The cheapest catalog quote of ``contract`` for the chip (from ``provider`` unless
+    "any"), or no price ($0) with the reason: no catalog, a chip it does not know (e.g.
+    Gavel's K80), or no quote (rows priced without their host VM, another provider's only)."""
     if catalog is None:
-        return 0.0
+        return PoolPrice.not_priced("no catalog was given to price the pool")
     try:
         acc = catalog.accelerator(accelerator).id
-    except Exception:  # an accelerator the catalog does not know (e.g. Gavel's K80): no price
-        return 0.0
-    quotes = [
-        q
-        for q in contract_quotes(catalog, acc)
-        if q.kind is contract and (provider in ("any", q.provider))
-    ]
-    return min((q.price_chip_hour for q in quotes), default=0.0)
+    except UnknownNameError:  # an accelerator the catalog does not know (e.g. Gavel's K80)
+        return PoolPrice.not_priced(f"{accelerator} is not in the catalog")
+    every = [q for q in contract_quotes(catalog, acc) if q.kind is contract]
+    quotes = [q for q in every if provider in ("any", q.provider)]
+    if not quotes:
+        return _no_quote(catalog, acc, provider, contract, [q.provider for q in every])
+    best = min(quotes, key=lambda q: q.price_chip_hour)
+    what = f", {best.price_basis}" if best.price_basis else ""
+    return PoolPrice(
+        chip_hour=best.price_chip_hour,
+        basis=f"cheapest {contract.value} catalog quote: {best.basis} ({best.provider}{what})",
+    )
 
 
 _INLINE = re.compile(
@@ -146,7 +200,13 @@ def parse_inline_fleet(text: str, catalog: Catalog | None = None) -> Fleet:
         _check_provider(catalog, provider, "--fleet", "--fleet")
         name = acc if provider == "any" else f"{provider}-{acc}"
         price = _catalog_price(catalog, provider, acc, ContractKind.ON_DEMAND)
-        view = PoolView(name=name, accelerator=acc, provider=provider, price_chip_hour=price)
+        view = PoolView(
+            name=name,
+            accelerator=acc,
+            provider=provider,
+            price_chip_hour=price.chip_hour,
+            price_basis=price.basis,
+        )
         pools.append(Pool(view=view, steps=[(0.0, int(m["n"]))]))
     if not pools:
         raise InputError.single("--fleet", "no pools given", field="--fleet")
@@ -181,6 +241,19 @@ class _PoolModel(BaseModel):
 class _FleetModel(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     pools: list[_PoolModel] = Field(min_length=1)
+
+
+def _yaml_pool_price(pm: _PoolModel, acc: str, catalog: Catalog | None, source: str) -> PoolPrice:
+    """The pool's own ``price_chip_hour``, else the catalog's (a commitment pool at the
+    on-demand price: the catalog's commitment quotes are not the pool's contract)."""
+    if pm.price_chip_hour is not None:
+        return PoolPrice(chip_hour=pm.price_chip_hour, basis=f"given in the fleet file {source}")
+    if not pm.contract.is_commitment:
+        return _catalog_price(catalog, pm.provider, acc, pm.contract)
+    price = _catalog_price(catalog, pm.provider, acc, ContractKind.ON_DEMAND)
+    if not price.priced:
+        return price
+    return PoolPrice(price.chip_hour, f"{price.basis}; the {pm.contract.value} pool at that price")
 
 
 def _fleet_from_yaml(path: Path, catalog: Catalog | None) -> Fleet:
@@ -224,23 +297,15 @@ def _fleet_from_yaml(path: Path, catalog: Catalog | None) -> Fleet:
             if pm.chips is not None
             else sorted((s.at_hours * HOUR, s.chips) for s in pm.capacity)
         )
-        price = (
-            pm.price_chip_hour
-            if pm.price_chip_hour is not None
-            else _catalog_price(
-                catalog,
-                pm.provider,
-                acc,
-                pm.contract if not pm.contract.is_commitment else ContractKind.ON_DEMAND,
-            )
-        )
+        price = _yaml_pool_price(pm, acc, catalog, doc.source)
         view = PoolView(
             name=name,
             accelerator=acc,
             provider=pm.provider,
             region=pm.region,
             contract=pm.contract.value,
-            price_chip_hour=price,
+            price_chip_hour=price.chip_hour,
+            price_basis=price.basis,
             spot=pm.contract is ContractKind.SPOT,
         )
         pools.append(
@@ -313,6 +378,7 @@ def _plan_view(o: OfferRow) -> PoolView:
         region=o.region,
         contract=o.contract,
         price_chip_hour=o.price_chip_hour,
+        price_basis=f"the plan's offer {o.id}: {o.price_source}",
         spot=o.contract == "spot",
     )
 
