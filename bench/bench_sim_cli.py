@@ -66,11 +66,8 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def _cli(args: list[str], repeat: int = REPEAT) -> tuple[float, float, float]:
-    """Wall s and CPU s (user + system of the child), each the least of ``repeat`` runs (the
-    run least disturbed by other processes) after one untimed run (which compiles the
-    modules the command imports, see ``_env``), and the mean load average over the runs."""
-    env = _env()
+def _once(args: list[str], env: dict[str, str]) -> None:
+    """One ``computebroker`` process, its output dropped."""
     subprocess.run(
         [sys.executable, "-m", "computebroker", *args],
         check=True,
@@ -78,18 +75,20 @@ def _cli(args: list[str], repeat: int = REPEAT) -> tuple[float, float, float]:
         env=env,
         stdout=subprocess.DEVNULL,
     )
+
+
+def _cli(args: list[str], repeat: int = REPEAT) -> tuple[float, float, float]:
+    """Wall s and CPU s (user + system of the child), each the least of ``repeat`` runs (the
+    run least disturbed by other processes) after one untimed run (which compiles the
+    modules the command imports, see ``_env``), and the mean load average over the runs."""
+    env = _env()
+    _once(args, env)
     walls, cpus, loads = [], [], []
     for _ in range(repeat):
         load0 = os.getloadavg()[0]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "computebroker", *args],
-            check=True,
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
+        _once(args, env)
         walls.append(time.perf_counter() - t0)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
