@@ -26,7 +26,7 @@ from computebroker.units import SECONDS_PER_HOUR
 if TYPE_CHECKING:  # the planner stack loads only when a plan.json is read
     from computebroker.planner.document import OfferRow, PlanDocument
 
-__all__ = ["Fleet", "Pool", "PoolPrice", "fleet_from_plan", "load_fleet", "parse_inline_fleet"]
+__all__ = ["Fleet", "Pool", "fleet_from_plan", "load_fleet", "parse_inline_fleet"]
 
 HOUR = SECONDS_PER_HOUR
 
