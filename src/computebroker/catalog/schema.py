@@ -55,8 +55,13 @@ def _blank_to_none(value: Any) -> Any:
 
 
 class _Row(BaseModel):
+    # built on first validation (``defer_build``), as the fleet models are (``sim.fleet``)
     model_config = ConfigDict(
-        extra="forbid", allow_inf_nan=False, str_strip_whitespace=True, frozen=True
+        extra="forbid",
+        allow_inf_nan=False,
+        str_strip_whitespace=True,
+        frozen=True,
+        defer_build=True,
     )
 
     @model_validator(mode="before")
@@ -252,7 +257,7 @@ class ContractTermRow(_Row):
 class DeliveryStepRow(BaseModel):
     """From ``start`` on, ``chips`` are delivered and usable (cumulative)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, defer_build=True)
     start: Annotated[str, Field(min_length=1)]
     chips: Annotated[int, Field(ge=0)]
 
@@ -332,7 +337,7 @@ class DealRow(_Row):
 class UserCatalogFile(BaseModel):
     """Top level of a YAML user catalog: private accelerators, offerings and deals."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, defer_build=True)
     accelerators: list[dict[str, Any]] = Field(default_factory=list)
     offerings: list[dict[str, Any]] = Field(default_factory=list)
     deals: list[dict[str, Any]] = Field(default_factory=list)

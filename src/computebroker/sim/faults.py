@@ -64,7 +64,7 @@ class FaultKind(StrEnum):
 class FaultSpec(BaseModel):
     """One fault (see the module docstring)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, defer_build=True)
 
     kind: FaultKind
     pool: str | None = None
@@ -118,7 +118,7 @@ class FaultSpec(BaseModel):
 
 
 class _FaultsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, defer_build=True)
     faults: list[FaultSpec] = Field(default_factory=list)
 
 
