@@ -781,7 +781,9 @@ def _run(
     last_arrival = trace.jobs[-1].arrival
     limit = cfg.until_s if cfg.until_s is not None else float("inf")
     n = 0
-    while e.peek() <= limit:
+    # no event left (peek is inf) ends the run too: nothing can change any more, and the jobs
+    # still active (their chips taken away for good, say) are reported unfinished
+    while (nxt := e.peek()) <= limit and nxt < math.inf:
         e.step()
         n += 1
         if progress is not None and n % 2048 == 0:
