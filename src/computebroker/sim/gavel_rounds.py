@@ -227,7 +227,8 @@ class GavelRounds:
 # jobs its pivots pick. HiGHS's interior-point solver without crossover gives that centre.
 # (The heterogeneity-aware LP is not solved this way: its optimal face is not symmetric, and
 # HiGHS's interior point lands measurably off Gavel's — 4.17 h against the paper's 3.7 h on the
-# physical trace, against 3.93 h with the policy's own LP — so the policy's LP is kept there.)
+# physical trace, against 3.93 h with the policy's own LP then, 3.89 h now — so the policy's
+# LP is kept there.)
 
 AGNOSTIC = "max-min-fairness-agnostic"
 

@@ -281,32 +281,47 @@ def agnostic_shares(
     rows: RoundRows | None = None,
 ) -> np.ndarray:
     """(U, K) shares of heterogeneity-agnostic max-min fairness: every job's chip-time, scaled by
-    its weight, is equal (water-filling up to a job's whole time), and spread over the pools in
-    proportion to their free chips (what a scheduler blind to chip type does on average).
+    its weight, is equal (water-filling up to a job's whole time), and spread over the pools it
+    may use in proportion to their free chips (what a scheduler blind to chip type does on
+    average).
 
-    When jobs may use different sets of pools, the proportional spread may not fit; the
-    allocation is then the LP above with every allowed pool counting the same (time shares).
+    When jobs may use different sets of pools, the spread may not fit the pools' chips; nor,
+    with gangs, in whole gangs. The allocation is then the LP above, with every allowed pool
+    counting the same (time shares). Where the spread fits it is an optimum of that LP too (the
+    water-filling level is the most any allocation gives, and all chips that can be used are),
+    and the one a speed-blind scheduler gives: the LP's own optimum is a whole face there,
+    which of its vertices the simplex reaches depends on the order the pools are listed.
     """
     U, K = allowed.shape
     usable: np.ndarray = np.asarray(allowed & (free[None, :] >= 1), dtype=bool)
     if U == 0 or not usable.any():
         return np.zeros((U, K))
     common: np.ndarray = np.asarray(usable.any(axis=0), dtype=bool)
-    if not (usable == common[None, :]).all():
-        a = usable.astype(float) * (chips / weights)[:, None]
-        return max_min_shares(lp, a, counts, chips, free, context=context, rows=rows)
+    alike = bool((usable == common[None, :]).all())
     W = float(free[common].sum())
-    s = _water_fill(counts.astype(float), chips.astype(float), weights.astype(float), W)
-    spread = np.where(common, free, 0.0) / W
-    x = s[:, None] * spread[None, :]
+    n, c, w = counts.astype(float), chips.astype(float), weights.astype(float)
+    if alike:
+        s = _water_fill(n, c, w, W)
+        x = s[:, None] * (np.where(common, free, 0.0) / W)[None, :]
+    else:  # over the pools each may use; a job with none takes nothing
+        runs = usable.any(axis=1)
+        s = np.zeros(U)
+        s[runs] = _water_fill(n[runs], c[runs], w[runs], W)
+        reach = np.where(usable, free[None, :], 0.0)
+        total = reach.sum(axis=1, keepdims=True)
+        x = s[:, None] * np.divide(reach, total, out=np.zeros_like(reach), where=total > 0)
     uu, kk = np.nonzero(usable)
     rows = RoundRows() if rows is None else rows
     g_rows, g_cols, g_vals, g_hi = rows.gang_rows(usable, uu, kk, counts, chips, free)
-    if len(g_hi):
+    # the spread within each pool's chips (sure when all may use the same pools: the level
+    # fills at most the chips there are) and in whole gangs, else solve for it
+    fits = alike or bool(((counts * chips) @ x <= free + 1e-9).all())
+    if fits and len(g_hi):
         load = np.bincount(g_rows, weights=g_vals * x[uu[g_cols], kk[g_cols]], minlength=len(g_hi))
-        if (load > g_hi + 1e-9).any():  # whole gangs cannot realise the spread: solve for it
-            a = usable.astype(float) * (chips / weights)[:, None]
-            return max_min_shares(lp, a, counts, chips, free, context=context, rows=rows)
+        fits = not (load > g_hi + 1e-9).any()
+    if not fits:
+        a = usable.astype(float) * (chips / weights)[:, None]
+        return max_min_shares(lp, a, counts, chips, free, context=context, rows=rows)
     return x
 
 
