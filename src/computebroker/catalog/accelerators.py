@@ -18,6 +18,8 @@ from computebroker.errors import UnknownNameError
 __all__ = ["AcceleratorIndex", "normalise_name"]
 
 _VENDOR_PREFIX = re.compile(r"^(nvidia|amd|google|aws|amazon|intel)[- ]+")
+_SEPARATORS = re.compile(r"[\s_]+")
+_DASHES = re.compile(r"-{2,}")
 
 
 def normalise_name(name: str) -> str:
@@ -32,8 +34,8 @@ def normalise_name(name: str) -> str:
     """
     text = name.strip().lower()
     text = _VENDOR_PREFIX.sub("", text)
-    text = re.sub(r"[\s_]+", "-", text)
-    return re.sub(r"-{2,}", "-", text).strip("-")
+    text = _SEPARATORS.sub("-", text)
+    return _DASHES.sub("-", text).strip("-")
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,12 +48,6 @@ MAX_TERM_MONTHS = 600.0
 MAX_DEAL_CHIPS = 10_000_000
 
 
-def _blank_to_none(value: Any) -> Any:
-    if isinstance(value, str) and value.strip() == "":
-        return None
-    return value
-
-
 class _Row(BaseModel):
     # built on first validation (``defer_build``), as the fleet models are (``sim.fleet``)
     model_config = ConfigDict(
@@ -67,8 +61,8 @@ class _Row(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _blanks(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: _blank_to_none(v) for k, v in data.items()}
+        if isinstance(data, dict):  # (inline: 15 fields on each of the shipped 2,000 offerings)
+            return {k: None if isinstance(v, str) and not v.strip() else v for k, v in data.items()}
         return data
 
 
