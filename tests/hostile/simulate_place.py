@@ -204,7 +204,12 @@ FLEET_CASES = [
         ("restart_s",),
     ),
     _fleet("chips-true", "{accelerator: v100, chips: true}", ("chips",)),
-    _fleet("no-chips-ever", "{accelerator: v100, chips: 0}", ("no pool", "chips")),
+    Case(
+        id="sim-fleet-no-chips-ever",
+        argv=("simulate", "--fleet", "{d}/f.yaml", "--throughputs", "gavel", "--generate", "3"),
+        files={"f.yaml": "pools:\n  - {accelerator: v100, chips: 0}\n"},
+        expect=("f.yaml:1", "no pool ever has a chip"),
+    ),
 ]
 
 # --- throughput tables ---------------------------------------------------------------------------
@@ -226,7 +231,6 @@ def _row(value: str, workload: str = '"a"') -> str:
 
 def _gavel_json(scale: str, value: str) -> str:
     return '{"v100": {"(\'A3C\', ' + scale + ')": {"null": ' + value + "}}}"
-
 
 
 THROUGHPUT_CASES = [
