@@ -311,6 +311,12 @@ SIM_PLACE_CASES: list[Case] = [
 
 # valid inputs at the bounds: exit 0 and stdout strict JSON (no NaN or Infinity)
 VALID_JSON_CASES: list[Case] = [
+    # no placement: stdout was the sentence "no placement matches", now [] (the reason on stderr)
+    Case(
+        id="json-place-none-matches",
+        argv=("place", "tpu-v6e:8", "--cloud", "lambda", "--format", "json"),
+        code=0,
+    ),
     Case(
         id="json-work-at-bound",
         argv=(*_SIM, "--trace", "{d}/t.csv", "--format", "json"),

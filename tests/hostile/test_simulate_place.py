@@ -42,5 +42,4 @@ def test_valid_input_at_a_bound_answers_strict_json(
     monkeypatch.chdir(tmp_path)
     argv = [a.replace("{d}", str(tmp_path)) for a in case.argv]
     assert run(argv) == 0
-    doc = json.loads(capsys.readouterr().out, parse_constant=_no_constant)
-    assert doc["jobs"] >= 1 if isinstance(doc.get("jobs"), int) else doc
+    json.loads(capsys.readouterr().out, parse_constant=_no_constant)

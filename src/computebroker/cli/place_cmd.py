@@ -7,6 +7,8 @@ or on stderr with ``--format json/csv`` (stdout stays the machine-readable rows)
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +17,7 @@ import typer
 from computebroker.catalog import Catalog, load_catalog
 from computebroker.cli.limits import MAX_NODES, MAX_TOP
 from computebroker.cli.output import Format, check_output_file, make_console, render_rows
-from computebroker.errors import InputError
+from computebroker.errors import InputError, UnknownNameError
 from computebroker.scheduler.placement import (
     CommittedPool,
     Placement,
@@ -33,8 +35,9 @@ def _shapes(spec: str, chips: int | None) -> list[tuple[str, int]]:
     """``h100:8,h200:8`` -> [("h100", 8), ("h200", 8)] (``chips`` overrides every count)."""
     out = []
     for item in spec.split(","):
-        name, _, count = item.strip().partition(":")
-        if not name or (count and not count.isdigit()):
+        name, colon, count = item.strip().partition(":")
+        # ASCII digits (isdigit() also takes '²', which int() refuses) and few enough for int()
+        if not name or (colon and not _COUNT.fullmatch(count)):
             raise InputError.single(
                 "ACCELERATOR",
                 f"expected ACCELERATOR[:CHIPS][,ACCELERATOR[:CHIPS]...], got {spec!r}",
@@ -44,11 +47,29 @@ def _shapes(spec: str, chips: int | None) -> list[tuple[str, int]]:
     return out
 
 
+_COUNT = re.compile(r"[0-9]{1,12}")
+
+
+def _known(
+    kind: str, given: list[str] | None, known: set[str], option: str
+) -> frozenset[str] | None:
+    """``--cloud``/``--region`` names the catalog (or the plan's pools) know: a typo would
+    only answer "no placement matches"."""
+    if not given:
+        return None
+    for name in given:
+        if name.lower() not in known:
+            raise UnknownNameError(
+                kind=kind, name=name, known=sorted(known), source=option, field=option
+            )
+    return frozenset(n.lower() for n in given)
+
+
 def _in_use(items: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for item in items:
         pool, _, n = item.partition("=")
-        if not pool or not n.isdigit():
+        if not pool or not _COUNT.fullmatch(n):
             raise InputError.single(
                 "--in-use", f"expected POOL=CHIPS, got {item!r}", field="--in-use"
             )
@@ -142,10 +163,14 @@ def _render_unrentable(left_out: list[Unrentable], fmt: Format, shown: int = 5) 
 
 
 def _render(got: list[Placement], fmt: Format, title: str, ranked: bool) -> None:
-    console = make_console()
-    if not got:
-        console.print("no placement matches (check --cloud, --region, --spot)")
+    if not got:  # JSON and CSV keep stdout parseable: an empty list, the reason on stderr
+        if fmt is Format.JSON:
+            sys.stdout.write("[]\n")
+        make_console(stderr=fmt is not Format.TABLE).print(
+            "no placement matches (check --cloud, --region, --spot)"
+        )
         return
+    console = make_console()
     rows = [p.row() for p in got]
     if fmt is Format.CSV:
         rows = [{k: v for k, v in r.items() if k != "parts"} for r in rows]
@@ -249,8 +274,18 @@ def place(
         chips=shapes[0][1],
         num_nodes=num_nodes,
         alternatives=tuple(shapes[1:]),
-        clouds=frozenset(c.lower() for c in cloud) if cloud else None,
-        regions=frozenset(region) if region else None,
+        clouds=_known(
+            "cloud",
+            cloud,
+            {o.cloud.lower() for o in cat.offerings} | {p.cloud for p in pools},
+            "--cloud",
+        ),
+        regions=_known(
+            "region",
+            region,
+            {o.region.lower() for o in cat.offerings} | {p.region.lower() for p in pools},
+            "--region",
+        ),
         spot=spot,
         split=split,
     )
