@@ -17,13 +17,14 @@ import typer
 from computebroker.catalog import Catalog, load_catalog
 from computebroker.cli.limits import MAX_NODES, MAX_TOP
 from computebroker.cli.output import Format, check_output_file, make_console, render_rows
-from computebroker.errors import InputError, UnknownNameError
+from computebroker.errors import InputError
 from computebroker.scheduler.placement import (
     CommittedPool,
     Placement,
     PlacementRequest,
     Unrentable,
     WorkloadRates,
+    known_places,
     plan_placements,
     unrentable_offerings,
 )
@@ -48,21 +49,6 @@ def _shapes(spec: str, chips: int | None) -> list[tuple[str, int]]:
 
 
 _COUNT = re.compile(r"[0-9]{1,12}")
-
-
-def _known(
-    kind: str, given: list[str] | None, known: set[str], option: str
-) -> frozenset[str] | None:
-    """``--cloud``/``--region`` names the catalog (or the plan's pools) know: a typo would
-    only answer "no placement matches"."""
-    if not given:
-        return None
-    for name in given:
-        if name.lower() not in known:
-            raise UnknownNameError(
-                kind=kind, name=name, known=sorted(known), source=option, field=option
-            )
-    return frozenset(n.lower() for n in given)
 
 
 def _in_use(items: list[str]) -> dict[str, int]:
@@ -269,23 +255,16 @@ def place(
         check_output_file(skypilot, inputs=[plan, *(catalog or [])], option="--skypilot")
     cat = load_catalog(catalog or [])
     pools, doc = _committed(plan, period, in_use or [])
+    clouds, regions = known_places(
+        cat, pools, clouds=cloud, regions=region, fields=("--cloud", "--region")
+    )
     request = PlacementRequest(
         accelerator=shapes[0][0],
         chips=shapes[0][1],
         num_nodes=num_nodes,
         alternatives=tuple(shapes[1:]),
-        clouds=_known(
-            "cloud",
-            cloud,
-            {o.cloud.lower() for o in cat.offerings} | {p.cloud for p in pools},
-            "--cloud",
-        ),
-        regions=_known(
-            "region",
-            region,
-            {o.region.lower() for o in cat.offerings} | {p.region.lower() for p in pools},
-            "--region",
-        ),
+        clouds=clouds,
+        regions=regions,
         spot=spot,
         split=split,
     )

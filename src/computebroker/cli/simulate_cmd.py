@@ -140,7 +140,7 @@ def _trace(
     seed: int,
     table: ThroughputTable,
 ) -> Trace:
-    from computebroker.sim.traces import generate_trace, read_trace
+    from computebroker.sim.traces import check_generated_span, generate_trace, read_trace
 
     if spec and generate is not None:
         raise InputError.single(
@@ -156,7 +156,13 @@ def _trace(
             "give --trace FILE (or gavel:max_min_fairness), or --generate N",
             field="--trace",
         )
-    _check_span(generate, rate)
+    check_generated_span(
+        generate,
+        rate,
+        source="--arrival-rate",
+        jobs_field="--generate",
+        rate_field="--arrival-rate",
+    )
     types = sorted(table.job_types())
     accs = sorted(table.accelerators())
 
@@ -194,22 +200,6 @@ def _gavel_trace(spec: str) -> Trace:
             field="--trace",
         )
     return read_trace(folder / f"{name}.trace")
-
-
-def _check_span(generate: int, rate: float) -> None:
-    """Generated arrivals within the traces' bound (MAX_TRACE_S, ~317 years): past it the
-    bursty generator draws ten-hour cycles for ever (200 jobs at 1e-6 an hour hung)."""
-    from computebroker.sim.traces import MAX_TRACE_S
-
-    span_s = generate / rate * 3600.0
-    if span_s > MAX_TRACE_S:
-        raise InputError.single(
-            "--arrival-rate",
-            f"--generate {generate:,} at --arrival-rate {rate:g} jobs/h spans about "
-            f"{span_s / 3.15576e7:,.0f} years of arrivals, past the traces' {MAX_TRACE_S:g} s "
-            "(~317 years); raise --arrival-rate or lower --generate",
-            field="--arrival-rate",
-        )
 
 
 def _check_round(round_seconds: float | None) -> None:

@@ -38,6 +38,7 @@ from computebroker.scheduler.types import JobKind, SimJob
 
 __all__ = [
     "Trace",
+    "check_generated_span",
     "check_runnable",
     "format_trace",
     "generate_gavel_trace",
@@ -574,6 +575,23 @@ def format_trace(trace: Trace, *, jsonl: bool = False) -> str:
 
 
 # generator ------------------------------------------------------------------------------------
+
+
+def check_generated_span(
+    n_jobs: int, rate_per_hour: float, *, source: str, jobs_field: str, rate_field: str
+) -> None:
+    """Generated arrivals within the traces' bound (MAX_TRACE_S, ~317 years): past it the
+    bursty generator draws ten-hour cycles for ever (200 jobs at 1e-6 an hour hung) and a
+    Poisson one books arrivals no trace file may hold."""
+    span_s = n_jobs / rate_per_hour * 3600.0
+    if span_s > MAX_TRACE_S:
+        raise InputError.single(
+            source,
+            f"{jobs_field} {n_jobs:,} at {rate_field} {rate_per_hour:g} jobs/h spans "
+            f"{span_s:.3g} s of arrivals, past the traces' {MAX_TRACE_S:g} s "
+            f"(~317 years); raise {rate_field} or lower {jobs_field}",
+            field=rate_field,
+        )
 
 
 def philly_duration_s(rng: np.random.Generator) -> float:
