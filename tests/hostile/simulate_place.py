@@ -300,7 +300,33 @@ PLACE_CASES = [
     _place("region-unknown", ("h100:8", "--region", "mars-1"), ("mars-1",)),
 ]
 
+# a preemption rate within its bound (3,600 a chip-hour) that preempts a job more often than it
+# checkpoints: it never kept its work and the run never ended (hung); stopped after 20,000
+# preemptions of one job, in about 5 s
+LIVELOCK_CASES = [
+    Case(
+        id="sim-livelock-spot-pool",
+        argv=("simulate", "--fleet", "{d}/f.yaml", "--throughputs", "gavel", "--generate", "3"),
+        files={
+            "f.yaml": "pools:\n  - {accelerator: v100, chips: 2, contract: spot, "
+            "preemption_per_chip_hour: 3600}\n"
+        },
+        expect=("preempted 20,000 times", "preemption_per_chip_hour", "checkpoint"),
+    ),
+    Case(
+        id="sim-livelock-preemption-fault",
+        argv=(*_GEN, "--faults", "{d}/faults.yaml"),
+        files={
+            "faults.yaml": "faults:\n  - {kind: preemption, accelerator: v100, "
+            "rate_per_chip_hour: 3600}\n"
+        },
+        expect=("preempted 20,000 times", "rate_per_chip_hour"),
+        names_file=False,  # the run names the fleet whose pool the fault made preemptible
+    ),
+]
+
 SIM_PLACE_CASES: list[Case] = [
+    *LIVELOCK_CASES,
     *GAVEL_CASES,
     *NATIVE_CASES,
     *FLEET_CASES,
