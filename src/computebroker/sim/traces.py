@@ -191,6 +191,11 @@ def _read_gavel(lines: list[tuple[int, str]], source: str) -> Trace:
 # native -----------------------------------------------------------------------------------------
 
 
+def _bound(x: float) -> str:
+    """``10,000,000`` for a count, ``1e+30`` past what digits read well (not 1,000...656)."""
+    return f"{x:,.0f}" if x < 1e15 else f"{x:g}"
+
+
 def _num(
     v: Any,
     name: str,
@@ -217,7 +222,7 @@ def _num(
     except OverflowError:  # a JSON integer of hundreds of digits
         raise InputError.single(
             source,
-            f"{name} must be <= {maximum:g}, got an integer of {len(str(v)):,} digits",
+            f"{name} must be <= {_bound(maximum)}, got an integer of {len(str(v)):,} digits",
             line=line,
             field=name,
         ) from None
@@ -230,7 +235,7 @@ def _num(
         )
     if x > maximum:
         raise InputError.single(
-            source, f"{name} must be <= {maximum:,.0f}, got {v!r}", line=line, field=name
+            source, f"{name} must be <= {_bound(maximum)}, got {v!r}", line=line, field=name
         )
     if integer:
         if x != int(x):
