@@ -276,6 +276,12 @@ OPTION_CASES = [
     ),
     _opt("bursty-huge-rate", ("--arrival-rate", "1e300", "--bursty"), ("--arrival-rate",)),
     _opt("trace-and-generate", ("--trace", "gavel:max_min_fairness"), ("--trace", "--generate")),
+    # the saved trace was overwritten by the report of -o, silently
+    _opt(
+        "save-trace-onto-report",
+        ("-o", "{d}/o", "--save-trace", "{d}/o/simulate.json"),
+        ("--save-trace", "would be lost"),
+    ),
     _opt(
         "gavel-trace-outside",
         ("--trace", "gavel:../../../../tmp/x"),

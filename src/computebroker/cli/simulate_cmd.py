@@ -202,6 +202,19 @@ def _gavel_trace(spec: str) -> Trace:
     return read_trace(folder / f"{name}.trace")
 
 
+def _check_not_a_report(save_trace: Path, output: Path | None) -> None:
+    """--save-trace is not one of the files -o writes after it (the trace would be lost)."""
+    if output is None:
+        return
+    if save_trace.resolve() in {(output / name).resolve() for name in SIM_FILES}:
+        raise InputError.single(
+            str(save_trace),
+            f"--output writes {save_trace.name} after the trace is saved there, so the trace "
+            "would be lost; give --save-trace another name",
+            field="--save-trace",
+        )
+
+
 def _check_round(round_seconds: float | None) -> None:
     if round_seconds is not None and 0 < round_seconds < MIN_ROUND_SECONDS:
         raise InputError.single(
@@ -325,6 +338,7 @@ def simulate_cmd(
         output = output_folder(output, writes=SIM_FILES, inputs=given)
     if save_trace is not None:
         check_output_file(save_trace, inputs=given, option="--save-trace")
+        _check_not_a_report(save_trace, output)
     cat = load_catalog(catalog or [])
     fl = load_fleet(fleet, cat)
     table = _throughputs(throughputs, fl, catalog or [])
