@@ -161,4 +161,46 @@ ISSUE_CASES = [
     HttpCase(id="http-token-nul-name", route="/v1/tokens", body=b'{"name": "a\\u0000"}'),
 ]
 
-HTTP_CASES: list[HttpCase] = [*_yaml_cases(), *FOUND_CASES, *ISSUE_CASES]
+# found by the simulate/place campaign (tests/hostile/simulate_place.py): each was queued (202)
+# to fail in the worker, or answered 200 with no placement, where the CLI refuses it
+_SIM = {"fleet": "v100=8", "throughputs": "gavel"}
+SIM_PLACE_CASES = [
+    HttpCase(
+        id="http-simulation-fleet-not-in-gavel",
+        route="/v1/simulations",
+        body=_json({**_SIM, "fleet": "h100=8", "generate": 3}),
+        expect=("no throughput for accelerator(s) h100",),
+    ),
+    HttpCase(
+        id="http-simulation-trace-and-generate",
+        route="/v1/simulations",
+        body=_json({**_SIM, "generate": 3, "trace": "gavel:max_min_fairness"}),
+        expect=("not both",),
+    ),
+    HttpCase(
+        id="http-simulation-span-past-bound",
+        route="/v1/simulations",
+        body=_json({**_SIM, "generate": 100_000, "arrival_rate": 1e-300}),
+        expect=("arrival_rate",),
+    ),
+    HttpCase(
+        id="http-simulation-no-plan-job",
+        route="/v1/simulations",
+        body=_json({"plan_job": "nope", "generate": 3, "throughputs": "gavel"}),
+        expect=("no plan job 'nope'",),
+    ),
+    HttpCase(
+        id="http-placement-cloud-typo",
+        route="/v1/placements",
+        body=_json({"accelerator": "h100", "chips": 8, "clouds": ["asw"]}),
+        expect=("did you mean 'aws'",),
+    ),
+    HttpCase(
+        id="http-placement-region-unknown",
+        route="/v1/placements",
+        body=_json({"accelerator": "h100", "chips": 8, "regions": ["mars-1"]}),
+        expect=("unknown region 'mars-1'",),
+    ),
+]
+
+HTTP_CASES: list[HttpCase] = [*_yaml_cases(), *FOUND_CASES, *ISSUE_CASES, *SIM_PLACE_CASES]

@@ -7,6 +7,8 @@ or on stderr with ``--format json/csv`` (stdout stays the machine-readable rows)
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +24,7 @@ from computebroker.scheduler.placement import (
     PlacementRequest,
     Unrentable,
     WorkloadRates,
+    known_places,
     plan_placements,
     unrentable_offerings,
 )
@@ -33,8 +36,9 @@ def _shapes(spec: str, chips: int | None) -> list[tuple[str, int]]:
     """``h100:8,h200:8`` -> [("h100", 8), ("h200", 8)] (``chips`` overrides every count)."""
     out = []
     for item in spec.split(","):
-        name, _, count = item.strip().partition(":")
-        if not name or (count and not count.isdigit()):
+        name, colon, count = item.strip().partition(":")
+        # ASCII digits (isdigit() also takes '²', which int() refuses) and few enough for int()
+        if not name or (colon and not _COUNT.fullmatch(count)):
             raise InputError.single(
                 "ACCELERATOR",
                 f"expected ACCELERATOR[:CHIPS][,ACCELERATOR[:CHIPS]...], got {spec!r}",
@@ -44,11 +48,14 @@ def _shapes(spec: str, chips: int | None) -> list[tuple[str, int]]:
     return out
 
 
+_COUNT = re.compile(r"[0-9]{1,12}")
+
+
 def _in_use(items: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for item in items:
         pool, _, n = item.partition("=")
-        if not pool or not n.isdigit():
+        if not pool or not _COUNT.fullmatch(n):
             raise InputError.single(
                 "--in-use", f"expected POOL=CHIPS, got {item!r}", field="--in-use"
             )
@@ -142,10 +149,14 @@ def _render_unrentable(left_out: list[Unrentable], fmt: Format, shown: int = 5) 
 
 
 def _render(got: list[Placement], fmt: Format, title: str, ranked: bool) -> None:
-    console = make_console()
-    if not got:
-        console.print("no placement matches (check --cloud, --region, --spot)")
+    if not got:  # JSON and CSV keep stdout parseable: an empty list, the reason on stderr
+        if fmt is Format.JSON:
+            sys.stdout.write("[]\n")
+        make_console(stderr=fmt is not Format.TABLE).print(
+            "no placement matches (check --cloud, --region, --spot)"
+        )
         return
+    console = make_console()
     rows = [p.row() for p in got]
     if fmt is Format.CSV:
         rows = [{k: v for k, v in r.items() if k != "parts"} for r in rows]
@@ -244,13 +255,16 @@ def place(
         check_output_file(skypilot, inputs=[plan, *(catalog or [])], option="--skypilot")
     cat = load_catalog(catalog or [])
     pools, doc = _committed(plan, period, in_use or [])
+    clouds, regions = known_places(
+        cat, pools, clouds=cloud, regions=region, fields=("--cloud", "--region")
+    )
     request = PlacementRequest(
         accelerator=shapes[0][0],
         chips=shapes[0][1],
         num_nodes=num_nodes,
         alternatives=tuple(shapes[1:]),
-        clouds=frozenset(c.lower() for c in cloud) if cloud else None,
-        regions=frozenset(region) if region else None,
+        clouds=clouds,
+        regions=regions,
         spot=spot,
         split=split,
     )

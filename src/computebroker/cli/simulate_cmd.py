@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from computebroker.cli.limits import MAX_GENERATED_JOBS
+from computebroker.cli.limits import MAX_ARRIVAL_RATE, MAX_GENERATED_JOBS, MIN_ROUND_SECONDS
 from computebroker.cli.output import (
     Format,
     check_output_file,
@@ -140,11 +140,14 @@ def _trace(
     seed: int,
     table: ThroughputTable,
 ) -> Trace:
-    from computebroker.sim.gavel import GAVEL_DIR
-    from computebroker.sim.traces import generate_trace, read_trace
+    from computebroker.sim.traces import check_generated_span, generate_trace, read_trace
 
+    if spec and generate is not None:
+        raise InputError.single(
+            "--trace", "give --trace or --generate, not both", field="--generate"
+        )
     if spec and spec.startswith("gavel:"):
-        return read_trace(GAVEL_DIR / "physical_cluster" / f"{spec.split(':', 1)[1]}.trace")
+        return _gavel_trace(spec)
     if spec:
         return read_trace(spec)
     if generate is None:
@@ -153,6 +156,13 @@ def _trace(
             "give --trace FILE (or gavel:max_min_fairness), or --generate N",
             field="--trace",
         )
+    check_generated_span(
+        generate,
+        rate,
+        source="--arrival-rate",
+        jobs_field="--generate",
+        rate_field="--arrival-rate",
+    )
     types = sorted(table.job_types())
     accs = sorted(table.accelerators())
 
@@ -173,6 +183,46 @@ def _trace(
         bursty=bursty,
         distributable=distributable,
     )
+
+
+def _gavel_trace(spec: str) -> Trace:
+    """``gavel:NAME``: one of Gavel's shipped physical-cluster traces (a name, not a path)."""
+    from computebroker.sim.gavel import GAVEL_DIR
+    from computebroker.sim.traces import read_trace
+
+    folder = GAVEL_DIR / "physical_cluster"
+    known = sorted(p.stem for p in folder.glob("*.trace"))
+    name = spec.split(":", 1)[1]
+    if name not in known:
+        raise InputError.single(
+            "--trace",
+            f"{spec!r}: Gavel's shipped traces are {', '.join('gavel:' + k for k in known)}",
+            field="--trace",
+        )
+    return read_trace(folder / f"{name}.trace")
+
+
+def _check_not_a_report(save_trace: Path, output: Path | None) -> None:
+    """--save-trace is not one of the files -o writes after it (the trace would be lost)."""
+    if output is None:
+        return
+    if save_trace.resolve() in {(output / name).resolve() for name in SIM_FILES}:
+        raise InputError.single(
+            str(save_trace),
+            f"--output writes {save_trace.name} after the trace is saved there, so the trace "
+            "would be lost; give --save-trace another name",
+            field="--save-trace",
+        )
+
+
+def _check_round(round_seconds: float | None) -> None:
+    if round_seconds is not None and 0 < round_seconds < MIN_ROUND_SECONDS:
+        raise InputError.single(
+            "--round-seconds",
+            f"{round_seconds:g} s: give 0 (event-driven) or a round of at least "
+            f"{MIN_ROUND_SECONDS:g} s (Gavel's are 360 s)",
+            field="--round-seconds",
+        )
 
 
 def _warn_unpriced(console: Console, fl: Fleet) -> None:
@@ -244,7 +294,10 @@ def simulate_cmd(
         ),
     ] = None,
     arrival_rate: Annotated[
-        float, typer.Option("--arrival-rate", min=1e-6, help="Jobs per hour for --generate.")
+        float,
+        typer.Option(
+            "--arrival-rate", min=1e-6, max=MAX_ARRIVAL_RATE, help="Jobs per hour for --generate."
+        ),
     ] = 2.0,
     bursty: Annotated[
         bool, typer.Option("--bursty", help="Bursty arrivals for --generate.")
@@ -279,11 +332,13 @@ def simulate_cmd(
     from computebroker.sim.records import SimConfig
     from computebroker.sim.traces import check_runnable, format_trace
 
+    _check_round(round_seconds)
     given = [fleet, trace, throughputs, faults, *(catalog or [])]
     if output is not None:
         output = output_folder(output, writes=SIM_FILES, inputs=given)
     if save_trace is not None:
         check_output_file(save_trace, inputs=given, option="--save-trace")
+        _check_not_a_report(save_trace, output)
     cat = load_catalog(catalog or [])
     fl = load_fleet(fleet, cat)
     table = _throughputs(throughputs, fl, catalog or [])

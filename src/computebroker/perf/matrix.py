@@ -217,11 +217,27 @@ def _band_fields(ds: xr.Dataset, w: str, a: str) -> dict[str, object]:
     }
 
 
+# work per chip-hour past 1e30 is a typo (the API's bound on a throughput row,
+# service/schemas.py): a rate of 1e308 made a generated job's work infinite
+MAX_WORK_PER_CHIP_HOUR = 1e30
+
+
+def _check_names(r: dict[str, object], source: str, line: int) -> None:
+    """A row's workload and accelerator are names (a JSON null or list is no name)."""
+    for name in ("workload", "accelerator"):
+        v = r[name]
+        if not isinstance(v, str | int) or isinstance(v, bool) or not str(v).strip():
+            raise InputError.single(
+                source, f"{name} must be a name, got {v!r}", line=line, field=name
+            )
+
+
 def matrix_from_records(rows: Sequence[dict[str, object]], source: str = "<matrix>") -> xr.Dataset:
     """Inverse of ``matrix_records`` (also the reader of user-supplied matrix files)."""
     workloads: list[str] = []
     accs: list[str] = []
-    for r in rows:
+    for line, r in enumerate(rows, start=2):
+        _check_names(r, source, line)
         if str(r["workload"]) not in workloads:
             workloads.append(str(r["workload"]))
         if str(r["accelerator"]) not in accs:
@@ -237,15 +253,18 @@ def matrix_from_records(rows: Sequence[dict[str, object]], source: str = "<matri
         v = r.get("work_per_chip_hour")
         if v not in (None, ""):
             try:
+                if isinstance(v, bool):
+                    raise TypeError(v)
                 val = float(v)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise InputError.single(
-                    source, "work_per_chip_hour must be a number", line=line, value=v
+                    source, "work_per_chip_hour must be a number", line=line, value=str(v)[:40]
                 ) from None
-            if val < 0 or math.isinf(val):
+            if val < 0 or math.isinf(val) or val > MAX_WORK_PER_CHIP_HOUR:
                 raise InputError.single(
                     source,
-                    "work_per_chip_hour must be a finite number >= 0",
+                    f"work_per_chip_hour must be a finite number from 0 to "
+                    f"{MAX_WORK_PER_CHIP_HOUR:g}",
                     line=line,
                     field="work_per_chip_hour",
                     value=v,

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from computebroker.catalog import Catalog, HostVm, NotRentable, Offering, PriceCovers, rental
-from computebroker.errors import InputError
+from computebroker.errors import InputError, UnknownNameError
 from computebroker.scheduler.throughput import ThroughputTable
 from computebroker.units import SECONDS_PER_HOUR
 
@@ -54,12 +54,41 @@ __all__ = [
     "Unrentable",
     "WorkloadRates",
     "committed_pools",
+    "known_places",
     "place_with_retries",
     "placement_options",
     "plan_placements",
     "rates_from_plan",
     "unrentable_offerings",
 ]
+
+
+def known_places(
+    catalog: Catalog,
+    pools: Sequence[CommittedPool],
+    *,
+    clouds: Sequence[str] | None,
+    regions: Sequence[str] | None,
+    fields: tuple[str, str] = ("clouds", "regions"),
+) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """The clouds (lower case) and regions a request is limited to, each one the catalog or a
+    committed pool knows: a typo (``asw``) would only answer that no placement matches."""
+    out: list[frozenset[str] | None] = []
+    for kind, given, field_name in (("cloud", clouds, fields[0]), ("region", regions, fields[1])):
+        if not given:
+            out.append(None)
+            continue
+        attr = "cloud" if kind == "cloud" else "region"
+        known = {getattr(o, attr).lower() for o in catalog.offerings}
+        known |= {getattr(p, attr).lower() for p in pools}
+        for name in given:
+            if name.lower() not in known:
+                raise UnknownNameError(
+                    kind=kind, name=name, known=sorted(known), source=field_name, field=field_name
+                )
+        # clouds match lower case, regions as given (as the request always took them)
+        out.append(frozenset(n.lower() if kind == "cloud" else n for n in given))
+    return out[0], out[1]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from computebroker.errors import InputError
 from computebroker.inputs import load_yaml, validation_issues
-from computebroker.sim.fleet import HOUR, Fleet, Pool
+from computebroker.sim.fleet import HOUR, MAX_PREEMPTIONS_PER_CHIP_HOUR, Fleet, Pool
 
 __all__ = [
     "FaultKind",
@@ -48,7 +48,6 @@ __all__ = [
 # preemption a second per chip; and at most MAX_DRAWN_OUTAGES random outages in one run.
 MAX_FAULT_H = 1e10 / HOUR
 MAX_OUTAGES_PER_DAY = 1_440.0
-MAX_PREEMPTIONS_PER_CHIP_HOUR = 3_600.0
 MAX_DRAWN_OUTAGES = 1_000_000
 
 

@@ -12,15 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from computebroker.catalog import Catalog, ContractKind, contract_quotes, unquoted_offerings
+from computebroker.catalog.schema import MAX_PRICE_CHIP_HOUR
 from computebroker.errors import InputError, UnknownNameError
 from computebroker.inputs import load_yaml, validation_issues
 from computebroker.scheduler.types import NOT_PRICED, PoolView
+from computebroker.sim.traces import MAX_TRACE_S
 from computebroker.units import SECONDS_PER_HOUR
 
 if TYPE_CHECKING:  # the planner stack loads only when a plan.json is read
@@ -82,6 +85,10 @@ class Fleet:
 
 # A pool larger than any real cluster is a typo, and would make per-chip bookkeeping huge.
 MAX_POOL_CHIPS = 10_000_000
+# A fleet file's times within the traces' bound (~317 years); a preemption a second per chip
+# at most (faults.py's bound for a preemption fault: past it a spot job restarts for ever)
+MAX_AT_HOURS = MAX_TRACE_S / HOUR
+MAX_PREEMPTIONS_PER_CHIP_HOUR = 3_600.0
 
 
 def _check_provider(catalog: Catalog | None, provider: str, where: str, field: str) -> None:
@@ -168,7 +175,7 @@ def _catalog_price(
 
 
 _INLINE = re.compile(
-    r"^\s*(?:(?P<provider>[a-z0-9_-]+):)?(?P<acc>[A-Za-z0-9_.-]+)\s*=\s*(?P<n>\d+)\s*$"
+    r"^\s*(?:(?P<provider>[a-z0-9_-]+):)?(?P<acc>[A-Za-z0-9_.-]+)\s*=\s*(?P<n>[0-9]+)\s*$"
 )
 
 
@@ -191,7 +198,8 @@ def parse_inline_fleet(text: str, catalog: Catalog | None = None) -> Fleet:
             )
         provider = m["provider"] or "any"
         acc = m["acc"].lower()
-        if not 1 <= int(m["n"]) <= MAX_POOL_CHIPS:
+        # ASCII digits only, and few enough for int() (which refuses 4,300 and more)
+        if len(m["n"]) > 12 or not 1 <= int(m["n"]) <= MAX_POOL_CHIPS:
             raise InputError.single(
                 "--fleet",
                 f"item {i + 1} {part.strip()!r}: expected between 1 and {MAX_POOL_CHIPS:,} chips",
@@ -218,14 +226,18 @@ def parse_inline_fleet(text: str, catalog: Catalog | None = None) -> Fleet:
     return Fleet(pools=pools, source=text)
 
 
+# a count of chips is a YAML integer: not true (1), '2' or 2.5
+Chips = Annotated[int, Field(ge=0, le=MAX_POOL_CHIPS, strict=True)]
+
+
 # The fleet file's models are built on first use (``defer_build``): a run on an inline fleet
 # never validates one, and building them, the faults file's and the catalog rows' at import
 # took 0.06-0.07 s of every `simulate` (its start-up 0.32 -> 0.25 s of CPU, measured
 # 2026-12-02).
 class _Step(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, defer_build=True)
-    at_hours: Annotated[float, Field(ge=0)]
-    chips: Annotated[int, Field(ge=0, le=MAX_POOL_CHIPS)]
+    at_hours: Annotated[float, Field(ge=0, le=MAX_AT_HOURS)]
+    chips: Chips
 
 
 class _PoolModel(BaseModel):
@@ -235,11 +247,11 @@ class _PoolModel(BaseModel):
     accelerator: Annotated[str, Field(min_length=1)]
     region: str = "any"
     contract: ContractKind = ContractKind.ON_DEMAND
-    chips: Annotated[int, Field(ge=0, le=MAX_POOL_CHIPS)] | None = None
+    chips: Chips | None = None
     capacity: list[_Step] = Field(default_factory=list)
-    price_chip_hour: Annotated[float, Field(ge=0)] | None = None
-    preemption_per_chip_hour: Annotated[float, Field(ge=0)] = 0.0
-    restart_s: Annotated[float, Field(ge=0)] = 300.0
+    price_chip_hour: Annotated[float, Field(ge=0, le=MAX_PRICE_CHIP_HOUR)] | None = None
+    preemption_per_chip_hour: Annotated[float, Field(ge=0, le=MAX_PREEMPTIONS_PER_CHIP_HOUR)] = 0.0
+    restart_s: Annotated[float, Field(ge=0, le=MAX_TRACE_S)] = 300.0
 
 
 class _FleetModel(BaseModel):
@@ -296,11 +308,7 @@ def _fleet_from_yaml(path: Path, catalog: Catalog | None) -> Fleet:
                 field=f"pools[{i}].name",
             )
         seen.add(name)
-        steps = (
-            [(0.0, pm.chips)]
-            if pm.chips is not None
-            else sorted((s.at_hours * HOUR, s.chips) for s in pm.capacity)
-        )
+        steps = _yaml_steps(pm, doc.source, doc.line_of(("pools", i, "capacity")), i)
         price = _yaml_pool_price(pm, acc, catalog, doc.source)
         view = PoolView(
             name=name,
@@ -320,7 +328,30 @@ def _fleet_from_yaml(path: Path, catalog: Catalog | None) -> Fleet:
                 restart_s=pm.restart_s,
             )
         )
+    if not any(p.max_chips for p in pools):
+        raise InputError.single(
+            doc.source,
+            "no pool ever has a chip (chips: 0 everywhere), so no job could run",
+            line=doc.line_of(("pools",)),
+            field="pools",
+        )
     return Fleet(pools=pools, source=str(path))
+
+
+def _yaml_steps(pm: _PoolModel, source: str, line: int | None, i: int) -> list[tuple[float, int]]:
+    """A pool's capacity steps, each ``at_hours`` once (two would leave one of them unused)."""
+    if pm.chips is not None:
+        return [(0.0, pm.chips)]
+    steps = sorted((s.at_hours * HOUR, s.chips) for s in pm.capacity)
+    for (a, _), (b, _) in pairwise(steps):
+        if a == b:
+            raise InputError.single(
+                source,
+                f"at_hours {a / HOUR:g} is given twice; one capacity per time",
+                line=line,
+                field=f"pools[{i}].capacity.at_hours",
+            )
+    return steps
 
 
 # Default spot interruption rate for spot offers read from a plan: an ASSUMPTION of 1e-4 per

@@ -34,7 +34,7 @@ from computebroker.scheduler.types import AllocationInput, JobKind, JobState
 from computebroker.sim._apply import JobsView, differs, new_placements
 from computebroker.sim.engine import Engine
 from computebroker.sim.faults import FaultSpec, Outage, apply_static_faults, draw_outages
-from computebroker.sim.fleet import Fleet
+from computebroker.sim.fleet import Fleet, Pool
 from computebroker.sim.gavel_rounds import (
     AGNOSTIC,
     SPEED_BLIND,
@@ -79,6 +79,10 @@ def curve_work(curve: Sequence[tuple[float, float]], start: float, end: float) -
 
 # event priorities at the same instant: state changes first, then the reallocation
 P_STATE, P_REALLOC = 0, 10
+# preemptions of one job past which the run is stopped: at a rate that preempts a job more
+# often than it checkpoints (3,600 a chip-hour against a 30-minute checkpoint) it never keeps
+# its work and the run never ends; 20,000 restarts take about 5 s (measured 2026-12-02)
+MAX_PREEMPTIONS_PER_JOB = 20_000
 
 
 def after(now: float, length: float) -> float:
@@ -134,6 +138,7 @@ class _Sim:
         self.rng = np.random.default_rng(cfg.seed)
         # the trace's jobs are frozen specs; what changes while they run is the simulator's own
         self.jobs = [JobState.of(spec) for spec in trace.jobs]
+        self.preemptions = [0] * len(self.jobs)  # per job, for the livelock guard
         self.demand = trace.demand
         self.round_s = (
             cfg.round_seconds
@@ -507,8 +512,25 @@ class _Sim:
         if run.version != version or not run.placements:
             return
         delay = max(self.fleet.pools[k].restart_s for k, _, _ in run.placements)
+        pools = [self.fleet.pools[k] for k, _, _ in run.placements]
         self._evict(j, lose=True, delay=delay)
+        self.preemptions[j] += 1
+        if self.preemptions[j] > MAX_PREEMPTIONS_PER_JOB:
+            self._livelock(j, pools)
         self._request()
+
+    def _livelock(self, j: int, pools: Sequence[Pool]) -> None:
+        job = self.jobs[j]
+        rates = ", ".join(f"{p.view.name} {p.preemption_per_chip_hour:g}" for p in pools)
+        raise InputError.single(
+            self.fleet.source or "--fleet",
+            f"job {job.id!r} was preempted {MAX_PREEMPTIONS_PER_JOB:,} times ({job.chips} chips "
+            f"on {rates} preemptions per chip-hour, a checkpoint every {job.checkpoint_s:g} s): "
+            "at that rate it never keeps its work and the run would never end; lower "
+            "preemption_per_chip_hour (or the preemption fault's rate_per_chip_hour) or "
+            "checkpoint more often",
+            field="preemption_per_chip_hour",
+        )
 
     # --- decisions ---------------------------------------------------------------------------
     def _ready(self, now: float) -> list[int]:

@@ -14,10 +14,43 @@ from computebroker.catalog import Catalog
 from computebroker.errors import InputError
 from computebroker.inputs import load_json, read_text
 from computebroker.scheduler.throughput import ThroughputTable
+from computebroker.sim.traces import MAX_JOB_CHIPS, MAX_WORK
 
 __all__ = ["load_throughputs", "read_gavel_throughputs", "table_from_rows"]
 
 _GAVEL_KEY = re.compile(r"^\('(?P<model>.*)', (?P<sf>\d+)\)$")
+
+
+def _gavel_scale(digits: str, where: str, source: str) -> int:
+    """A key's scale factor: a gang of 1 to MAX_JOB_CHIPS chips (0 divided by zero)."""
+    if len(digits) > 9 or not 1 <= int(digits) <= MAX_JOB_CHIPS:
+        raise InputError.single(
+            source,
+            f"{where}: scale factor {digits} must be from 1 to {MAX_JOB_CHIPS:,}",
+            field="--throughputs",
+        )
+    return int(digits)
+
+
+def _gavel_rate(value: object, where: str, source: str) -> float:
+    """A throughput in steps/s: a number (not true), at most MAX_WORK."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError(value)
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise InputError.single(
+            source,
+            f"{where}: throughput {str(value)[:40]!r} is not a number of steps/s",
+            field="--throughputs",
+        ) from None
+    if math.isfinite(v) and v > MAX_WORK:
+        raise InputError.single(
+            source,
+            f"{where}: throughput {v:g} steps/s is over {MAX_WORK:g}",
+            field="--throughputs",
+        )
+    return v
 
 
 def read_gavel_throughputs(path: Path | str) -> ThroughputTable:
@@ -40,16 +73,10 @@ def read_gavel_throughputs(path: Path | str) -> ThroughputTable:
                     source,
                     f"{worker}: key {key!r} is not Gavel's \"('job type', scale)\" with a 'null' entry",
                 )
-            try:
-                v = float(entry["null"])
-            except (TypeError, ValueError):
-                raise InputError.single(
-                    source,
-                    f"{worker}: {key}: throughput {entry['null']!r} is not a number",
-                    field="--throughputs",
-                ) from None
+            sf = _gavel_scale(m["sf"], f"{worker}: {key}", source)
+            v = _gavel_rate(entry["null"], f"{worker}: {key}", source)
             if v > 0 and math.isfinite(v):
-                table.per_gang[(m["model"].lower(), int(m["sf"]), worker.lower())] = v
+                table.per_gang[(m["model"].lower(), sf, worker.lower())] = v
     if not table.per_gang:
         raise InputError.single(source, "no throughputs found")
     return table

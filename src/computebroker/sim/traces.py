@@ -25,7 +25,7 @@ import json
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from computebroker.scheduler.types import JobKind, SimJob
 
 __all__ = [
     "Trace",
+    "check_generated_span",
     "check_runnable",
     "format_trace",
     "generate_gavel_trace",
@@ -50,6 +51,10 @@ MAX_JOB_CHIPS = 10_000_000  # a gang larger than any cluster is a typo
 # near 1e16 s a float no longer moves by a scheduling round: published cluster traces span
 # months (Microsoft's Philly trace 2017: 75 days)
 MAX_TRACE_S = 1e10
+# a job's work, or a service's work per second, past 1e30 units is a typo (the API's bound on a
+# job's work, service/schemas.py): at most ~1e15 s of work at a throughput of 1 keeps every
+# finish time, rate and total of the run finite
+MAX_WORK = 1e30
 
 NATIVE_FIELDS = (
     "id",
@@ -82,6 +87,7 @@ class Trace:
     source: str
     format: str
     demand: Mapping[str, Sequence[tuple[float, float]]]  # service id -> [(time s, work/s)]
+    lines: Mapping[str, int] = field(default_factory=dict)  # job id -> its line in the source
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "jobs", tuple(self.jobs))
@@ -93,88 +99,101 @@ class Trace:
 
 
 def _finish(
-    jobs: list[SimJob], demand: dict[str, list[tuple[float, float]]], source: str, fmt: str
+    jobs: list[SimJob],
+    demand: dict[str, list[tuple[float, float]]],
+    source: str,
+    fmt: str,
+    *,
+    lines: bool = False,
 ) -> Trace:
+    """The jobs in arrival order, re-indexed; with ``lines``, each job's ``index`` before
+    sorting is its line in the source, kept in ``Trace.lines`` for messages."""
+    where = {j.id: j.index for j in jobs} if lines else {}
     jobs.sort(key=lambda j: (j.arrival, j.index))
     ordered = [j if j.index == i else replace(j, index=i) for i, j in enumerate(jobs)]
-    return Trace(jobs=ordered, source=source, format=fmt, demand=demand)
+    return Trace(jobs=ordered, source=source, format=fmt, demand=demand, lines=where)
 
 
 # Gavel ----------------------------------------------------------------------------------------
 
 
-def _read_gavel(lines: list[str], source: str) -> Trace:
+# the numeric columns of Gavel's two formats: name (as Gavel's trace parser calls the field) ->
+# 0-based column
+_GAVEL_COLUMNS: dict[int, dict[str, int]] = {
+    10: {"total_steps": 5, "scale_factor": 6, "priority_weight": 7, "SLO": 8, "arrival_time": 9},
+    7: {"total_steps": 4, "arrival_time": 5, "scale_factor": 6},
+}
+
+
+def _gavel_row(cols: list[str], n: int, source: str) -> SimJob:
+    """One line of a Gavel trace (``n``: its 1-based line), each number checked as the native
+    format's: finite, within the traces' bounds; Gavel's SLO column is -1 (none) in its
+    traces, and a positive value is read as a deadline that many seconds after arrival."""
+    at = _GAVEL_COLUMNS[len(cols)]
+
+    def num(name: str, **bounds: Any) -> Any:
+        return _num(cols[at[name]], name, source, n, required=True, **bounds)
+
+    steps = num("total_steps", maximum=MAX_WORK)
+    if steps <= 0:
+        raise InputError.single(
+            source,
+            f"total_steps must be > 0, got {cols[at['total_steps']]!r}",
+            line=n,
+            field="total_steps",
+        )
+    chips = num("scale_factor", integer=True, minimum=1, maximum=MAX_JOB_CHIPS)
+    arrival = num("arrival_time", maximum=MAX_TRACE_S)
+    weight, slo = 1.0, -1.0
+    if len(cols) == 10:
+        weight = num("priority_weight", minimum=1e-9)
+        slo = num("SLO", minimum=-MAX_TRACE_S, maximum=MAX_TRACE_S)
+    return SimJob(
+        id=f"job{n - 1}",
+        job_type=cols[0],
+        arrival=arrival,
+        work=steps,
+        chips=chips,
+        weight=weight,
+        deadline=arrival + slo if slo > 0 else None,
+        index=n,
+    )
+
+
+def _read_gavel(lines: list[tuple[int, str]], source: str) -> Trace:
     jobs: list[SimJob] = []
     issues: list[Issue] = []
-    ncols = len(lines[0].split("\t"))
-    for n, line in enumerate(lines, start=1):
-        cols = line.rstrip("\n").split("\t")
+    first, head = lines[0]
+    ncols = len(head.split("\t"))
+    for n, line in lines:
+        cols = line.split("\t")
         if len(cols) != ncols:
             issues.append(
                 Issue(
                     source=source,
                     line=n,
-                    message=f"expected {ncols} tab-separated columns like line 1, got {len(cols)}",
+                    message=f"expected {ncols} tab-separated columns like line {first}, "
+                    f"got {len(cols)}",
                 )
             )
             continue
         try:
-            if ncols == 10:
-                job_type, steps, sf, weight, slo, arrival = (
-                    cols[0],
-                    float(cols[5]),
-                    int(cols[6]),
-                    float(cols[7]),
-                    float(cols[8]),
-                    float(cols[9]),
-                )
-            else:
-                job_type, steps, arrival, sf, weight, slo = (
-                    cols[0],
-                    float(cols[4]),
-                    float(cols[5]),
-                    int(cols[6]),
-                    1.0,
-                    -1.0,
-                )
-        except ValueError as exc:
-            issues.append(
-                Issue(
-                    source=source,
-                    line=n,
-                    message=f"not a number where Gavel's format has one: {exc}",
-                )
-            )
-            continue
-        if sf < 1 or steps <= 0 or arrival < 0:
-            issues.append(
-                Issue(
-                    source=source,
-                    line=n,
-                    message="scale factor >= 1, total steps > 0 and arrival >= 0 expected",
-                )
-            )
-            continue
-        jobs.append(
-            SimJob(
-                id=f"job{n - 1}",
-                job_type=job_type,
-                arrival=arrival,
-                work=steps,
-                chips=sf,
-                weight=weight,
-                # Gavel's SLO column is -1 (none) in its traces; a positive value is read as a
-                # deadline that many seconds after arrival.
-                deadline=arrival + slo if slo > 0 else None,
-                index=n - 1,
-            )
-        )
+            jobs.append(_gavel_row(cols, n, source))
+        except InputError as exc:
+            issues.extend(exc.issues)
+        if len(issues) >= 20:
+            break
     if issues:
         raise InputError(issues[:20])
-    return _finish(jobs, {}, source, f"gavel-{ncols}col")
+    return _finish(jobs, {}, source, f"gavel-{ncols}col", lines=True)
 
 
 # native -----------------------------------------------------------------------------------------
+
+
+def _bound(x: float) -> str:
+    """``10,000,000`` for a count, ``1e+30`` past what digits read well (not 1,000...656)."""
+    return f"{x:,.0f}" if x < 1e15 else f"{x:g}"
 
 
 def _num(
@@ -193,10 +212,19 @@ def _num(
             raise InputError.single(source, f"{name} is required", line=line, field=name)
         return None
     try:
+        if isinstance(v, bool):  # JSON true is no number of chips or seconds
+            raise TypeError(name)
         x = float(v)
     except (TypeError, ValueError):
         raise InputError.single(
             source, f"{name} must be a number, got {v!r}", line=line, field=name
+        ) from None
+    except OverflowError:  # a JSON integer of hundreds of digits
+        raise InputError.single(
+            source,
+            f"{name} must be <= {_bound(maximum)}, got an integer of {len(str(v)):,} digits",
+            line=line,
+            field=name,
         ) from None
     if not math.isfinite(x) or x < minimum:
         raise InputError.single(
@@ -207,7 +235,7 @@ def _num(
         )
     if x > maximum:
         raise InputError.single(
-            source, f"{name} must be <= {maximum:,.0f}, got {v!r}", line=line, field=name
+            source, f"{name} must be <= {_bound(maximum)}, got {v!r}", line=line, field=name
         )
     if integer:
         if x != int(x):
@@ -216,6 +244,16 @@ def _num(
             )
         return int(x)
     return x
+
+
+def _json_pair(p: Any) -> tuple[float, float]:
+    """``[seconds, rate]`` of a JSONL demand curve: a list of two numbers (not a string of
+    two digits, nor booleans)."""
+    if not isinstance(p, list) or len(p) != 2:
+        raise TypeError(p)
+    if any(isinstance(x, bool) or not isinstance(x, int | float) for x in p):
+        raise TypeError(p)
+    return float(p[0]), float(p[1])
 
 
 def _demand(v: Any, source: str, line: int) -> list[tuple[float, float]]:
@@ -227,8 +265,8 @@ def _demand(v: Any, source: str, line: int) -> list[tuple[float, float]]:
                 tuple(float(x) for x in item.split(":")) for item in v.split(";") if item.strip()
             ]
         else:
-            pairs = [(float(a), float(b)) for a, b in v]
-    except (TypeError, ValueError):
+            pairs = [_json_pair(p) for p in v]
+    except (TypeError, ValueError, OverflowError):
         raise InputError.single(
             source,
             "demand must be 'seconds:rate;...' or [[seconds, rate], ...]",
@@ -237,41 +275,74 @@ def _demand(v: Any, source: str, line: int) -> list[tuple[float, float]]:
         ) from None
     if any(
         len(p) != 2 or not all(math.isfinite(x) for x in p) or p[0] < 0 or p[1] < 0 for p in pairs
-    ) or any(p[0] > MAX_TRACE_S for p in pairs):
+    ) or any(p[0] > MAX_TRACE_S or p[1] > MAX_WORK for p in pairs):
         raise InputError.single(
             source,
-            f"demand pairs need a time from 0 to {MAX_TRACE_S:g} s and a finite rate >= 0",
+            f"demand pairs need a time from 0 to {MAX_TRACE_S:g} s and a rate from 0 to "
+            f"{MAX_WORK:g}",
             line=line,
             field="demand",
         )
     return sorted((float(a), float(b)) for a, b in pairs)
 
 
-def _native_row(
-    row: dict[str, Any], line: int, source: str, demand: dict[str, list[tuple[float, float]]]
-) -> SimJob:
-    unknown = set(row) - set(NATIVE_FIELDS)
+def _unknown_columns(names: Any, source: str, line: int) -> None:
+    unknown = [n for n in names if n not in NATIVE_FIELDS]
     if unknown:
         raise InputError.single(
             source,
-            f"unknown column(s) {', '.join(sorted(unknown))}; expected {', '.join(NATIVE_FIELDS)}",
+            f"unknown column(s) {', '.join(repr(n) for n in unknown)}; expected "
+            f"{', '.join(NATIVE_FIELDS)}",
             line=line,
         )
-    kind_s = str(row.get("kind") or "train").strip().lower()
+
+
+def _text(row: dict[str, Any], name: str, source: str, line: int) -> str:
+    """A text cell ("" when absent): a JSONL value must be a string (an id may be a whole
+    number), not an object, a list or a boolean that would be read as its Python spelling."""
+    v = row.get(name)
+    if v is None or isinstance(v, str):
+        return v or ""
+    if name == "id" and isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    raise InputError.single(source, f"{name} must be a string, got {v!r}", line=line, field=name)
+
+
+def _allowed(row: dict[str, Any], source: str, line: int) -> frozenset[str] | None:
+    """``accelerators``: ``a|b`` (CSV) or a list of names (JSONL)."""
+    accs = row.get("accelerators")
+    if isinstance(accs, list) and all(isinstance(a, str) for a in accs):
+        names = accs
+    elif isinstance(accs, list):
+        raise InputError.single(
+            source,
+            f"accelerators must be a list of names, got {accs!r}",
+            line=line,
+            field="accelerators",
+        )
+    else:
+        names = _text(row, "accelerators", source, line).split("|")
+    if not any(names):
+        return None
+    return frozenset(a.strip().lower() for a in names if a.strip())
+
+
+def _native_row(
+    row: dict[str, Any], line: int, source: str, demand: dict[str, list[tuple[float, float]]]
+) -> SimJob:
+    _unknown_columns(row, source, line)
+    kind_s = _text(row, "kind", source, line).strip().lower() or "train"
     if kind_s not in ("train", "serve"):
         raise InputError.single(
             source, f"kind must be train or serve, got {kind_s!r}", line=line, field="kind"
         )
     kind = JobKind(kind_s)
-    jid = str(row.get("id") or f"job{line}")
-    job_type = str(row.get("job_type") or "").strip()
+    jid = _text(row, "id", source, line) or f"job{line}"
+    job_type = _text(row, "job_type", source, line).strip()
     if not job_type:
         raise InputError.single(source, "job_type is required", line=line, field="job_type")
-    accs = row.get("accelerators")
-    allowed = None
-    if accs:
-        names = accs if isinstance(accs, list) else str(accs).split("|")
-        allowed = frozenset(str(a).strip().lower() for a in names if str(a).strip())
+    allowed = _allowed(row, source, line)
+    region = _text(row, "data_region", source, line)
     chips = (
         _num(
             row.get("chips"), "chips", source, line, integer=True, minimum=1, maximum=MAX_JOB_CHIPS
@@ -301,7 +372,13 @@ def _native_row(
             row.get("arrival_s"), "arrival_s", source, line, required=True, maximum=MAX_TRACE_S
         ),
         work=_num(
-            row.get("work"), "work", source, line, required=kind is JobKind.TRAIN, minimum=0.0
+            row.get("work"),
+            "work",
+            source,
+            line,
+            required=kind is JobKind.TRAIN,
+            minimum=0.0,
+            maximum=MAX_WORK,
         )
         or 0.0,
         chips=chips,
@@ -319,7 +396,7 @@ def _native_row(
             maximum=MAX_TRACE_S,
         )
         or 1800.0,
-        data_region=(str(row["data_region"]) if row.get("data_region") else None),
+        data_region=region or None,
         data_gb=_num(row.get("data_gb"), "data_gb", source, line) or 0.0,
         end=_num(row.get("end_s"), "end_s", source, line, maximum=MAX_TRACE_S),
         index=line,
@@ -343,7 +420,8 @@ def _native_row(
 
 
 def _check_header(names: Sequence[str] | None, source: str) -> None:
-    """A column named twice would silently keep only its last cell."""
+    """Every column known, none named twice (it would silently keep only its last cell)."""
+    _unknown_columns(names or (), source, 1)
     seen: set[str] = set()
     for name in names or ():
         if name in seen:
@@ -357,7 +435,8 @@ def _read_native(text: str, source: str, jsonl: bool) -> Trace:
     jobs: list[SimJob] = []
     demand: dict[str, list[tuple[float, float]]] = {}
     if jsonl:
-        for n, line in enumerate(text.splitlines(), start=1):
+        # lines end at "\n" only: a JSON string may hold U+2028 or U+0085
+        for n, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:
@@ -368,7 +447,7 @@ def _read_native(text: str, source: str, jsonl: bool) -> Trace:
                 raise InputError.single(source, "each line must be a JSON object", line=n)
             jobs.append(_native_row(row, n, source, demand))
     else:
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.DictReader(io.StringIO(text, newline=""))
         try:
             _check_header(reader.fieldnames, source)
             for n, row in enumerate(reader, start=2):
@@ -382,7 +461,7 @@ def _read_native(text: str, source: str, jsonl: bool) -> Trace:
         if j.id in seen:
             raise InputError.single(source, f"duplicate job id {j.id!r}", line=j.index, field="id")
         seen.add(j.id)
-    return _finish(jobs, demand, source, "jsonl" if jsonl else "csv")
+    return _finish(jobs, demand, source, "jsonl" if jsonl else "csv", lines=True)
 
 
 def check_runnable(
@@ -414,29 +493,54 @@ def check_runnable(
             trace.source,
             f"{len(unknown):,} job(s) have a job_type with no throughput in {table.source} "
             f"(first: {first.job_type!r}), so they could never run; known types: {shown}",
-            line=first.index if trace.format in ("csv", "jsonl") else None,
+            line=trace.lines.get(first.id),
             field="job_type",
+        )
+    _check_allowed(trace, table, known_accs)
+
+
+def _check_allowed(trace: Trace, table: ThroughputTable, known_accs: list[str]) -> None:
+    """A job allowed only on accelerators the table does not know (a typo) could never run."""
+    known = set(known_accs)
+    stuck = [j for j in trace.jobs if j.allowed and not j.allowed & known]
+    if stuck:
+        first = stuck[0]
+        raise InputError.single(
+            trace.source,
+            f"{len(stuck):,} job(s) may run only on accelerators with no throughput in "
+            f"{table.source} (first: {first.id!r} on {', '.join(sorted(first.allowed or ()))}), "
+            f"so they could never run; the table covers {', '.join(known_accs)}",
+            line=trace.lines.get(first.id),
+            field="accelerators",
         )
 
 
 def read_trace(path: Path | str) -> Trace:
     """A trace file in any of the supported formats, recognised by extension and shape."""
     p = Path(path)
-    text = read_text(p, field="--trace")
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    # any line end (CR LF, or an old Mac's CR alone) is "\n"; a line ends there only
+    text = read_text(p, field="--trace").replace("\r\n", "\n").replace("\r", "\n")
+    lines = [(n, ln) for n, ln in enumerate(text.split("\n"), start=1) if ln.strip()]
     if not lines:
         raise InputError.single(str(p), "the trace is empty")
-    if p.suffix.lower() in (".jsonl", ".ndjson") or lines[0].lstrip().startswith("{"):
+    first, head = lines[0]
+    if p.suffix.lower() in (".jsonl", ".ndjson") or head.lstrip().startswith("{"):
         return _read_native(text, str(p), jsonl=True)
-    ncols = len(lines[0].split("\t"))
+    if head.lstrip().startswith("["):
+        raise InputError.single(
+            str(p),
+            "a JSON array; a trace in JSON is JSONL: one JSON object per line",
+            line=first,
+        )
+    ncols = len(head.split("\t"))
     if ncols in (7, 10):
         return _read_gavel(lines, str(p))
-    if "job_type" in lines[0]:
+    if "job_type" in head:
         return _read_native(text, str(p), jsonl=False)
     raise InputError.single(
         str(p),
         "unrecognised trace: expected a CSV with a header naming job_type, JSONL, or Gavel's tab-separated 7- or 10-column format",
-        line=1,
+        line=first,
     )
 
 
@@ -476,6 +580,23 @@ def format_trace(trace: Trace, *, jsonl: bool = False) -> str:
 
 
 # generator ------------------------------------------------------------------------------------
+
+
+def check_generated_span(
+    n_jobs: int, rate_per_hour: float, *, source: str, jobs_field: str, rate_field: str
+) -> None:
+    """Generated arrivals within the traces' bound (MAX_TRACE_S, ~317 years): past it the
+    bursty generator draws ten-hour cycles for ever (200 jobs at 1e-6 an hour hung) and a
+    Poisson one books arrivals no trace file may hold."""
+    span_s = n_jobs / rate_per_hour * 3600.0
+    if span_s > MAX_TRACE_S:
+        raise InputError.single(
+            source,
+            f"{jobs_field} {n_jobs:,} at {rate_field} {rate_per_hour:g} jobs/h spans "
+            f"{span_s:.3g} s of arrivals, past the traces' {MAX_TRACE_S:g} s "
+            f"(~317 years); raise {rate_field} or lower {jobs_field}",
+            field=rate_field,
+        )
 
 
 def philly_duration_s(rng: np.random.Generator) -> float:

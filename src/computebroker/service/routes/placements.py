@@ -29,6 +29,7 @@ from computebroker.scheduler.placement import (
     PlacementRequest,
     WorkloadRates,
     committed_pools,
+    known_places,
     plan_placements,
     rates_from_plan,
     unrentable_offerings,
@@ -112,16 +113,6 @@ def _rates(body: RentalPlacementIn, doc: PlanDocument | None) -> WorkloadRates |
 
 
 def _rent(body: RentalPlacementIn, catalog: Catalog, doc: PlanDocument | None) -> PlacementsOut:
-    request = PlacementRequest(
-        accelerator=body.accelerator,
-        chips=body.chips,
-        num_nodes=body.num_nodes,
-        alternatives=tuple((a.accelerator, a.chips) for a in body.alternatives),
-        clouds=frozenset(c.lower() for c in body.clouds) if body.clouds else None,
-        regions=frozenset(body.regions) if body.regions else None,
-        spot=body.spot,
-        split=body.split,
-    )
     pools = (
         committed_pools(doc, f"plan job {body.plan_job}", period=body.period, in_use=body.in_use)
         if doc is not None
@@ -136,6 +127,17 @@ def _rent(body: RentalPlacementIn, catalog: Catalog, doc: PlanDocument | None) -
             )
             for p in body.committed
         ]
+    )
+    clouds, regions = known_places(catalog, pools, clouds=body.clouds, regions=body.regions)
+    request = PlacementRequest(
+        accelerator=body.accelerator,
+        chips=body.chips,
+        num_nodes=body.num_nodes,
+        alternatives=tuple((a.accelerator, a.chips) for a in body.alternatives),
+        clouds=clouds,
+        regions=regions,
+        spot=body.spot,
+        split=body.split,
     )
     rates = _rates(body, doc)
     got = plan_placements(catalog, request, committed=pools, rates=rates)[: body.top]

@@ -45,6 +45,7 @@ from computebroker.sim import (
 )
 from computebroker.sim.fleet import Fleet, fleet_from_plan
 from computebroker.sim.gavel import gavel_throughputs, gavel_trace
+from computebroker.sim.traces import check_generated_span, check_runnable
 from computebroker.store import repo
 from computebroker.units import SECONDS_PER_HOUR
 from computebroker.workflow import JobStreamOptions, demand_trace, stress_cases
@@ -261,6 +262,34 @@ def run_simulation(job: JobContext) -> None:
     job.finish("done", result=result, report_html=page.render())
 
 
+def _check_submission(body: SimulationIn, ctx: Ctx, team_id: int) -> None:
+    """What can be refused before a job is queued (422), as the CLI refuses it: a fleet whose
+    chips Gavel's table does not cover, a trace and generated jobs together, a generated
+    stream past the traces' bound, a plan job that does not exist."""
+    if body.trace is not None and body.generate is not None:
+        raise InputError.single("body", "give trace or generate, not both", field="generate")
+    if body.trace is None:
+        check_generated_span(
+            body.generate or 100,
+            body.arrival_rate,
+            source="body",
+            jobs_field="generate",
+            rate_field="arrival_rate",
+        )
+    if body.fleet is not None:
+        fleet = parse_inline_fleet(body.fleet)
+        if body.throughputs == "gavel":
+            empty = Trace(jobs=(), source="body", format="generated", demand={})
+            check_runnable(empty, gavel_throughputs(), [p.view.accelerator for p in fleet.pools])
+    if body.plan_job is not None:
+        with ctx.store() as s:
+            pj = repo.get_job(s, team_id, body.plan_job)
+            if pj is None or pj.kind != "plan":
+                raise InputError.single(
+                    "plan_job", f"no plan job {body.plan_job!r}", field="plan_job"
+                )
+
+
 @router.post("/v1/simulations", status_code=202, response_model=JobQueued)
 def submit_simulation(body: SimulationIn, t: Auth, ctx: Ctx) -> JobQueued:
     """Queue a simulation job (a worker runs it; poll ``/v1/jobs/{id}``)."""
@@ -269,8 +298,7 @@ def submit_simulation(body: SimulationIn, t: Auth, ctx: Ctx) -> JobQueued:
         raise InputError.single(
             "body", "give either fleet (inline, e.g. v100=8,p100=16) or plan_job", field="fleet"
         )
-    if body.fleet is not None:
-        parse_inline_fleet(body.fleet)
+    _check_submission(body, ctx, t.id)
     with ctx.store.begin() as s:
         check_queue(s, t.id)
         job_id = repo.create_job(s, t.id, "simulate", body.model_dump()).id
