@@ -103,8 +103,16 @@ def parse_yaml_text(text: str, source: str) -> LocatedDocument:
         )
     import yaml  # here, not at import: a run that reads no YAML never loads PyYAML
 
-    from computebroker._yaml import BoundedLoader, walk_lines
+    from computebroker._yaml import BoundedLoader, too_many_values, walk_lines
 
+    crowded = too_many_values(text)
+    if crowded is not None:
+        raise InputError.single(
+            source,
+            f"not valid YAML: the document holds more than {MAX_YAML_NODES:,} values; a "
+            "scenario or catalog needs far fewer",
+            line=crowded,
+        )
     try:
         loader = BoundedLoader(text)
     except yaml.YAMLError as exc:  # the reader refuses control characters up front

@@ -80,6 +80,15 @@ YAML_GARBAGE: dict[str, tuple[str | bytes, tuple[str, ...]]] = {
     "recursive-alias-map": ("a: &a {b: *a}\n", ("recursive",)),
     "control-char": ("a: b\x07c\n", ("not valid yaml",)),
     "python-tag": ("!!python/object/apply:os.system ['echo hi']\n", ("not valid yaml",)),
+    # a scalar PyYAML cannot convert raised a plain ValueError/KeyError/TypeError: 'internal
+    # error' on the CLI, a 500 from the API (found by the campaign of fuzz2)
+    "date-not-a-day": ("a: 2026-02-30\n", ("'2026-02-30' is not a real date",)),
+    "date-month-13": ("a:\n  - 2026-13-01\n", ("not a real date",)),
+    "date-year-zero": ("a: 0000-01-01\n", ("not a real date",)),
+    "tag-int-garbage": ("a: !!int abc\n", ("'abc' is not an integer",)),
+    "tag-bool-garbage": ("a: !!bool maybe\n", ("true or false",)),
+    "tag-map-on-scalar": ("a: !!map abc\n", ("not valid yaml",)),
+    "tag-set-on-list": ("a: !!set [1]\n", ("not valid yaml",)),
 }
 
 YAML_COMMANDS: dict[str, tuple[str, ...]] = {
@@ -253,6 +262,14 @@ SCENARIO_CASES = [
         expect=("given twice",),
     ),
     _scenario("name: tiny", "name: [1, 2]", id="name-list", expect=("name",)),
+    # a flat list of a million numbers (2 MB) was composed node by node before the 200,000
+    # values bound refused it: over 20 s (found by fuzz2); a libyaml first pass now counts
+    _scenario(
+        "name: tiny",
+        "name: tiny\nx: [" + ",".join(["1"] * 1_000_000) + "]",
+        id="million-values",
+        expect=("more than 200,000 values",),
+    ),
     _scenario(
         "horizon: {start: 2026Q1, periods: 4, period: quarter}",
         "horizon: 7",
