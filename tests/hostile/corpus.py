@@ -675,6 +675,9 @@ _OFF_HEAD = "cloud,region,instance_type,accelerator,chips,price_hour\n"
 _DEAL = "deals:\n  - {id: d1, provider: acme, accelerator: h100, price_chip_hour: 2.0, term_months: 12, max_chips: 100%s}\n"
 
 
+_ACC = "accelerators:\n  - {id: acme-x1, name: Acme X1, vendor: Acme, %s}\n"
+
+
 def _cat(id: str, name: str, content: str | bytes, expect: tuple[str, ...], code: int = 2) -> Case:
     return Case(
         id=f"catalog-{id}",
@@ -763,6 +766,43 @@ CATALOG_CASES = [
         ("colour",),
     ),
     _cat("txt-extension", "c.txt", "hello", ("c.txt",)),
+    _cat(
+        "yaml-accelerator-tflops-1e-300",
+        "c.yaml",
+        _ACC % "bf16_tflops: 1e-300, hbm_gib: 64, hbm_tbps: 3",
+        ("accelerators[0].bf16_tflops",),
+    ),
+    _cat(
+        "csv-accelerator-hbm-tbps-zero",
+        "a.csv",
+        "id,name,vendor,bf16_tflops,hbm_gib,hbm_tbps,source,as_of\nx1,X,Acme,500,64,0,me,2026\n",
+        ("hbm_tbps",),
+    ),
+    # a private chip of 1e300 GiB of HBM made the serving model's batch NaN: 'internal error:
+    # ValueError: cannot convert float NaN to integer' (found by fuzz2); specs are now bounded
+    Case(
+        id="catalog-accelerator-hbm-1e300-serve",
+        argv=("estimate", "serve", "-m", "llama3-8b", "-a", "acme-x1", "--catalog", "{d}/c.yaml"),
+        files={"c.yaml": _ACC % "bf16_tflops: 500, hbm_gib: 1e300, hbm_tbps: 3"},
+        expect=("accelerators[0].hbm_gib", "less than or equal to 30000"),
+    ),
+    Case(
+        id="catalog-accelerator-tbps-1e-300-train",
+        argv=(
+            "estimate",
+            "train",
+            "-m",
+            "llama3-8b",
+            "-a",
+            "acme-x1",
+            "--chips",
+            "8",
+            "--catalog",
+            "{d}/c.yaml",
+        ),
+        files={"c.yaml": _ACC % "bf16_tflops: 500, hbm_gib: 64, hbm_tbps: 1e-300"},
+        expect=("accelerators[0].hbm_tbps",),
+    ),
 ]
 
 # --- traces --------------------------------------------------------------------------------------

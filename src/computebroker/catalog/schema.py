@@ -48,6 +48,18 @@ MAX_TERM_MONTHS = 600.0
 MAX_DEAL_CHIPS = 10_000_000
 
 
+# A chip's specs within 1/100 of the smallest and 100x the largest shipped value (bf16 121 to
+# 2,516 TFLOP/s, HBM 8 to 288 GiB at 0.3 to 8 TB/s, scale-up 2,400 to 20,480 Gb/s, scale-out 25
+# to 800 Gb/s, 70 to 1,400 W, at most 8 cores): a private chip of 1e300 GiB made the serving
+# model's batch NaN ('internal error: ValueError'), one of 1e-300 TB/s printed a time to first
+# token of 300 digits.
+TflopsSpec = Annotated[float, Field(ge=1.0, le=600_000.0)]
+HbmGibSpec = Annotated[float, Field(ge=0.08, le=30_000.0)]
+HbmTbpsSpec = Annotated[float, Field(ge=0.003, le=1_000.0)]
+LinkGbpsSpec = Annotated[float, Field(ge=0.25, le=2_048_000.0)]
+TdpSpec = Annotated[float, Field(ge=0.7, le=140_000.0)]
+
+
 def _blank_to_none(value: Any) -> Any:
     if isinstance(value, str) and value.strip() == "":
         return None
@@ -78,15 +90,15 @@ class AcceleratorRow(_Row):
     id: Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9.\-]*$")]
     name: str
     vendor: str
-    bf16_tflops: PosFloat | None = None
-    fp8_tflops: PosFloat | None = None
-    hbm_gib: PosFloat | None = None
-    hbm_tbps: PosFloat | None = None
-    scale_up_chips: Annotated[int, Field(ge=1)] | None = None
-    scale_up_gbps: PosFloat | None = None
-    scale_out_gbps: PosFloat | None = None
-    tdp_w: PosFloat | None = None
-    cores_per_chip: Annotated[int, Field(ge=1)] = 1
+    bf16_tflops: TflopsSpec | None = None
+    fp8_tflops: TflopsSpec | None = None
+    hbm_gib: HbmGibSpec | None = None
+    hbm_tbps: HbmTbpsSpec | None = None
+    scale_up_chips: Annotated[int, Field(ge=1, le=MAX_INSTANCE_CHIPS)] | None = None
+    scale_up_gbps: LinkGbpsSpec | None = None
+    scale_out_gbps: LinkGbpsSpec | None = None
+    tdp_w: TdpSpec | None = None
+    cores_per_chip: Annotated[int, Field(ge=1, le=1024)] = 1
     core_name: str = "GPU"
     aliases: str | list[str] | None = None
     assumed: str | None = None
