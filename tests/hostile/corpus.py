@@ -262,6 +262,36 @@ SCENARIO_CASES = [
         expect=("given twice",),
     ),
     _scenario("name: tiny", "name: [1, 2]", id="name-list", expect=("name",)),
+    # found by fuzz2: a CVaR weight of 1e300 ended the solve as 'HiGHS failed' (exit 1); a
+    # penalty of $1e300 a unit and rental scarcity of 1e300 put infinite costs in the LP (exit
+    # 0, HiGHS warnings); two row weights of 1e308 overflowed their sum ('scenario
+    # probabilities sum to 0.0000, not 1', naming no field)
+    _scenario(
+        "scenarios:",
+        "policy: {risk: {cvar_alpha: 0.9, weight: 1e300}}\nscenarios:",
+        id="risk-weight-1e300",
+        expect=("policy.risk.weight", "1000"),
+    ),
+    _scenario(
+        "scenarios:",
+        "policy: {shortfall_penalty: {usd_per_unit: {ft: 1e300}}}\nscenarios:",
+        id="penalty-usd-1e300",
+        expect=("policy.shortfall_penalty.usd_per_unit.ft", "at most 1,000 times"),
+    ),
+    _scenario(
+        "scenarios:",
+        "scarcity: {rental_price_premium: 1e300, rental_capacity_cut: 1e300}\nscenarios:",
+        id="scarcity-1e300",
+        expect=("scarcity.rental_price_premium", "scarcity.rental_capacity_cut"),
+    ),
+    _scenario(
+        "    ft: {start: 1.0e12, growth: 0.05, volatility: 0.1}\n",
+        "    ft: {start: 1.0e12}\n  scenarios:\n"
+        "    - {weight: 1e308, ft: [1e12, 1e12, 1e12, 1e12]}\n"
+        "    - {weight: 1e308, ft: [1e12, 2e12, 2e12, 2e12]}\n",
+        id="row-weights-1e308",
+        expect=("demand.scenarios[0].weight", "demand.scenarios[1].weight"),
+    ),
     # a flat list of a million numbers (2 MB) was composed node by node before the 200,000
     # values bound refused it: over 20 s (found by fuzz2); a libyaml first pass now counts
     _scenario(

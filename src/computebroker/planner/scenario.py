@@ -60,6 +60,7 @@ SPOT_USABLE_DEFAULT = 0.9
 MAX_NAME = 200
 MAX_TEXT = 100_000
 MAX_DEMAND = 1e24
+MAX_ROW_WEIGHT = 1e12  # an explicit demand row's relative weight
 # a price per chip-hour 50x the dearest on-demand chip-hour in the shipped catalog ($19.33, GCP
 # a4-highgpu-8g in asia-southeast1, catalog/data) is a typo (cents for dollars, a node price)
 MAX_PRICE_CHIP_HOUR = 1_000.0
@@ -197,7 +198,9 @@ class RiskModel(_Strict):
     """``policy.risk``: CVaR level and weight in the objective."""
 
     cvar_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.95
-    weight: NonNeg = 0.0
+    # at most 1,000 (200x the frontier's largest, 5): a weight of 1e300 made HiGHS end with
+    # status 'unknown' (exit 1, 'HiGHS failed')
+    weight: Annotated[float, Field(ge=0, le=1_000)] = 0.0
 
 
 class ShortfallRiskModel(_Strict):
@@ -262,8 +265,10 @@ class ScarcityModel(_Strict):
     vendor_correlation: Frac = 0.0
     chip_correlation: Frac = 0.0
     demand_correlation: Frac = 0.0
-    rental_price_premium: NonNeg = 0.0
-    rental_capacity_cut: NonNeg = 0.0
+    # at most 100 (a demand 1% above its expectation doubles the price, or cuts all capacity):
+    # 1e300 put costs of 1e300 in the LP, which HiGHS reads as infinite
+    rental_price_premium: Annotated[float, Field(ge=0, le=100)] = 0.0
+    rental_capacity_cut: Annotated[float, Field(ge=0, le=100)] = 0.0
 
     @model_validator(mode="after")
     def _sum(self) -> ScarcityModel:
@@ -492,8 +497,14 @@ def _explicit_rows(
     for i, row in enumerate(sf.demand.scenarios):
         loc: tuple[str | int, ...] = ("demand", "scenarios", i)
         weight = row.get("weight", 1.0)
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-            err((*loc, "weight"), "weight must be a positive number", weight)
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not 0 < weight <= MAX_ROW_WEIGHT
+        ):
+            # weights are relative: two of 1e308 overflowed their sum ('scenario probabilities
+            # sum to 0.0000, not 1', naming no row)
+            err((*loc, "weight"), f"weight must be a number > 0 and <= {MAX_ROW_WEIGHT:g}", weight)
             continue
         paths: dict[str, tuple[float, ...]] = {}
         for k, v in row.items():
