@@ -262,6 +262,12 @@ SCENARIO_CASES = [
         expect=("given twice",),
     ),
     _scenario("name: tiny", "name: [1, 2]", id="name-list", expect=("name",)),
+    _scenario(
+        "chips: 64}",
+        "throughput: {h1000: 5.0e6}}",
+        id="throughput-unknown-accelerator",
+        expect=("s.yaml:4", "workloads[0].throughput.h1000", "did you mean 'h100'"),
+    ),
     # found by fuzz2: a CVaR weight of 1e300 ended the solve as 'HiGHS failed' (exit 1); a
     # penalty of $1e300 a unit and rental scarcity of 1e300 put infinite costs in the LP (exit
     # 0, HiGHS warnings); two row weights of 1e308 overflowed their sum ('scenario
@@ -1324,6 +1330,16 @@ MODEL_CASES = [
         argv=("estimate", "matrix", "{d}/w.yaml"),
         files={"w.yaml": "workloads:\n  - {name: t, model: llama3-8b, mode: dream, chips: 8}\n"},
         expect=("mode",),
+    ),
+    # an unknown chip in an explicit throughput was refused by the matrix, as '<input>:
+    # accelerator: unknown accelerator', naming no file, line or field (found by fuzz2)
+    Case(
+        id="workloads-throughput-unknown-accelerator",
+        argv=("estimate", "matrix", "{d}/w.yaml", "--accelerators", "h100"),
+        files={
+            "w.yaml": "workloads:\n  - {name: t, model: llama3-8b, mode: train, throughput: {h1000: 5}}\n"
+        },
+        expect=("w.yaml:2", "workloads[0].throughput.h1000", "did you mean 'h100'"),
     ),
     Case(
         id="workloads-throughput-nan",

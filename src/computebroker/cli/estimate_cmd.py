@@ -711,7 +711,7 @@ def matrix(
             output, writes=["matrix.csv"], inputs=[workloads, efficiency, *(catalog or [])]
         )
     cat = load_catalog(catalog or [])
-    classes = load_workloads(workloads)
+    classes = load_workloads(workloads, cat)
     accs = [a.strip() for a in accelerators.split(",") if a.strip()] if accelerators else None
     effs, consts = _effs(efficiency)
     console = make_console()

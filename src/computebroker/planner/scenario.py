@@ -387,7 +387,9 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
         kind=sf.horizon.period,
         hours_per_period=sf.horizon.hours_per_period or sf.horizon.period.default_hours,
     )
-    entries: list[WorkloadEntry] = parse_workload_entries(doc, sf.workloads, ("workloads",))
+    entries: list[WorkloadEntry] = parse_workload_entries(
+        doc, sf.workloads, ("workloads",), catalog
+    )
     workloads = tuple(e.to_domain() for e in entries)
     names = [w.name for w in workloads]
     err = _Errors(doc, horizon)
