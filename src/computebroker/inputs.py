@@ -22,15 +22,16 @@ import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 
 from computebroker.errors import InputError, Issue
 
 __all__ = [
     "CsvRow",
     "LocatedDocument",
+    "NumbersNotBools",
     "decode_text",
     "format_loc",
     "load_json",
@@ -43,6 +44,30 @@ __all__ = [
 ]
 
 Loc = tuple[str | int, ...]
+
+
+def _kinds(annotation: Any) -> set[type]:
+    """The plain types an annotation admits (through Annotated, unions and Optional)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _kinds(get_args(annotation)[0])
+    if origin is Union or type(annotation).__name__ == "UnionType":
+        return set().union(*(_kinds(a) for a in get_args(annotation)))
+    return {annotation} if isinstance(annotation, type) else set()
+
+
+class NumbersNotBools(BaseModel):
+    """A model whose numeric fields refuse ``true``/``false``: pydantic's lax mode reads
+    ``periods: true`` as 1 and ``max_chips: false`` as 0, and a YAML ``yes`` is a bool."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None:
+            kinds = _kinds(cls.model_fields[info.field_name].annotation)
+            if kinds & {int, float} and bool not in kinds:
+                raise ValueError(f"expected a number, not {str(value).lower()}")
+        return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -262,6 +262,16 @@ SCENARIO_CASES = [
         expect=("given twice",),
     ),
     _scenario("name: tiny", "name: [1, 2]", id="name-list", expect=("name",)),
+    # a bool where a number goes was read as 1 or 0 (pydantic's lax mode): 'periods: true'
+    # planned one period, 'count: yes' one scenario, exit 0 (found by fuzz2)
+    _scenario("periods: 4", "periods: true", id="periods-bool", expect=("horizon.periods",)),
+    _scenario("count: 4", "count: yes", id="count-yes", expect=("scenarios.count", "not true")),
+    _scenario(
+        _OD,
+        "contract: on-demand, max_chips: false}",
+        id="max-chips-false",
+        expect=("offers[0].max_chips", "not false"),
+    ),
     _scenario(
         "chips: 64}",
         "throughput: {h1000: 5.0e6}}",
@@ -786,6 +796,12 @@ CATALOG_CASES = [
         ("price_chip_hour",),
     ),
     _cat("yaml-deal-price-7e0-accepted", "c.yaml", _DEAL.replace("2.0", "7e0") % "", (), code=0),
+    _cat(
+        "yaml-deal-max-chips-true",
+        "c.yaml",
+        _DEAL.replace("max_chips: 100", "max_chips: true") % "",
+        ("deals[0].max_chips", "not true"),
+    ),
     _cat("yaml-offerings-scalar", "c.yaml", "offerings: 7\n", ("offerings",)),
     _cat("yaml-offering-item-scalar", "c.yaml", "offerings: [7]\n", ("offerings",)),
     _cat("yaml-unknown-top", "c.yaml", "offerz: []\n", ("offerz",)),
@@ -1295,6 +1311,7 @@ MODEL_CASES = [
         names_file=False,
     ),
     _model("heads-zero", "heads: 32", "heads: 0", ("heads",)),
+    _model("layers-true", "layers: 32", "layers: true", ("layers", "not true")),
     _model("hidden-inf-string", "hidden: 4096", "hidden: 'inf'", ("hidden",)),
     _model("hidden-not-multiple", "hidden: 4096", "hidden: 4095", ("hidden",)),
     _model("unknown-field", "vocab: 128256", "vocab: 128256\ncolour: red", ("colour",)),
@@ -1310,6 +1327,12 @@ MODEL_CASES = [
         argv=("estimate", "matrix", "{d}/w.yaml"),
         files={"w.yaml": "workloads:\n  - {name: t, model: llama-nope, mode: train, chips: 8}\n"},
         expect=("llama-nope",),
+    ),
+    Case(
+        id="workloads-chips-true",
+        argv=("estimate", "matrix", "{d}/w.yaml"),
+        files={"w.yaml": "workloads:\n  - {name: t, model: llama3-8b, mode: train, chips: true}\n"},
+        expect=("workloads[0].chips", "not true"),
     ),
     Case(
         id="workloads-chips-negative",

@@ -24,6 +24,7 @@ from computebroker.catalog.types import (
     Offering,
     PriceCovers,
 )
+from computebroker.inputs import NumbersNotBools
 
 __all__ = [
     "AcceleratorRow",
@@ -66,7 +67,7 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
-class _Row(BaseModel):
+class _Row(NumbersNotBools):
     # built on first validation (``defer_build``), as the fleet models are (``sim.fleet``)
     model_config = ConfigDict(
         extra="forbid",
@@ -266,7 +267,7 @@ class ContractTermRow(_Row):
         )
 
 
-class DeliveryStepRow(BaseModel):
+class DeliveryStepRow(NumbersNotBools):
     """From ``start`` on, ``chips`` are delivered and usable (cumulative)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, defer_build=True)

@@ -27,10 +27,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from computebroker.errors import ComputeBrokerError, InputError, Issue, UnknownNameError
-from computebroker.inputs import LocatedDocument, load_yaml, validation_issues
+from computebroker.inputs import LocatedDocument, NumbersNotBools, load_yaml, validation_issues
 from computebroker.perf.layout import MAX_CHIPS, LayoutConstraints, Precision, Recompute
 from computebroker.perf.matrix import Mode, WorkloadClass
 from computebroker.perf.presets import resolve_model
@@ -46,7 +46,7 @@ Pos = Annotated[int, Field(gt=0)]
 PosF = Annotated[float, Field(gt=0)]
 
 
-class WorkloadEntry(BaseModel):
+class WorkloadEntry(NumbersNotBools):
     """One workload class in a file."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)

@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from computebroker.catalog import (
     Catalog,
@@ -26,7 +26,13 @@ from computebroker.catalog import (
     unquoted_offerings,
 )
 from computebroker.errors import ComputeBrokerError, InputError, Issue
-from computebroker.inputs import LocatedDocument, load_yaml, parse_yaml_text, validation_issues
+from computebroker.inputs import (
+    LocatedDocument,
+    NumbersNotBools,
+    load_yaml,
+    parse_yaml_text,
+    validation_issues,
+)
 from computebroker.perf.layout import MAX_CHIPS
 from computebroker.perf.workloads import WorkloadEntry, parse_workload_entries
 from computebroker.planner.periods import MAX_POST_PERIODS, Horizon, PeriodKind, parse_period
@@ -71,7 +77,7 @@ Pos = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
 
 
-class _Strict(BaseModel):
+class _Strict(NumbersNotBools):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
 
