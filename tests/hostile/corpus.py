@@ -783,6 +783,20 @@ CATALOG_CASES = [
         ("delivery",),
     ),
     _cat("yaml-deal-min-over-max", "c.yaml", _DEAL % ", min_chips: 500", ("min_chips",)),
+    # a delivery step starting in 2026Q5, or on 'soon', was accepted and shown (found by fuzz2)
+    _cat(
+        "yaml-deal-delivery-q5",
+        "c.yaml",
+        _DEAL % ", delivery: [{start: 2026Q5, chips: 50}]",
+        ("deals[0].delivery[0].start", "not a period"),
+    ),
+    _cat(
+        "csv-deal-delivery-soon",
+        "d.csv",
+        "id,provider,accelerator,price_chip_hour,term_months,max_chips,delivery\n"
+        "d,acme,h100,2,12,10,soon:5\n",
+        ("delivery[0].start", "not a period"),
+    ),
     _cat(
         "yaml-deal-delivery-over-max",
         "c.yaml",

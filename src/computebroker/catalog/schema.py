@@ -47,6 +47,9 @@ MAX_INSTANCE_CHIPS = 100_000
 MAX_PRICE_CHIP_HOUR = 1_000.0
 MAX_TERM_MONTHS = 600.0
 MAX_DEAL_CHIPS = 10_000_000
+# a delivery step's start: planner.periods' forms (catalog is upstream of the planner)
+_QUARTER = re.compile(r"^\s*\d{4}\s*-?\s*[Qq][1-4]\s*$")
+_MONTH = re.compile(r"^\s*\d{4}-(0?[1-9]|1[0-2])\s*$")
 
 
 # A chip's specs within 1/100 of the smallest and 100x the largest shipped value (bf16 121 to
@@ -273,6 +276,17 @@ class DeliveryStepRow(NumbersNotBools):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, defer_build=True)
     start: Annotated[str, Field(min_length=1)]
     chips: Annotated[int, Field(ge=0)]
+
+    @field_validator("start")
+    @classmethod
+    def _period(cls, value: str) -> str:
+        # a quarter or a month as scenario files write them (planner.periods); 2026Q5 and
+        # 'soon' were accepted and shown as delivery dates
+        if _QUARTER.match(value) is None and _MONTH.match(value) is None:
+            raise ValueError(
+                f"{value!r} is not a period; expected a quarter (2026Q3) or a month (2026-07)"
+            )
+        return value
 
 
 _STEP = re.compile(r"^\s*([^:]+?)\s*:\s*(\d+)\s*$")
