@@ -649,6 +649,28 @@ OUTPUT_CASES = [
         files={"o/plan.json": SCENARIO},
         expect=("overwrite",),
     ),
+    # evaluate did not check -o at all: onto its scenario it died with 'internal error:
+    # FileExistsError' after the work; into the scenario's folder it overwrote a scenario named
+    # evaluation.json (found by fuzz2)
+    Case(
+        id="out-evaluate-onto-scenario",
+        argv=("evaluate", "{d}/s.yaml", "-o", "{d}/s.yaml", "--paths", "1"),
+        files=_S,
+        expect=("is a file",),
+    ),
+    Case(
+        id="out-evaluate-would-overwrite-input",
+        argv=("evaluate", "{d}/o/evaluation.json", "-o", "{d}/o", "--paths", "1"),
+        files={"o/evaluation.json": SCENARIO},
+        expect=("overwrite",),
+    ),
+    Case(
+        id="out-evaluate-html-name",
+        argv=("evaluate", "{d}/s.yaml", "-o", "{d}/e.html", "--paths", "1"),
+        files=_S,
+        expect=("e.html", "folder"),
+        names_file=False,
+    ),
     Case(
         id="out-under-a-file",
         argv=("run", "{d}/s.yaml", "-o", "{d}/s.yaml/sub"),
