@@ -589,6 +589,53 @@ FLAG_CASES = [
     ),
 ]
 
+# --- token: the store URL and the names (found by fuzz2: a --db that opens no database was
+# 'internal error: NoSuchModuleError / OperationalError / DatabaseError', --expires-days
+# 99999999999 'internal error: OverflowError', and an empty or NUL team name was stored) -----
+
+_TOKEN = ("token", "create", "--team", "t")
+
+TOKEN_CASES = [
+    _flag("token-db-garbage", (*_TOKEN, "--db", "nonsense://x"), ("--db", "cannot open"), {}),
+    _flag("token-db-folder", (*_TOKEN, "--db", "sqlite:///{d}"), ("--db", "cannot open"), {}),
+    Case(
+        id="token-db-not-a-database",
+        argv=(*_TOKEN, "--db", "sqlite:///{d}/s.yaml"),
+        files=_S,
+        expect=("--db", "not a database"),
+    ),
+    _flag(
+        "token-db-password-hidden",
+        (*_TOKEN, "--db", "postgresql+psycopg://u:secret@127.0.0.1:1/x"),
+        ("--db", "u:***@"),
+        {},
+    ),
+    _flag(
+        "token-expires-huge",
+        (*_TOKEN, "--db", "sqlite:///{d}/t.db", "--expires-days", "99999999999"),
+        ("--expires-days",),
+        {},
+    ),
+    _flag(
+        "token-team-empty",
+        ("token", "create", "--team", "", "--db", "sqlite:///{d}/t.db"),
+        ("--team", "printable"),
+        {},
+    ),
+    _flag(
+        "token-team-nul",
+        ("token", "create", "--team", "a\x00b", "--db", "sqlite:///{d}/t.db"),
+        ("--team", "printable"),
+        {},
+    ),
+    _flag(
+        "token-name-long",
+        (*_TOKEN, "--db", "sqlite:///{d}/t.db", "--name", "n" * 1000),
+        ("--name", "1,000 characters"),
+        {},
+    ),
+]
+
 # --- -o: a folder, checked before the work; an input is never overwritten -----------------------
 
 OUTPUT_CASES = [
@@ -1412,6 +1459,7 @@ CASES: list[Case] = [
     *yaml_cases(YAML_COMMANDS),
     *SCENARIO_CASES,
     *FLAG_CASES,
+    *TOKEN_CASES,
     *OUTPUT_CASES,
     *CATALOG_CASES,
     *TRACE_CASES,
