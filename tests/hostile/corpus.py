@@ -559,6 +559,19 @@ FLAG_CASES = [
         ("chips",),
         files={},
     ),
+    # a TPU slice name was read on any chip: v5p-1024 on h100 as 1,024 h100s (found by fuzz2)
+    _flag(
+        "chips-slice-of-another-chip",
+        ("estimate", "train", "-m", "llama3-8b", "-a", "h100", "--chips", "v5p-1024"),
+        ("chips", "slice of tpu v5p, not of h100"),
+        files={},
+    ),
+    _flag(
+        "chips-slice-of-another-tpu",
+        ("estimate", "train", "-m", "llama3-8b", "-a", "tpu-v5p", "--chips", "v4-128"),
+        ("chips", "not of tpu-v5p"),
+        files={},
+    ),
     _flag(
         "estimate-accelerator-typo",
         ("estimate", "train", "-m", "llama3-8b", "-a", "h1000", "--chips", "64"),
