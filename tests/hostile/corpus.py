@@ -623,6 +623,9 @@ TOKEN_CASES = [
         ("--db", "u:***@"),
         {},
     ),
+    # serve and worker: the same --db, refused before serving or claiming
+    _flag("serve-db-garbage", ("serve", "--db", "nonsense://x"), ("--db", "cannot open"), {}),
+    _flag("worker-db-folder", ("worker", "--db", "sqlite:///{d}"), ("--db", "cannot open"), {}),
     _flag(
         "token-expires-huge",
         (*_TOKEN, "--db", "sqlite:///{d}/t.db", "--expires-days", "99999999999"),

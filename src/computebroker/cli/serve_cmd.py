@@ -56,6 +56,11 @@ def serve(
     url = db or default_url()
     if heartbeat * 2 > lease:
         raise typer.BadParameter("--heartbeat must be at most half of --lease")
+    from computebroker.store import close_store
+
+    close_store(
+        open_store_flag(url)
+    )  # a --db that opens no database: the flag's error, before serving
     cfg = WorkerConfig(
         db_url=url, team_limit=team_limit, slots=slots, lease_s=lease, heartbeat_s=heartbeat
     )
@@ -63,7 +68,7 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
 
 
-def _open(db: str | None) -> Any:
+def open_store_flag(db: str | None) -> Any:
     """The migrated store at ``--db``; a URL that names no database it can open (a garbage
     scheme, a folder, a file that is no SQLite database, a server that refuses) is the flag's
     error, not a traceback."""
@@ -128,7 +133,7 @@ def create_token(
 
     team, name = _label(team, "--team"), _label(name, "--name", empty=True)
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_days) if expires_days else None
-    with _open(db).begin() as s:
+    with open_store_flag(db).begin() as s:
         t = s.execute(
             select(Team).where(Team.name == team)
         ).scalar_one_or_none() or repo.create_team(s, team)
@@ -156,7 +161,7 @@ def list_tokens(
     from computebroker.store import repo
 
     console = make_console()
-    with _open(db)() as s:
+    with open_store_flag(db)() as s:
         for tok in repo.list_tokens(s, _team_id(s, team)):
             expires = tok.expires_at.isoformat() if tok.expires_at else "never"
             state = "revoked" if tok.revoked else "active"
@@ -176,7 +181,7 @@ def revoke_token(
     """Revoke a team's token (it stops working within 10 s on running servers)."""
     from computebroker.store import repo
 
-    with _open(db).begin() as s:
+    with open_store_flag(db).begin() as s:
         n = repo.revoke_token(s, _team_id(s, team), prefix)
     if n == 0:
         raise typer.BadParameter(f"no active token {prefix!r} of team {team!r}")
