@@ -205,6 +205,10 @@ SCENARIO_CASES = [
     _scenario("count: 4", "count: 1000000000", id="count-huge", expect=("count",)),
     _scenario("count: 4", "count: -3", id="count-negative", expect=("count",)),
     _scenario("start: 2026Q1", "start: yesterday", id="horizon-garbage", expect=("yesterday",)),
+    # years outside 0001-9999 were planned: 0000Q1 (labelled '0Q1'), 9999Q4 + 4 periods into
+    # '10000Q3', labels --as-of and export --period cannot name (found by fuzz2)
+    _scenario("start: 2026Q1", "start: 0000Q1", id="horizon-year-zero", expect=("year 0",)),
+    _scenario("start: 2026Q1", "start: 9999Q4", id="horizon-past-9999", expect=("year 10000",)),
     _scenario("growth: 0.05", "growth: -5", id="growth-negative", expect=("growth",)),
     _scenario(
         "volatility: 0.1", "volatility: 'nan'", id="volatility-nan-string", expect=("volatility",)

@@ -98,7 +98,18 @@ class HorizonModel(_Strict):
 
     @model_validator(mode="after")
     def _label(self) -> HorizonModel:
-        parse_period(self.start, self.period)  # raises ValueError with the expected form
+        first = parse_period(self.start, self.period)  # a ValueError with the expected form
+        per_year = self.period.per_year
+        last_year = (first + self.periods - 1) // per_year
+        # labels have four-digit years: 0000Q1 was planned (as '0Q1', unreadable by --as-of),
+        # 9999Q4 with 4 periods ran to '10000Q3', which no label can name
+        if first // per_year < 1:
+            raise ValueError(f"start {self.start!r}: year 0 is no year; expected 0001 to 9999")
+        if last_year > 9999:
+            raise ValueError(
+                f"{self.periods} periods from {self.start} run into year {last_year}; a "
+                "period label's year has four digits (at most 9999)"
+            )
         return self
 
 
