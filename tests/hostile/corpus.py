@@ -1269,6 +1269,8 @@ THROUGHPUT_CASES = [
 
 _RUNS_HEAD = "id,accelerator,model,chips,tp,pp,dp,precision,seq_len,global_batch_seqs,value,unit\n"
 
+_RUNS_MB = "id,accelerator,model,chips,tp,pp,dp,microbatch,zero,precision,seq_len,global_batch_seqs,value,unit\n"
+
 CALIBRATION_CASES = [
     Case(
         id="calibrate-binary",
@@ -1311,6 +1313,45 @@ CALIBRATION_CASES = [
             + "m,h100,llama3-8b,64,1,1,64,bf16,8192,512,nan,tokens_per_s_per_chip\n"
         },
         expect=("value",),
+    ),
+    # found by fuzz2 (every cell of a published runs row replaced by 19 hostile values, 836
+    # files): micro-batch 0 'internal error: ZeroDivisionError', -1 and a value of 1e300
+    # 'ValueError: math domain error'; a ZeRO stage of 7 was accepted
+    Case(
+        id="calibrate-microbatch-zero",
+        argv=("estimate", "calibrate", "{d}/r.csv"),
+        files={
+            "r.csv": _RUNS_MB
+            + "m,h100,llama3-8b,64,1,1,64,0,1,bf16,8192,512,9000,tokens_per_s_per_chip\n"
+        },
+        expect=("r.csv:2", "microbatch"),
+    ),
+    Case(
+        id="calibrate-microbatch-negative",
+        argv=("estimate", "calibrate", "{d}/r.csv"),
+        files={
+            "r.csv": _RUNS_MB
+            + "m,h100,llama3-8b,64,1,1,64,-1,1,bf16,8192,512,9000,tokens_per_s_per_chip\n"
+        },
+        expect=("r.csv:2", "microbatch"),
+    ),
+    Case(
+        id="calibrate-zero-stage-7",
+        argv=("estimate", "calibrate", "{d}/r.csv"),
+        files={
+            "r.csv": _RUNS_MB
+            + "m,h100,llama3-8b,64,1,1,64,1,7,bf16,8192,512,9000,tokens_per_s_per_chip\n"
+        },
+        expect=("r.csv:2", "zero"),
+    ),
+    Case(
+        id="calibrate-value-1e300",
+        argv=("estimate", "calibrate", "{d}/r.csv"),
+        files={
+            "r.csv": _RUNS_HEAD
+            + "m,h100,llama3-8b,64,1,1,64,bf16,8192,512,1e300,tokens_per_s_per_chip\n"
+        },
+        expect=("r.csv:2", "value"),
     ),
     Case(
         id="calibrate-zero-chips",
