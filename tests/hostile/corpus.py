@@ -576,6 +576,33 @@ FLAG_CASES = [
         ("chips", "not of tpu-v5p"),
         files={},
     ),
+    # with --accelerator all a count was unchecked (found by fuzz2): 99999999999999999999 chips
+    # searched layouts past 60 s, 0 printed a table of failures (exit 0), '²' (isdigit, yet no
+    # int) was 'internal error: ValueError', --tp 16c was dropped without a word
+    _flag(
+        "all-chips-huge",
+        ("estimate", "train", "-m", "llama3-8b", "-a", "all", "--chips", "99999999999999999999"),
+        ("chips", "between 1 and 10,000,000"),
+        files={},
+    ),
+    _flag(
+        "all-chips-zero",
+        ("estimate", "train", "-m", "llama3-8b", "-a", "all", "--chips", "0"),
+        ("chips", "between 1 and 10,000,000"),
+        files={},
+    ),
+    _flag(
+        "all-chips-superscript",
+        ("estimate", "train", "-m", "llama3-8b", "-a", "all", "--chips", "\u00b2"),
+        ("chips", "plain number"),
+        files={},
+    ),
+    _flag(
+        "all-tp-cores",
+        ("estimate", "train", "-m", "llama3-8b", "-a", "all", "--chips", "64", "--tp", "16c"),
+        ("--tp", "plain number"),
+        files={},
+    ),
     _flag(
         "estimate-accelerator-typo",
         ("estimate", "train", "-m", "llama3-8b", "-a", "h1000", "--chips", "64"),
