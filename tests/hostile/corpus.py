@@ -384,6 +384,17 @@ FLAG_CASES = [
         ("max_vendor_share",),
     ),
     _flag("set-no-equals", ("plan", "{d}/s.yaml", "--set", "policy"), ("--set",)),
+    # '²'.isdigit() is true, yet int('²') raises: 'internal error: ValueError' (found by fuzz2)
+    _flag(
+        "set-superscript-index",
+        ("plan", "{d}/s.yaml", *FAST_PLAN, "--set", "offers.\u00b2.max_chips=5"),
+        ("--set offers.\u00b2.max_chips",),
+    ),
+    _flag(
+        "set-superscript-last",
+        ("plan", "{d}/s.yaml", *FAST_PLAN, "--set", "offers.\u00b2=5"),
+        ("--set offers.\u00b2",),
+    ),
     _flag(
         "set-nan",
         ("plan", "{d}/s.yaml", "--set", "policy.max_vendor_share=.nan"),
