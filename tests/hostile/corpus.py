@@ -406,6 +406,28 @@ FLAG_CASES = [
         ("plan", "{d}/s.yaml", "--set", "policy.x=" + _BOMB.replace("\n", ", ").join("{}")),
         ("--set",),
     ),
+    # 'not a url', 'http://[::1' and a token holding a newline were 'internal error:
+    # ValueError' from urllib; ftp:// was tried, exit 1 (found by fuzz2)
+    _flag(
+        "server-not-a-url",
+        ("plan", "{d}/s.yaml", "--server", "not a url", "--token", "x"),
+        ("--server", "http(s) url"),
+    ),
+    _flag(
+        "server-bad-ipv6",
+        ("plan", "{d}/s.yaml", "--server", "http://[::1", "--token", "x"),
+        ("--server",),
+    ),
+    _flag(
+        "server-ftp",
+        ("plan", "{d}/s.yaml", "--server", "ftp://x", "--token", "x"),
+        ("--server", "http(s) url"),
+    ),
+    _flag(
+        "token-newline",
+        ("plan", "{d}/s.yaml", "--server", "http://127.0.0.1:1", "--token", "a\nb"),
+        ("--token",),
+    ),
     _flag("slip-bad", ("plan", "{d}/s.yaml", "--slip", "aws-1y"), ("--slip",)),
     _flag("slip-unknown-offer", ("plan", "{d}/s.yaml", "--slip", "nope:2"), ("nope",)),
     _flag("as-of-outside", ("plan", "{d}/s.yaml", "--as-of", "1999Q1"), ("--as-of",)),
