@@ -286,7 +286,9 @@ def read_csv_rows(
     source = str(path)
     if text is None:
         text = read_text(path)
-    reader = csv.reader(io.StringIO(text))
+    # universal newlines: a file saved with old-Mac CR line ends was 'not valid CSV: new-line
+    # character seen in unquoted field' on line 1 (found by fuzz2)
+    reader = csv.reader(io.StringIO(text, newline=None))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:

@@ -913,6 +913,22 @@ CATALOG_CASES = [
         ("utf-8",),
     ),
     _cat("csv-empty", "c.csv", "", ("empty",)),
+    # old-Mac CR line ends were 'not valid CSV: new-line character seen in unquoted field'
+    # (found by fuzz2); CRLF and CR now read as LF
+    _cat(
+        "csv-cr-line-ends",
+        "c.csv",
+        (_OFF_HEAD + "acme,us,x8,h100,8,3\n").replace("\n", "\r"),
+        (),
+        code=0,
+    ),
+    _cat(
+        "csv-crlf-line-ends",
+        "c.csv",
+        (_OFF_HEAD + "acme,us,x8,h100,8,3\n").replace("\n", "\r\n"),
+        (),
+        code=0,
+    ),
     _cat(
         "csv-duplicate-ids",
         "c.csv",
