@@ -18,7 +18,7 @@ from computebroker.inputs import (
     Loc,
 )
 
-__all__ = ["BoundedLoader", "Refused", "walk_lines"]
+__all__ = ["BoundedLoader", "Refused", "too_many_values", "walk_lines"]
 
 
 class Refused(yaml.YAMLError):
@@ -96,7 +96,18 @@ class BoundedLoader(yaml.SafeLoader):
             return 1 + sum(self._sizes.get(id(v), 1) for v in node.value)
         return 1
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # a tagged or implicit scalar PyYAML cannot convert (!!int abc, 2026-02-30, !!bool x)
+        # raises a plain Python error from deep inside its constructors: refuse it here, at
+        # the node, with its line
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+            raise Refused(_unreadable(node, exc), node.start_mark) from None
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):  # !!map on a scalar or a list
+            return super().construct_mapping(node, deep=deep)  # a ConstructorError
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
             if (
@@ -135,6 +146,43 @@ class BoundedLoader(yaml.SafeLoader):
                 node.start_mark,
             )
         return int(super().construct_yaml_int(node))
+
+
+_KINDS = {
+    "tag:yaml.org,2002:int": "an integer",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "true or false",
+    "tag:yaml.org,2002:timestamp": "a real date",
+}
+
+
+def _unreadable(node: yaml.Node, exc: Exception) -> str:
+    what = _KINDS.get(node.tag, f"a value of the tag {node.tag!r}")
+    value = node.value if isinstance(node, yaml.ScalarNode) else f"<{node.tag}>"
+    dated = node.tag == "tag:yaml.org,2002:timestamp" and isinstance(exc, ValueError)
+    detail = f" ({exc})" if dated else ""
+    return f"{value!r} is not {what}{detail}; quote it to keep it as text"
+
+
+def too_many_values(text: str) -> int | None:
+    """The line where ``text`` passes MAX_YAML_NODES values (scalars, lists and mappings,
+    before alias expansion), or None; a quick first pass in libyaml, so a flat list of a
+    million numbers is refused in a fraction of a second, not after composing every node in
+    Python. A document libyaml cannot parse is left to the loader, which reports the error."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:  # PyYAML without libyaml: the composer's own bound still holds
+        return None
+    count = 0
+    nodes = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, nodes):
+                count += 1
+                if count > MAX_YAML_NODES:
+                    return int(getattr(event.start_mark, "line", 0)) + 1
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 BoundedLoader.add_constructor("tag:yaml.org,2002:int", BoundedLoader.construct_yaml_int)

@@ -22,15 +22,16 @@ import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 
 from computebroker.errors import InputError, Issue
 
 __all__ = [
     "CsvRow",
     "LocatedDocument",
+    "NumbersNotBools",
     "decode_text",
     "format_loc",
     "load_json",
@@ -43,6 +44,30 @@ __all__ = [
 ]
 
 Loc = tuple[str | int, ...]
+
+
+def _kinds(annotation: Any) -> set[type]:
+    """The plain types an annotation admits (through Annotated, unions and Optional)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _kinds(get_args(annotation)[0])
+    if origin is Union or type(annotation).__name__ == "UnionType":
+        return set().union(*(_kinds(a) for a in get_args(annotation)))
+    return {annotation} if isinstance(annotation, type) else set()
+
+
+class NumbersNotBools(BaseModel):
+    """A model whose numeric fields refuse ``true``/``false``: pydantic's lax mode reads
+    ``periods: true`` as 1 and ``max_chips: false`` as 0, and a YAML ``yes`` is a bool."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None:
+            kinds = _kinds(cls.model_fields[info.field_name].annotation)
+            if kinds & {int, float} and bool not in kinds:
+                raise ValueError(f"expected a number, not {str(value).lower()}")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +128,16 @@ def parse_yaml_text(text: str, source: str) -> LocatedDocument:
         )
     import yaml  # here, not at import: a run that reads no YAML never loads PyYAML
 
-    from computebroker._yaml import BoundedLoader, walk_lines
+    from computebroker._yaml import BoundedLoader, too_many_values, walk_lines
 
+    crowded = too_many_values(text)
+    if crowded is not None:
+        raise InputError.single(
+            source,
+            f"not valid YAML: the document holds more than {MAX_YAML_NODES:,} values; a "
+            "scenario or catalog needs far fewer",
+            line=crowded,
+        )
     try:
         loader = BoundedLoader(text)
     except yaml.YAMLError as exc:  # the reader refuses control characters up front
@@ -253,7 +286,9 @@ def read_csv_rows(
     source = str(path)
     if text is None:
         text = read_text(path)
-    reader = csv.reader(io.StringIO(text))
+    # universal newlines: a file saved with old-Mac CR line ends was 'not valid CSV: new-line
+    # character seen in unquoted field' on line 1 (found by fuzz2)
+    reader = csv.reader(io.StringIO(text, newline=None))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:

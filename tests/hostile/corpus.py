@@ -80,6 +80,15 @@ YAML_GARBAGE: dict[str, tuple[str | bytes, tuple[str, ...]]] = {
     "recursive-alias-map": ("a: &a {b: *a}\n", ("recursive",)),
     "control-char": ("a: b\x07c\n", ("not valid yaml",)),
     "python-tag": ("!!python/object/apply:os.system ['echo hi']\n", ("not valid yaml",)),
+    # a scalar PyYAML cannot convert raised a plain ValueError/KeyError/TypeError: 'internal
+    # error' on the CLI, a 500 from the API (found by the campaign of fuzz2)
+    "date-not-a-day": ("a: 2026-02-30\n", ("'2026-02-30' is not a real date",)),
+    "date-month-13": ("a:\n  - 2026-13-01\n", ("not a real date",)),
+    "date-year-zero": ("a: 0000-01-01\n", ("not a real date",)),
+    "tag-int-garbage": ("a: !!int abc\n", ("'abc' is not an integer",)),
+    "tag-bool-garbage": ("a: !!bool maybe\n", ("true or false",)),
+    "tag-map-on-scalar": ("a: !!map abc\n", ("not valid yaml",)),
+    "tag-set-on-list": ("a: !!set [1]\n", ("not valid yaml",)),
 }
 
 YAML_COMMANDS: dict[str, tuple[str, ...]] = {
@@ -196,6 +205,10 @@ SCENARIO_CASES = [
     _scenario("count: 4", "count: 1000000000", id="count-huge", expect=("count",)),
     _scenario("count: 4", "count: -3", id="count-negative", expect=("count",)),
     _scenario("start: 2026Q1", "start: yesterday", id="horizon-garbage", expect=("yesterday",)),
+    # years outside 0001-9999 were planned: 0000Q1 (labelled '0Q1'), 9999Q4 + 4 periods into
+    # '10000Q3', labels --as-of and export --period cannot name (found by fuzz2)
+    _scenario("start: 2026Q1", "start: 0000Q1", id="horizon-year-zero", expect=("year 0",)),
+    _scenario("start: 2026Q1", "start: 9999Q4", id="horizon-past-9999", expect=("year 10000",)),
     _scenario("growth: 0.05", "growth: -5", id="growth-negative", expect=("growth",)),
     _scenario(
         "volatility: 0.1", "volatility: 'nan'", id="volatility-nan-string", expect=("volatility",)
@@ -253,6 +266,60 @@ SCENARIO_CASES = [
         expect=("given twice",),
     ),
     _scenario("name: tiny", "name: [1, 2]", id="name-list", expect=("name",)),
+    # a bool where a number goes was read as 1 or 0 (pydantic's lax mode): 'periods: true'
+    # planned one period, 'count: yes' one scenario, exit 0 (found by fuzz2)
+    _scenario("periods: 4", "periods: true", id="periods-bool", expect=("horizon.periods",)),
+    _scenario("count: 4", "count: yes", id="count-yes", expect=("scenarios.count", "not true")),
+    _scenario(
+        _OD,
+        "contract: on-demand, max_chips: false}",
+        id="max-chips-false",
+        expect=("offers[0].max_chips", "not false"),
+    ),
+    _scenario(
+        "chips: 64}",
+        "throughput: {h1000: 5.0e6}}",
+        id="throughput-unknown-accelerator",
+        expect=("s.yaml:4", "workloads[0].throughput.h1000", "did you mean 'h100'"),
+    ),
+    # found by fuzz2: a CVaR weight of 1e300 ended the solve as 'HiGHS failed' (exit 1); a
+    # penalty of $1e300 a unit and rental scarcity of 1e300 put infinite costs in the LP (exit
+    # 0, HiGHS warnings); two row weights of 1e308 overflowed their sum ('scenario
+    # probabilities sum to 0.0000, not 1', naming no field)
+    _scenario(
+        "scenarios:",
+        "policy: {risk: {cvar_alpha: 0.9, weight: 1e300}}\nscenarios:",
+        id="risk-weight-1e300",
+        expect=("policy.risk.weight", "1000"),
+    ),
+    _scenario(
+        "scenarios:",
+        "policy: {shortfall_penalty: {usd_per_unit: {ft: 1e300}}}\nscenarios:",
+        id="penalty-usd-1e300",
+        expect=("policy.shortfall_penalty.usd_per_unit.ft", "at most 1,000 times"),
+    ),
+    _scenario(
+        "scenarios:",
+        "scarcity: {rental_price_premium: 1e300, rental_capacity_cut: 1e300}\nscenarios:",
+        id="scarcity-1e300",
+        expect=("scarcity.rental_price_premium", "scarcity.rental_capacity_cut"),
+    ),
+    _scenario(
+        "    ft: {start: 1.0e12, growth: 0.05, volatility: 0.1}\n",
+        "    ft: {start: 1.0e12}\n  scenarios:\n"
+        "    - {weight: 1e308, ft: [1e12, 1e12, 1e12, 1e12]}\n"
+        "    - {weight: 1e308, ft: [1e12, 2e12, 2e12, 2e12]}\n",
+        id="row-weights-1e308",
+        expect=("demand.scenarios[0].weight", "demand.scenarios[1].weight"),
+    ),
+    # a flat list of a million numbers (2 MB) was composed node by node before the 200,000
+    # values bound refused it: over 20 s (found by fuzz2); a libyaml first pass now counts
+    _scenario(
+        "name: tiny",
+        "name: tiny\nx: [" + ",".join(["1"] * 1_000_000) + "]",
+        id="million-values",
+        expect=("more than 200,000 values",),
+    ),
     _scenario(
         "horizon: {start: 2026Q1, periods: 4, period: quarter}",
         "horizon: 7",
@@ -317,6 +384,17 @@ FLAG_CASES = [
         ("max_vendor_share",),
     ),
     _flag("set-no-equals", ("plan", "{d}/s.yaml", "--set", "policy"), ("--set",)),
+    # '²'.isdigit() is true, yet int('²') raises: 'internal error: ValueError' (found by fuzz2)
+    _flag(
+        "set-superscript-index",
+        ("plan", "{d}/s.yaml", *FAST_PLAN, "--set", "offers.\u00b2.max_chips=5"),
+        ("--set offers.\u00b2.max_chips",),
+    ),
+    _flag(
+        "set-superscript-last",
+        ("plan", "{d}/s.yaml", *FAST_PLAN, "--set", "offers.\u00b2=5"),
+        ("--set offers.\u00b2",),
+    ),
     _flag(
         "set-nan",
         ("plan", "{d}/s.yaml", "--set", "policy.max_vendor_share=.nan"),
@@ -327,6 +405,28 @@ FLAG_CASES = [
         "set-bomb",
         ("plan", "{d}/s.yaml", "--set", "policy.x=" + _BOMB.replace("\n", ", ").join("{}")),
         ("--set",),
+    ),
+    # 'not a url', 'http://[::1' and a token holding a newline were 'internal error:
+    # ValueError' from urllib; ftp:// was tried, exit 1 (found by fuzz2)
+    _flag(
+        "server-not-a-url",
+        ("plan", "{d}/s.yaml", "--server", "not a url", "--token", "x"),
+        ("--server", "http(s) url"),
+    ),
+    _flag(
+        "server-bad-ipv6",
+        ("plan", "{d}/s.yaml", "--server", "http://[::1", "--token", "x"),
+        ("--server",),
+    ),
+    _flag(
+        "server-ftp",
+        ("plan", "{d}/s.yaml", "--server", "ftp://x", "--token", "x"),
+        ("--server", "http(s) url"),
+    ),
+    _flag(
+        "token-newline",
+        ("plan", "{d}/s.yaml", "--server", "http://127.0.0.1:1", "--token", "a\nb"),
+        ("--token",),
     ),
     _flag("slip-bad", ("plan", "{d}/s.yaml", "--slip", "aws-1y"), ("--slip",)),
     _flag("slip-unknown-offer", ("plan", "{d}/s.yaml", "--slip", "nope:2"), ("nope",)),
@@ -496,6 +596,46 @@ FLAG_CASES = [
         ("chips",),
         files={},
     ),
+    # a TPU slice name was read on any chip: v5p-1024 on h100 as 1,024 h100s (found by fuzz2)
+    _flag(
+        "chips-slice-of-another-chip",
+        ("estimate", "train", "-m", "llama3-8b", "-a", "h100", "--chips", "v5p-1024"),
+        ("chips", "slice of tpu v5p, not of h100"),
+        files={},
+    ),
+    _flag(
+        "chips-slice-of-another-tpu",
+        ("estimate", "train", "-m", "llama3-8b", "-a", "tpu-v5p", "--chips", "v4-128"),
+        ("chips", "not of tpu-v5p"),
+        files={},
+    ),
+    # with --accelerator all a count was unchecked (found by fuzz2): 99999999999999999999 chips
+    # searched layouts past 60 s, 0 printed a table of failures (exit 0), '²' (isdigit, yet no
+    # int) was 'internal error: ValueError', --tp 16c was dropped without a word
+    _flag(
+        "all-chips-huge",
+        ("estimate", "train", "-m", "llama3-8b", "-a", "all", "--chips", "99999999999999999999"),
+        ("chips", "between 1 and 10,000,000"),
+        files={},
+    ),
+    _flag(
+        "all-chips-zero",
+        ("estimate", "train", "-m", "llama3-8b", "-a", "all", "--chips", "0"),
+        ("chips", "between 1 and 10,000,000"),
+        files={},
+    ),
+    _flag(
+        "all-chips-superscript",
+        ("estimate", "train", "-m", "llama3-8b", "-a", "all", "--chips", "\u00b2"),
+        ("chips", "plain number"),
+        files={},
+    ),
+    _flag(
+        "all-tp-cores",
+        ("estimate", "train", "-m", "llama3-8b", "-a", "all", "--chips", "64", "--tp", "16c"),
+        ("--tp", "plain number"),
+        files={},
+    ),
     _flag(
         "estimate-accelerator-typo",
         ("estimate", "train", "-m", "llama3-8b", "-a", "h1000", "--chips", "64"),
@@ -523,6 +663,56 @@ FLAG_CASES = [
         ("catalog", "offerings", "-a", "h1000"),
         ("h1000",),
         files={},
+    ),
+]
+
+# --- token: the store URL and the names (found by fuzz2: a --db that opens no database was
+# 'internal error: NoSuchModuleError / OperationalError / DatabaseError', --expires-days
+# 99999999999 'internal error: OverflowError', and an empty or NUL team name was stored) -----
+
+_TOKEN = ("token", "create", "--team", "t")
+
+TOKEN_CASES = [
+    _flag("token-db-garbage", (*_TOKEN, "--db", "nonsense://x"), ("--db", "cannot open"), {}),
+    _flag("token-db-folder", (*_TOKEN, "--db", "sqlite:///{d}"), ("--db", "cannot open"), {}),
+    Case(
+        id="token-db-not-a-database",
+        argv=(*_TOKEN, "--db", "sqlite:///{d}/s.yaml"),
+        files=_S,
+        expect=("--db", "not a database"),
+    ),
+    _flag(
+        "token-db-password-hidden",
+        (*_TOKEN, "--db", "postgresql+psycopg://u:secret@127.0.0.1:1/x"),
+        ("--db", "u:***@"),
+        {},
+    ),
+    # serve and worker: the same --db, refused before serving or claiming
+    _flag("serve-db-garbage", ("serve", "--db", "nonsense://x"), ("--db", "cannot open"), {}),
+    _flag("worker-db-folder", ("worker", "--db", "sqlite:///{d}"), ("--db", "cannot open"), {}),
+    _flag(
+        "token-expires-huge",
+        (*_TOKEN, "--db", "sqlite:///{d}/t.db", "--expires-days", "99999999999"),
+        ("--expires-days",),
+        {},
+    ),
+    _flag(
+        "token-team-empty",
+        ("token", "create", "--team", "", "--db", "sqlite:///{d}/t.db"),
+        ("--team", "printable"),
+        {},
+    ),
+    _flag(
+        "token-team-nul",
+        ("token", "create", "--team", "a\x00b", "--db", "sqlite:///{d}/t.db"),
+        ("--team", "printable"),
+        {},
+    ),
+    _flag(
+        "token-name-long",
+        (*_TOKEN, "--db", "sqlite:///{d}/t.db", "--name", "n" * 1000),
+        ("--name", "1,000 characters"),
+        {},
     ),
 ]
 
@@ -585,6 +775,28 @@ OUTPUT_CASES = [
         argv=("plan", "{d}/o/plan.json", "-o", "{d}/o"),
         files={"o/plan.json": SCENARIO},
         expect=("overwrite",),
+    ),
+    # evaluate did not check -o at all: onto its scenario it died with 'internal error:
+    # FileExistsError' after the work; into the scenario's folder it overwrote a scenario named
+    # evaluation.json (found by fuzz2)
+    Case(
+        id="out-evaluate-onto-scenario",
+        argv=("evaluate", "{d}/s.yaml", "-o", "{d}/s.yaml", "--paths", "1"),
+        files=_S,
+        expect=("is a file",),
+    ),
+    Case(
+        id="out-evaluate-would-overwrite-input",
+        argv=("evaluate", "{d}/o/evaluation.json", "-o", "{d}/o", "--paths", "1"),
+        files={"o/evaluation.json": SCENARIO},
+        expect=("overwrite",),
+    ),
+    Case(
+        id="out-evaluate-html-name",
+        argv=("evaluate", "{d}/s.yaml", "-o", "{d}/e.html", "--paths", "1"),
+        files=_S,
+        expect=("e.html", "folder"),
+        names_file=False,
     ),
     Case(
         id="out-under-a-file",
@@ -658,6 +870,9 @@ _OFF_HEAD = "cloud,region,instance_type,accelerator,chips,price_hour\n"
 _DEAL = "deals:\n  - {id: d1, provider: acme, accelerator: h100, price_chip_hour: 2.0, term_months: 12, max_chips: 100%s}\n"
 
 
+_ACC = "accelerators:\n  - {id: acme-x1, name: Acme X1, vendor: Acme, %s}\n"
+
+
 def _cat(id: str, name: str, content: str | bytes, expect: tuple[str, ...], code: int = 2) -> Case:
     return Case(
         id=f"catalog-{id}",
@@ -698,6 +913,22 @@ CATALOG_CASES = [
         ("utf-8",),
     ),
     _cat("csv-empty", "c.csv", "", ("empty",)),
+    # old-Mac CR line ends were 'not valid CSV: new-line character seen in unquoted field'
+    # (found by fuzz2); CRLF and CR now read as LF
+    _cat(
+        "csv-cr-line-ends",
+        "c.csv",
+        (_OFF_HEAD + "acme,us,x8,h100,8,3\n").replace("\n", "\r"),
+        (),
+        code=0,
+    ),
+    _cat(
+        "csv-crlf-line-ends",
+        "c.csv",
+        (_OFF_HEAD + "acme,us,x8,h100,8,3\n").replace("\n", "\r\n"),
+        (),
+        code=0,
+    ),
     _cat(
         "csv-duplicate-ids",
         "c.csv",
@@ -717,6 +948,20 @@ CATALOG_CASES = [
         ("delivery",),
     ),
     _cat("yaml-deal-min-over-max", "c.yaml", _DEAL % ", min_chips: 500", ("min_chips",)),
+    # a delivery step starting in 2026Q5, or on 'soon', was accepted and shown (found by fuzz2)
+    _cat(
+        "yaml-deal-delivery-q5",
+        "c.yaml",
+        _DEAL % ", delivery: [{start: 2026Q5, chips: 50}]",
+        ("deals[0].delivery[0].start", "not a period"),
+    ),
+    _cat(
+        "csv-deal-delivery-soon",
+        "d.csv",
+        "id,provider,accelerator,price_chip_hour,term_months,max_chips,delivery\n"
+        "d,acme,h100,2,12,10,soon:5\n",
+        ("delivery[0].start", "not a period"),
+    ),
     _cat(
         "yaml-deal-delivery-over-max",
         "c.yaml",
@@ -730,6 +975,12 @@ CATALOG_CASES = [
         ("price_chip_hour",),
     ),
     _cat("yaml-deal-price-7e0-accepted", "c.yaml", _DEAL.replace("2.0", "7e0") % "", (), code=0),
+    _cat(
+        "yaml-deal-max-chips-true",
+        "c.yaml",
+        _DEAL.replace("max_chips: 100", "max_chips: true") % "",
+        ("deals[0].max_chips", "not true"),
+    ),
     _cat("yaml-offerings-scalar", "c.yaml", "offerings: 7\n", ("offerings",)),
     _cat("yaml-offering-item-scalar", "c.yaml", "offerings: [7]\n", ("offerings",)),
     _cat("yaml-unknown-top", "c.yaml", "offerz: []\n", ("offerz",)),
@@ -746,6 +997,43 @@ CATALOG_CASES = [
         ("colour",),
     ),
     _cat("txt-extension", "c.txt", "hello", ("c.txt",)),
+    _cat(
+        "yaml-accelerator-tflops-1e-300",
+        "c.yaml",
+        _ACC % "bf16_tflops: 1e-300, hbm_gib: 64, hbm_tbps: 3",
+        ("accelerators[0].bf16_tflops",),
+    ),
+    _cat(
+        "csv-accelerator-hbm-tbps-zero",
+        "a.csv",
+        "id,name,vendor,bf16_tflops,hbm_gib,hbm_tbps,source,as_of\nx1,X,Acme,500,64,0,me,2026\n",
+        ("hbm_tbps",),
+    ),
+    # a private chip of 1e300 GiB of HBM made the serving model's batch NaN: 'internal error:
+    # ValueError: cannot convert float NaN to integer' (found by fuzz2); specs are now bounded
+    Case(
+        id="catalog-accelerator-hbm-1e300-serve",
+        argv=("estimate", "serve", "-m", "llama3-8b", "-a", "acme-x1", "--catalog", "{d}/c.yaml"),
+        files={"c.yaml": _ACC % "bf16_tflops: 500, hbm_gib: 1e300, hbm_tbps: 3"},
+        expect=("accelerators[0].hbm_gib", "less than or equal to 30000"),
+    ),
+    Case(
+        id="catalog-accelerator-tbps-1e-300-train",
+        argv=(
+            "estimate",
+            "train",
+            "-m",
+            "llama3-8b",
+            "-a",
+            "acme-x1",
+            "--chips",
+            "8",
+            "--catalog",
+            "{d}/c.yaml",
+        ),
+        files={"c.yaml": _ACC % "bf16_tflops: 500, hbm_gib: 64, hbm_tbps: 1e-300"},
+        expect=("accelerators[0].hbm_tbps",),
+    ),
 ]
 
 # --- traces --------------------------------------------------------------------------------------
@@ -1057,6 +1345,8 @@ THROUGHPUT_CASES = [
 
 _RUNS_HEAD = "id,accelerator,model,chips,tp,pp,dp,precision,seq_len,global_batch_seqs,value,unit\n"
 
+_RUNS_MB = "id,accelerator,model,chips,tp,pp,dp,microbatch,zero,precision,seq_len,global_batch_seqs,value,unit\n"
+
 CALIBRATION_CASES = [
     Case(
         id="calibrate-binary",
@@ -1099,6 +1389,45 @@ CALIBRATION_CASES = [
             + "m,h100,llama3-8b,64,1,1,64,bf16,8192,512,nan,tokens_per_s_per_chip\n"
         },
         expect=("value",),
+    ),
+    # found by fuzz2 (every cell of a published runs row replaced by 19 hostile values, 836
+    # files): micro-batch 0 'internal error: ZeroDivisionError', -1 and a value of 1e300
+    # 'ValueError: math domain error'; a ZeRO stage of 7 was accepted
+    Case(
+        id="calibrate-microbatch-zero",
+        argv=("estimate", "calibrate", "{d}/r.csv"),
+        files={
+            "r.csv": _RUNS_MB
+            + "m,h100,llama3-8b,64,1,1,64,0,1,bf16,8192,512,9000,tokens_per_s_per_chip\n"
+        },
+        expect=("r.csv:2", "microbatch"),
+    ),
+    Case(
+        id="calibrate-microbatch-negative",
+        argv=("estimate", "calibrate", "{d}/r.csv"),
+        files={
+            "r.csv": _RUNS_MB
+            + "m,h100,llama3-8b,64,1,1,64,-1,1,bf16,8192,512,9000,tokens_per_s_per_chip\n"
+        },
+        expect=("r.csv:2", "microbatch"),
+    ),
+    Case(
+        id="calibrate-zero-stage-7",
+        argv=("estimate", "calibrate", "{d}/r.csv"),
+        files={
+            "r.csv": _RUNS_MB
+            + "m,h100,llama3-8b,64,1,1,64,1,7,bf16,8192,512,9000,tokens_per_s_per_chip\n"
+        },
+        expect=("r.csv:2", "zero"),
+    ),
+    Case(
+        id="calibrate-value-1e300",
+        argv=("estimate", "calibrate", "{d}/r.csv"),
+        files={
+            "r.csv": _RUNS_HEAD
+            + "m,h100,llama3-8b,64,1,1,64,bf16,8192,512,1e300,tokens_per_s_per_chip\n"
+        },
+        expect=("r.csv:2", "value"),
     ),
     Case(
         id="calibrate-zero-chips",
@@ -1202,6 +1531,7 @@ MODEL_CASES = [
         names_file=False,
     ),
     _model("heads-zero", "heads: 32", "heads: 0", ("heads",)),
+    _model("layers-true", "layers: 32", "layers: true", ("layers", "not true")),
     _model("hidden-inf-string", "hidden: 4096", "hidden: 'inf'", ("hidden",)),
     _model("hidden-not-multiple", "hidden: 4096", "hidden: 4095", ("hidden",)),
     _model("unknown-field", "vocab: 128256", "vocab: 128256\ncolour: red", ("colour",)),
@@ -1217,6 +1547,12 @@ MODEL_CASES = [
         argv=("estimate", "matrix", "{d}/w.yaml"),
         files={"w.yaml": "workloads:\n  - {name: t, model: llama-nope, mode: train, chips: 8}\n"},
         expect=("llama-nope",),
+    ),
+    Case(
+        id="workloads-chips-true",
+        argv=("estimate", "matrix", "{d}/w.yaml"),
+        files={"w.yaml": "workloads:\n  - {name: t, model: llama3-8b, mode: train, chips: true}\n"},
+        expect=("workloads[0].chips", "not true"),
     ),
     Case(
         id="workloads-chips-negative",
@@ -1238,6 +1574,16 @@ MODEL_CASES = [
         files={"w.yaml": "workloads:\n  - {name: t, model: llama3-8b, mode: dream, chips: 8}\n"},
         expect=("mode",),
     ),
+    # an unknown chip in an explicit throughput was refused by the matrix, as '<input>:
+    # accelerator: unknown accelerator', naming no file, line or field (found by fuzz2)
+    Case(
+        id="workloads-throughput-unknown-accelerator",
+        argv=("estimate", "matrix", "{d}/w.yaml", "--accelerators", "h100"),
+        files={
+            "w.yaml": "workloads:\n  - {name: t, model: llama3-8b, mode: train, throughput: {h1000: 5}}\n"
+        },
+        expect=("w.yaml:2", "workloads[0].throughput.h1000", "did you mean 'h100'"),
+    ),
     Case(
         id="workloads-throughput-nan",
         argv=("estimate", "matrix", "{d}/w.yaml"),
@@ -1250,6 +1596,7 @@ CASES: list[Case] = [
     *yaml_cases(YAML_COMMANDS),
     *SCENARIO_CASES,
     *FLAG_CASES,
+    *TOKEN_CASES,
     *OUTPUT_CASES,
     *CATALOG_CASES,
     *TRACE_CASES,

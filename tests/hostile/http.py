@@ -85,6 +85,18 @@ FOUND_CASES = [
         ),
         expect=("unknown accelerator",),
     ),
+    # found by fuzz2: an unknown chip in an explicit throughput named no field
+    HttpCase(
+        id="http-matrix-throughput-unknown-accelerator",
+        route="/v1/matrices",
+        body=_json(
+            {
+                "yaml": "workloads:\n  - {name: t, model: llama3-8b, mode: train, throughput: {h1000: 5}}\n",
+                "accelerators": ["h100"],
+            }
+        ),
+        expect=("workloads[0].throughput.h1000", "did you mean"),
+    ),
     HttpCase(
         id="http-scenario-bad-period",
         route="/v1/scenarios",

@@ -36,6 +36,9 @@ _PLAN_MUTATIONS: dict[str, tuple[str, str, object, tuple[str, ...]]] = {
     "start-index-negative": ("commitments", "start_index", -1, ("commitments[0].start_index",)),
     "offer-max-chips-tera": ("offers", "max_chips", 1e12, ("offers[0].max_chips",)),
     "hours-1e300": ("horizon", "hours_per_period", 1e300, ("horizon.hours_per_period",)),
+    # found by fuzz2 (every leaf of a real plan.json replaced by 11 hostile values, 1,793
+    # documents through export kueue): no period at all was 'internal error: IndexError'
+    "periods-empty": ("horizon", "periods", [], ("horizon.periods",)),
 }
 
 
@@ -70,5 +73,26 @@ def test_hostile_field_of_a_real_plan(
     }[reader]
     case = Case(
         id=f"{reader}-{mutation}", argv=argv, files={"plan.json": json.dumps(doc)}, expect=expect
+    )
+    check_case(case, tmp_path, capsys, monkeypatch)
+
+
+def test_signed_commitment_of_an_offer_the_scenario_lost(
+    plan_json: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Re-planning from a plan whose signed commitment's offer is no longer in the scenario:
+    the contract was dropped silently (exit 0, found by fuzz2); now refused, naming it."""
+    offer = plan_json["commitments"][0]["offer"]
+    case = Case(
+        id="signed-offer-gone",
+        argv=("plan", "{d}/s.yaml", *FAST_PLAN, "--as-of", "2026Q4", "--signed", "{d}/p.json"),
+        files={
+            "p.json": json.dumps(plan_json),
+            "s.yaml": SCENARIO.replace(f"id: {offer},", f"id: {offer}-renamed,"),
+        },
+        expect=("p.json", "commitments[0].offer", f"no commitment offer {offer!r}"),
     )
     check_case(case, tmp_path, capsys, monkeypatch)

@@ -24,6 +24,7 @@ from computebroker.catalog.types import (
     Offering,
     PriceCovers,
 )
+from computebroker.inputs import NumbersNotBools
 
 __all__ = [
     "AcceleratorRow",
@@ -46,9 +47,24 @@ MAX_INSTANCE_CHIPS = 100_000
 MAX_PRICE_CHIP_HOUR = 1_000.0
 MAX_TERM_MONTHS = 600.0
 MAX_DEAL_CHIPS = 10_000_000
+# a delivery step's start: planner.periods' forms (catalog is upstream of the planner)
+_QUARTER = re.compile(r"^\s*\d{4}\s*-?\s*[Qq][1-4]\s*$")
+_MONTH = re.compile(r"^\s*\d{4}-(0?[1-9]|1[0-2])\s*$")
 
 
-class _Row(BaseModel):
+# A chip's specs within 1/100 of the smallest and 100x the largest shipped value (bf16 121 to
+# 2,516 TFLOP/s, HBM 8 to 288 GiB at 0.3 to 8 TB/s, scale-up 2,400 to 20,480 Gb/s, scale-out 25
+# to 800 Gb/s, 70 to 1,400 W, at most 8 cores): a private chip of 1e300 GiB made the serving
+# model's batch NaN ('internal error: ValueError'), one of 1e-300 TB/s printed a time to first
+# token of 300 digits.
+TflopsSpec = Annotated[float, Field(ge=1.0, le=600_000.0)]
+HbmGibSpec = Annotated[float, Field(ge=0.08, le=30_000.0)]
+HbmTbpsSpec = Annotated[float, Field(ge=0.003, le=1_000.0)]
+LinkGbpsSpec = Annotated[float, Field(ge=0.25, le=2_048_000.0)]
+TdpSpec = Annotated[float, Field(ge=0.7, le=140_000.0)]
+
+
+class _Row(NumbersNotBools):
     # built on first validation (``defer_build``), as the fleet models are (``sim.fleet``)
     model_config = ConfigDict(
         extra="forbid",
@@ -72,15 +88,15 @@ class AcceleratorRow(_Row):
     id: Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9.\-]*$")]
     name: str
     vendor: str
-    bf16_tflops: PosFloat | None = None
-    fp8_tflops: PosFloat | None = None
-    hbm_gib: PosFloat | None = None
-    hbm_tbps: PosFloat | None = None
-    scale_up_chips: Annotated[int, Field(ge=1)] | None = None
-    scale_up_gbps: PosFloat | None = None
-    scale_out_gbps: PosFloat | None = None
-    tdp_w: PosFloat | None = None
-    cores_per_chip: Annotated[int, Field(ge=1)] = 1
+    bf16_tflops: TflopsSpec | None = None
+    fp8_tflops: TflopsSpec | None = None
+    hbm_gib: HbmGibSpec | None = None
+    hbm_tbps: HbmTbpsSpec | None = None
+    scale_up_chips: Annotated[int, Field(ge=1, le=MAX_INSTANCE_CHIPS)] | None = None
+    scale_up_gbps: LinkGbpsSpec | None = None
+    scale_out_gbps: LinkGbpsSpec | None = None
+    tdp_w: TdpSpec | None = None
+    cores_per_chip: Annotated[int, Field(ge=1, le=1024)] = 1
     core_name: str = "GPU"
     aliases: str | list[str] | None = None
     assumed: str | None = None
@@ -248,12 +264,23 @@ class ContractTermRow(_Row):
         )
 
 
-class DeliveryStepRow(BaseModel):
+class DeliveryStepRow(NumbersNotBools):
     """From ``start`` on, ``chips`` are delivered and usable (cumulative)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, defer_build=True)
     start: Annotated[str, Field(min_length=1)]
     chips: Annotated[int, Field(ge=0)]
+
+    @field_validator("start")
+    @classmethod
+    def _period(cls, value: str) -> str:
+        # a quarter or a month as scenario files write them (planner.periods); 2026Q5 and
+        # 'soon' were accepted and shown as delivery dates
+        if _QUARTER.match(value) is None and _MONTH.match(value) is None:
+            raise ValueError(
+                f"{value!r} is not a period; expected a quarter (2026Q3) or a month (2026-07)"
+            )
+        return value
 
 
 _STEP = re.compile(r"^\s*([^:]+?)\s*:\s*(\d+)\s*$")

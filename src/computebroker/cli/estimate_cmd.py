@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,14 +95,35 @@ def _effs(path: Path | None) -> tuple[dict[str, Efficiency] | None, Constants | 
     return load_efficiency_file(str(path))
 
 
+def _plain_count(text: str, what: str) -> int | None:
+    """A plain number of chips (ASCII digits: ``'²'.isdigit()`` is true, yet int() refuses it),
+    1 to MAX_CHIPS; None when ``text`` is not a plain number. With ``--accelerator all`` a
+    count was unbounded: --chips 99999999999999999999 searched layouts for hours, 0 printed
+    a table of failures (found by fuzz2)."""
+    if re.fullmatch(r"\s*[0-9]+\s*", text) is None:
+        return None
+    n = int(text)
+    if not 1 <= n <= MAX_CHIPS:
+        raise InputError.single(
+            "<args>", f"{text!r}: expected between 1 and {MAX_CHIPS:,} chips", field=what
+        )
+    return n
+
+
 def _count(text: str | None, catalog: Catalog, acc: str, what: str) -> int | None:
-    if text is None or acc == "all":
-        if text is not None and text.strip().isdigit() and not 1 <= int(text) <= MAX_CHIPS:
-            raise InputError.single(
-                "<args>", f"{text!r}: expected between 1 and {MAX_CHIPS:,} chips", field=what
-            )
-        return None if text is None else int(text) if text.isdigit() else None
-    return parse_count(text, catalog.accelerator(acc), what=what)
+    if text is None:
+        return None
+    if acc != "all":
+        return parse_count(text, catalog.accelerator(acc), what=what)
+    n = _plain_count(text, what)
+    if n is None:  # '16c' was dropped silently: no pin at all
+        raise InputError.single(
+            "<args>",
+            f"with --accelerator all, --{what} must be a plain number of chips",
+            field=what,
+            value=text,
+        )
+    return n
 
 
 @app.command("train")
@@ -212,9 +234,7 @@ def train(
     n_chips = (
         parse_count(chips, cat.accelerator(acc), what="chips")
         if acc != "all"
-        else int(chips)
-        if chips.isdigit()
-        else None
+        else _plain_count(chips, "chips")
     )
     if n_chips is None:
         raise InputError.single(
@@ -711,7 +731,7 @@ def matrix(
             output, writes=["matrix.csv"], inputs=[workloads, efficiency, *(catalog or [])]
         )
     cat = load_catalog(catalog or [])
-    classes = load_workloads(workloads)
+    classes = load_workloads(workloads, cat)
     accs = [a.strip() for a in accelerators.split(",") if a.strip()] if accelerators else None
     effs, consts = _effs(efficiency)
     console = make_console()

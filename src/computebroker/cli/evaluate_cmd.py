@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from computebroker.catalog import load_catalog
 from computebroker.cli.limits import MAX_PATHS, MAX_PERIODS, MAX_SCENARIOS, MAX_WORKERS
-from computebroker.cli.output import Format, fmt_usd, make_console, render_rows
+from computebroker.cli.output import Format, fmt_usd, make_console, output_folder, render_rows
 from computebroker.errors import InputError
 from computebroker.outputs import write_json_atomic, write_text_atomic
 from computebroker.planner import PlanOptions, load_scenario
@@ -167,6 +167,12 @@ def evaluate(
             f"unknown re-plan method {replan_method!r}; use benders or extensive",
             field="--replan-method",
         )
+    if output is not None:  # before the work: a folder, writable, never onto an input
+        output = output_folder(
+            output,
+            writes=["evaluation.json", "evaluation.html"],
+            inputs=[scenario, *(catalog or [])],
+        )
     cat = load_catalog(catalog or [])
     spec = load_scenario(scenario, cat)
     opt = EvaluationOptions(
@@ -201,7 +207,6 @@ def evaluate(
         )
     doc = evaluation_document(ev)
     if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
         write_json_atomic(output / "evaluation.json", doc)
         report = HtmlReport(title=f"{spec.name}: static vs rolling", subtitle=f"{ev.paths} paths")
         add_evaluation_sections(report, ev)

@@ -174,7 +174,7 @@ def make_console(*, stderr: bool = False) -> Console:
     if probe.is_terminal:
         return probe
     raw = os.environ.get("COLUMNS", "").strip()
-    width = int(raw) if raw.isdigit() and int(raw) >= 40 else PIPE_COLUMNS
+    width = int(raw) if raw.isascii() and raw.isdigit() and int(raw) >= 40 else PIPE_COLUMNS
     return Console(stderr=stderr, width=width)
 
 

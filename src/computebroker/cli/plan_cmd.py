@@ -67,14 +67,24 @@ def _status_line(console: Console, fmt: Format, text: str) -> None:
         make_console(stderr=True).print(f"[dim]{text}[/dim]", highlight=False)
 
 
-def _signed_from(path: Path, periods: tuple[str, ...]) -> dict[tuple[str, int], float]:
+def _signed_from(path: Path, spec: ScenarioSpec, as_of: int) -> dict[tuple[str, int], float]:
     doc = PlanDocument.read(path)
+    periods = spec.horizon.labels
+    offers = sorted(o.id for o in spec.offers if o.is_commitment)
     out: dict[tuple[str, int], float] = {}
     for i, c in enumerate(doc.planned(str(path)).commitments):
         if c.start not in periods:
             raise InputError.single(
                 str(path),
                 f"commitments[{i}].start {c.start!r} is not a period of this scenario",
+            )
+        if periods.index(c.start) < as_of and c.offer not in offers:
+            # a signed contract of an offer the scenario no longer has was dropped silently
+            raise InputError.single(
+                str(path),
+                f"signed before --as-of, but this scenario has no commitment offer {c.offer!r}"
+                f" (it has {', '.join(offers) or 'none'}); put the offer back in the scenario",
+                field=f"commitments[{i}].offer",
             )
         key = (c.offer, periods.index(c.start))
         out[key] = out.get(key, 0.0) + c.chips
@@ -222,7 +232,7 @@ def _replan_from(
             f"--as-of {as_of} is outside the horizon {spec.horizon.labels[0]}..{spec.horizon.labels[-1]}",
             field="--as-of",
         )
-    return index, ({} if signed is None else _signed_from(signed, spec.horizon.labels))
+    return index, ({} if signed is None else _signed_from(signed, spec, index))
 
 
 def _scenario_count(value: str | None) -> int | str | None:

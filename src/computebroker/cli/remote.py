@@ -29,7 +29,7 @@ def _call(
     )
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
-            return json.loads(resp.read())
+            raw = resp.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode(errors="replace")
         try:
@@ -48,6 +48,36 @@ def _call(
         ) from None
     except urllib.error.URLError as exc:
         raise ComputeBrokerError(f"cannot reach {server}: {exc.reason}") from None
+    try:
+        return json.loads(raw)
+    except ValueError:  # not a computebroker server (a proxy's HTML page, say)
+        raise ComputeBrokerError(
+            f"{server}: {method} {path} answered {len(raw):,} bytes that are not JSON; is it a "
+            "computebroker server?"
+        ) from None
+
+
+def _check_server(server: str, token: str) -> None:
+    """``--server`` an http(s) URL with a host, ``--token`` one printable ASCII word: 'not a
+    url', 'http://[::1' and a token holding a newline were 'internal error: ValueError' from
+    urllib; ftp:// and file:// were tried (found by fuzz2)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(server)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InputError.single(
+            "<args>",
+            f"expected an http(s) URL with a host, such as http://broker:8000 (got {server!r})",
+            field="--server",
+        )
+    if not token.isascii() or not token.isprintable() or any(c.isspace() for c in token):
+        raise InputError.single(
+            "<args>", "expected the token as printed by `token create` (one word)", field="--token"
+        )
 
 
 def remote_plan(
@@ -63,6 +93,8 @@ def remote_plan(
 ) -> PlanDocument:
     """Upload ``scenario``, plan it on the server, wait, and return the plan document."""
     from computebroker.inputs import read_text
+
+    _check_server(server, token)
 
     text = read_text(scenario)
     name = re.sub(r"[^A-Za-z0-9_.\-]", "-", scenario.stem) or "scenario"

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from computebroker.cli.output import make_console
+from computebroker.errors import InputError
 
 __all__ = ["serve", "token_app"]
 
@@ -55,6 +56,11 @@ def serve(
     url = db or default_url()
     if heartbeat * 2 > lease:
         raise typer.BadParameter("--heartbeat must be at most half of --lease")
+    from computebroker.store import close_store
+
+    close_store(
+        open_store_flag(url)
+    )  # a --db that opens no database: the flag's error, before serving
     cfg = WorkerConfig(
         db_url=url, team_limit=team_limit, slots=slots, lease_s=lease, heartbeat_s=heartbeat
     )
@@ -62,10 +68,45 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
 
 
-def _open(db: str | None) -> Any:
+def open_store_flag(db: str | None) -> Any:
+    """The migrated store at ``--db``; a URL that names no database it can open (a garbage
+    scheme, a folder, a file that is no SQLite database, a server that refuses) is the flag's
+    error, not a traceback."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
     from computebroker.store import open_store
 
-    return open_store(db)
+    try:
+        return open_store(db)
+    except (ArgumentError, NoSuchModuleError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        try:  # never echo a password
+            shown = make_url(db or "").render_as_string(hide_password=True)
+        except ArgumentError:
+            shown = db or ""
+        raise InputError.single(
+            "<args>",
+            f"cannot open the store {shown!r}: {reason}; expected sqlite:///PATH (a file, "
+            "created if missing, in an existing folder) or postgresql+psycopg://USER@HOST/DB",
+            field="--db",
+        ) from None
+
+
+# as the store's columns (String(100)) and the API's TokenIn: a name that fits and prints
+MAX_LABEL = 100
+
+
+def _label(value: str, flag: str, *, empty: bool = False) -> str:
+    if (not value and not empty) or len(value) > MAX_LABEL or not value.isprintable():
+        shown = value if len(value) <= 40 else f"{value[:40]}... ({len(value):,} characters)"
+        raise InputError.single(
+            "<args>",
+            f"expected 1 to {MAX_LABEL} printable characters, no control characters",
+            field=flag,
+            value=shown,
+        )
+    return value
 
 
 DbOption = Annotated[
@@ -80,7 +121,8 @@ def create_token(
     db: DbOption = None,
     name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "",
     expires_days: Annotated[
-        int | None, typer.Option("--expires-days", min=1, help="Days until it stops working.")
+        int | None,
+        typer.Option("--expires-days", min=1, max=3650, help="Days until it stops working."),
     ] = None,
 ) -> None:
     """Create an API token for a team; it is shown once and stored hashed."""
@@ -89,8 +131,9 @@ def create_token(
     from computebroker.store import repo
     from computebroker.store.models import Team
 
+    team, name = _label(team, "--team"), _label(name, "--name", empty=True)
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_days) if expires_days else None
-    with _open(db).begin() as s:
+    with open_store_flag(db).begin() as s:
         t = s.execute(
             select(Team).where(Team.name == team)
         ).scalar_one_or_none() or repo.create_team(s, team)
@@ -118,7 +161,7 @@ def list_tokens(
     from computebroker.store import repo
 
     console = make_console()
-    with _open(db)() as s:
+    with open_store_flag(db)() as s:
         for tok in repo.list_tokens(s, _team_id(s, team)):
             expires = tok.expires_at.isoformat() if tok.expires_at else "never"
             state = "revoked" if tok.revoked else "active"
@@ -138,7 +181,7 @@ def revoke_token(
     """Revoke a team's token (it stops working within 10 s on running servers)."""
     from computebroker.store import repo
 
-    with _open(db).begin() as s:
+    with open_store_flag(db).begin() as s:
         n = repo.revoke_token(s, _team_id(s, team), prefix)
     if n == 0:
         raise typer.BadParameter(f"no active token {prefix!r} of team {team!r}")

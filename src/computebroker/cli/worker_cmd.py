@@ -43,13 +43,14 @@ def worker(
     ] = None,
 ) -> None:
     """Run queued jobs until SIGTERM or Ctrl-C (running jobs go back to the queue)."""
+    from computebroker.cli.serve_cmd import open_store_flag
     from computebroker.service.worker import Worker, WorkerConfig
-    from computebroker.store import default_url, open_store
+    from computebroker.store import default_url
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     url = db or default_url()
-    open_store(url)  # migrated before the first claim
+    open_store_flag(url)  # migrated before the first claim; a bad --db refused here
     if heartbeat * 2 > lease:
         raise typer.BadParameter("--heartbeat must be at most half of --lease")
     Worker(

@@ -159,6 +159,8 @@ def parse_count(text: str | int, acc: Accelerator, *, what: str = "chips") -> in
             f"{text!r}: expected between 1 and {MAX_CHIPS:,} chips (or cores)",
             field=what,
         )
+    if slice_gen is not None:
+        _check_slice(text, slice_gen, acc, what)
     per_chip = acc.cores_per_chip
     if slice_gen is not None or cores is not None:
         if n % per_chip:
@@ -171,6 +173,20 @@ def parse_count(text: str | int, acc: Accelerator, *, what: str = "chips") -> in
             )
         return n // per_chip
     return n
+
+
+def _check_slice(text: str, gen: str, acc: Accelerator, what: str) -> None:
+    """A slice name counts the cores of its own TPU generation: ``v5p-1024`` on h100 was read
+    as 1,024 h100s, ``v4-128`` on tpu-v5p as 64 v5p chips."""
+    names = {acc.id.lower(), *(a.lower() for a in acc.aliases)}
+    if gen.lower() not in names and f"tpu-{gen.lower()}" not in names:
+        raise InputError.single(
+            "<args>",
+            f"{text!r} is a slice of TPU {gen}, not of {acc.id}; give a plain count of "
+            f"{acc.id} chips (or one of its own slice names)",
+            field=what,
+            value=text,
+        )
 
 
 def _divisors(n: int) -> list[int]:

@@ -14,10 +14,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from computebroker.errors import InputError, UnknownNameError
-from computebroker.inputs import LocatedDocument, load_yaml, parse_yaml_text, validation_issues
+from computebroker.inputs import (
+    LocatedDocument,
+    NumbersNotBools,
+    load_yaml,
+    parse_yaml_text,
+    validation_issues,
+)
 from computebroker.perf.models import ModelKind, ModelSpec
 
 __all__ = ["ModelFile", "get_model", "load_model_file", "model_names", "resolve_model"]
@@ -37,7 +43,7 @@ _OPTIONAL_DEFAULTS: dict[str, Any] = {
 }
 
 
-class ModelFile(BaseModel):
+class ModelFile(NumbersNotBools):
     """One model spec as written in YAML (presets and user files)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)

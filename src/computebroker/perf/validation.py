@@ -110,6 +110,32 @@ def _positive(text: str, field: str, *, integer: bool = False) -> Any:
     return int(value) if integer else value
 
 
+# a measured value in any of UNITS: the shipped runs hold 1.1 to 238,300; 1e300 made the
+# calibration's log residual a math domain error ('internal error: ValueError', found by fuzz2)
+MEASURED_RANGE = (1e-6, 1e12)
+
+
+def _measured(text: str) -> float:
+    value = float(_positive(text, "value"))
+    low, high = MEASURED_RANGE
+    if not low <= value <= high:
+        raise InputError.single(
+            "",
+            f"must be between {low:g} and {high:g} (in the row's unit), got {text!r}",
+            field="value",
+        )
+    return value
+
+
+def _zero_stage(text: str) -> int:
+    """A ZeRO stage, 0 to 3 (3 = FSDP)."""
+    if text not in ("0", "1", "2", "3"):
+        raise InputError.single(
+            "", f"must be a ZeRO stage 0, 1, 2 or 3, got {text!r}", field="zero"
+        )
+    return int(text)
+
+
 def parse_runs(
     text: str, source: str, catalog: Catalog, models: Mapping[str, ModelSpec] | None = None
 ) -> list[PublishedRun]:
@@ -156,10 +182,12 @@ def parse_runs(
                         cp=_opt_int(row.get("cp", ""), acc.id, catalog, "cp"),
                         ep=_opt_int(row.get("ep", ""), acc.id, catalog, "ep"),
                         vpp=_opt_int(row.get("vpp", ""), acc.id, catalog, "vpp"),
-                        microbatch=int(row["microbatch"])
+                        # a micro-batch of 0 was 'internal error: ZeroDivisionError', of -1
+                        # 'ValueError: math domain error' (found by fuzz2)
+                        microbatch=_positive(row["microbatch"], "microbatch", integer=True)
                         if row.get("microbatch", "").strip()
                         else None,
-                        zero=int(zero) if zero else None,
+                        zero=_zero_stage(zero) if zero else None,
                         recompute=Recompute(rc) if rc else None,
                     ),
                     precision=Precision(row["precision"].strip() or "bf16"),
@@ -168,7 +196,7 @@ def parse_runs(
                     global_batch_seqs=_positive(
                         row["global_batch_seqs"], "global_batch_seqs", integer=True
                     ),
-                    value=_positive(row["value"], "value"),
+                    value=_measured(row["value"]),
                     unit=unit,
                     notes=row.get("notes", ""),
                     publication=(row.get("publication") or "").strip() or row["id"],

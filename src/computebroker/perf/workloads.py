@@ -25,17 +25,20 @@ Unknown keys are rejected with the line they are on.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
-from computebroker.errors import ComputeBrokerError, InputError, Issue
-from computebroker.inputs import LocatedDocument, load_yaml, validation_issues
+from computebroker.errors import ComputeBrokerError, InputError, Issue, UnknownNameError
+from computebroker.inputs import LocatedDocument, NumbersNotBools, load_yaml, validation_issues
 from computebroker.perf.layout import MAX_CHIPS, LayoutConstraints, Precision, Recompute
 from computebroker.perf.matrix import Mode, WorkloadClass
 from computebroker.perf.presets import resolve_model
 from computebroker.perf.serve import ServePrecision, ServeSetup
 from computebroker.perf.stacks import get_stack
+
+if TYPE_CHECKING:
+    from computebroker.catalog import Catalog
 
 __all__ = ["WorkloadEntry", "load_workloads", "parse_workload_entries"]
 
@@ -43,7 +46,7 @@ Pos = Annotated[int, Field(gt=0)]
 PosF = Annotated[float, Field(gt=0)]
 
 
-class WorkloadEntry(BaseModel):
+class WorkloadEntry(NumbersNotBools):
     """One workload class in a file."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
@@ -154,9 +157,14 @@ class WorkloadEntry(BaseModel):
 
 
 def parse_workload_entries(
-    doc: LocatedDocument, items: Any, prefix: tuple[str | int, ...]
+    doc: LocatedDocument,
+    items: Any,
+    prefix: tuple[str | int, ...],
+    catalog: Catalog | None = None,
 ) -> list[WorkloadEntry]:
-    """Validate a list of workload mappings found at ``prefix`` in ``doc``."""
+    """Validate a list of workload mappings found at ``prefix`` in ``doc``; with a ``catalog``,
+    the accelerators of each explicit ``throughput`` too (an unknown one is refused here, with
+    its line, not later by the matrix with no file named)."""
     if not isinstance(items, list) or not items:
         raise InputError.single(
             doc.source,
@@ -185,6 +193,8 @@ def parse_workload_entries(
                 )
             )
             continue
+        if catalog is not None:
+            issues.extend(_unknown_accelerators(doc, entry, (*prefix, i), catalog))
         out.append(entry)
     names = [e.name for e in out]
     dups = {n for n in names if names.count(n) > 1}
@@ -200,11 +210,30 @@ def parse_workload_entries(
     return out
 
 
-def load_workloads(path: Path | str) -> list[WorkloadClass]:
-    """Read a workloads YAML file (a top-level ``workloads:`` list)."""
+def _unknown_accelerators(
+    doc: LocatedDocument, entry: WorkloadEntry, loc: tuple[str | int, ...], catalog: Catalog
+) -> list[Issue]:
+    issues: list[Issue] = []
+    for name in entry.throughput or {}:
+        where = (*loc, "throughput", name)
+        try:
+            catalog.accelerators.resolve(name)
+        except UnknownNameError as exc:
+            field = f"{loc[0]}[{loc[1]}].throughput.{name}" if len(loc) == 2 else None
+            message = exc.issues[0].message
+            issues.append(
+                Issue(source=doc.source, line=doc.line_of(where), field=field, message=message)
+            )
+    return issues
+
+
+def load_workloads(path: Path | str, catalog: Catalog | None = None) -> list[WorkloadClass]:
+    """Read a workloads YAML file (a top-level ``workloads:`` list); with a ``catalog``, its
+    explicit throughputs must name known accelerators."""
     doc = load_yaml(path)
     if not isinstance(doc.data, dict) or "workloads" not in doc.data:
         raise InputError.single(doc.source, "expected a top-level 'workloads:' list", line=1)
     return [
-        e.to_domain() for e in parse_workload_entries(doc, doc.data["workloads"], ("workloads",))
+        e.to_domain()
+        for e in parse_workload_entries(doc, doc.data["workloads"], ("workloads",), catalog)
     ]

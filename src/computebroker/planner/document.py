@@ -84,7 +84,8 @@ class HorizonRecord(_Record):
     """The planning periods."""
 
     start: str
-    periods: list[str]
+    # at least one period: an empty list was 'internal error: IndexError' in export and place
+    periods: Annotated[list[str], Field(min_length=1, max_length=MAX_PERIODS)]
     period: str
     hours_per_period: Annotated[float, Field(gt=0, le=HOURS_PER_YEAR_MAX)]
 

@@ -70,9 +70,14 @@ def parse_slip(text: str) -> list[tuple[str, Any]]:
     ]
 
 
+def _is_index(key: str) -> bool:
+    """A list index written in ASCII digits: '²'.isdigit() is true, yet int('²') raises."""
+    return key.isascii() and key.isdigit()
+
+
 def _children(node: Any, key: str, source: str, path: str) -> list[Any]:
     if isinstance(node, list):
-        if key.isdigit():
+        if _is_index(key):
             i = int(key)
             if i >= len(node):
                 raise InputError.single(
@@ -116,7 +121,7 @@ def apply_overrides(data: Any, edits: Sequence[tuple[str, Any]], source: str = "
         for n in nodes:
             if isinstance(n, dict):
                 n[last] = value
-            elif isinstance(n, list) and last.isdigit() and int(last) < len(n):
+            elif isinstance(n, list) and _is_index(last) and int(last) < len(n):
                 n[int(last)] = value
             else:
                 raise InputError.single(

@@ -45,6 +45,9 @@ __all__ = ["KCHIPS", "MUSD", "PlanProblem", "build_problem"]
 
 KCHIPS = 1000.0
 MUSD = 1e6
+# an explicit shortfall penalty at most this multiple of the cheapest way to do the work, the
+# bound of policy.shortfall_penalty.multiple_of_on_demand
+MAX_PENALTY_MULTIPLE = 1_000.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -436,14 +439,30 @@ def _penalty(
 
     od = [(i, o) for i, o in enumerate(rec) if o.contract is ContractKind.ON_DEMAND]
     for wi, wname in enumerate(names):
-        if wname in spec.policy.penalty_usd_per_unit:
-            penalty[wi] = spec.policy.penalty_usd_per_unit[wname] * scale[wi] / MUSD
-            continue
         candidates = [
             c_rec[i] / (o.usable_fraction * T[wi, pool(o)]) for i, o in od if T[wi, pool(o)] > 0
         ] or [c_commit[i] / T[wi, pool(o)] for i, o in enumerate(commit) if T[wi, pool(o)] > 0]
-        penalty[wi] = (spec.policy.penalty_multiple or 3.0) * min(candidates)
+        cheapest = min(candidates)
+        if wname in spec.policy.penalty_usd_per_unit:
+            usd = spec.policy.penalty_usd_per_unit[wname]
+            with np.errstate(over="ignore"):
+                penalty[wi] = usd * scale[wi] / MUSD
+            _check_penalty(spec, wname, usd, penalty[wi] / cheapest)
+            continue
+        penalty[wi] = (spec.policy.penalty_multiple or 3.0) * cheapest
     return penalty
+
+
+def _check_penalty(spec: ScenarioSpec, wname: str, usd: float, multiple: float) -> None:
+    """An explicit penalty at most MAX_PENALTY_MULTIPLE times the cheapest way to do the work,
+    the bound of ``multiple_of_on_demand``: $1e300 a unit overflowed the LP's costs."""
+    if not multiple <= MAX_PENALTY_MULTIPLE:
+        raise InputError.single(
+            spec.source,
+            f"{usd:g} USD per unit is {multiple:,.3g} times the cheapest way to do the work "
+            f"(on-demand, or else a commitment); at most {MAX_PENALTY_MULTIPLE:,.0f} times",
+            field=f"policy.shortfall_penalty.usd_per_unit.{wname}",
+        )
 
 
 def _expected_demand(spec: ScenarioSpec, scale: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from computebroker.catalog import (
     Catalog,
@@ -26,7 +26,13 @@ from computebroker.catalog import (
     unquoted_offerings,
 )
 from computebroker.errors import ComputeBrokerError, InputError, Issue
-from computebroker.inputs import LocatedDocument, load_yaml, parse_yaml_text, validation_issues
+from computebroker.inputs import (
+    LocatedDocument,
+    NumbersNotBools,
+    load_yaml,
+    parse_yaml_text,
+    validation_issues,
+)
 from computebroker.perf.layout import MAX_CHIPS
 from computebroker.perf.workloads import WorkloadEntry, parse_workload_entries
 from computebroker.planner.periods import MAX_POST_PERIODS, Horizon, PeriodKind, parse_period
@@ -60,6 +66,7 @@ SPOT_USABLE_DEFAULT = 0.9
 MAX_NAME = 200
 MAX_TEXT = 100_000
 MAX_DEMAND = 1e24
+MAX_ROW_WEIGHT = 1e12  # an explicit demand row's relative weight
 # a price per chip-hour 50x the dearest on-demand chip-hour in the shipped catalog ($19.33, GCP
 # a4-highgpu-8g in asia-southeast1, catalog/data) is a typo (cents for dollars, a node price)
 MAX_PRICE_CHIP_HOUR = 1_000.0
@@ -70,7 +77,7 @@ Pos = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
 
 
-class _Strict(BaseModel):
+class _Strict(NumbersNotBools):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
 
@@ -91,7 +98,18 @@ class HorizonModel(_Strict):
 
     @model_validator(mode="after")
     def _label(self) -> HorizonModel:
-        parse_period(self.start, self.period)  # raises ValueError with the expected form
+        first = parse_period(self.start, self.period)  # a ValueError with the expected form
+        per_year = self.period.per_year
+        last_year = (first + self.periods - 1) // per_year
+        # labels have four-digit years: 0000Q1 was planned (as '0Q1', unreadable by --as-of),
+        # 9999Q4 with 4 periods ran to '10000Q3', which no label can name
+        if first // per_year < 1:
+            raise ValueError(f"start {self.start!r}: year 0 is no year; expected 0001 to 9999")
+        if last_year > 9999:
+            raise ValueError(
+                f"{self.periods} periods from {self.start} run into year {last_year}; a "
+                "period label's year has four digits (at most 9999)"
+            )
         return self
 
 
@@ -197,7 +215,9 @@ class RiskModel(_Strict):
     """``policy.risk``: CVaR level and weight in the objective."""
 
     cvar_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.95
-    weight: NonNeg = 0.0
+    # at most 1,000 (200x the frontier's largest, 5): a weight of 1e300 made HiGHS end with
+    # status 'unknown' (exit 1, 'HiGHS failed')
+    weight: Annotated[float, Field(ge=0, le=1_000)] = 0.0
 
 
 class ShortfallRiskModel(_Strict):
@@ -262,8 +282,10 @@ class ScarcityModel(_Strict):
     vendor_correlation: Frac = 0.0
     chip_correlation: Frac = 0.0
     demand_correlation: Frac = 0.0
-    rental_price_premium: NonNeg = 0.0
-    rental_capacity_cut: NonNeg = 0.0
+    # at most 100 (a demand 1% above its expectation doubles the price, or cuts all capacity):
+    # 1e300 put costs of 1e300 in the LP, which HiGHS reads as infinite
+    rental_price_premium: Annotated[float, Field(ge=0, le=100)] = 0.0
+    rental_capacity_cut: Annotated[float, Field(ge=0, le=100)] = 0.0
 
     @model_validator(mode="after")
     def _sum(self) -> ScarcityModel:
@@ -382,7 +404,9 @@ def scenario_from_document(doc: LocatedDocument, catalog: Catalog) -> ScenarioSp
         kind=sf.horizon.period,
         hours_per_period=sf.horizon.hours_per_period or sf.horizon.period.default_hours,
     )
-    entries: list[WorkloadEntry] = parse_workload_entries(doc, sf.workloads, ("workloads",))
+    entries: list[WorkloadEntry] = parse_workload_entries(
+        doc, sf.workloads, ("workloads",), catalog
+    )
     workloads = tuple(e.to_domain() for e in entries)
     names = [w.name for w in workloads]
     err = _Errors(doc, horizon)
@@ -492,8 +516,14 @@ def _explicit_rows(
     for i, row in enumerate(sf.demand.scenarios):
         loc: tuple[str | int, ...] = ("demand", "scenarios", i)
         weight = row.get("weight", 1.0)
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-            err((*loc, "weight"), "weight must be a positive number", weight)
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not 0 < weight <= MAX_ROW_WEIGHT
+        ):
+            # weights are relative: two of 1e308 overflowed their sum ('scenario probabilities
+            # sum to 0.0000, not 1', naming no row)
+            err((*loc, "weight"), f"weight must be a number > 0 and <= {MAX_ROW_WEIGHT:g}", weight)
             continue
         paths: dict[str, tuple[float, ...]] = {}
         for k, v in row.items():

@@ -146,9 +146,10 @@ def matrix(body: MatrixIn, _: Auth) -> list[dict[str, Any]]:
     doc = parse_yaml_text(body.yaml, "workloads")
     if not isinstance(doc.data, dict) or not isinstance(doc.data.get("workloads"), list):
         raise InputError.single("workloads", "expected a top-level 'workloads:' list", line=1)
-    classes = [
-        e.to_domain() for e in parse_workload_entries(doc, doc.data["workloads"], ("workloads",))
-    ]
     cat = shipped_catalog()
+    classes = [
+        e.to_domain()
+        for e in parse_workload_entries(doc, doc.data["workloads"], ("workloads",), cat)
+    ]
     accs = [cat.accelerator(a).id for a in body.accelerators]
     return matrix_records(throughput_matrix(classes, cat, accs))
