@@ -16,8 +16,17 @@ __all__ = ["write_atomic", "write_json_atomic", "write_text_atomic"]
 
 
 def write_atomic(path: Path | str, write: Callable[[TextIO], None]) -> Path:
-    """Call ``write(fh)`` on a temporary file beside ``path`` and rename it into place."""
+    """Call ``write(fh)`` on a temporary file beside ``path`` and rename it into place.
+
+    A ``path`` that is a device, a pipe or a socket (``/dev/null``, ``/dev/stdout``, a FIFO)
+    is written to as it is: renaming a file onto it would replace it (as root, ``/dev/null``
+    itself became a regular file), and there is no half-written file to spare there.
+    """
     target = Path(path)
+    if target.exists() and not target.is_file() and not target.is_dir():
+        with open(target, "w", encoding="utf-8", newline="") as fh:
+            write(fh)
+        return target
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
