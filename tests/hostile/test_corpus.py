@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from computebroker.cli.app import run
 from tests.hostile.corpus import CASES, Case
+
+Check = Callable[[Case], None]  # the ``check`` fixture (conftest.py): check_case in a test's folder
 
 SECONDS = 20.0  # generous for 2 shared cores; a refused input takes milliseconds
 
@@ -39,13 +42,8 @@ def _snapshot(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_hostile_input(
-    case: Case,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    check_case(case, tmp_path, capsys, monkeypatch)
+def test_hostile_input(case: Case, check: Check) -> None:
+    check(case)
 
 
 def check_case(

@@ -13,17 +13,12 @@ import pytest
 from computebroker.cli.app import run
 from tests.hostile.corpus import FAST_PLAN, SCENARIO, Case
 from tests.hostile.edges import EDGE_CASES
-from tests.hostile.test_corpus import check_case
+from tests.hostile.test_corpus import Check, check_case
 
 
 @pytest.mark.parametrize("case", EDGE_CASES, ids=[c.id for c in EDGE_CASES])
-def test_edge_input(
-    case: Case,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    check_case(case, tmp_path, capsys, monkeypatch)
+def test_edge_input(case: Case, check: Check) -> None:
+    check(case)
 
 
 # --- a real plan.json, one field made hostile, through place and export ---------------------------

@@ -17,17 +17,12 @@ from computebroker.errors import InputError
 from computebroker.sim.traces import Trace, read_trace
 from tests.hostile.corpus import Case
 from tests.hostile.simulate_place import SIM_PLACE_CASES, VALID_JSON_CASES
-from tests.hostile.test_corpus import check_case
+from tests.hostile.test_corpus import Check
 
 
 @pytest.mark.parametrize("case", SIM_PLACE_CASES, ids=[c.id for c in SIM_PLACE_CASES])
-def test_sim_place_input(
-    case: Case,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    check_case(case, tmp_path, capsys, monkeypatch)
+def test_sim_place_input(case: Case, check: Check) -> None:
+    check(case)
 
 
 def _no_constant(name: str) -> None:
@@ -37,11 +32,12 @@ def _no_constant(name: str) -> None:
 @pytest.mark.parametrize("case", VALID_JSON_CASES, ids=[c.id for c in VALID_JSON_CASES])
 def test_valid_input_at_a_bound_answers_strict_json(
     case: Case,
+    check: Check,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    check_case(case, tmp_path, capsys, monkeypatch)
+    check(case)
     # check_case read the output; run again for stdout
     from computebroker.cli.app import run
 
