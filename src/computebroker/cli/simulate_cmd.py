@@ -225,6 +225,15 @@ def _check_round(round_seconds: float | None) -> None:
         )
 
 
+def _warn_rejected(console: Console, reasons: dict[str, int]) -> None:
+    """One line per reason jobs were refused at arrival (the table counts them only)."""
+    from rich.markup import escape
+
+    for why, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+        jobs = "1 job" if n == 1 else f"{n:,} jobs"
+        console.print(f"[yellow]{jobs} rejected[/yellow]: {escape(why)}", highlight=False)
+
+
 def _warn_unpriced(console: Console, fl: Fleet) -> None:
     """One warning line per pool without a price (its cost of 0 is no real cost), saying why."""
     from rich.markup import escape
@@ -407,6 +416,7 @@ def simulate_cmd(
             "cost_usd": lambda v: f"{v:,.0f}",
         },
     )
+    _warn_rejected(console, r.rejected_reasons)
     _warn_unpriced(console, fl)
     if output is not None:
         console.print(f"wrote {output / SIM_FILES[0]} and {output / SIM_FILES[1]}", highlight=False)
