@@ -511,9 +511,8 @@ class _Sim:
         run = self.runs[j]
         if run.version != version or not run.placements:
             return
-        delay = max(self.fleet.pools[k].restart_s for k, _, _ in run.placements)
         pools = [self.fleet.pools[k] for k, _, _ in run.placements]
-        self._evict(j, lose=True, delay=delay)
+        self._evict(j, lose=True, delay=max(p.restart_s for p in pools))
         self.preemptions[j] += 1
         if self.preemptions[j] > MAX_PREEMPTIONS_PER_JOB:
             self._livelock(j, pools)
