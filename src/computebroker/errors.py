@@ -69,7 +69,7 @@ class Issue:
     def __str__(self) -> str:
         where = self.source if self.line is None else f"{self.source}:{self.line}"
         parts = [where]
-        if self.field:
+        if self.field and self.field != self.source:  # a flag names itself once
             parts.append(self.field)
         text = ": ".join(parts) + ": " + self.message
         if self.value is not None:

@@ -639,13 +639,13 @@ FLAG_CASES = [
     _flag(
         "estimate-accelerator-typo",
         ("estimate", "train", "-m", "llama3-8b", "-a", "h1000", "--chips", "64"),
-        ("h1000",),
+        ("--accelerator: unknown accelerator 'h1000'",),
         files={},
     ),
     _flag(
         "estimate-model-typo",
         ("estimate", "train", "-m", "llama-nope", "-a", "h100", "--chips", "64"),
-        ("llama-nope",),
+        ("--model: unknown model 'llama-nope'",),
         files={},
     ),
     _flag(
@@ -657,11 +657,35 @@ FLAG_CASES = [
     _flag(
         "catalog-limit-negative", ("catalog", "offerings", "--limit", "-1"), ("--limit",), files={}
     ),
-    _flag("catalog-compare-unknown", ("catalog", "compare", "h100", "h1000"), ("h1000",), files={}),
+    _flag(
+        "catalog-compare-unknown",
+        ("catalog", "compare", "h100", "h1000"),
+        ("NAMES: unknown accelerator 'h1000'",),
+        files={},
+    ),
+    # the three below said '<input>: ...' rather than the flag (2026-12-02)
     _flag(
         "catalog-offerings-unknown-acc",
         ("catalog", "offerings", "-a", "h1000"),
-        ("h1000",),
+        ("--accelerator: unknown accelerator 'h1000'",),
+        files={},
+    ),
+    _flag(
+        "catalog-offerings-unknown-cloud",
+        ("catalog", "offerings", "-c", "asw"),
+        ("--cloud: unknown cloud 'asw'", "did you mean 'aws'"),
+        files={},
+    ),
+    _flag(
+        "serve-accelerator-typo",
+        ("estimate", "serve", "-m", "llama3-8b", "-a", "h1000"),
+        ("--accelerator: unknown accelerator 'h1000'",),
+        files={},
+    ),
+    _flag(
+        "place-accelerator-typo",
+        ("place", "h1000:2"),
+        ("invalid input ACCELERATOR: unknown accelerator 'h1000'",),
         files={},
     ),
 ]

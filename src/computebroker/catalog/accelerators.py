@@ -79,7 +79,12 @@ class AcceleratorIndex:
         return None if acc_id is None else self.by_id[acc_id]
 
     def resolve(
-        self, name: str, *, source: str = "<input>", line: int | None = None
+        self,
+        name: str,
+        *,
+        source: str = "<input>",
+        line: int | None = None,
+        field: str | None = None,
     ) -> Accelerator:
         """The accelerator a name refers to; unknown names raise with close matches.
 
@@ -98,5 +103,6 @@ class AcceleratorIndex:
                 known=sorted(set(self.alias_to_id) | set(self.by_id)),
                 source=source,
                 line=line,
+                field=field,
             )
         return acc

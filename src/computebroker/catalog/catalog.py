@@ -47,9 +47,12 @@ class Catalog:
     sources: tuple[str, ...] = ()
     hosts: tuple[HostVm, ...] = ()  # host VMs of accelerators priced without one
 
-    def accelerator(self, name: str) -> Accelerator:
-        """Resolve a name or alias (any case) to its accelerator; unknown names raise."""
-        return self.accelerators.resolve(name)
+    def accelerator(self, name: str, *, flag: str | None = None) -> Accelerator:
+        """Resolve a name or alias (any case) to its accelerator; unknown names raise, naming
+        ``flag`` (the command-line flag or argument the name was given as) when given."""
+        if flag is None:
+            return self.accelerators.resolve(name)
+        return self.accelerators.resolve(name, source=flag, field=flag)
 
     @property
     def clouds(self) -> tuple[str, ...]:

@@ -104,8 +104,12 @@ def _region_matches(pattern: str, region: str) -> bool:
     return r.startswith(p)
 
 
-def find_offerings(catalog: Catalog, query: OfferingQuery) -> list[OfferingQuote]:
+def find_offerings(
+    catalog: Catalog, query: OfferingQuery, *, flags: tuple[str, str] | None = None
+) -> list[OfferingQuote]:
     """Offerings matching ``query``, normalised, sorted cheapest first (unpriced last).
+    ``flags``: the command-line flags the accelerator and the cloud were given as, which an
+    unknown name's error names.
 
     Examples
     --------
@@ -115,10 +119,17 @@ def find_offerings(catalog: Catalog, query: OfferingQuery) -> list[OfferingQuote
     >>> {r.accelerator.id for r in rows}, min(r.offering.chips for r in rows)
     ({'tpu-v6e'}, 256)
     """
-    acc_id = catalog.accelerator(query.accelerator).id if query.accelerator else None
+    acc_flag, cloud_flag = (None, None) if flags is None else flags
+    acc_id = catalog.accelerator(query.accelerator, flag=acc_flag).id if query.accelerator else None
     cloud = query.cloud.lower() if query.cloud else None
     if cloud is not None and cloud not in catalog.clouds:
-        raise UnknownNameError(kind="cloud", name=query.cloud or "", known=catalog.clouds)
+        raise UnknownNameError(
+            kind="cloud",
+            name=query.cloud or "",
+            known=catalog.clouds,
+            source=cloud_flag or "<input>",
+            field=cloud_flag,
+        )
     rows: list[OfferingQuote] = []
     for o in catalog.offerings:
         if acc_id is not None and o.accelerator != acc_id:
@@ -290,12 +301,15 @@ class AcceleratorComparison:
     offerings: int
 
 
-def compare_accelerators(catalog: Catalog, names: Sequence[str]) -> list[AcceleratorComparison]:
+def compare_accelerators(
+    catalog: Catalog, names: Sequence[str], *, flag: str | None = None
+) -> list[AcceleratorComparison]:
     """Side-by-side specs and the cheapest offers per rented chip-hour of each named
-    accelerator (rows without a rentable price are not the cheapest)."""
+    accelerator (rows without a rentable price are not the cheapest; ``flag``: the
+    command-line argument the names were given as)."""
     out = []
     for name in names:
-        acc = catalog.accelerator(name)
+        acc = catalog.accelerator(name, flag=flag)
         od = find_offerings(catalog, OfferingQuery(accelerator=acc.id))
         od_priced = [q for q in od if q.rent_chip_hour is not None]
         spot = find_offerings(catalog, OfferingQuery(accelerator=acc.id, spot=True))

@@ -119,7 +119,7 @@ def offerings(
         min_chips=min_chips,
         sort=sort,
     )
-    quotes = find_offerings(cat, q)
+    quotes = find_offerings(cat, q, flags=("--accelerator", "--cloud"))
     rows = [offering_record(x) for x in quotes]
     console = make_console()
     if fmt is not Format.TABLE:
@@ -165,7 +165,7 @@ def compare(
 ) -> None:
     """Side-by-side specs and the cheapest offer per chip-hour of each chip."""
     cat = load_catalog(catalog or [])
-    comps = compare_accelerators(cat, names)
+    comps = compare_accelerators(cat, names, flag="NAMES")
     rows = [comparison_record(c) for c in comps]
     console = make_console()
     if fmt is not Format.TABLE:

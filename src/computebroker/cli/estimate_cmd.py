@@ -229,8 +229,12 @@ def train(
     Days and cost include goodput (interruptions, restarts, checkpoints, evaluation); every
     throughput carries its out-of-sample band."""
     cat = load_catalog(catalog or [])
-    spec, defaulted = resolve_model(model)
-    acc = "all" if accelerator.strip().lower() == "all" else cat.accelerator(accelerator).id
+    spec, defaulted = resolve_model(model, flag="--model")
+    acc = (
+        "all"
+        if accelerator.strip().lower() == "all"
+        else cat.accelerator(accelerator, flag="--accelerator").id
+    )
     n_chips = (
         parse_count(chips, cat.accelerator(acc), what="chips")
         if acc != "all"
@@ -610,7 +614,7 @@ def serve(
 ) -> None:
     """Tokens/s per chip at a latency target, and $ per million output tokens at a utilisation."""
     cat = load_catalog(catalog or [])
-    spec, _ = resolve_model(model)
+    spec, _ = resolve_model(model, flag="--model")
     effs, consts = _effs(efficiency)
     prec = ServePrecision.FP8 if fp8_weights else precision
     if kv_precision not in KV_BYTES:
@@ -634,7 +638,7 @@ def serve(
     accs = (
         modelable_accelerators(cat)
         if accelerator.strip().lower() == "all"
-        else [cat.accelerator(accelerator).id]
+        else [cat.accelerator(accelerator, flag="--accelerator").id]
     )
     rows, failed = _serve_rows(cat, setup, accs, tp, effs, consts, utilisation)
     rows.sort(

@@ -268,7 +268,7 @@ def place(
         spot=spot,
         split=split,
     )
-    accs = [cat.accelerator(a).id for a, _ in shapes]
+    accs = [cat.accelerator(a, flag="ACCELERATOR").id for a, _ in shapes]
     rates = _rates(workload, throughputs, doc, plan, accs, cat)
     got = plan_placements(cat, request, committed=pools, rates=rates)
     if skypilot is not None:

@@ -161,8 +161,9 @@ def model_names(*, include_reference: bool = False) -> list[str]:
     return [n for n, m in _presets().items() if include_reference or m.group != "reference"]
 
 
-def get_model(name: str) -> ModelSpec:
-    """A preset by name (case-insensitive).
+def get_model(name: str, *, flag: str | None = None) -> ModelSpec:
+    """A preset by name (case-insensitive); an unknown name raises, naming ``flag`` (the
+    command-line flag it was given as) when given.
 
     Examples
     --------
@@ -172,7 +173,9 @@ def get_model(name: str) -> ModelSpec:
     key = name.strip().lower()
     presets = _presets()
     if key not in presets:
-        raise UnknownNameError(kind="model", name=name, known=list(presets))
+        raise UnknownNameError(
+            kind="model", name=name, known=list(presets), source=flag or "<input>", field=flag
+        )
     return presets[key]
 
 
@@ -183,9 +186,9 @@ def load_model_file(path: Path | str) -> tuple[ModelSpec, list[str]]:
     return mf.to_domain(), defaulted
 
 
-def resolve_model(name_or_path: str) -> tuple[ModelSpec, list[str]]:
-    """A preset name, or a path to a model YAML file."""
+def resolve_model(name_or_path: str, *, flag: str | None = None) -> tuple[ModelSpec, list[str]]:
+    """A preset name, or a path to a model YAML file (``flag``: as in ``get_model``)."""
     p = Path(name_or_path)
     if p.suffix.lower() in {".yaml", ".yml"} or p.exists():
         return load_model_file(p)
-    return get_model(name_or_path), []
+    return get_model(name_or_path, flag=flag), []
