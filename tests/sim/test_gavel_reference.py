@@ -3,9 +3,9 @@ and how it was measured).
 
 Issue 19's criterion: on Gavel's physical-cluster LAS trace and on traces from Gavel's
 generator, ``--rounds gavel`` within 5% of Gavel's average JCT for agnostic and aware LAS (and
-fifo_perf: no published or replicated fifo_perf figure was found, so nothing is checked for
-it here); the default (fluid) mode within 10% on agnostic LAS. Gavel's code cannot be run here,
-so the references are its published figures: the simulated column of the OSDI 2020 paper's
+fifo_perf: no published fifo_perf figure was found; Gavel's own runs of it, and of the other
+policies, are compared with in ``test_gavel_rerun.py``); the default (fluid) mode within 10%
+on agnostic LAS. The references here are Gavel's published figures: the simulated column of the OSDI 2020 paper's
 Table 4 (the physical-cluster traces) and the points of the paper's LAS figures on traces from
 its generator (continuous-single and continuous-multiple, 36 + 36 + 36 GPUs, jobs 4,000-4,999,
 seeds 0-2), read off the plot to the nearest hour by a third party's digitizer.
