@@ -25,6 +25,7 @@ aware LAS and for fifo_perf; the default (fluid) mode within 10% on agnostic LAS
 from __future__ import annotations
 
 import csv
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -105,7 +106,7 @@ def test_every_run_is_sourced() -> None:
 @pytest.mark.parametrize(
     ("trace", "policy", "mode", "tolerance"),
     [
-        ("gavel:max_min_fairness", "max-min-fairness", RoundMode.GAVEL, 0.05),  # -4.3%
+        ("gavel:max_min_fairness", "max-min-fairness", RoundMode.GAVEL, 0.05),  # -0.3%
         ("gavel:max_min_fairness", AGNOSTIC, RoundMode.GAVEL, 0.05),  # -2.5%
         ("gavel:max_min_fairness", "fifo-perf", RoundMode.GAVEL, 0.05),  # +0.5%
         ("gavel:minimize_makespan", "min-makespan", RoundMode.GAVEL, 0.05),  # -0.7%
@@ -120,6 +121,17 @@ def test_physical_trace_within_tolerance_of_gavels_run(
     # draw the same permutation): both sides average the same seeds
     ours = sum(_physical(trace, policy, mode, s) for s in seeds) / len(seeds)
     assert abs(ours / gavel - 1.0) <= tolerance, f"{policy} {mode}: {ours / gavel - 1.0:+.1%}"
+
+
+def test_the_heterogeneity_aware_gain_is_gavels() -> None:
+    # agnostic / aware average JCT on the physical trace: Gavel's run 5.54 / 4.06 = 1.36 (the
+    # paper prints 5.4 / 3.7 = 1.46); ours 5.40 / 4.05 = 1.33
+    trace = "gavel:max_min_fairness"
+    aware, _ = _gavel(trace, "max-min-fairness")
+    agnostic, seeds = _gavel(trace, AGNOSTIC)
+    ours_aware = _physical(trace, "max-min-fairness", RoundMode.GAVEL, 0)
+    ours_agnostic = sum(_physical(trace, AGNOSTIC, RoundMode.GAVEL, s) for s in seeds) / len(seeds)
+    assert ours_agnostic / ours_aware == pytest.approx(agnostic / aware, rel=0.05)
 
 
 def _gavel_jobs(name: str) -> dict[str, float]:
@@ -177,20 +189,14 @@ def _generated_deviation(trace: str, jobs: str, policy: str, mode: RoundMode) ->
     return ours / gavel - 1.0
 
 
-_MULTI_AWARE = pytest.mark.xfail(
-    strict=True, reason="measured -5.7% (15.17 h against Gavel's 16.08 h): see docs/simulate.md"
-)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("kind", "policy", "mode", "tolerance"),
     [
-        ("single", "max-min-fairness", RoundMode.GAVEL, 0.05),  # +0.1%
+        ("single", "max-min-fairness", RoundMode.GAVEL, 0.05),  # -0.0%
         ("single", AGNOSTIC, RoundMode.GAVEL, 0.05),  # -0.2%
         ("single", "fifo-perf", RoundMode.GAVEL, 0.05),  # -0.0%
-        pytest.param("multi", "max-min-fairness", RoundMode.GAVEL, 0.05, marks=_MULTI_AWARE),
-        ("multi", "max-min-fairness", RoundMode.GAVEL, 0.07),  # bounds the xfail
+        ("multi", "max-min-fairness", RoundMode.GAVEL, 0.05),  # -1.4%
         ("multi", AGNOSTIC, RoundMode.GAVEL, 0.05),  # -0.3%
         ("multi", "fifo-perf", RoundMode.GAVEL, 0.05),  # +3.1%
         ("single", AGNOSTIC, RoundMode.FLUID, 0.10),  # -1.7%
@@ -202,3 +208,27 @@ def test_gavels_generator_jobs_0_to_999_within_tolerance_of_gavels_run(
 ) -> None:
     dev = _generated_deviation(f"generate 2.0 jobs/h {kind}-GPU", "jobs 0-999", policy, mode)
     assert abs(dev) <= tolerance, f"{kind} {policy} {mode}: {dev:+.1%}"
+
+
+FULL_ONLY = pytest.mark.skipif(
+    os.environ.get("CB_GAVEL_FULL") != "1",
+    reason="7,500 jobs a seed, about 25 s of CPU a point: run with CB_GAVEL_FULL=1",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("trace", "mode", "tolerance"),
+    [
+        ("generate 1.0 jobs/h single-GPU", RoundMode.GAVEL, 0.05),  # -0.0%
+        pytest.param("generate 3.0 jobs/h single-GPU", RoundMode.GAVEL, 0.05, marks=FULL_ONLY),
+        pytest.param("generate 1.0 jobs/h multi-GPU", RoundMode.GAVEL, 0.05, marks=FULL_ONLY),
+    ],
+)
+def test_fifo_perf_on_the_papers_windows_within_tolerance_of_gavels_run(
+    trace: str, mode: RoundMode, tolerance: float
+) -> None:
+    # jobs 4,000-4,999 of Gavel's generator from an empty cluster, as the paper's LAS figures
+    # run them (no published fifo_perf figure exists for them): mean over Gavel's seeds
+    dev = _generated_deviation(trace, "jobs 4000-4999", "fifo-perf", mode)
+    assert abs(dev) <= tolerance, f"{trace}: {dev:+.1%}"

@@ -47,12 +47,14 @@ from computebroker.sim.records import THROTTLE_S
 
 __all__ = [
     "AGNOSTIC",
+    "AWARE",
     "GAVEL_ORDER",
     "SPEED_BLIND",
     "THROTTLE_S",
     "GavelRounds",
     "gavel_agnostic_shares",
     "gavel_order",
+    "gavel_perf_shares",
 ]
 
 GAVEL_ORDER = ("v100", "p100", "k80")  # the cluster_spec order of Gavel's drivers
@@ -231,6 +233,7 @@ class GavelRounds:
 # LP is kept there.)
 
 AGNOSTIC = "max-min-fairness-agnostic"
+AWARE = "max-min-fairness"  # heterogeneity-aware LAS: ``gavel_perf_shares``
 
 
 def gavel_agnostic_shares(
@@ -250,6 +253,58 @@ def gavel_agnostic_shares(
     >>> x.sum(axis=1).round(2).tolist()
     [0.69, 1.0]
     """
+    coef = scale / np.where(weights > 0, weights, 1.0)
+    return _gavel_max_min(np.repeat(coef[:, None], len(workers), axis=1), scale, workers)
+
+
+def gavel_perf_shares(
+    rates: np.ndarray, scale: np.ndarray, weights: np.ndarray, workers: np.ndarray
+) -> np.ndarray:
+    """Gavel's heterogeneity-aware LAS shares (jobs x pools): ``MaxMinFairnessPolicyWithPerf``
+    (scheduler/policies/max_min_fairness.py at c4fa400, read for its semantics), for each
+    job's (gang) throughput on each pool ``rates`` (0 where it cannot run), gang sizes
+    ``scale``, priority ``weights`` and the chips of each pool:
+
+        max t  s.t.  t <= scale_j / (w_j * prop_j) * sum_k rates_jk x_jk   (every job j)
+                     sum_k x_jk <= 1,  sum_j scale_j x_jk <= workers_k,  0 <= x <= 1
+
+    where ``prop_j`` is the job's throughput under Gavel's ``ProportionalPolicy``: a time share
+    of workers_k / m on every pool (m jobs), the rows then scaled to sum to 1, whatever the
+    gang size and whether the job can run there. Only the least term is
+    maximised, solved at the centre of the optimal face as ECOS (an interior-point method,
+    no secondary objective) leaves it: the slack is spread over every pool, small shares
+    included, and those are what rank a job on a pool it barely uses (its priority there is
+    positive, not 0), where the policy's own LP gives a vertex.
+
+    Examples
+    --------
+    >>> # two 1-chip jobs, one pool each can use best; room for both on their best pool
+    >>> x = gavel_perf_shares(np.array([[2.0, 1.0], [1.0, 2.0]]), np.ones(2), np.ones(2),
+    ...                       np.array([1.0, 1.0]))
+    >>> x.round(2).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    m = len(rates)
+    out = np.zeros(rates.shape)
+    total = float(workers.sum())
+    # workers_k / m on every pool, then divided by the largest row sum (Gavel divides
+    # whatever that sum is, so each row sums to 1: workers_k / all workers)
+    iso = rates @ (workers / total) if total > 0 else np.zeros(m)
+    # a job that runs nowhere (never in Gavel's tables) would pin the least term at 0: it
+    # is left out and gets nothing
+    runs = iso > 0
+    if not runs.any():
+        return out
+    w = np.where(weights > 0, weights, 1.0)
+    coef = rates[runs] * (scale[runs] / w[runs] / iso[runs])[:, None]
+    out[runs] = _gavel_max_min(coef, scale[runs], workers)
+    return out
+
+
+def _gavel_max_min(coef: np.ndarray, scale: np.ndarray, workers: np.ndarray) -> np.ndarray:
+    """Gavel's max-min LP (``max t, t <= sum_k coef_jk x_jk``, shares at most 1 per job,
+    ``sum_j scale_j x_jk <= workers_k``) at the centre of its optimal face: HiGHS's interior
+    point without crossover, clipped to [0, 1]."""
     import highspy
     from scipy import sparse
 
@@ -260,11 +315,10 @@ def gavel_agnostic_shares(
     j = np.repeat(np.arange(n_jobs), n_pools)
     k = np.tile(np.arange(n_pools), n_jobs)
     cols = np.arange(n)
-    coef = scale / np.where(weights > 0, weights, 1.0)
-    # rows: n_jobs min rows (t - coef_j sum_k x_jk <= 0), n_jobs share rows, n_pools capacity rows
+    # rows: n_jobs min rows (t - sum_k coef_jk x_jk <= 0), n_jobs share rows, n_pools capacity rows
     rows = np.concatenate([j, np.arange(n_jobs), n_jobs + j, 2 * n_jobs + k])
     cidx = np.concatenate([cols, np.full(n_jobs, n), cols, cols])
-    vals = np.concatenate([-coef[j], np.ones(n_jobs), np.ones(n), scale[j]])
+    vals = np.concatenate([-coef.ravel(), np.ones(n_jobs), np.ones(n), scale[j]])
     a = sparse.csc_matrix((vals, (rows, cidx)), shape=(2 * n_jobs + n_pools, n + 1))
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n + 1, 2 * n_jobs + n_pools

@@ -37,10 +37,12 @@ from computebroker.sim.faults import FaultSpec, Outage, apply_static_faults, dra
 from computebroker.sim.fleet import Fleet, Pool
 from computebroker.sim.gavel_rounds import (
     AGNOSTIC,
+    AWARE,
     SPEED_BLIND,
     GavelRounds,
     gavel_agnostic_shares,
     gavel_order,
+    gavel_perf_shares,
 )
 from computebroker.sim.records import DEFAULT_ROUND_S, JobRecord, RoundMode, SimConfig, SimState
 from computebroker.sim.traces import Trace
@@ -697,16 +699,21 @@ class _Sim:
         # next arrival, which starts the next round (``_request``)
 
     def _gavel_shares(self, inp: AllocationInput, cand: list[int]) -> dict[int, dict[int, float]]:
-        """The allocation in force from now (job -> pool -> share): Gavel's own agnostic LP
-        for agnostic LAS (``gavel_rounds.gavel_agnostic_shares``), the policy's answer
-        otherwise."""
-        if self.policy.name == AGNOSTIC and all(self.jobs[j].kind is JobKind.TRAIN for j in cand):
+        """The allocation in force from now (job -> pool -> share): Gavel's own LPs for
+        agnostic and heterogeneity-aware LAS (``gavel_rounds.gavel_agnostic_shares``,
+        ``gavel_perf_shares``), the policy's answer otherwise."""
+        name = self.policy.name
+        if name in (AGNOSTIC, AWARE) and all(self.jobs[j].kind is JobKind.TRAIN for j in cand):
             jobs = [self.jobs[j] for j in cand]
-            x = gavel_agnostic_shares(
-                np.array([float(job.chips) for job in jobs]),
-                np.array([job.weight for job in jobs]),
-                np.array([float(int(c + 1e-9)) for c in self.cap]),
-            )
+            scale = np.array([float(job.chips) for job in jobs])
+            weights = np.array([job.weight for job in jobs])
+            workers = np.array([float(int(c + 1e-9)) for c in self.cap])
+            if name == AGNOSTIC:
+                x = gavel_agnostic_shares(scale, weights, workers)
+            else:
+                rate, views = self.table.rate, self.views
+                rates = np.array([[rate(job, v, job.chips) for v in views] for job in jobs])
+                x = gavel_perf_shares(rates, scale, weights, workers)
             return {
                 j: {k: float(x[i, k]) for k in range(len(self.views)) if x[i, k] > 0}
                 for i, j in enumerate(cand)
