@@ -1,9 +1,10 @@
 """Against Gavel's own simulator, run (``data/gavel_rerun.csv``: one row per run of Gavel's
 code, with its command, seed, wall time and source).
 
-Gavel's simulator (github.com/stanford-futuredata/gavel at c4fa400, the commit of the shipped
-traces and throughputs) was rebuilt outside this repository and run on the project's machine on
-2026-12-02; none of its code is here. Unlike the paper's printed figures and a digitizer's
+Gavel's simulator (github.com/stanford-futuredata/gavel, ``scheduler.py`` at c4fa400, the
+commit of the shipped traces and throughputs; ``data/gavel_rerun.md`` lists every file of the
+rebuild) was rebuilt outside this repository and run on the project's machine on 2026-12-02;
+none of its code is here. Unlike the paper's printed figures and a digitizer's
 reading of its plots (``test_gavel_reference.py``), these are Gavel's exact averages for the
 very jobs each run here sees: the physical-cluster traces as shipped, and Gavel's generator
 (``generate_gavel_trace`` draws the same jobs for the same seed) from an empty cluster.
@@ -12,14 +13,20 @@ Issue 19's criterion: ``--rounds gavel`` within 5% of Gavel's average JCT for ag
 aware LAS and for fifo_perf; the default (fluid) mode within 10% on agnostic LAS. Measured
 (2026-12-02), ours against Gavel's:
 
-* physical trace, ``gavel``: aware LAS 3.886 h against 4.062 h (-4.3%), agnostic 5.40 h against
+* physical trace, ``gavel``: aware LAS 4.05 h against 4.06 h (-0.3%), agnostic 5.40 h against
   5.54 h (-2.5%, means of seeds 0-2), fifo_perf 5.45 h against 5.42 h (+0.5%; 91 of 96 jobs
   within 1% of Gavel's own completion time), min-makespan 17.86 h against 17.98 h (-0.7%);
   ``fluid``: agnostic 5.43 h (-2.0%);
-* Gavel's generator, 2 jobs/h, jobs 0-999 of seed 0, ``gavel``: single-GPU aware +0.1%,
-  agnostic -0.2%, fifo_perf -0.0%; multi-GPU aware **-5.7%** (15.17 h against 16.08 h, a
-  strict xfail), agnostic -0.3%, fifo_perf +3.1%; ``fluid`` agnostic -1.7% and -2.5%;
-* fifo_perf on the paper's windows (jobs 4,000-4,999, arrivals continuing): within 0.1%.
+* Gavel's generator, 2 jobs/h, jobs 0-999 of seed 0, ``gavel``: single-GPU aware -0.0%,
+  agnostic -0.2%, fifo_perf -0.0%; multi-GPU aware -1.4%, agnostic -0.3%, fifo_perf +3.1%;
+  ``fluid`` agnostic -1.7% and -2.5%;
+* the paper's windows (jobs 4,000-4,999, arrivals continuing, seeds 0-2): fifo_perf within
+  0.1%; aware LAS at 0.5 and 4.5 jobs/h (the ends of the paper's single-GPU curve), see the
+  test.
+
+The closed 1,000-job runs (``Bc*``: exactly the 1,000 jobs of ``generate_gavel_trace(1000)``,
+all measured) are there for Gavel's wall time, the CLI speed target's reference
+(bench ``sim_cli``).
 """
 
 from __future__ import annotations
@@ -232,3 +239,14 @@ def test_fifo_perf_on_the_papers_windows_within_tolerance_of_gavels_run(
     # run them (no published fifo_perf figure exists for them): mean over Gavel's seeds
     dev = _generated_deviation(trace, "jobs 4000-4999", "fifo-perf", mode)
     assert abs(dev) <= tolerance, f"{trace}: {dev:+.1%}"
+
+
+@pytest.mark.slow
+@FULL_ONLY
+@pytest.mark.parametrize("rate", [0.5, 4.5])
+def test_aware_las_on_the_papers_windows_within_five_percent_of_gavels_run(rate: float) -> None:
+    # the paper's figure reads 16 h and 14 h at these two rates; Gavel's code gives 17.2 h at
+    # 4.5 jobs/h (mean of seeds 0-2): the code, not the plot, is what `gavel` mode follows
+    trace = f"generate {rate} jobs/h single-GPU"
+    dev = _generated_deviation(trace, "jobs 4000-4999", "max-min-fairness", RoundMode.GAVEL)
+    assert abs(dev) <= 0.05, f"{trace}: {dev:+.1%}"
