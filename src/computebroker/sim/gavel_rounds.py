@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from computebroker.errors import SolverError
 from computebroker.sim.records import THROTTLE_S
 
 __all__ = [
@@ -334,9 +335,18 @@ def _gavel_max_min(coef: np.ndarray, scale: np.ndarray, workers: np.ndarray) -> 
     lp.a_matrix_.index_ = a.indices
     lp.a_matrix_.value_ = a.data
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n + 1, 2 * n_jobs + n_pools
-    h = new_highs(solver="ipm", run_crossover="off")
-    h.passModel(lp)
-    h.run()
-    x = np.asarray(h.getSolution().col_value[:n], dtype=float).reshape(n_jobs, n_pools)
-    out: np.ndarray = np.clip(x, 0.0, 1.0)
-    return out
+    # the centre first; should the interior point not reach an optimum, a simplex vertex (an
+    # optimum still, off the centre); neither: the round cannot be allocated
+    for options in ({"solver": "ipm", "run_crossover": "off"}, {"solver": "simplex"}):
+        h = new_highs(**options)
+        h.passModel(lp)
+        h.run()
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            x = np.asarray(h.getSolution().col_value[:n], dtype=float)
+            if np.isfinite(x).all():
+                out: np.ndarray = np.clip(x.reshape(n_jobs, n_pools), 0.0, 1.0)
+                return out
+    raise SolverError(
+        f"HiGHS could not solve Gavel's max-min LP ({n_jobs:,} jobs, {n_pools} pools) by "
+        "interior point or simplex"
+    )
