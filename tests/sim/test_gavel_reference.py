@@ -444,13 +444,20 @@ def test_the_third_partys_generated_rows_are_not_whole_window_means(ref_id: str,
 # points (below) averages it out.
 _G, _F = RoundMode.GAVEL, RoundMode.FLUID
 MEASURED: dict[tuple[str, RoundMode], str] = {
-    ("las-paper-single-aware-0.5jph", _G): "measured +8.7% (17.39 h against 16 h; 18 h at 1.0)",
-    ("las-paper-single-aware-3.0jph", _G): "measured +5.2% (15.78 h against 15 h)",
-    ("las-paper-single-aware-4.0jph", _G): "measured +5.8% (15.88 h against 15 h)",
-    ("las-paper-single-aware-4.5jph", _G): "measured +19.2% (16.69 h against 14 h; the knee)",
-    ("las-paper-multi-aware-1.0jph", _G): "measured +5.0% (16.80 h against 16 h)",
-    ("las-paper-multi-aware-2.0jph", _G): "measured -7.6% (16.63 h against 18 h)",
-    ("las-paper-multi-aware-2.2jph", _G): "measured -9.1% (17.27 h against 19 h; the knee)",
+    # Gavel's own code gives 17.39 h at 0.5 jobs/h and 17.18 h at 4.5 (test_gavel_rerun.py):
+    # the single-GPU aware curve as plotted is not what the shipped code computes
+    (
+        "las-paper-single-aware-0.5jph",
+        _G,
+    ): "measured +8.7% (17.39 h against 16 h; Gavel's code 17.39 h)",
+    ("las-paper-single-aware-3.0jph", _G): "measured +6.4% (15.96 h against 15 h)",
+    ("las-paper-single-aware-4.0jph", _G): "measured +9.8% (16.48 h against 15 h)",
+    (
+        "las-paper-single-aware-4.5jph",
+        _G,
+    ): "measured +22.9% (17.21 h against 14 h; Gavel's code 17.18 h)",
+    ("las-paper-multi-aware-1.0jph", _G): "measured +5.2% (16.83 h against 16 h)",
+    ("las-paper-multi-aware-2.2jph", _G): "measured +5.6% (20.06 h against 19 h; the knee)",
     ("las-paper-multi-agnostic-2.2jph", _G): "measured -11.9% (26.43 h against 30 h; the knee)",
     ("las-paper-multi-agnostic-2.2jph", _F): "measured -15.6% (25.32 h against 30 h; the knee)",
 }
@@ -501,10 +508,11 @@ def test_generated_traces_default_agnostic_within_ten_percent(
     assert abs(dev) <= tolerance, f"{ref_id}: {dev:+.1%}"
 
 
-# measured mean deviations over each curve's points: single-GPU aware `gavel` +6.0% (+3.3%
-# without the knee's 4.5 jobs/h point), agnostic +1.7%, `fluid` agnostic +0.7%; multi-GPU
-# aware -2.7%, agnostic +0.3%, `fluid` agnostic -1.3%
-_CURVE_XFAIL = {("single", "max-min-fairness", RoundMode.GAVEL): "measured +6.0% over 6 points"}
+# measured mean deviations over each curve's points (2026-12-02): single-GPU aware `gavel`
+# +7.5% (Gavel's own code is as far off at the two ends it was run at, test_gavel_rerun.py),
+# agnostic +1.7%, `fluid` agnostic +0.7%; multi-GPU aware +1.1%, agnostic +0.3%, `fluid`
+# agnostic -1.3%
+_CURVE_XFAIL = {("single", "max-min-fairness", RoundMode.GAVEL): "measured +7.5% over 6 points"}
 
 
 def _curve(kind: str, policy: str, mode: RoundMode, tol: float) -> object:
