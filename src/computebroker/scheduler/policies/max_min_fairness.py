@@ -18,7 +18,12 @@ import numpy as np
 
 from computebroker.scheduler.policies._lp import AllocationLp
 from computebroker.scheduler.policies.common import round_label, services_first
-from computebroker.scheduler.policies.maxmin import RoundRows, agnostic_shares, max_min_shares
+from computebroker.scheduler.policies.maxmin import (
+    RoundRows,
+    agnostic_shares,
+    fastest_fit,
+    max_min_shares,
+)
 from computebroker.scheduler.types import (
     Allocation,
     AllocationInput,
@@ -216,6 +221,14 @@ class MaxMinFairness(_MaxMin):
         free: np.ndarray,
         context: str = "",
     ) -> np.ndarray:
+        # every group fits on its fastest pool at once: that is the LP's only optimum whatever
+        # the yardstick (scaling a row of throughputs moves neither its best pool nor the
+        # margin to its second), so no agnostic share is needed (``maxmin.fastest_fit``)
+        best = fastest_fit(
+            np.where((rates > 0) & (free[None, :] >= 1), rates, 0.0), counts, chips, free
+        )
+        if best is not None:
+            return best
         rows = RoundRows()  # the agnostic and the aware LP's gang rows, built once
         agn = agnostic_shares(
             lp, rates > 0, counts, chips, weights, free, context=context, rows=rows
